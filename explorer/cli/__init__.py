@@ -1,0 +1,60 @@
+"""The ``python -m explorer`` / ``signature-explorer`` command line.
+
+Each sub-command lives in its own module exposing ``add_parser(subparsers)`` and
+``run(args) -> int``. Exit codes: 0 ok, 1 a finding or a rejected request, 2 a user error
+(bad path, corrupt model, unknown tags or signature) with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from explorer.cli.common import EXIT_USER_ERROR, CommandError, print_error
+from explorer.errors import ExplorerError
+
+# Sub-command modules, in the order --help lists them.
+_COMMANDS = ("show", "graph", "scan", "calls")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m explorer",
+        description="Inspect TensorFlow SavedModel signatures and call them the way "
+        "TF Serving does.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in _COMMANDS:
+        module = _command_module(name)
+        if module is not None:
+            module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except CommandError as exc:
+        print_error(str(exc))
+        return exc.exit_code
+    except ExplorerError as exc:
+        print_error(str(exc))
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+
+
+def _command_module(name: str):  # type: ignore[no-untyped-def]
+    try:
+        return importlib.import_module(f"explorer.cli.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"explorer.cli.{name}":
+            return None
+        raise

@@ -1,0 +1,62 @@
+"""What every sub-command shares: model arguments, loading, exit codes, error output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from explorer.model_info import MetaGraphInfo, ModelInfo
+from explorer.reader import read_model
+
+EXIT_OK = 0
+EXIT_FINDING = 1
+EXIT_USER_ERROR = 2
+
+
+class CommandError(Exception):
+    """A user error found by the CLI itself (bad argument value); exits with ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USER_ERROR) -> None:
+        self.exit_code = exit_code
+        super().__init__(message)
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """PATH, --tags and --version, the same on every sub-command."""
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        help="SavedModel folder, a version folder, or a TF Serving base folder "
+        "with numeric version sub-folders",
+    )
+    parser.add_argument(
+        "--tags",
+        default=None,
+        help="comma-separated tag-set of the MetaGraph (default: the one tagged 'serve')",
+    )
+    parser.add_argument(
+        "--version",
+        type=int,
+        default=None,
+        help="version of a TF Serving base folder (default: the newest)",
+    )
+
+
+def load_model(args: argparse.Namespace) -> tuple[ModelInfo, MetaGraphInfo]:
+    """Read the model and pick the MetaGraph named by the arguments.
+
+    Raises:
+        ExplorerError: bad path, corrupt model or unknown tag-set (the CLI exits 2).
+    """
+    model = read_model(args.path, version=args.version)
+    return model, model.meta_graph(args.tags)
+
+
+def print_json(value: Any, *, indent: int | None = 1) -> None:
+    sys.stdout.write(json.dumps(value, indent=indent, ensure_ascii=False) + "\n")
+
+
+def print_error(message: str) -> None:
+    sys.stderr.write(f"error: {' '.join(message.split())}\n")

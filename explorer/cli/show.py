@@ -1,0 +1,39 @@
+"""``show``: list a model's MetaGraphs and signatures, or print TF Serving's metadata JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from explorer.cli.common import EXIT_OK, add_model_arguments
+from explorer.listing import model_listing
+from explorer.metadata_json import dumps, metadata_response
+from explorer.reader import read_model
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "show",
+        help="list signatures, TensorInfos and TF Serving verdicts",
+        description="List every SignatureDef with its TensorInfos and whether TF Serving's "
+        "Classify/Regress/Predict APIs accept it. With --json, print exactly what TF "
+        "Serving's GET /v1/models/NAME/metadata returns.",
+    )
+    add_model_arguments(parser)
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print TF Serving's metadata JSON for the MetaGraph (default: tagged 'serve')",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = read_model(args.path, version=args.version)
+    if args.json:
+        sys.stdout.write(dumps(metadata_response(model, model.meta_graph(args.tags))))
+        return EXIT_OK
+    meta_graphs = model.meta_graphs if args.tags is None else (model.meta_graph(args.tags),)
+    sys.stdout.write(model_listing(model, meta_graphs))
+    return EXIT_OK
