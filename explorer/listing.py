@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from explorer.constants import MethodKind
-from explorer.model_info import MetaGraphInfo, ModelInfo, TensorInfo
+from explorer.model_info import MetaGraphInfo, ModelInfo, TensorInfo, format_size
 from explorer.serving_rules import check_signature
 
 
@@ -15,7 +15,7 @@ def model_listing(model: ModelInfo, meta_graphs: tuple[MetaGraphInfo, ...]) -> s
         head.append(f"Version: {model.version}  (available: {versions})")
     head.append(
         f"Format: {model.file_format}, schema version {model.saved_model_schema_version}, "
-        f"variables {_size(model.variables_size_bytes)}"
+        f"variables {format_size(model.variables_size_bytes)}"
     )
     blocks = ["\n".join(head)]
     blocks.extend(meta_graph_listing(mg) for mg in meta_graphs)
@@ -33,7 +33,7 @@ def meta_graph_listing(meta_graph: MetaGraphInfo) -> str:
     if top_ops:
         lines.append(f"  ops: {top_ops}")
     for asset in meta_graph.assets:
-        lines.append(f"  asset: {asset.filename} ({_size(asset.size_bytes)})")
+        lines.append(f"  asset: {asset.filename} ({format_size(asset.size_bytes)})")
     for sig in meta_graph.signatures:
         lines.append("")
         lines.append(f"signature_def['{sig.key}']:")
@@ -88,13 +88,3 @@ def _tensor_lines(kind: str, tensor: TensorInfo, *, default: bool = False) -> st
 
 def _first_line(text: str | None) -> str:
     return (text or "").split("\n", 1)[0].rstrip(": {")
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "missing"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"

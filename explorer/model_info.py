@@ -169,3 +169,15 @@ def format_shape(shape: Shape) -> str:
         return "() scalar"
     dims = ", ".join("-1" if d is None else str(d) for d in shape)
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
+
+
+def format_size(n: int | None) -> str:
+    """Bytes in words: ``2048`` → "2.0 KB"; None → "missing"."""
+    if n is None:
+        return "missing"
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

@@ -1,0 +1,114 @@
+"""Signature Explorer: the Streamlit page. Composition only: layout, session state, caching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from components import keys
+from components.error_panel import show_error
+from components.meta_graph_panel import render_meta_graph_facts
+from components.model_picker import (
+    ModelSource,
+    render_meta_graph_picker,
+    render_signature_picker,
+    render_source_picker,
+    render_version_picker,
+)
+from components.signature_panel import (
+    render_signature,
+    render_signature_overview,
+    render_verdicts,
+)
+from explorer.errors import ExplorerError
+from explorer.locate import locate_model
+from explorer.model_info import ModelInfo
+from explorer.reader import read_model
+from explorer.samples import list_samples
+
+st.set_page_config(page_title="Signature Explorer", page_icon="🔎", layout="wide")
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _cached_model(path: str, version: int | None, stamp: float) -> ModelInfo:
+    # Keyed on the file's mtime so a model rewritten in place is read again.
+    return read_model(path, version=version)
+
+
+def _read(path: str, version: int | None) -> ModelInfo:
+    location = locate_model(path, version=version)
+    pb = next(location.directory.glob("saved_model.pb*"))
+    stamp = pb.stat().st_mtime
+    return _cached_model(path, version, stamp)
+
+
+def _source_path(source: ModelSource) -> str:
+    """The folder to read for a source; uploads are extracted once per upload."""
+    if source.kind != keys.SOURCE_UPLOAD:
+        assert source.path is not None
+        if source.kind == keys.SOURCE_FOLDER:
+            from explorer.paths import AllowedRoots, check_allowed
+
+            roots = AllowedRoots.from_env(extra=_secret_roots())
+            return str(check_allowed(source.path, roots))
+        return source.path
+    from explorer.archives import extract_archive
+
+    held = st.session_state.get("upload.extracted")
+    if held is None or held[0] != source.upload_id:
+        if held is not None:
+            held[1].cleanup()  # the previous upload's folder goes with it
+            del st.session_state["upload.extracted"]
+        assert source.upload_bytes is not None
+        assert source.upload_name is not None
+        extracted = extract_archive(source.upload_bytes, source.upload_name)
+        st.session_state["upload.extracted"] = (source.upload_id, extracted)
+        held = st.session_state["upload.extracted"]
+    return str(held[1].model_dir)
+
+
+def _secret_roots() -> tuple[str, ...]:
+    try:
+        roots = st.secrets.get("allowed_roots", ())
+    except Exception:  # no secrets.toml at all: Streamlit raises its own parse/missing errors
+        return ()
+    return tuple(str(r) for r in ([roots] if isinstance(roots, str) else roots))
+
+
+def main() -> None:
+    st.title("🔎 Signature Explorer")
+    source = render_source_picker(list_samples())
+    if source is None:
+        st.info("Choose a model in the sidebar: a bundled sample, a server folder or an archive.")
+        return
+    try:
+        path = _source_path(source)
+        model = _read(path, None)
+        render_version_picker(model)
+        chosen_version = st.session_state.get(keys.VERSION)
+        if chosen_version in model.available_versions and chosen_version != model.version:
+            model = _read(path, chosen_version)
+        meta_graph = render_meta_graph_picker(model)
+        signature_key = render_signature_picker(meta_graph)
+    except ExplorerError as err:
+        show_error(err)
+        return
+
+    version = f" · version **{model.version}**" if model.version is not None else ""
+    st.markdown(
+        f"Model **{model.name}**{version} · tag-set `{meta_graph.tag_set}` · `{Path(model.path)}`"
+    )
+    signatures_tab, facts_tab = st.tabs(["Signatures", "MetaGraph facts"])
+    with signatures_tab:
+        render_signature_overview(meta_graph)
+        if signature_key is not None:
+            signature = meta_graph.signature(signature_key)
+            render_signature(signature)
+            if not signature.is_init_op:
+                render_verdicts(signature)
+    with facts_tab:
+        render_meta_graph_facts(model, meta_graph)
+
+
+main()

@@ -1,0 +1,39 @@
+"""The MetaGraph's facts: tags, writer, op histogram, sizes, assets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from explorer.model_info import MetaGraphInfo, ModelInfo, format_size
+
+
+def render_meta_graph_facts(model: ModelInfo, meta_graph: MetaGraphInfo) -> None:
+    """Tags, TF version, node and function counts, variables size, assets, op histogram."""
+    cols = st.columns(5)
+    cols[0].metric("Graph nodes", f"{meta_graph.node_count:,}")
+    cols[1].metric("Library functions", f"{meta_graph.function_count:,}")
+    cols[2].metric("Nodes in functions", f"{meta_graph.function_node_count:,}")
+    cols[3].metric("Variables", format_size(model.variables_size_bytes))
+    cols[4].metric("Signatures", len(meta_graph.callable_signatures))
+    st.markdown(
+        f"**Tags** `{meta_graph.tag_set or '(none)'}` · **written by TensorFlow** "
+        f"`{meta_graph.tensorflow_version or 'unknown'}` "
+        f"{f'({meta_graph.tensorflow_git_version})' if meta_graph.tensorflow_git_version else ''}"
+        f" · **file** `{model.file_format}` · **schema version** "
+        f"{model.saved_model_schema_version}"
+    )
+    if meta_graph.assets:
+        st.markdown("**Assets**")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"file": a.filename, "tensor": a.tensor_name, "size": format_size(a.size_bytes)}
+                    for a in meta_graph.assets
+                ]
+            ),
+            hide_index=True,
+        )
+    st.markdown("**Op histogram** (top-level graph)")
+    histogram = pd.DataFrame(meta_graph.op_histogram, columns=["op", "count"])
+    st.bar_chart(histogram.head(25), x="op", y="count", horizontal=True, sort="-count")

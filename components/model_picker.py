@@ -1,0 +1,112 @@
+"""Sidebar pickers: model source, version, tag-set and signature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from components import keys
+from explorer.model_info import MetaGraphInfo, ModelInfo
+from explorer.samples import Sample
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    """What the user pointed at: a sample, a server folder, or an uploaded archive."""
+
+    kind: str
+    path: str | None = None
+    upload_name: str | None = None
+    upload_bytes: bytes | None = None
+    upload_id: str | None = None
+
+
+def render_source_picker(samples: tuple[Sample, ...]) -> ModelSource | None:
+    """Pick where the model comes from; None until the user has given enough to open one."""
+    st.sidebar.header("Model")
+    kind = st.sidebar.radio("Source", keys.SOURCE_KINDS, key=keys.SOURCE_KIND)
+    if kind == keys.SOURCE_SAMPLE:
+        by_name = {s.name: s for s in samples}
+        if not by_name:
+            st.sidebar.warning("No bundled samples found: run `python sample_models/build.py`.")
+            return None
+        name = st.sidebar.selectbox(
+            "Sample model",
+            list(by_name),
+            key=keys.SAMPLE,
+            format_func=lambda n: n + (" (versioned)" if by_name[n].versioned else ""),
+        )
+        sample = by_name[name]
+        if sample.description:
+            st.sidebar.caption(sample.description)
+        return ModelSource(kind, path=str(sample.path))
+    if kind == keys.SOURCE_FOLDER:
+        path = st.sidebar.text_input(
+            "Folder path",
+            key=keys.FOLDER_PATH,
+            placeholder="/models/my_model or /models/my_model/3",
+            help="A SavedModel folder, one version folder, or a TF Serving base folder with "
+            "numeric version sub-folders (the newest is picked; choose another below).",
+        ).strip()
+        return ModelSource(kind, path=path) if path else None
+    upload = st.sidebar.file_uploader(
+        "SavedModel archive",
+        type=["zip", "gz", "tgz", "tar"],
+        key=keys.UPLOAD,
+        help="A .zip or .tar.gz of a SavedModel folder (or of a versioned base folder).",
+    )
+    if upload is None:
+        return None
+    return ModelSource(
+        kind,
+        upload_name=upload.name,
+        upload_bytes=upload.getvalue(),
+        upload_id=str(upload.file_id),
+    )
+
+
+def render_version_picker(model: ModelInfo) -> None:
+    """For a TF Serving base folder: the version to open (newest by default)."""
+    if len(model.available_versions) < 2:
+        return
+    versions = list(reversed(model.available_versions))
+    st.sidebar.selectbox(
+        "Version",
+        versions,
+        key=keys.VERSION,
+        help="Numeric sub-folders of the base folder; TF Serving serves the newest.",
+    )
+
+
+def render_meta_graph_picker(model: ModelInfo) -> MetaGraphInfo:
+    """The tag-set to look at; the one tagged 'serve' first."""
+    default = model.meta_graph()
+    tag_sets = [default.tag_set] + [
+        mg.tag_set for mg in model.meta_graphs if mg.tag_set != default.tag_set
+    ]
+    if st.session_state.get(keys.TAG_SET) not in tag_sets:
+        st.session_state[keys.TAG_SET] = tag_sets[0]
+    chosen = st.sidebar.selectbox(
+        "Tag-set (MetaGraph)", tag_sets, key=keys.TAG_SET, disabled=len(tag_sets) == 1
+    )
+    return model.meta_graph(chosen or None)
+
+
+def render_signature_picker(meta_graph: MetaGraphInfo) -> str | None:
+    """The signature to inspect and call; ``serving_default`` first when present."""
+    ordered = sorted(
+        meta_graph.signatures, key=lambda s: (s.is_init_op, s.key != "serving_default", s.key)
+    )
+    choices = [s.key for s in ordered]
+    if not choices:
+        st.sidebar.info("This MetaGraph has no signatures.")
+        return None
+    if st.session_state.get(keys.SIGNATURE) not in choices:
+        st.session_state[keys.SIGNATURE] = choices[0]
+    return st.sidebar.selectbox(
+        "Signature",
+        choices,
+        key=keys.SIGNATURE,
+        format_func=lambda k: k + (" (initializer)" if meta_graph.signature(k).is_init_op else ""),
+    )

@@ -1,0 +1,108 @@
+"""Signature tables: TensorInfos, and TF Serving's verdict per API."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from explorer.constants import MethodKind
+from explorer.model_info import MetaGraphInfo, SignatureInfo, TensorInfo
+from explorer.serving_rules import check_signature
+
+_MARK = {True: "✅ accepted", False: "❌ rejected"}
+
+
+def render_signature_overview(meta_graph: MetaGraphInfo) -> None:
+    """One row per signature: method_name, keys, and which APIs TF Serving accepts."""
+    rows = []
+    for sig in meta_graph.signatures:
+        row = {
+            "signature": sig.key,
+            "method_name": sig.method_name or "(none)",
+            "inputs": ", ".join(t.key for t in sig.inputs),
+            "outputs": ", ".join(t.key for t in sig.outputs),
+        }
+        for method in MethodKind:
+            row[method.value.capitalize()] = (
+                "initializer"
+                if sig.is_init_op
+                else "✅"
+                if check_signature(sig, method).accepted
+                else "❌"
+            )
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def tensor_rows(tensors: tuple[TensorInfo, ...], defaults: tuple[str, ...] = ()) -> pd.DataFrame:
+    """TensorInfos as a table: key, tensor, dtype, shape, encoding."""
+    rows = []
+    for t in tensors:
+        if t.encoding == "coo_sparse" and t.sparse_tensors:
+            values, indices, dense_shape = t.sparse_tensors
+            tensor = f"values {values} · indices {indices} · dense_shape {dense_shape}"
+        elif t.encoding == "composite_tensor":
+            tensor = f"{t.composite_spec} · components {', '.join(t.component_names)}"
+        else:
+            tensor = t.name or ""
+        rows.append(
+            {
+                "key": t.key + (" (has default)" if t.key in defaults else ""),
+                "tensor": tensor,
+                "dtype": t.dtype,
+                "numpy": t.numpy_dtype,
+                "shape": t.shape_text,
+                "encoding": t.encoding,
+            }
+        )
+    return pd.DataFrame(rows, columns=["key", "tensor", "dtype", "numpy", "shape", "encoding"])
+
+
+def render_signature(sig: SignatureInfo) -> None:
+    """The chosen signature's method_name and its input and output TensorInfos."""
+    st.subheader(f"Signature `{sig.key}`")
+    if sig.is_init_op:
+        st.info(
+            "`__saved_model_init_op` is the model's initializer: TensorFlow runs it once when "
+            "the model loads (tables, assets). It is not a callable signature."
+        )
+    st.markdown(f"**method_name** `{sig.method_name or '(empty)'}`")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Inputs**")
+        st.dataframe(tensor_rows(sig.inputs, sig.defaults), hide_index=True, width="stretch")
+    with right:
+        st.markdown("**Outputs**")
+        st.dataframe(tensor_rows(sig.outputs), hide_index=True, width="stretch")
+
+
+def render_verdicts(sig: SignatureInfo) -> None:
+    """Classify / Regress / Predict: accepted, or TF Serving's reason, for both server modes."""
+    st.markdown("**Would TF Serving accept it?**")
+    rows = []
+    for method in MethodKind:
+        default = check_signature(sig, method)
+        strict = check_signature(sig, method, method_name_check=True)
+        rows.append(
+            {
+                "API": method.value.capitalize(),
+                "TF Serving default": _verdict_cell(default.accepted, default.reason),
+                "--enable_signature_method_name_check": _verdict_cell(
+                    strict.accepted, strict.reason
+                ),
+                "fails at request time": " • ".join(default.request_time_issues) or "—",
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(
+        "TF Serving's default (since 2.4) ignores method_name and checks only the signature's "
+        "keys, so TF2 signatures (always tensorflow/serving/predict) can serve Classify and "
+        "Regress. Reasons are TF Serving's own error text."
+    )
+
+
+def _verdict_cell(accepted: bool, reason: str | None) -> str:
+    if accepted:
+        return _MARK[True]
+    first_line = (reason or "").split("\n", 1)[0]
+    return f"{_MARK[False]}: {first_line}"

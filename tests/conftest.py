@@ -1,0 +1,30 @@
+"""Shared fixtures: where the bundled samples and TF Serving's anchor models live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_models"
+ANCHORS = REPO.parent / "shared" / "anchors" / "tfserving"
+HALF_PLUS_TWO_CPU = ANCHORS / "saved_model_half_plus_two_cpu"
+HALF_PLUS_TWO_2_VERSIONS = ANCHORS / "saved_model_half_plus_two_2_versions"
+
+
+@pytest.fixture(scope="session")
+def anchors() -> Path:
+    if not ANCHORS.is_dir():
+        pytest.fail(f"TF Serving anchor models missing: expected them at {ANCHORS}")
+    return ANCHORS
+
+
+@pytest.fixture(scope="session")
+def half_plus_two_cpu(anchors: Path) -> Path:
+    return anchors / "saved_model_half_plus_two_cpu"
+
+
+@pytest.fixture(scope="session")
+def half_plus_two_2_versions(anchors: Path) -> Path:
+    return anchors / "saved_model_half_plus_two_2_versions"

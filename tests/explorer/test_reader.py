@@ -1,0 +1,167 @@
+"""read_model on TF Serving's anchors and on broken inputs: every failure is a clear message."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from explorer import protos
+from explorer.errors import (
+    InvalidSavedModelError,
+    ModelSourceError,
+    UnknownSignatureError,
+    UnknownTagSetError,
+)
+from explorer.reader import read_model
+
+
+def test_reads_every_anchor_signature(half_plus_two_cpu: Path) -> None:
+    model = read_model(half_plus_two_cpu)
+    assert model.name == "saved_model_half_plus_two_cpu"
+    assert model.version == 123
+    meta_graph = model.meta_graph("serve")
+    assert meta_graph.tags == ("serve",)
+    assert meta_graph.tensorflow_version == "1.14.0"
+    keys = [s.key for s in meta_graph.signatures]
+    assert keys == sorted(
+        [
+            "serving_default",
+            "classify_x_to_y",
+            "regress_x_to_y",
+            "regress_x_to_y2",
+            "regress_x2_to_y3",
+        ]
+    )
+    serving = meta_graph.signature("serving_default")
+    assert serving.method_name == "tensorflow/serving/predict"
+    (x,) = serving.inputs
+    assert (x.key, x.name, x.dtype, x.numpy_dtype, x.shape) == (
+        "x",
+        "x:0",
+        "DT_FLOAT",
+        "float32",
+        (None, 1),
+    )
+    assert x.shape_text == "(-1, 1)"
+    classify = meta_graph.signature("classify_x_to_y")
+    assert classify.inputs[0].shape is None  # tf_example:0 has unknown rank
+    assert classify.inputs[0].shape_text == "unknown rank"
+
+
+def test_facts_are_counted_from_the_graph(half_plus_two_cpu: Path) -> None:
+    model = read_model(half_plus_two_cpu)
+    meta_graph = model.meta_graph()
+    assert meta_graph.node_count == len(meta_graph.proto.graph_def.node)
+    assert sum(n for _, n in meta_graph.op_histogram) == meta_graph.node_count
+    assert meta_graph.op_histogram[0][1] >= meta_graph.op_histogram[-1][1]
+    assert model.variables_size_bytes > 0
+
+
+def test_versioned_base_folder_picks_newest_or_asked(half_plus_two_2_versions: Path) -> None:
+    newest = read_model(half_plus_two_2_versions)
+    assert (newest.name, newest.version, newest.available_versions) == (
+        "saved_model_half_plus_two_2_versions",
+        124,
+        (123, 124),
+    )
+    older = read_model(half_plus_two_2_versions, version=123)
+    assert older.version == 123
+    direct = read_model(half_plus_two_2_versions / "00000123")
+    assert (direct.name, direct.version) == ("saved_model_half_plus_two_2_versions", 123)
+
+
+def test_missing_version_lists_available(half_plus_two_2_versions: Path) -> None:
+    with pytest.raises(ModelSourceError, match=r"Version 7 not found.*123, 124"):
+        read_model(half_plus_two_2_versions, version=7)
+
+
+def test_unknown_tag_set_lists_choices(half_plus_two_cpu: Path) -> None:
+    with pytest.raises(UnknownTagSetError, match=r"'gpu'.*Available tag-sets: serve"):
+        read_model(half_plus_two_cpu).meta_graph("gpu")
+
+
+def test_unknown_signature_lists_choices(half_plus_two_cpu: Path) -> None:
+    with pytest.raises(UnknownSignatureError, match=r'"nope".*serving_default'):
+        read_model(half_plus_two_cpu).meta_graph().signature("nope")
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(ModelSourceError, match="Path does not exist"):
+        read_model(tmp_path / "absent")
+
+
+def test_file_instead_of_folder(tmp_path: Path) -> None:
+    file = tmp_path / "model.bin"
+    file.write_bytes(b"x")
+    with pytest.raises(ModelSourceError, match="Not a folder"):
+        read_model(file)
+
+
+def test_folder_without_saved_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelSourceError, match=r"holds no saved_model.pb.*no numeric version"):
+        read_model(tmp_path)
+
+
+def test_empty_version_folder(tmp_path: Path) -> None:
+    (tmp_path / "1").mkdir()
+    with pytest.raises(ModelSourceError, match=r"Version folder .*1 holds no saved_model.pb"):
+        read_model(tmp_path)
+
+
+@pytest.mark.parametrize("keep", [0, 1, 57, 400])
+def test_truncated_saved_model_pb(tmp_path: Path, half_plus_two_cpu: Path, keep: int) -> None:
+    data = (half_plus_two_cpu / "00000123" / "saved_model.pb").read_bytes()
+    (tmp_path / "saved_model.pb").write_bytes(data[:keep])
+    with pytest.raises(InvalidSavedModelError, match="File is not a valid SavedModel"):
+        read_model(tmp_path)
+
+
+def test_garbage_saved_model_pb(tmp_path: Path) -> None:
+    (tmp_path / "saved_model.pb").write_bytes(b"\xff\xfe this is not protobuf \x00" * 10)
+    with pytest.raises(InvalidSavedModelError, match="cannot parse protobuf"):
+        read_model(tmp_path)
+
+
+def test_reads_saved_model_pbtxt(tmp_path: Path, half_plus_two_cpu: Path) -> None:
+    from google.protobuf import text_format
+
+    proto = protos.SavedModel()
+    proto.ParseFromString((half_plus_two_cpu / "00000123" / "saved_model.pb").read_bytes())
+    (tmp_path / "saved_model.pbtxt").write_text(text_format.MessageToString(proto))
+    model = read_model(tmp_path)
+    assert model.file_format == "saved_model.pbtxt"
+    assert "serving_default" in [s.key for s in model.meta_graph().signatures]
+
+
+def test_garbage_pbtxt(tmp_path: Path) -> None:
+    (tmp_path / "saved_model.pbtxt").write_text("meta_graphs { this is { not: text proto")
+    with pytest.raises(InvalidSavedModelError, match="cannot parse text proto"):
+        read_model(tmp_path)
+
+
+def test_missing_variables_folder_is_still_readable(
+    tmp_path: Path, half_plus_two_cpu: Path
+) -> None:
+    shutil.copy(half_plus_two_cpu / "00000123" / "saved_model.pb", tmp_path / "saved_model.pb")
+    model = read_model(tmp_path)
+    assert model.variables_size_bytes == 0
+    assert model.version is None
+
+
+def test_reading_metadata_never_imports_tensorflow(half_plus_two_cpu: Path) -> None:
+    code = (
+        "import sys, explorer\n"
+        "from explorer.reader import read_model\n"
+        "from explorer.serving_rules import check_all\n"
+        "from explorer.metadata_json import metadata_response\n"
+        f"m = read_model({str(half_plus_two_cpu)!r})\n"
+        "[check_all(s) for s in m.meta_graph().signatures]\n"
+        "metadata_response(m, m.meta_graph())\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'\n"
+        "assert 'streamlit' not in sys.modules, 'streamlit was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
