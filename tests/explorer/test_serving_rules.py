@@ -172,10 +172,12 @@ def test_predict_method_check_rejects_other_method_names() -> None:
 def test_resolve_signature_words_not_found_per_api(half_plus_two_cpu: Path) -> None:
     meta_graph = read_model(half_plus_two_cpu).meta_graph()
     assert resolve_signature(meta_graph, "", P).key == "serving_default"
-    with pytest.raises(ServingRuleError, match="^No signature was found with the name: nope$"):
+    with pytest.raises(ServingRuleError, match=r"^No signature was found with the name: nope$"):
         resolve_signature(meta_graph, "nope", C)
-    with pytest.raises(ServingRuleError, match='^Serving signature name: "nope" not found in '):
+    with pytest.raises(ServingRuleError, match=r'^Serving signature name: "nope" not found in '):
         resolve_signature(meta_graph, "nope", P)
-    with pytest.raises(ServingRuleError, match='^Serving signature key "nope" not found.$') as info:
+    with pytest.raises(
+        ServingRuleError, match=r'^Serving signature key "nope" not found.$'
+    ) as info:
         resolve_signature(meta_graph, "nope", P, rest=False)
     assert info.value.code == "FAILED_PRECONDITION"
