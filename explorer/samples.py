@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -46,8 +47,11 @@ def _descriptions(directory: Path) -> dict[str, str]:
     if spec is None or spec.loader is None or not build_script.is_file():
         return {}
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
     try:
         spec.loader.exec_module(module)
     except Exception:  # a broken build script must not break the catalogue
         return {}
+    finally:
+        sys.modules.pop(spec.name, None)
     return {s.name: s.description for s in getattr(module, "SAMPLES", ())}

@@ -1,0 +1,116 @@
+"""AppTest: the page opens on a sample, switches model/signature, and survives bad input."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import keys
+from tests.conftest import REPO
+
+APP = str(REPO / "app.py")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in at.markdown)
+
+
+def _frames(at: AppTest) -> list:  # list of pandas DataFrames shown
+    return [d.value for d in at.dataframe]
+
+
+def test_opens_on_default_sample_with_signatures(app: AppTest) -> None:
+    assert not app.exception
+    assert not app.error
+    assert "Model **flowers_tf1**" in _markdown(app)
+    overview = _frames(app)[0]
+    assert set(overview["signature"]) >= {"classify_images", "regress_brightness", "predict_images"}
+    row = overview.set_index("signature").loc["classify_images"]
+    assert row["method_name"] == "tensorflow/serving/classify"
+    assert (row["Classify"], row["Regress"]) == ("✅", "❌")
+
+
+def test_switching_signature_shows_its_tensors_and_verdicts(app: AppTest) -> None:
+    app.selectbox(key=keys.SIGNATURE).set_value("classify_images").run()
+    assert not app.exception
+    inputs, outputs, verdicts = _frames(app)[1:4]
+    assert list(inputs["key"]) == ["inputs"]
+    assert inputs["dtype"].iloc[0] == "DT_STRING"
+    assert set(outputs["key"]) == {"classes", "scores"}
+    by_api = verdicts.set_index("API")
+    assert by_api.loc["Classify", "TF Serving default"] == "✅ accepted"
+    # Two outputs: regressor.cc stops at its output count check.
+    assert by_api.loc["Regress", "TF Serving default"] == "❌ rejected: Expected one output Tensor."
+
+
+def test_tf2_signature_classify_depends_on_method_name_check(app: AppTest) -> None:
+    app.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
+    assert not app.exception
+    app.selectbox(key=keys.SIGNATURE).set_value("serving_default").run()
+    verdicts = _frames(app)[3].set_index("API")
+    assert verdicts.loc["Classify", "TF Serving default"] == "✅ accepted"
+    assert verdicts.loc["Classify", "--enable_signature_method_name_check"].startswith(
+        "❌ rejected: Expected classification signature method_name to be "
+        "tensorflow/serving/classify. Was: tensorflow/serving/predict"
+    )
+
+
+def test_versioned_sample_offers_versions(app: AppTest) -> None:
+    app.selectbox(key=keys.SAMPLE).set_value("portable_linear").run()
+    assert not app.exception
+    version = app.selectbox(key=keys.VERSION)
+    assert version.value == 2
+    assert "version **2**" in _markdown(app)
+    version.set_value(1).run()
+    assert "version **1**" in _markdown(app)
+    inputs = _frames(app)[1]
+    assert inputs["tensor"].iloc[0] == "x:0"
+
+
+def test_bad_folder_shows_error_and_page_keeps_working(app: AppTest, tmp_path: Path) -> None:
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_FOLDER).run()
+    app.text_input(key=keys.FOLDER_PATH).input(str(REPO / "no_such_model")).run()
+    assert not app.exception
+    assert app.error
+    assert "Path does not exist" in app.error[0].value
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_SAMPLE).run()
+    assert not app.exception
+    assert not app.error
+    assert "Model **flowers_tf1**" in _markdown(app)
+
+
+def test_corrupt_model_folder_shows_error(app: AppTest) -> None:
+    corrupt = REPO / "tests" / "app" / "_corrupt_model"
+    corrupt.mkdir(exist_ok=True)
+    try:
+        (corrupt / "saved_model.pb").write_bytes(b"\x0a\xff\xff\x00garbage")
+        app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_FOLDER).run()
+        app.text_input(key=keys.FOLDER_PATH).input(str(corrupt)).run()
+        assert not app.exception
+        assert "File is not a valid SavedModel" in app.error[0].value
+    finally:
+        (corrupt / "saved_model.pb").unlink()
+        corrupt.rmdir()
+
+
+def test_uploaded_archive_opens(app: AppTest) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(REPO / "sample_models" / "flowers_tf1", arcname="flowers_tf1")
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_UPLOAD).run()
+    app.file_uploader(key=keys.UPLOAD).upload(
+        buffer.getvalue(), name="flowers_tf1.tar.gz", type="application/gzip"
+    ).run()
+    assert not app.exception
+    assert not app.error
+    overview = _frames(app)[0]
+    assert "classify_images" in set(overview["signature"])
