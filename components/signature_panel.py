@@ -9,7 +9,7 @@ from explorer.constants import MethodKind
 from explorer.model_info import MetaGraphInfo, SignatureInfo, TensorInfo
 from explorer.serving_rules import check_signature
 
-_MARK = {True: "✅ accepted", False: "❌ rejected"}
+_MARK = {True: "✓ accepted", False: "✗ rejected"}
 
 
 def render_signature_overview(meta_graph: MetaGraphInfo) -> None:
@@ -26,9 +26,9 @@ def render_signature_overview(meta_graph: MetaGraphInfo) -> None:
             row[method.value.capitalize()] = (
                 "initializer"
                 if sig.is_init_op
-                else "✅"
+                else "✓"
                 if check_signature(sig, method).accepted
-                else "❌"
+                else "✗"
             )
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -94,6 +94,18 @@ def render_verdicts(sig: SignatureInfo) -> None:
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    rejections = [
+        (method, check, verdict.reason)
+        for method in MethodKind
+        for check in (False, True)
+        if not (verdict := check_signature(sig, method, method_name_check=check)).accepted
+    ]
+    if rejections:
+        with st.expander("TF Serving's full rejection messages"):
+            for method, check, reason in rejections:
+                mode = "with --enable_signature_method_name_check" if check else "default"
+                st.markdown(f"**{method.value.capitalize()}** ({mode})")
+                st.code(reason or "", language="text")
     st.caption(
         "TF Serving's default (since 2.4) ignores method_name and checks only the signature's "
         "keys, so TF2 signatures (always tensorflow/serving/predict) can serve Classify and "

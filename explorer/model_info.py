@@ -71,6 +71,11 @@ class SignatureInfo:
         """``__saved_model_init_op`` runs the model's initializers; it is not callable."""
         return self.key == INIT_OP_SIGNATURE_KEY
 
+    def _repr_html_(self) -> str:
+        from explorer.html_repr import signature_html
+
+        return signature_html(self)
+
     def input(self, key: str) -> TensorInfo | None:
         return next((t for t in self.inputs if t.key == key), None)
 
@@ -102,6 +107,11 @@ class MetaGraphInfo:
     function_node_count: int
     assets: tuple[AssetInfo, ...]
     proto: Any = field(repr=False, compare=False, hash=False)
+
+    def _repr_html_(self) -> str:
+        from explorer.html_repr import meta_graph_html
+
+        return meta_graph_html(self)
 
     @property
     def tag_set(self) -> str:
@@ -135,6 +145,11 @@ class ModelInfo:
     saved_model_schema_version: int
     variables_size_bytes: int
     file_format: str  # "saved_model.pb" or "saved_model.pbtxt"
+
+    def _repr_html_(self) -> str:
+        from explorer.html_repr import model_html
+
+        return model_html(self)
 
     def meta_graph(self, tags: str | tuple[str, ...] | None = None) -> MetaGraphInfo:
         """The MetaGraph with exactly these tags (comma-separated or a tuple); default: the first

@@ -36,7 +36,7 @@ def test_opens_on_default_sample_with_signatures(app: AppTest) -> None:
     assert set(overview["signature"]) >= {"classify_images", "regress_brightness", "predict_images"}
     row = overview.set_index("signature").loc["classify_images"]
     assert row["method_name"] == "tensorflow/serving/classify"
-    assert (row["Classify"], row["Regress"]) == ("✅", "❌")
+    assert (row["Classify"], row["Regress"]) == ("✓", "✗")
 
 
 def test_switching_signature_shows_its_tensors_and_verdicts(app: AppTest) -> None:
@@ -47,9 +47,9 @@ def test_switching_signature_shows_its_tensors_and_verdicts(app: AppTest) -> Non
     assert inputs["dtype"].iloc[0] == "DT_STRING"
     assert set(outputs["key"]) == {"classes", "scores"}
     by_api = verdicts.set_index("API")
-    assert by_api.loc["Classify", "TF Serving default"] == "✅ accepted"
+    assert by_api.loc["Classify", "TF Serving default"] == "✓ accepted"
     # Two outputs: regressor.cc stops at its output count check.
-    assert by_api.loc["Regress", "TF Serving default"] == "❌ rejected: Expected one output Tensor."
+    assert by_api.loc["Regress", "TF Serving default"] == "✗ rejected: Expected one output Tensor."
 
 
 def test_tf2_signature_classify_depends_on_method_name_check(app: AppTest) -> None:
@@ -57,9 +57,9 @@ def test_tf2_signature_classify_depends_on_method_name_check(app: AppTest) -> No
     assert not app.exception
     app.selectbox(key=keys.SIGNATURE).set_value("serving_default").run()
     verdicts = _frames(app)[3].set_index("API")
-    assert verdicts.loc["Classify", "TF Serving default"] == "✅ accepted"
+    assert verdicts.loc["Classify", "TF Serving default"] == "✓ accepted"
     assert verdicts.loc["Classify", "--enable_signature_method_name_check"].startswith(
-        "❌ rejected: Expected classification signature method_name to be "
+        "✗ rejected: Expected classification signature method_name to be "
         "tensorflow/serving/classify. Was: tensorflow/serving/predict"
     )
 
@@ -108,7 +108,7 @@ def test_uploaded_archive_opens(app: AppTest) -> None:
         tar.add(REPO / "sample_models" / "flowers_tf1", arcname="flowers_tf1")
     app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_UPLOAD).run()
     app.file_uploader(key=keys.UPLOAD).upload(
-        buffer.getvalue(), name="flowers_tf1.tar.gz", type="application/gzip"
+        "flowers_tf1.tar.gz", buffer.getvalue(), "application/gzip"
     ).run()
     assert not app.exception
     assert not app.error

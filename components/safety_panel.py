@@ -1,0 +1,64 @@
+"""The unsafe-op banner and the per-model "I trust this model" opt-in."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import keys
+from explorer.safety import ScanResult
+
+
+def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
+    """Warn about unsafe ops; returns True when running is allowed (clean, or opted in).
+
+    The opt-in is kept per model (path and tag-set) for the session, so switching to
+    another model and back does not silently trust or forget it.
+    """
+    trusted: set[str] = st.session_state.setdefault(keys.TRUSTED_MODELS, set())
+    if scan.clean:
+        if scan.unreachable_findings:
+            st.caption(
+                f"{len(scan.unreachable_findings)} op(s) that touch the outside world are in the "
+                "graph but no signature or load step runs them: "
+                + ", ".join(sorted({f.op for f in scan.unreachable_findings}))
+            )
+        return True
+    findings = scan.reachable_findings
+    st.warning(
+        f"**This model contains {len(findings)} unsafe op(s)** "
+        f"({', '.join(sorted({f.op for f in findings}))}) reachable from "
+        f"{', '.join(scan.signatures_affected) or 'its load step'}. "
+        "A SavedModel is a program: running it could touch files, the network or processes "
+        "on this server. Nothing is run until you opt in.",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "op": f.op,
+                    "where": f.location,
+                    "what it can do": f.what_it_does,
+                    "run by": ", ".join(f.reachable_from),
+                }
+                for f in findings
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    widget_key = keys.TRUST_PREFIX + model_id
+    st.session_state[widget_key] = model_id in trusted
+
+    def _remember() -> None:
+        if st.session_state[widget_key]:
+            trusted.add(model_id)
+        else:
+            trusted.discard(model_id)
+
+    st.checkbox(
+        "I trust this model: allow running its signatures",
+        key=widget_key,
+        on_change=_remember,
+    )
+    return model_id in trusted
