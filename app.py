@@ -16,6 +16,7 @@ from components.model_picker import (
     render_source_picker,
     render_version_picker,
 )
+from components.safety_panel import render_safety_banner
 from components.signature_panel import (
     render_signature,
     render_signature_overview,
@@ -25,6 +26,7 @@ from explorer.errors import ExplorerError
 from explorer.locate import locate_model
 from explorer.model_info import ModelInfo
 from explorer.reader import read_model
+from explorer.safety import scan_meta_graph
 from explorer.samples import list_samples
 
 st.set_page_config(page_title="Signature Explorer", page_icon="🔎", layout="wide")
@@ -77,7 +79,7 @@ def _secret_roots() -> tuple[str, ...]:
 
 
 def main() -> None:
-    st.title("🔎 Signature Explorer")
+    st.title("Signature Explorer")
     source = render_source_picker(list_samples())
     if source is None:
         st.info("Choose a model in the sidebar: a bundled sample, a server folder or an archive.")
@@ -98,6 +100,9 @@ def main() -> None:
     version = f" · version **{model.version}**" if model.version is not None else ""
     st.markdown(
         f"Model **{model.name}**{version} · tag-set `{meta_graph.tag_set}` · `{Path(model.path)}`"
+    )
+    allow_run = render_safety_banner(
+        scan_meta_graph(meta_graph), f"{model.path}::{meta_graph.tag_set}"
     )
     signatures_tab, facts_tab = st.tabs(["Signatures", "MetaGraph facts"])
     with signatures_tab:

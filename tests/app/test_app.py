@@ -114,3 +114,34 @@ def test_uploaded_archive_opens(app: AppTest) -> None:
     assert not app.error
     overview = _frames(app)[0]
     assert "classify_images" in set(overview["signature"])
+
+
+def test_unsafe_model_shows_banner_and_opt_in_is_per_model(app: AppTest) -> None:
+    app.selectbox(key=keys.SAMPLE).set_value("unsafe_read_file").run()
+    assert not app.exception
+    assert any("unsafe op" in w.value and "ReadFile" in w.value for w in app.warning)
+    model_id = f"{REPO / 'sample_models' / 'unsafe_read_file'}::serve"
+    trust = app.checkbox(key=keys.TRUST_PREFIX + model_id)
+    assert trust.value is False
+    trust.check().run()
+    assert model_id in app.session_state[keys.TRUSTED_MODELS]
+    app.selectbox(key=keys.SAMPLE).set_value("flowers_tf1").run()
+    assert not app.warning
+    app.selectbox(key=keys.SAMPLE).set_value("unsafe_read_file").run()
+    assert app.checkbox(key=keys.TRUST_PREFIX + model_id).value is True
+
+
+def test_hostile_upload_is_refused_and_page_keeps_working(app: AppTest) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = b"owned"
+        member = tarfile.TarInfo("../escape.txt")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_UPLOAD).run()
+    app.file_uploader(key=keys.UPLOAD).upload("evil.tar.gz", buffer.getvalue()).run()
+    assert not app.exception
+    assert app.error
+    assert "escape.txt" in app.error[0].value
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_SAMPLE).run()
+    assert not app.error

@@ -424,3 +424,11 @@ def test_markdown_table_lists_every_op_once() -> None:
     for op, row in UNSAFE_OPS.items():
         assert table.count(f"| `{op}` | {row.category} |") == 1
     assert all(row.what_it_does for row in UNSAFE_OPS.values())
+
+
+def test_documented_unsafe_op_list_matches_the_code() -> None:
+    from explorer.unsafe_ops import markdown_table
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "unsafe-ops.md").read_text()
+    assert markdown_table().rstrip() in doc, "regenerate docs/unsafe-ops.md from markdown_table()"
