@@ -107,6 +107,8 @@ class MetaGraphInfo:
     function_node_count: int
     assets: tuple[AssetInfo, ...]
     proto: Any = field(repr=False, compare=False, hash=False)
+    # The SavedModel folder it was read from: what the runner loads to call it.
+    model_dir: str = ""
 
     def _repr_html_(self) -> str:
         from explorer.html_repr import meta_graph_html

@@ -166,6 +166,7 @@ def _meta_graph_info(meta_graph: ProtoMessage, directory: Path) -> MetaGraphInfo
             for asset in meta_graph.asset_file_def
         ),
         proto=meta_graph,
+        model_dir=str(directory),
     )
 
 

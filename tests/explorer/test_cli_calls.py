@@ -1,0 +1,116 @@
+"""``python -m explorer predict|classify|regress`` as subprocesses on TF Serving's anchors:
+the response body on stdout and exit codes 0 (answered), 1 (rejected), 2 (user error).
+
+The runs that import TensorFlow are started together, so their start-up overlaps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ANCHORS = REPO.parent / "shared" / "anchors" / "tfserving"
+CPU = str(ANCHORS / "saved_model_half_plus_two_cpu")
+TWO = str(ANCHORS / "saved_model_half_plus_two_2_versions")
+CLASSIFY = '{"signature_name": "classify_x_to_y", "examples": [{"x": 2.0}]}'
+
+# name → (arguments, stdin)
+RUNS = {
+    "classify_stdin": (["classify", CPU, "--request", "-"], CLASSIFY),
+    "regress_rejected": (
+        ["regress", CPU, "-r", '{"signature_name": "regress_x_to_y", "examples": [{"x": 2}]}'],
+        None,
+    ),
+    "predict_file_override": (
+        ["predict", TWO, "--version", "123", "--signature", "serving_default", "-r", "@{file}"],
+        None,
+    ),
+    "bad_path": (["predict", "/no/such/model", "-r", "{}"], None),
+    "bad_request_file": (["classify", CPU, "-r", "@/no/such/request.json"], None),
+    "bad_tags": (["regress", CPU, "--tags", "gpu", "-r", "{}"], None),
+    "unsafe": (["predict", str(REPO / "sample_models" / "unsafe_read_file"), "-r", "{}"], None),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess]:
+    request_file = tmp_path_factory.mktemp("cli") / "request.json"
+    request_file.write_text('{"signature_name": "nope", "inputs": [1.0, 2.0]}', encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    started = {}
+    for name, (args, stdin) in RUNS.items():
+        args = [a.replace("{file}", str(request_file)) for a in args]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "explorer", *args],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started[name] = (process, stdin)
+    results = {}
+    for name, (process, stdin) in started.items():
+        out, err = process.communicate(stdin, timeout=120)
+        results[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return results
+
+
+def test_classify_reads_the_request_from_stdin(runs) -> None:
+    run = runs["classify_stdin"]
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"results": [[["", 3.0]]]}
+
+
+def test_predict_prints_tf_servings_body_and_signature_overrides_the_file(runs) -> None:
+    run = runs["predict_file_override"]
+    assert run.returncode == 0, run.stderr
+    # The request names "nope"; --signature wins. Columnar layout, byte for byte.
+    assert run.stdout == '{\n    "outputs": [\n        2.5,\n        3.0\n    ]\n}\n'
+
+
+def test_a_rejected_request_prints_the_error_and_exits_1(runs) -> None:
+    run = runs["regress_rejected"]
+    assert run.returncode == 1
+    error = json.loads(run.stdout)["error"]
+    assert error.startswith("Name: <unknown>, Key: x, Index: 0.  Data types don't match.")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("bad_path", "Path does not exist"),
+        ("bad_request_file", "Cannot read the request file"),
+        ("bad_tags", "No MetaGraph with tag-set 'gpu'"),
+        ("unsafe", "Refusing to run: the model contains unsafe ops"),
+    ],
+)
+def test_user_errors_exit_2_with_one_stderr_line(runs, name: str, message: str) -> None:
+    run = runs[name]
+    assert run.returncode == 2
+    assert run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert message in lines[0]
+
+
+@pytest.mark.parametrize("command", ["predict", "classify", "regress"])
+def test_help_lists_the_request_forms(command: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "explorer", command, "--help"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0
+    assert "JSON|@FILE|-" in run.stdout
+    assert "--enable-signature-method-name-check" in run.stdout
