@@ -1,0 +1,62 @@
+"""The three layers stay apart: explorer ← components ← app.py."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+
+import explorer
+from tests.conftest import REPO
+
+
+def _imports(path) -> set[str]:  # noqa: ANN001 - a pathlib.Path
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "explorer").rglob("*.py")), ids=str)
+def test_explorer_never_imports_streamlit(path) -> None:  # noqa: ANN001
+    assert "streamlit" not in _imports(path)
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "components").rglob("*.py")), ids=str)
+def test_components_hold_no_tensorflow(path) -> None:  # noqa: ANN001
+    assert not {"tensorflow", "keras"} & _imports(path)
+
+
+def test_only_the_runner_imports_tensorflow() -> None:
+    importers = sorted(
+        str(p.relative_to(REPO))
+        for p in (REPO / "explorer").rglob("*.py")
+        if "tensorflow" in _imports(p)
+    )
+    assert importers == ["explorer/runner.py"]
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    public = {
+        name
+        for name, value in vars(explorer).items()
+        if not name.startswith("_")
+        and name != "annotations"  # from __future__
+        and not getattr(value, "__name__", "").startswith("explorer.")  # submodules
+    }
+    assert set(explorer.__all__) == public
+    assert sorted(explorer.__all__) == explorer.__all__
+
+
+def test_import_explorer_is_free_of_tensorflow_and_streamlit() -> None:
+    code = (
+        "import sys, explorer\n"
+        "assert 'tensorflow' not in sys.modules\n"
+        "assert 'streamlit' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
