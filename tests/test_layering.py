@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ import explorer
 from tests.conftest import REPO
 
 
-def _imports(path) -> set[str]:  # noqa: ANN001 - a pathlib.Path
+def _imports(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -23,12 +24,12 @@ def _imports(path) -> set[str]:  # noqa: ANN001 - a pathlib.Path
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "explorer").rglob("*.py")), ids=str)
-def test_explorer_never_imports_streamlit(path) -> None:  # noqa: ANN001
+def test_explorer_never_imports_streamlit(path: Path) -> None:
     assert "streamlit" not in _imports(path)
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "components").rglob("*.py")), ids=str)
-def test_components_hold_no_tensorflow(path) -> None:  # noqa: ANN001
+def test_components_hold_no_tensorflow(path: Path) -> None:
     assert not {"tensorflow", "keras"} & _imports(path)
 
 
