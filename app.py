@@ -16,6 +16,7 @@ from components.model_picker import (
     render_source_picker,
     render_version_picker,
 )
+from components.run_panel import render_run_panel
 from components.safety_panel import render_safety_banner
 from components.signature_panel import (
     render_signature,
@@ -104,14 +105,23 @@ def main() -> None:
     allow_run = render_safety_banner(
         scan_meta_graph(meta_graph), f"{model.path}::{meta_graph.tag_set}"
     )
-    signatures_tab, facts_tab = st.tabs(["Signatures", "MetaGraph facts"])
+    signature = meta_graph.signature(signature_key) if signature_key is not None else None
+    signatures_tab, run_tab, facts_tab = st.tabs(["Signatures", "Run", "MetaGraph facts"])
     with signatures_tab:
         render_signature_overview(meta_graph)
-        if signature_key is not None:
-            signature = meta_graph.signature(signature_key)
+        if signature is not None:
             render_signature(signature)
             if not signature.is_init_op:
                 render_verdicts(signature)
+    with run_tab:
+        if signature is not None:
+            render_run_panel(
+                model,
+                meta_graph,
+                signature,
+                allow_unsafe=allow_run,
+                method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+            )
     with facts_tab:
         render_meta_graph_facts(model, meta_graph)
 

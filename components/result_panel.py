@@ -1,0 +1,261 @@
+"""A run's outcome: results drawn to fit their shape, timing, and the REST exchange beside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from components.request_text import render_exchange
+from explorer.calls import CallResult
+from explorer.constants import MethodKind
+from explorer.dtypes import numpy_name
+
+_DT_BY_NUMPY = {
+    numpy_name(dt): dt
+    for dt in (
+        "DT_FLOAT",
+        "DT_DOUBLE",
+        "DT_HALF",
+        "DT_INT8",
+        "DT_INT16",
+        "DT_INT32",
+        "DT_INT64",
+        "DT_UINT8",
+        "DT_UINT16",
+        "DT_UINT32",
+        "DT_UINT64",
+        "DT_BOOL",
+        "DT_COMPLEX64",
+        "DT_COMPLEX128",
+    )
+}
+_MAX_EXAMPLES_SHOWN = 20
+_MAX_IMAGES = 8
+_MAX_JSON_CHARS = 20_000
+# Tiny images (the samples' 4x4 pixels) are blown up with square pixels to at least this.
+_MIN_IMAGE_PIXELS = 128
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """One Run press: what was sent, what TF Serving's REST API would answer, the arrays."""
+
+    method: MethodKind
+    request_text: str
+    url: str
+    curl: str
+    response_text: str
+    # HTTP status TF Serving would answer with (200, or 400/404/500/501 for an error);
+    # None when the explorer refused to run (unsafe ops, unreadable model) or failed itself.
+    status: int | None
+    # The error message ({"error": ...}); None on success.
+    error: str | None
+    result: CallResult | None
+    # Where this run differs from replaying the curl command (gRPC-only features used).
+    notes: tuple[str, ...] = ()
+    big_request: bool = False
+    # Extra graph tensors fetched in the same run (an error may come from them).
+    extra_fetches: tuple[str, ...] = ()
+
+
+def render_outcome(outcome: RunOutcome, *, key: str) -> None:
+    """Results on the left, the request, curl command and response JSON on the right."""
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        if outcome.error is not None and outcome.status is None:
+            st.error(f"**Not run.** {outcome.error}")
+        elif outcome.error is not None and outcome.extra_fetches:
+            st.error(
+                f"**HTTP {outcome.status}** (this run also fetched extra tensors, which TF "
+                f"Serving would not): {outcome.error}"
+            )
+        elif outcome.error is not None:
+            st.error(f"**TF Serving answers HTTP {outcome.status}:** {outcome.error}")
+        elif outcome.result is not None:
+            _render_timing(outcome.result)
+            _render_result(outcome.result)
+        for note in outcome.notes:
+            st.caption(note)
+    with right:
+        render_exchange(
+            outcome.request_text,
+            outcome.curl,
+            outcome.response_text,
+            key=key,
+            big_request=outcome.big_request,
+        )
+
+
+def _render_timing(result: CallResult) -> None:
+    timing = result.timing
+    load = f" · model load {timing.load_ms:,.0f} ms (first call only)" if timing.load_ms else ""
+    st.caption(
+        f"**{result.method.value}** on `{result.signature_key}` · conversion "
+        f"{timing.conversion_ms:,.1f} ms · execution {timing.execution_ms:,.1f} ms{load}"
+    )
+
+
+def _render_result(result: CallResult) -> None:
+    if result.method is MethodKind.CLASSIFY:
+        _render_classifications(result.response_json["results"])
+    elif result.method is MethodKind.REGRESS:
+        values = result.response_json["results"]
+        st.markdown("**Regression results**")
+        st.dataframe(
+            pd.DataFrame({"example": range(1, len(values) + 1), "value": values}),
+            hide_index=True,
+        )
+    else:
+        for alias, array in result.outputs.items():
+            render_tensor(f"Output `{alias}`", np.asarray(array))
+    for name, array in result.extra.items():
+        render_tensor(f"Extra tensor `{name}`", np.asarray(array))
+
+
+def _render_classifications(results: list[list[list[Any]]]) -> None:
+    st.markdown("**Classification results** (per example, highest score first)")
+    for number, classes in enumerate(results[:_MAX_EXAMPLES_SHOWN], start=1):
+        frame = pd.DataFrame(classes, columns=["label", "score"])
+        frame = frame.sort_values("score", ascending=False, kind="stable")
+        st.markdown(f"Example {number}")
+        table, chart = st.columns([2, 3])
+        table.dataframe(frame, hide_index=True, width="stretch")
+        # Labels can repeat or be "" (no classes output): chart by position then.
+        names = frame["label"] if frame["label"].is_unique and all(frame["label"]) else None
+        chart_frame = pd.DataFrame(
+            {
+                "class": names if names is not None else [f"class {i}" for i in frame.index],
+                "score": frame["score"],
+            }
+        )
+        chart.bar_chart(
+            chart_frame,
+            x="class",
+            y="score",
+            horizontal=True,
+            sort="-score",
+            height=max(160, 36 * len(frame) + 70),
+        )
+    if len(results) > _MAX_EXAMPLES_SHOWN:
+        st.caption(f"{len(results) - _MAX_EXAMPLES_SHOWN} more examples in the response JSON.")
+
+
+def render_tensor(title: str, array: np.ndarray) -> None:
+    """A fetched tensor in the view that fits: image, table (≤ 2-D) or JSON; dtype and shape."""
+    st.markdown(f"**{title}** · `{dtype_name(array)}` · shape `{list(array.shape)}`")
+    images = _as_images(array)
+    if array.ndim <= 2:
+        frame = _table(array)
+        if images is not None:
+            table_tab, image_tab = st.tabs(["Table", "Image"])
+            table_tab.dataframe(frame, width=_width(frame))
+            with image_tab:
+                _show_images(images)
+        else:
+            st.dataframe(frame, width=_width(frame))
+        return
+    if images is not None:
+        _show_images(images)
+        with st.expander("Values (JSON)"):
+            _json(array)
+        return
+    _json(array)
+
+
+def dtype_name(array: np.ndarray) -> str:
+    """TensorFlow's name for a fetched array's dtype: ``float32`` → ``DT_FLOAT``."""
+    if array.dtype.kind in "OSU":
+        return "DT_STRING"
+    return _DT_BY_NUMPY.get(array.dtype.name, array.dtype.name)
+
+
+def _table(array: np.ndarray) -> pd.DataFrame:
+    values = _texts(array)
+    if values.ndim == 0:
+        return pd.DataFrame({"value": [values.item()]})
+    if values.ndim == 1:
+        return pd.DataFrame({"value": values})
+    if values.shape[1] > 50 and values.shape[0] <= 8:  # e.g. [1, 1001] logits: one column each
+        return pd.DataFrame(values.T, columns=[f"item {i}" for i in range(values.shape[0])])
+    names = ["value"] if values.shape[1] == 1 else [str(i) for i in range(values.shape[1])]
+    return pd.DataFrame(values, columns=names)
+
+
+def _width(frame: pd.DataFrame) -> int | str:
+    # A few columns stretched across the page are hard to read: size them to fit.
+    return "stretch" if len(frame.columns) > 4 else 120 * len(frame.columns) + 80
+
+
+def _texts(array: np.ndarray) -> np.ndarray:
+    if array.dtype.kind in "SO" and array.size:
+        return np.vectorize(
+            lambda v: v.decode("utf-8", errors="replace") if isinstance(v, bytes) else v,
+            otypes=[object],
+        )(array)
+    return array
+
+
+def _json(array: np.ndarray) -> None:
+    import json
+
+    text = json.dumps(_texts(array).tolist(), default=str)
+    if len(text) > _MAX_JSON_CHARS:
+        st.caption(
+            f"{len(text):,} characters; the first {_MAX_JSON_CHARS:,} are shown (the "
+            "response JSON has all)."
+        )
+        text = text[:_MAX_JSON_CHARS] + " …"
+    st.code(text, language="json", wrap_lines=True)
+
+
+def _as_images(array: np.ndarray) -> list[np.ndarray] | None:
+    """[H, W], [H, W, C] or [N, H, W, C] (C = 1, 3, 4) with values in a pixel range, as
+    float images in [0, 1]; None when the tensor does not look like images."""
+    if array.dtype.kind not in "fiu" or array.dtype == np.bool_ or not array.size:
+        return None
+    if array.ndim == 2:
+        stack = array[None, :, :, None]
+        if min(array.shape) < 8:
+            return None
+    elif array.ndim == 3 and array.shape[-1] in (1, 3, 4):
+        stack = array[None]
+    elif array.ndim == 4 and array.shape[-1] in (1, 3, 4):
+        stack = array[:_MAX_IMAGES]
+    else:
+        return None
+    if min(stack.shape[1:3]) < 2:
+        return None
+    scaled = _to_unit_range(stack.astype(np.float64), array.dtype.kind)
+    if scaled is None:
+        return None
+    return [_upscale(image) for image in scaled]
+
+
+def _to_unit_range(values: np.ndarray, kind: str) -> np.ndarray | None:
+    if not np.isfinite(values).all():
+        return None
+    low, high = float(values.min()), float(values.max())
+    if kind == "u" and high <= 255:
+        return values / 255.0
+    if low >= 0.0 and high <= 1.0:
+        return values
+    if low >= -1.0 and high <= 1.0:
+        return (values + 1.0) / 2.0  # the [-1, 1] range MobileNet-style models use
+    if low >= 0.0 and high <= 255.0:
+        return values / 255.0
+    return None
+
+
+def _upscale(image: np.ndarray) -> np.ndarray:
+    factor = max(1, -(-_MIN_IMAGE_PIXELS // max(image.shape[0], image.shape[1])))
+    image = image.repeat(factor, axis=0).repeat(factor, axis=1)
+    return image[:, :, 0] if image.shape[-1] == 1 else image
+
+
+def _show_images(images: list[np.ndarray]) -> None:
+    captions = [f"item {i}" for i in range(len(images))] if len(images) > 1 else None
+    st.image(images, caption=captions, clamp=True, width=min(256, images[0].shape[1]))

@@ -1,0 +1,324 @@
+"""The Run tab: call a signature through TF Serving's Classify, Regress or Predict API.
+
+Everything a run does goes through ``explorer.calls`` (TF Serving's semantics, in process);
+this module only draws the chooser, the editors, the Run button and the outcome. Typed
+inputs and the last outcome are kept in ``st.session_state`` under keys scoped to model,
+version, tag-set and signature, so switching signature and back keeps them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from components import keys
+from components.example_builder import render_example_builder, signature_features
+from components.predict_form import render_predict_form
+from components.request_text import render_rest_editor
+from components.result_panel import RunOutcome, render_outcome
+from explorer import calls, runner
+from explorer.constants import (
+    CLASSIFY_METHOD_NAME,
+    REGRESS_METHOD_NAME,
+    MethodKind,
+)
+from explorer.errors import ExplorerError, ServingRuleError
+from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
+from explorer.rest_exchange import (
+    INLINE_BODY_LIMIT,
+    body_text,
+    compact_text,
+    curl_command,
+    error_text,
+    serving_url,
+)
+from explorer.safety import scan_meta_graph
+from explorer.serving_rules import ServingVerdict, check_signature
+
+_API_LABELS = {
+    MethodKind.CLASSIFY: "Classify",
+    MethodKind.REGRESS: "Regress",
+    MethodKind.PREDICT: "Predict",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What the editors hold: a body (form) or the raw REST text, ready or not."""
+
+    body: dict[str, Any] | None = None
+    text: str | None = None
+    # Predict form only: the values, and defaulted inputs left out (sent the gRPC way).
+    values: dict[str, Any] = field(default_factory=dict)
+    left_out: tuple[str, ...] = ()
+    row_format: bool = True
+
+    @property
+    def ready(self) -> bool:
+        return self.body is not None or self.text is not None
+
+
+def run_scope(model: ModelInfo, meta_graph: MetaGraphInfo, signature: SignatureInfo) -> str:
+    """The key scope of one signature: model folder, version, tag-set, signature key."""
+    version = "" if model.version is None else str(model.version)
+    return f"{model.path}@{version}|{meta_graph.tag_set}|{signature.key}"
+
+
+def render_run_panel(
+    model: ModelInfo,
+    meta_graph: MetaGraphInfo,
+    signature: SignatureInfo,
+    *,
+    allow_unsafe: bool,
+    method_name_check: bool,
+) -> None:
+    """API chooser, request editors, Run button and the last outcome for one signature."""
+    if signature.is_init_op:
+        st.info("`__saved_model_init_op` runs when the model loads; it cannot be called.")
+        return
+    scope = run_scope(model, meta_graph, signature)
+    verdicts = {
+        m: check_signature(signature, m, method_name_check=method_name_check) for m in MethodKind
+    }
+    api = _render_api_chooser(scope, signature, verdicts)
+    if not _accepted_or_forced(scope, api, verdicts[api]):
+        return
+    for issue in verdicts[api].request_time_issues:
+        st.caption(f"TF Serving: {issue}")
+
+    has_features = api is MethodKind.PREDICT or bool(signature_features(meta_graph, signature))
+    mode = st.radio(
+        "Edit the request as",
+        [keys.MODE_FORM, keys.MODE_REST],
+        index=0 if has_features else 1,
+        horizontal=True,
+        key=keys.run_key(scope, keys.RUN_MODE, api.value),
+        persist_state="page",
+    )
+    form_key = keys.run_key(scope, "form_body", api.value)
+    if mode == keys.MODE_FORM:
+        request = _render_form(meta_graph, signature, scope, api)
+        if request.body is not None:
+            st.session_state[form_key] = body_text(request.body)
+    else:
+        prefill = st.session_state.get(form_key) or body_text(
+            calls.request_template(meta_graph, signature, api)
+        )
+        request = _Request(
+            text=render_rest_editor(keys.run_key(scope, keys.RUN_REST_BODY, api.value), prefill)
+        )
+    output_filter, extra_fetches = _render_debug_options(meta_graph, signature, scope, api)
+
+    scan = scan_meta_graph(meta_graph)
+    blocked = not scan.clean and not allow_unsafe
+    if blocked:
+        ops = ", ".join(sorted({f.op for f in scan.reachable_findings}))
+        st.warning(
+            f"Running is disabled: this model contains unsafe ops ({ops}). Tick "
+            '"I trust this model" above if you know where it comes from.'
+        )
+    outcome_key = keys.run_key(scope, keys.RUN_OUTCOME, api.value)
+    if st.button(
+        f"Run {api.value}",
+        type="primary",
+        disabled=blocked or not request.ready,
+        key=keys.run_key(scope, keys.RUN_BUTTON, api.value),
+    ):
+        loaded = (os.path.abspath(model.path), tuple(meta_graph.tags)) in runner.loaded_models()
+        with st.spinner("Running…" if loaded else "Loading TensorFlow and the model…"):
+            st.session_state[outcome_key] = _execute(
+                model,
+                meta_graph,
+                signature,
+                api,
+                request,
+                output_filter=output_filter,
+                extra_fetches=extra_fetches,
+                allow_unsafe=allow_unsafe,
+                method_name_check=method_name_check,
+            )
+    outcome = st.session_state.get(outcome_key)
+    if outcome is not None:
+        render_outcome(outcome, key=outcome_key)
+
+
+def preferred_api(
+    signature: SignatureInfo, verdicts: dict[MethodKind, ServingVerdict]
+) -> MethodKind:
+    """The API the signature is made for: its method_name if TF Serving accepts it, else
+    Classify, then Regress (TF2 signatures shaped for them), else Predict."""
+    declared = {CLASSIFY_METHOD_NAME: MethodKind.CLASSIFY, REGRESS_METHOD_NAME: MethodKind.REGRESS}
+    method = declared.get(signature.method_name)
+    if method is not None and verdicts[method].accepted:
+        return method
+    for method in (MethodKind.CLASSIFY, MethodKind.REGRESS):
+        if verdicts[method].accepted:
+            return method
+    return MethodKind.PREDICT
+
+
+def _render_api_chooser(
+    scope: str, signature: SignatureInfo, verdicts: dict[MethodKind, ServingVerdict]
+) -> MethodKind:
+    options = list(MethodKind)
+    chosen = st.radio(
+        "TF Serving API",
+        options,
+        index=options.index(preferred_api(signature, verdicts)),
+        format_func=lambda m: _API_LABELS[m] + ("" if verdicts[m].accepted else " (rejected)"),
+        horizontal=True,
+        key=keys.run_key(scope, keys.RUN_API),
+        persist_state="page",
+    )
+    return MethodKind(chosen)
+
+
+def _accepted_or_forced(scope: str, api: MethodKind, verdict: ServingVerdict) -> bool:
+    if verdict.accepted:
+        return True
+    reason = verdict.reason or ""
+    st.warning(
+        f"**TF Serving rejects {_API_LABELS[api]} for this signature:** "
+        f"{reason.splitlines()[0] if reason else ''}"
+    )
+    if "\n" in reason:
+        with st.expander("TF Serving's full message"):
+            st.code(reason, language="text")
+    return st.checkbox(
+        "Send a request anyway, to see TF Serving's answer",
+        key=keys.run_key(scope, keys.RUN_FORCE, api.value),
+        persist_state="page",
+    )
+
+
+def _render_form(
+    meta_graph: MetaGraphInfo, signature: SignatureInfo, scope: str, api: MethodKind
+) -> _Request:
+    if api is MethodKind.PREDICT:
+        form = render_predict_form(meta_graph, signature, scope)
+        return _Request(
+            body=form.body(signature.key),
+            values=form.values,
+            left_out=form.left_out,
+            row_format=form.row_format,
+        )
+    built = render_example_builder(meta_graph, signature, scope)
+    return _Request(body=built.body)
+
+
+def _render_debug_options(
+    meta_graph: MetaGraphInfo, signature: SignatureInfo, scope: str, api: MethodKind
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    with st.expander("Debugging: output filter and extra tensors"):
+        output_filter: list[str] = []
+        if api is MethodKind.PREDICT:
+            output_filter = st.multiselect(
+                "Outputs to fetch (output_filter; empty = all)",
+                [t.key for t in signature.outputs],
+                key=keys.run_key(scope, keys.RUN_OUTPUT_FILTER),
+                persist_state="page",
+                help="gRPC Predict's output_filter. TF Serving's REST API always returns "
+                "every output.",
+            )
+        extra = st.multiselect(
+            "Extra tensors of the graph to fetch",
+            _tensor_names(meta_graph),
+            key=keys.run_key(scope, keys.RUN_EXTRA_FETCHES, api.value),
+            persist_state="page",
+            accept_new_options=True,
+            placeholder="e.g. pool:0",
+            help="Any tensor of the top-level graph, fetched in the same Session run (to "
+            "check what a mapping feeds where). TF Serving itself cannot return these.",
+        )
+    return tuple(output_filter), tuple(extra)
+
+
+def _tensor_names(meta_graph: MetaGraphInfo) -> list[str]:
+    if meta_graph.proto is None:
+        return []
+    return [f"{n.name}:0" for n in meta_graph.proto.graph_def.node if n.op != "NoOp"]
+
+
+def _execute(
+    model: ModelInfo,
+    meta_graph: MetaGraphInfo,
+    signature: SignatureInfo,
+    api: MethodKind,
+    request: _Request,
+    *,
+    output_filter: tuple[str, ...],
+    extra_fetches: tuple[str, ...],
+    allow_unsafe: bool,
+    method_name_check: bool,
+) -> RunOutcome:
+    """One call through explorer.calls; every failure becomes the answer, never a crash."""
+    # REST mode sends the text as typed; the form sends its body (shown indented, and on
+    # one line in the curl command: the same JSON either way).
+    raw = request.text is not None
+    sent = request.text if raw else body_text(request.body)
+    on_the_wire = sent if raw else compact_text(request.body)
+    payload: Any = request.text if raw else request.body
+    url = serving_url(model.name, api, version=model.version)
+    options: dict[str, Any] = {
+        "method_name_check": method_name_check,
+        "allow_unsafe": allow_unsafe,
+        "extra_fetches": extra_fetches,
+        "tags": meta_graph.tag_set,
+    }
+    notes = _notes(request, output_filter, extra_fetches)
+    result, error, status = None, None, 200
+    try:
+        if api is MethodKind.PREDICT and request.left_out:
+            result = calls.predict_arrays(
+                model,
+                request.values,
+                signature=signature.key,
+                output_filter=output_filter,
+                row_format=request.row_format,
+                **options,
+            )
+        elif api is MethodKind.PREDICT:
+            result = calls.predict(model, payload, output_filter=output_filter, **options)
+        elif api is MethodKind.CLASSIFY:
+            result = calls.classify(model, payload, **options)
+        else:
+            result = calls.regress(model, payload, **options)
+    except ServingRuleError as err:
+        error, status = str(err), calls.rest_status(err.code)
+    except ExplorerError as err:  # not TF Serving's answer: the explorer refused to run
+        error, status = str(err), None
+    except Exception as err:  # a bug here must not end the session
+        error, status = f"Unexpected error ({type(err).__name__}): {err}", None
+    return RunOutcome(
+        method=api,
+        request_text=sent,
+        url=url,
+        curl=curl_command(url, on_the_wire),
+        response_text=error_text(error) if error is not None else result.response_text,
+        status=status,
+        error=error,
+        result=result,
+        notes=notes,
+        big_request=len(on_the_wire) > INLINE_BODY_LIMIT,
+        extra_fetches=extra_fetches,
+    )
+
+
+def _notes(
+    request: _Request, output_filter: tuple[str, ...], extra_fetches: tuple[str, ...]
+) -> tuple[str, ...]:
+    notes = []
+    if request.left_out:
+        notes.append(
+            f"Left out {', '.join(request.left_out)}: the signature's default was fed, as gRPC "
+            "Predict does. TF Serving's REST API needs every input: replayed with curl, this "
+            "body is rejected."
+        )
+    if output_filter:
+        notes.append("output_filter is a gRPC option: over REST, TF Serving returns every output.")
+    if extra_fetches:
+        notes.append("Extra tensors are fetched by Signature Explorer only, not by TF Serving.")
+    return tuple(notes)

@@ -1,0 +1,123 @@
+"""Inputs that outlive their widgets: tables and uploads kept per run-panel scope.
+
+Streamlit drops a widget's state when a run does not draw it (switching to another
+signature and back would lose every typed value). Plain widgets use
+``persist_state="page"``; ``st.data_editor`` and ``st.file_uploader`` have no such option,
+so their last value is copied into ordinary session-state keys here and given back to a
+fresh widget when it is drawn again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer.errors import InputError
+
+
+def kept_table(key: str, initial: Callable[[], pd.DataFrame], **editor: Any) -> pd.DataFrame:
+    """An ``st.data_editor`` whose edits survive the editor not being drawn for a while.
+
+    While the editor is on screen it is fed the same base frame (Streamlit replays the
+    user's edits on top of it); when its state has been dropped, the last edited frame
+    becomes the new base.
+    """
+    state = st.session_state
+    widget = f"{key}.{state.get(key + '.generation', 0)}"
+    if widget not in state or key + ".base" not in state:
+        state[key + ".base"] = state.get(key + ".current", None)
+        if state[key + ".base"] is None:
+            state[key + ".base"] = initial()
+    edited = st.data_editor(state[key + ".base"], key=widget, **editor)
+    state[key + ".current"] = edited
+    return edited
+
+
+def reset_table(key: str) -> None:
+    """Forget a kept table's edits: the next draw starts from its initial frame."""
+    state = st.session_state
+    state[key + ".generation"] = state.get(key + ".generation", 0) + 1
+    state.pop(key + ".base", None)
+    state.pop(key + ".current", None)
+
+
+def kept_upload(key: str, label: str, *, help_text: str) -> tuple[str, Any] | None:
+    """A ``.npy`` / ``.json`` uploader whose parsed value is kept for the session.
+
+    Returns:
+        (file name, JSON-able value) while a file is in use, else None. A file that cannot
+        be read is reported with ``st.error`` and not used.
+    """
+    state = st.session_state
+    store = key + ".kept"
+    was_drawn = key in state
+    upload = st.file_uploader(label, type=["npy", "json"], key=key, help=help_text)
+    if upload is not None:
+        held = state.get(store)
+        if held is None or held[0] != upload.file_id:
+            try:
+                value = read_tensor_file(upload.name, upload.getvalue())
+            except InputError as err:
+                st.error(str(err))
+                state.pop(store, None)
+                return None
+            state[store] = (upload.file_id, upload.name, value)
+        return state[store][1], state[store][2]
+    if was_drawn:  # the user removed the file
+        state.pop(store, None)
+        return None
+    held = state.get(store)  # the uploader was not drawn for a while: keep its file
+    if held is None:
+        return None
+    if st.button(f"Stop using {held[1]}", key=key + ".forget"):
+        state.pop(store, None)
+        return None
+    return held[1], held[2]
+
+
+def read_tensor_file(name: str, data: bytes) -> Any:
+    """A ``.npy`` (never pickled) or ``.json`` file as a JSON-able nested list or scalar.
+
+    Raises:
+        InputError: the file is not a readable array, or holds objects.
+    """
+    if name.lower().endswith(".npy"):
+        try:
+            array = np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise InputError(
+                f"Cannot read {name} as a .npy array (object arrays are refused): {exc}"
+            ) from exc
+        return jsonable(array)
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"Cannot read {name} as JSON: {exc}") from exc
+    if isinstance(value, dict) and "b64" not in value:
+        raise InputError(
+            f"{name} holds a JSON object; expected a value or nested lists for one input."
+        )
+    return value
+
+
+def jsonable(array: np.ndarray) -> Any:
+    """Nested lists for an array; bytes become text, or ``{"b64": ...}`` if not UTF-8."""
+    if array.dtype.kind in "SO":
+        import base64
+
+        def text(item: Any) -> Any:
+            if isinstance(item, bytes):
+                try:
+                    return item.decode("utf-8")
+                except UnicodeDecodeError:
+                    return {"b64": base64.b64encode(item).decode("ascii")}
+            return item
+
+        return np.vectorize(text, otypes=[object])(array).tolist() if array.size else []
+    return array.tolist()
