@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import keys
 from components.error_panel import show_error
+from components.graph_panel import GraphOptions, render_graph_tab
 from components.meta_graph_panel import render_meta_graph_facts
 from components.model_picker import (
     ModelSource,
@@ -25,10 +26,11 @@ from components.signature_panel import (
 )
 from explorer.errors import ExplorerError
 from explorer.locate import locate_model
-from explorer.model_info import ModelInfo
+from explorer.model_info import MetaGraphInfo, ModelInfo
 from explorer.reader import read_model
 from explorer.safety import scan_meta_graph
 from explorer.samples import list_samples
+from explorer.signature_graph import SignatureGraph, build_signature_graph
 
 st.set_page_config(page_title="Signature Explorer", page_icon="🔎", layout="wide")
 
@@ -39,11 +41,29 @@ def _cached_model(path: str, version: int | None, stamp: float) -> ModelInfo:
     return read_model(path, version=version)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _cached_graph(
+    _meta_graph: MetaGraphInfo, model_key: str, signature_key: str, options: GraphOptions
+) -> SignatureGraph:
+    # model_key (folder, tag-set, mtime) stands for the unhashable MetaGraph.
+    return build_signature_graph(
+        _meta_graph,
+        signature_key,
+        expand=options.expand,
+        collapse=options.collapse,
+        node_budget=options.node_budget,
+        highlight=options.highlight,
+    )
+
+
 def _read(path: str, version: int | None) -> ModelInfo:
     location = locate_model(path, version=version)
-    pb = next(location.directory.glob("saved_model.pb*"))
-    stamp = pb.stat().st_mtime
-    return _cached_model(path, version, stamp)
+    return _cached_model(path, version, _stamp(location.directory))
+
+
+def _stamp(directory: str | Path) -> float:
+    """The model file's mtime: part of every cache key, so a rewritten model is read again."""
+    return max(p.stat().st_mtime for p in Path(directory).glob("saved_model.pb*"))
 
 
 def _source_path(source: ModelSource) -> str:
@@ -106,13 +126,23 @@ def main() -> None:
         scan_meta_graph(meta_graph), f"{model.path}::{meta_graph.tag_set}"
     )
     signature = meta_graph.signature(signature_key) if signature_key is not None else None
-    signatures_tab, run_tab, facts_tab = st.tabs(["Signatures", "Run", "MetaGraph facts"])
+    signatures_tab, graph_tab, run_tab, facts_tab = st.tabs(
+        ["Signatures", "Graph", "Run", "MetaGraph facts"]
+    )
     with signatures_tab:
         render_signature_overview(meta_graph)
         if signature is not None:
             render_signature(signature)
             if not signature.is_init_op:
                 render_verdicts(signature)
+    with graph_tab:
+        if signature is not None:
+            model_key = f"{model.path}::{meta_graph.tag_set}::{_stamp(model.path)}"
+            render_graph_tab(
+                meta_graph,
+                signature,
+                lambda options: _cached_graph(meta_graph, model_key, signature.key, options),
+            )
     with run_tab:
         if signature is not None:
             render_run_panel(

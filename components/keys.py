@@ -44,3 +44,12 @@ FORMAT_COLUMNAR = "inputs (columnar)"
 def run_key(scope: str, *parts: str) -> str:
     """A run-panel key: ``run_key(scope, RUN_INPUT, "images", "json")``."""
     return ".".join(("run", scope, *parts))
+
+
+GRAPH_HIGHLIGHT = "graph.highlight"
+GRAPH_BUDGET = "graph.budget"
+GRAPH_EXPAND = "graph.expand"
+GRAPH_COLLAPSE = "graph.collapse"
+GRAPH_SEARCH = "graph.search"
+GRAPH_NODE = "graph.node"
+GRAPH_LAST_DOT = "graph.last_dot"  # the DOT last drawn, for tests and downloads

@@ -105,10 +105,11 @@ def render_signature_picker(meta_graph: MetaGraphInfo) -> str | None:
     if st.session_state.get(keys.SIGNATURE) not in choices:
         st.session_state[keys.SIGNATURE] = choices[0]
     st.sidebar.toggle(
-        "--enable_signature_method_name_check",
+        "Enforce method_name",
         key=keys.METHOD_NAME_CHECK,
-        help="Run calls as a TF Serving started with this flag would: Classify/Regress/Predict "
-        "then also demand the matching method_name (off by default since TF Serving 2.4).",
+        help="Run calls as TF Serving started with --enable_signature_method_name_check would: "
+        "Classify/Regress/Predict then also demand the matching method_name (off by default "
+        "since TF Serving 2.4).",
     )
     return st.sidebar.selectbox(
         "Signature",

@@ -10,8 +10,11 @@ same graph always gives the same DOT.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 
+from explorer.errors import ExplorerError
 from explorer.signature_graph import Cluster, GraphEdge, GraphNode, SignatureGraph
 
 HIGHLIGHT_COLOR = "#d62728"
@@ -41,6 +44,50 @@ _CLUSTER_STYLES: dict[str, str] = {
     "scope": 'style=rounded; color="#bbbbbb"',
     "parameters": 'style="rounded,filled"; fillcolor="#f7fbf2"; color="#5b8c55"',
 }
+
+
+_DOT_TIMEOUT_S = 120
+
+
+class GraphvizError(ExplorerError):
+    """Graphviz's ``dot`` program is missing, failed, or took too long."""
+
+
+def render_svg(dot_text: str) -> str:
+    """Lay DOT out as SVG with Graphviz's ``dot`` program.
+
+    Args:
+        dot_text: what :func:`to_dot` returns.
+
+    Returns:
+        The SVG document.
+
+    Raises:
+        GraphvizError: ``dot`` is not installed, fails, or takes over two minutes.
+    """
+    binary = shutil.which("dot")
+    if binary is None:
+        raise GraphvizError(
+            "SVG needs the Graphviz 'dot' program, which is not on PATH. Install Graphviz "
+            "(apt-get install graphviz, brew install graphviz) or export DOT and render it "
+            "elsewhere."
+        )
+    try:
+        done = subprocess.run(
+            [binary, "-Tsvg"],
+            input=dot_text,
+            capture_output=True,
+            text=True,
+            timeout=_DOT_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise GraphvizError(
+            f"Graphviz 'dot' took over {_DOT_TIMEOUT_S} s; try a smaller node budget."
+        ) from exc
+    if done.returncode != 0:
+        raise GraphvizError(f"Graphviz 'dot' failed: {done.stderr.strip()}")
+    return done.stdout
 
 
 def to_dot(graph: SignatureGraph) -> str:

@@ -8,15 +8,11 @@ missing; ``--format json`` lists nodes, edges and clusters.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 
-from explorer.cli.common import EXIT_OK, CommandError, add_model_arguments, load_model, print_json
-from explorer.dot import to_dot
+from explorer.cli.common import EXIT_OK, add_model_arguments, load_model, print_json
+from explorer.dot import render_svg, to_dot
 from explorer.signature_graph import DEFAULT_NODE_BUDGET, build_signature_graph
-
-_DOT_TIMEOUT_S = 120
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -79,34 +75,3 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     sys.stdout.write(render_svg(dot_text))
     return EXIT_OK
-
-
-def render_svg(dot_text: str) -> str:
-    """Run Graphviz ``dot -Tsvg`` on DOT text.
-
-    Raises:
-        CommandError: ``dot`` is not installed, fails or takes too long (exit 2).
-    """
-    binary = shutil.which("dot")
-    if binary is None:
-        raise CommandError(
-            "--format svg needs the Graphviz 'dot' program, which is not on PATH. "
-            "Install Graphviz (apt-get install graphviz, brew install graphviz) "
-            "or use --format dot and render it elsewhere."
-        )
-    try:
-        done = subprocess.run(
-            [binary, "-Tsvg"],
-            input=dot_text,
-            capture_output=True,
-            text=True,
-            timeout=_DOT_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise CommandError(
-            f"Graphviz 'dot' took over {_DOT_TIMEOUT_S} s; try a smaller --budget."
-        ) from exc
-    if done.returncode != 0:
-        raise CommandError(f"Graphviz 'dot' failed: {done.stderr.strip()}")
-    return done.stdout

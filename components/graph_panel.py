@@ -1,0 +1,192 @@
+"""The signature graph: controls, the drawing, downloads, and the node inspector."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from components import keys
+from components.zoomable_svg import render_zoomable_svg
+from explorer.dot import GraphvizError, render_svg, to_dot
+from explorer.errors import ExplorerError
+from explorer.model_info import MetaGraphInfo, SignatureInfo
+from explorer.node_inspector import describe_node, find_nodes
+from explorer.signature_graph import DEFAULT_NODE_BUDGET, SignatureGraph
+
+_CLOSED_KINDS = ("group", "function_call", "control_flow", "parameters")
+
+
+@dataclass(frozen=True, slots=True)
+class GraphOptions:
+    """What the user asked the graph to show."""
+
+    expand: tuple[str, ...]
+    collapse: tuple[str, ...]
+    node_budget: int
+    highlight: str | None
+
+
+def render_graph_options(signature: SignatureInfo, scope: str) -> GraphOptions:
+    """Highlight and node budget widgets; expand/collapse choices as the user left them."""
+    left, middle = st.columns([2, 1])
+    key_names = [t.key for t in (*signature.inputs, *signature.outputs)]
+    if st.session_state.get(keys.GRAPH_HIGHLIGHT) not in [None, *key_names]:
+        st.session_state[keys.GRAPH_HIGHLIGHT] = None
+    highlight = left.selectbox(
+        "Highlight the path of a signature key",
+        [None, *key_names],
+        key=keys.GRAPH_HIGHLIGHT,
+        format_func=lambda k: "(none)" if k is None else k,
+    )
+    budget = middle.number_input(
+        "Node budget",
+        min_value=10,
+        max_value=2000,
+        value=DEFAULT_NODE_BUDGET,
+        step=10,
+        key=keys.GRAPH_BUDGET,
+        help="Ops are grouped by name scope and function until the view fits this many boxes.",
+    )
+    return GraphOptions(
+        tuple(st.session_state.get(f"{keys.GRAPH_EXPAND}.{scope}", ())),
+        tuple(st.session_state.get(f"{keys.GRAPH_COLLAPSE}.{scope}", ())),
+        int(budget),
+        highlight,
+    )
+
+
+def render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: str) -> None:
+    """Expand a closed group or collapse an open one; options come from this drawing."""
+    closed = [n.id for n in graph.nodes if n.kind in _CLOSED_KINDS]
+    open_clusters = [c.id for c in graph.clusters if c.kind != "parameters"]
+    left, right = st.columns(2)
+    # Per signature: one signature's group names mean nothing in another's graph.
+    with left:
+        st.multiselect(
+            "Expand groups or functions",
+            sorted(set(closed) | set(options.expand)),
+            key=f"{keys.GRAPH_EXPAND}.{scope}",
+        )
+    with right:
+        st.multiselect(
+            "Collapse open groups",
+            sorted(set(open_clusters) | set(options.collapse)),
+            key=f"{keys.GRAPH_COLLAPSE}.{scope}",
+        )
+
+
+def render_graph(graph: SignatureGraph, signature: SignatureInfo) -> str:
+    """Draw the graph with its stats and DOT/SVG downloads; returns the DOT it drew."""
+    stats = graph.stats
+    st.caption(
+        f"{stats.visible_nodes} boxes drawn for {stats.slice_nodes:,} ops this signature runs "
+        f"(of {stats.metagraph_nodes:,} in the MetaGraph); {stats.functions_inlined} function "
+        f"call(s) followed, {stats.collapsed_groups} group(s) closed. Blue: input key → tensor "
+        "→ op; orange: op → tensor → output key; red: the highlighted path."
+    )
+    dot_text = to_dot(graph)
+    try:
+        svg: str | None = render_svg(dot_text)
+    except GraphvizError as err:
+        # No Graphviz on the server: the browser lays DOT out itself (no zoom there).
+        svg = None
+        st.graphviz_chart(dot_text, width="stretch")
+        st.caption(str(err))
+    else:
+        render_zoomable_svg(svg)
+    left, right = st.columns(2)
+    left.download_button(
+        "Download DOT", dot_text, file_name=f"{signature.key}.dot", mime="text/vnd.graphviz"
+    )
+    if svg is not None:
+        right.download_button(
+            "Download SVG", svg, file_name=f"{signature.key}.svg", mime="image/svg+xml"
+        )
+    return dot_text
+
+
+def render_node_inspector(meta_graph: MetaGraphInfo) -> None:
+    """Search ops by name or type anywhere in the MetaGraph and show one decoded."""
+    st.markdown("**Node inspector**")
+    query = st.text_input(
+        "Find a node by name or op type",
+        key=keys.GRAPH_SEARCH,
+        placeholder="e.g. ParseExampleV2, dense/MatMul, pool",
+    )
+    matches = find_nodes(meta_graph, query) if query else ()
+    if query and not matches:
+        st.caption(f'No node matches "{query}".')
+        return
+    if not matches:
+        return
+    labels = {
+        f"{m.name}  [{m.op}]" + (f"  in {m.function}" if m.function else ""): m for m in matches
+    }
+    chosen = st.selectbox(f"{len(matches)} match(es)", list(labels), key=keys.GRAPH_NODE)
+    match = labels[chosen]
+    try:
+        details = describe_node(meta_graph, match.name, function=match.function or None)
+    except ExplorerError as err:
+        st.error(str(err))
+        return
+    where = f"function `{details.function}`" if details.function else "the top-level graph"
+    st.markdown(
+        f"`{details.name}` · op **{details.op}** · in {where}"
+        + (f" · scope `{details.scope}`" if details.scope else "")
+        + (f" · device `{details.device}`" if details.device else "")
+    )
+    if details.calls:
+        st.markdown("Runs functions: " + ", ".join(f"`{c}`" for c in details.calls))
+    left, right = st.columns(2)
+    with left:
+        st.markdown("Attributes")
+        st.dataframe(
+            pd.DataFrame(details.attrs, columns=["attr", "value"]), hide_index=True, width="stretch"
+        )
+        st.markdown("Outputs")
+        st.dataframe(
+            pd.DataFrame(details.outputs, columns=["#", "dtype", "shape"]),
+            hide_index=True,
+            width="stretch",
+        )
+    with right:
+        st.markdown("Inputs")
+        st.dataframe(
+            pd.DataFrame(
+                [(i.ref, i.node, i.kind) for i in details.inputs],
+                columns=["input", "from node", "kind"],
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        st.markdown("Consumers")
+        st.dataframe(
+            pd.DataFrame(
+                [(c.name, c.op, c.ref) for c in details.consumers], columns=["node", "op", "reads"]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def render_graph_tab(
+    meta_graph: MetaGraphInfo,
+    signature: SignatureInfo,
+    build: Callable[[GraphOptions], SignatureGraph],
+) -> None:
+    """The whole Graph tab; ``build`` is the app's cached graph builder."""
+    scope = f"{meta_graph.model_dir}.{meta_graph.tag_set}.{signature.key}"
+    options = render_graph_options(signature, scope)
+    pickers = st.container()
+    try:
+        graph = build(options)
+    except ExplorerError as err:
+        st.error(str(err))
+        return
+    with pickers:
+        render_group_pickers(graph, options, scope)
+    st.session_state[keys.GRAPH_LAST_DOT] = render_graph(graph, signature)
+    render_node_inspector(meta_graph)

@@ -1,0 +1,60 @@
+"""AppTest: the Graph tab draws every signature with its keys, and its controls work."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import keys
+from explorer.reader import read_model
+from tests.conftest import REPO, SAMPLES
+
+APP = str(REPO / "app.py")
+
+
+def _signatures(sample: str) -> list[str]:
+    meta_graph = read_model(SAMPLES / sample).meta_graph()
+    return [s.key for s in meta_graph.callable_signatures]
+
+
+@pytest.mark.parametrize("sample", ["flowers_tf1", "tabular_churn", "sparse_ragged_tf1"])
+def test_graph_dot_holds_every_key_of_every_signature(sample: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key=keys.SAMPLE).set_value(sample).run()
+    signature_infos = read_model(SAMPLES / sample).meta_graph()
+    for key in _signatures(sample):
+        at.selectbox(key=keys.SIGNATURE).set_value(key).run()
+        assert not at.exception
+        dot = at.session_state[keys.GRAPH_LAST_DOT]
+        assert dot.startswith("digraph")
+        signature = signature_infos.signature(key)
+        for tensor in (*signature.inputs, *signature.outputs):
+            assert f'"{tensor.key}' in dot or f">{tensor.key}<" in dot or tensor.key in dot
+        assert any("boxes drawn for" in c.value for c in at.caption)
+
+
+def test_highlight_and_expand_change_the_drawing() -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
+    at.selectbox(key=keys.SIGNATURE).set_value("serving_default").run()
+    plain = at.session_state[keys.GRAPH_LAST_DOT]
+    at.selectbox(key=keys.GRAPH_HIGHLIGHT).set_value("scores").run()
+    highlighted = at.session_state[keys.GRAPH_LAST_DOT]
+    assert highlighted != plain
+    at.number_input(key=keys.GRAPH_BUDGET).set_value(20).run()
+    small = at.session_state[keys.GRAPH_LAST_DOT]
+    expand = next(m for m in at.multiselect if m.label.startswith("Expand"))
+    assert expand.options, "a tight budget leaves groups to expand"
+    expand.set_value([expand.options[0]]).run()
+    assert not at.exception
+    assert at.session_state[keys.GRAPH_LAST_DOT] != small
+
+
+def test_node_inspector_finds_parse_example() -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
+    at.text_input(key=keys.GRAPH_SEARCH).input("ParseExampleV2").run()
+    assert not at.exception
+    chosen = at.selectbox(key=keys.GRAPH_NODE)
+    assert "ParseExample" in chosen.value
+    assert any("op **ParseExampleV2**" in m.value for m in at.markdown)
