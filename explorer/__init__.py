@@ -14,36 +14,88 @@ Reading metadata never imports TensorFlow; only running a signature does.
 
 from __future__ import annotations
 
-from explorer.calls import (
-    CallResult,
-    CallTiming,
-    call_rest,
-    classify,
-    classify_examples,
-    predict,
-    predict_arrays,
-    regress,
-    regress_examples,
-    request_template,
-)
-from explorer.constants import MethodKind
-from explorer.errors import (
-    ExecutionError,
-    ExplorerError,
-    InputError,
-    InvalidSavedModelError,
-    ModelSourceError,
-    ServingRuleError,
-    UnknownSignatureError,
-    UnknownTagSetError,
-    UnsafeModelError,
-)
-from explorer.example_features import ExampleFeature, example_template, expected_features
-from explorer.metadata_json import metadata_response
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo
-from explorer.reader import read_model
-from explorer.safety import ScanResult, UnsafeOpFinding, require_safe, scan_meta_graph, scan_model
-from explorer.serving_rules import ServingVerdict, check_all, check_signature
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from explorer.calls import (
+        CallResult,
+        CallTiming,
+        call_rest,
+        classify,
+        classify_examples,
+        predict,
+        predict_arrays,
+        regress,
+        regress_examples,
+        request_template,
+    )
+    from explorer.constants import MethodKind
+    from explorer.errors import (
+        ExecutionError,
+        ExplorerError,
+        InputError,
+        InvalidSavedModelError,
+        ModelSourceError,
+        ServingRuleError,
+        UnknownSignatureError,
+        UnknownTagSetError,
+        UnsafeModelError,
+    )
+    from explorer.example_features import ExampleFeature, example_template, expected_features
+    from explorer.metadata_json import metadata_response
+    from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo
+    from explorer.reader import read_model
+    from explorer.safety import (
+        ScanResult,
+        UnsafeOpFinding,
+        require_safe,
+        scan_meta_graph,
+        scan_model,
+    )
+    from explorer.serving_rules import ServingVerdict, check_all, check_signature
+
+# Public name → the module that defines it. Imported on first use (PEP 562), so
+# `import explorer` stays cheap: the CLI's `show` must not pay for numpy or the runner.
+_EXPORTS = {
+    "CallResult": "explorer.calls",
+    "CallTiming": "explorer.calls",
+    "ExampleFeature": "explorer.example_features",
+    "ExecutionError": "explorer.errors",
+    "ExplorerError": "explorer.errors",
+    "InputError": "explorer.errors",
+    "InvalidSavedModelError": "explorer.errors",
+    "MetaGraphInfo": "explorer.model_info",
+    "MethodKind": "explorer.constants",
+    "ModelInfo": "explorer.model_info",
+    "ModelSourceError": "explorer.errors",
+    "ScanResult": "explorer.safety",
+    "ServingRuleError": "explorer.errors",
+    "ServingVerdict": "explorer.serving_rules",
+    "SignatureInfo": "explorer.model_info",
+    "TensorInfo": "explorer.model_info",
+    "UnknownSignatureError": "explorer.errors",
+    "UnknownTagSetError": "explorer.errors",
+    "UnsafeModelError": "explorer.errors",
+    "UnsafeOpFinding": "explorer.safety",
+    "call_rest": "explorer.calls",
+    "check_all": "explorer.serving_rules",
+    "check_signature": "explorer.serving_rules",
+    "classify": "explorer.calls",
+    "classify_examples": "explorer.calls",
+    "example_template": "explorer.example_features",
+    "expected_features": "explorer.example_features",
+    "metadata_response": "explorer.metadata_json",
+    "predict": "explorer.calls",
+    "predict_arrays": "explorer.calls",
+    "read_model": "explorer.reader",
+    "regress": "explorer.calls",
+    "regress_examples": "explorer.calls",
+    "request_template": "explorer.calls",
+    "require_safe": "explorer.safety",
+    "scan_meta_graph": "explorer.safety",
+    "scan_model": "explorer.safety",
+}
 
 __all__ = [
     "CallResult",
@@ -84,3 +136,16 @@ __all__ = [
     "scan_meta_graph",
     "scan_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'explorer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -43,15 +43,10 @@ def test_only_the_runner_imports_tensorflow() -> None:
 
 
 def test_all_lists_exactly_the_public_names() -> None:
-    public = {
-        name
-        for name, value in vars(explorer).items()
-        if not name.startswith("_")
-        and name != "annotations"  # from __future__
-        and not getattr(value, "__name__", "").startswith("explorer.")  # submodules
-    }
-    assert set(explorer.__all__) == public
+    assert set(explorer.__all__) == set(explorer._EXPORTS)
     assert sorted(explorer.__all__) == explorer.__all__
+    for name in explorer.__all__:
+        assert getattr(explorer, name).__name__ == name
 
 
 def test_import_explorer_is_free_of_tensorflow_and_streamlit() -> None:
@@ -59,5 +54,18 @@ def test_import_explorer_is_free_of_tensorflow_and_streamlit() -> None:
         "import sys, explorer\n"
         "assert 'tensorflow' not in sys.modules\n"
         "assert 'streamlit' not in sys.modules\n"
+        "assert 'numpy' not in sys.modules, 'import explorer should stay cheap'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_show_imports_neither_numpy_nor_tensorflow() -> None:
+    code = (
+        "import sys, io, contextlib\n"
+        "from explorer.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['show', 'sample_models/flowers_tf1', '--json']) == 0\n"
+        "leaked = {'numpy', 'tensorflow'} & set(sys.modules)\n"
+        "assert not leaked, leaked\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

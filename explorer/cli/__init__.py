@@ -15,18 +15,30 @@ from collections.abc import Sequence
 from explorer.cli.common import EXIT_USER_ERROR, CommandError, print_error
 from explorer.errors import ExplorerError
 
-# Sub-command modules, in the order --help lists them.
-_COMMANDS = ("show", "graph", "scan", "calls")
+# Sub-command → the module that defines it, in the order --help lists them.
+_COMMANDS = {
+    "show": "show",
+    "graph": "graph",
+    "scan": "scan",
+    "predict": "calls",
+    "classify": "calls",
+    "regress": "calls",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command`` only that sub-command's module is imported.
+
+    Importing every sub-command would make ``show`` pay for numpy and the call machinery.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m explorer",
         description="Inspect TensorFlow SavedModel signatures and call them the way "
         "TF Serving does.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in _COMMANDS:
+    wanted = [_COMMANDS[command]] if command in _COMMANDS else _COMMANDS.values()
+    for name in dict.fromkeys(wanted):
         module = _command_module(name)
         if module is not None:
             module.add_parser(subparsers)
@@ -34,8 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in arguments if not a.startswith("-")), None)
+    parser = build_parser(command)
+    args = parser.parse_args(arguments)
     try:
         return int(args.run(args))
     except CommandError as exc:
