@@ -24,6 +24,7 @@ from components.signature_panel import (
     render_signature_overview,
     render_verdicts,
 )
+from explorer import tf_preload
 from explorer.errors import ExplorerError
 from explorer.locate import locate_model
 from explorer.model_info import MetaGraphInfo, ModelInfo
@@ -144,6 +145,8 @@ def main() -> None:
                 lambda options: _cached_graph(meta_graph, model_key, signature.key, options),
             )
     with run_tab:
+        if tf_preload.status() == "loading":
+            st.caption("TensorFlow is loading in the background; the first Run waits for it.")
         if signature is not None:
             render_run_panel(
                 model,
@@ -154,6 +157,9 @@ def main() -> None:
             )
     with facts_tab:
         render_meta_graph_facts(model, meta_graph)
+    # After the page is painted: TensorFlow is only needed to run a signature.
+    tf_preload.start()
+    st.sidebar.caption(f"TensorFlow: {tf_preload.status()}")
 
 
 main()

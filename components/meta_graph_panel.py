@@ -36,4 +36,13 @@ def render_meta_graph_facts(model: ModelInfo, meta_graph: MetaGraphInfo) -> None
         )
     st.markdown("**Op histogram** (top-level graph)")
     histogram = pd.DataFrame(meta_graph.op_histogram, columns=["op", "count"])
-    st.bar_chart(histogram.head(25), x="op", y="count", horizontal=True, sort="-count")
+    # A table with bars rather than a chart: charts load a large script on first paint.
+    st.dataframe(
+        histogram,
+        hide_index=True,
+        column_config={
+            "count": st.column_config.ProgressColumn(
+                "count", format="%d", min_value=0, max_value=int(histogram["count"].max() or 1)
+            )
+        },
+    )
