@@ -1,4 +1,4 @@
-"""The one real-browser test: the page loads on the default sample and shows its signatures."""
+"""Real-browser tests: the page loads on the default sample, draws a graph, runs a classify."""
 
 from __future__ import annotations
 
@@ -8,6 +8,23 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def _open(browser, app_url: str):  # returns a Playwright Page
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    return page
+
+
+def _choose(page, label: str, option: str) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=60_000)
+
 
 def test_app_opens_on_sample_and_shows_signature_table(
     app_url: str,
@@ -16,11 +33,7 @@ def test_app_opens_on_sample_and_shows_signature_table(
 ) -> None:
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(app_url)
-    page.wait_for_selector(
-        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000
-    )
+    page = _open(browser, app_url)
     expect(page.get_by_text("Model flowers_tf1", exact=False)).to_be_visible(timeout=30_000)
     tables = page.get_by_test_id("stDataFrame")
     expect(tables.first).to_be_visible()
@@ -28,4 +41,34 @@ def test_app_opens_on_sample_and_shows_signature_table(
     expect(page.get_by_text("Would TF Serving accept it?")).to_be_visible()
     page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
     assert (tmp_path / "app.png").stat().st_size > 10_000
+    page.close()
+
+
+def test_graph_renders_svg_for_a_tf2_sample(app_url: str, browser, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = _open(browser, app_url)
+    _choose(page, "Sample model", "tabular_churn")
+    page.get_by_role("tab", name="Graph", exact=True).click()
+    frame = page.frame_locator("iframe").first
+    svg = frame.locator("svg").first
+    expect(svg).to_be_visible(timeout=30_000)
+    assert frame.locator("g.node").count() > 5
+    expect(frame.locator("text", has_text="scores").first).to_be_attached()
+    page.screenshot(path=str(tmp_path / "graph.png"), full_page=True)
+    page.close()
+
+
+def test_classify_flow_on_a_sample(app_url: str, browser, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = _open(browser, app_url)
+    _choose(page, "Signature", "classify_images")
+    page.get_by_role("tab", name="Run", exact=True).click()
+    page.get_by_role("button", name="Run classify").click()
+    page.wait_for_selector(IDLE, timeout=120_000)
+    result = page.get_by_text("daisy").first
+    expect(result).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("tulip").first).to_be_visible()
+    page.screenshot(path=str(tmp_path / "classify.png"), full_page=True)
     page.close()
