@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         request_template,
     )
     from explorer.constants import MethodKind
+    from explorer.dot import render_svg, to_dot
     from explorer.errors import (
         ExecutionError,
         ExplorerError,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from explorer.example_features import ExampleFeature, example_template, expected_features
     from explorer.metadata_json import metadata_response
     from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo
+    from explorer.node_inspector import describe_node, find_nodes
     from explorer.reader import read_model
     from explorer.safety import (
         ScanResult,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
         scan_model,
     )
     from explorer.serving_rules import ServingVerdict, check_all, check_signature
+    from explorer.signature_graph import SignatureGraph, build_signature_graph
 
 # Public name → the module that defines it. Imported on first use (PEP 562), so
 # `import explorer` stays cheap: the CLI's `show` must not pay for numpy or the runner.
@@ -72,29 +75,35 @@ _EXPORTS = {
     "ScanResult": "explorer.safety",
     "ServingRuleError": "explorer.errors",
     "ServingVerdict": "explorer.serving_rules",
+    "SignatureGraph": "explorer.signature_graph",
     "SignatureInfo": "explorer.model_info",
     "TensorInfo": "explorer.model_info",
     "UnknownSignatureError": "explorer.errors",
     "UnknownTagSetError": "explorer.errors",
     "UnsafeModelError": "explorer.errors",
     "UnsafeOpFinding": "explorer.safety",
+    "build_signature_graph": "explorer.signature_graph",
     "call_rest": "explorer.calls",
     "check_all": "explorer.serving_rules",
     "check_signature": "explorer.serving_rules",
     "classify": "explorer.calls",
     "classify_examples": "explorer.calls",
+    "describe_node": "explorer.node_inspector",
     "example_template": "explorer.example_features",
     "expected_features": "explorer.example_features",
+    "find_nodes": "explorer.node_inspector",
     "metadata_response": "explorer.metadata_json",
     "predict": "explorer.calls",
     "predict_arrays": "explorer.calls",
     "read_model": "explorer.reader",
     "regress": "explorer.calls",
     "regress_examples": "explorer.calls",
+    "render_svg": "explorer.dot",
     "request_template": "explorer.calls",
     "require_safe": "explorer.safety",
     "scan_meta_graph": "explorer.safety",
     "scan_model": "explorer.safety",
+    "to_dot": "explorer.dot",
 }
 
 __all__ = [
@@ -112,29 +121,35 @@ __all__ = [
     "ScanResult",
     "ServingRuleError",
     "ServingVerdict",
+    "SignatureGraph",
     "SignatureInfo",
     "TensorInfo",
     "UnknownSignatureError",
     "UnknownTagSetError",
     "UnsafeModelError",
     "UnsafeOpFinding",
+    "build_signature_graph",
     "call_rest",
     "check_all",
     "check_signature",
     "classify",
     "classify_examples",
+    "describe_node",
     "example_template",
     "expected_features",
+    "find_nodes",
     "metadata_response",
     "predict",
     "predict_arrays",
     "read_model",
     "regress",
     "regress_examples",
+    "render_svg",
     "request_template",
     "require_safe",
     "scan_meta_graph",
     "scan_model",
+    "to_dot",
 ]
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from explorer.constants import MethodKind
 from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo, format_size
 from explorer.serving_rules import check_signature
+
+if TYPE_CHECKING:
+    from explorer.signature_graph import SignatureGraph
 
 _STYLE = (
     "<style>.se-t{border-collapse:collapse;margin:4px 0 10px}"
@@ -79,6 +83,29 @@ def signature_html(signature: SignatureInfo) -> str:
             verdict_rows,
         )
     )
+
+
+def graph_html(graph: SignatureGraph) -> str:
+    """The graph as inline SVG; without Graphviz's ``dot`` program, a note and the DOT text.
+
+    Jupyter needs no browser-side renderer: the SVG is laid out here, by ``dot``.
+    """
+    from explorer.dot import GraphvizError, render_svg
+
+    stats = graph.stats
+    caption = (
+        f"<p><b>{escape(graph.signature_key)}</b>: {stats.visible_nodes} boxes for "
+        f"{stats.slice_nodes:,} ops (of {stats.metagraph_nodes:,}); "
+        f"{stats.collapsed_groups} group(s) closed</p>"
+    )
+    try:
+        svg = render_svg(graph.dot)
+    except GraphvizError as err:
+        return (
+            f"{caption}<p>{escape(str(err))}</p><details><summary>DOT</summary>"
+            f"<pre>{escape(graph.dot)}</pre></details>"
+        )
+    return caption + svg[svg.find("<svg") :]
 
 
 def _tensor_table(tensors: tuple[TensorInfo, ...]) -> str:

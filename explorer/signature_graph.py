@@ -129,6 +129,24 @@ class SignatureGraph:
     def node(self, node_id: str) -> GraphNode | None:
         return next((n for n in self.nodes if n.id == node_id), None)
 
+    @property
+    def dot(self) -> str:
+        """The view as Graphviz DOT text."""
+        from explorer.dot import to_dot
+
+        return to_dot(self)
+
+    def to_graphviz(self) -> Any:
+        """A ``graphviz.Source`` of the view (renders inline in Jupyter; needs ``dot``)."""
+        import graphviz
+
+        return graphviz.Source(self.dot)
+
+    def _repr_html_(self) -> str:
+        from explorer.html_repr import graph_html
+
+        return graph_html(self)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: nodes, edges, clusters and stats as plain dicts and lists."""
         return {
