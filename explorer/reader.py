@@ -157,14 +157,7 @@ def _meta_graph_info(meta_graph: ProtoMessage, directory: Path) -> MetaGraphInfo
         node_count=len(nodes),
         function_count=len(functions),
         function_node_count=sum(len(f.node_def) for f in functions),
-        assets=tuple(
-            AssetInfo(
-                filename=asset.filename,
-                tensor_name=asset.tensor_info.name,
-                size_bytes=_file_size(directory / "assets" / asset.filename),
-            )
-            for asset in meta_graph.asset_file_def
-        ),
+        assets=_assets(meta_graph, directory),
         proto=meta_graph,
         model_dir=str(directory),
     )
@@ -179,6 +172,26 @@ def _signature_info(key: str, signature: ProtoMessage) -> SignatureInfo:
         defaults=tuple(sorted(signature.defaults.keys())),
         proto=signature,
     )
+
+
+def _assets(meta_graph: ProtoMessage, directory: Path) -> tuple[AssetInfo, ...]:
+    declared = [
+        AssetInfo(
+            filename=asset.filename,
+            tensor_name=asset.tensor_info.name,
+            size_bytes=_file_size(directory / "assets" / asset.filename),
+        )
+        for asset in meta_graph.asset_file_def
+    ]
+    # Old TF1 exports list assets only in a collection: show the files that are there.
+    named = {a.filename for a in declared}
+    folder = directory / "assets"
+    extra = [
+        AssetInfo(filename=f.name, tensor_name="", size_bytes=f.stat().st_size)
+        for f in (sorted(folder.iterdir()) if folder.is_dir() else ())
+        if f.is_file() and f.name not in named
+    ]
+    return tuple(declared + extra)
 
 
 def _folder_size(folder: Path) -> int:

@@ -165,3 +165,15 @@ def test_reading_metadata_never_imports_tensorflow(half_plus_two_cpu: Path) -> N
         "assert 'streamlit' not in sys.modules, 'streamlit was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_assets_listed_from_asset_file_def_or_folder(half_plus_two_cpu: Path) -> None:
+    from tests.conftest import SAMPLES
+
+    churn = read_model(SAMPLES / "tabular_churn").meta_graph()
+    assert [(a.filename, a.size_bytes is not None) for a in churn.assets] == [
+        ("plan_vocab.txt", True)
+    ]
+    # TF1 anchors name assets only in a collection; the files in assets/ still show.
+    legacy = read_model(half_plus_two_cpu).meta_graph()
+    assert [a.filename for a in legacy.assets] == ["foo.txt"]
