@@ -127,36 +127,40 @@ def main() -> None:
         scan_meta_graph(meta_graph), f"{model.path}::{meta_graph.tag_set}"
     )
     signature = meta_graph.signature(signature_key) if signature_key is not None else None
+    # Lazy tabs: only the open tab's content runs, so the first paint is just the tables.
     signatures_tab, graph_tab, run_tab, facts_tab = st.tabs(
-        ["Signatures", "Graph", "Run", "MetaGraph facts"]
+        ["Signatures", "Graph", "Run", "MetaGraph facts"], key=keys.MAIN_TAB, on_change="rerun"
     )
-    with signatures_tab:
-        render_signature_overview(meta_graph)
-        if signature is not None:
-            render_signature(signature)
-            if not signature.is_init_op:
-                render_verdicts(signature)
-    with graph_tab:
-        if signature is not None:
-            model_key = f"{model.path}::{meta_graph.tag_set}::{_stamp(model.path)}"
+    if signatures_tab.open:
+        with signatures_tab:
+            render_signature_overview(meta_graph)
+            if signature is not None:
+                render_signature(signature)
+                if not signature.is_init_op:
+                    render_verdicts(signature)
+    if graph_tab.open and signature is not None:
+        model_key = f"{model.path}::{meta_graph.tag_set}::{_stamp(model.path)}"
+        with graph_tab:
             render_graph_tab(
                 meta_graph,
                 signature,
                 lambda options: _cached_graph(meta_graph, model_key, signature.key, options),
             )
-    with run_tab:
-        if tf_preload.status() == "loading":
-            st.caption("TensorFlow is loading in the background; the first Run waits for it.")
-        if signature is not None:
-            render_run_panel(
-                model,
-                meta_graph,
-                signature,
-                allow_unsafe=allow_run,
-                method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
-            )
-    with facts_tab:
-        render_meta_graph_facts(model, meta_graph)
+    if run_tab.open:
+        with run_tab:
+            if tf_preload.status() == "loading":
+                st.caption("TensorFlow is loading in the background; the first Run waits for it.")
+            if signature is not None:
+                render_run_panel(
+                    model,
+                    meta_graph,
+                    signature,
+                    allow_unsafe=allow_run,
+                    method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                )
+    if facts_tab.open:
+        with facts_tab:
+            render_meta_graph_facts(model, meta_graph)
     # After the page is painted: TensorFlow is only needed to run a signature.
     tf_preload.start()
     st.sidebar.caption(f"TensorFlow: {tf_preload.status()}")

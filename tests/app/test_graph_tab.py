@@ -19,7 +19,9 @@ def _signatures(sample: str) -> list[str]:
 
 @pytest.mark.parametrize("sample", ["flowers_tf1", "tabular_churn", "sparse_ragged_tf1"])
 def test_graph_dot_holds_every_key_of_every_signature(sample: str) -> None:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[keys.MAIN_TAB] = "Graph"
+    at.run()
     at.selectbox(key=keys.SAMPLE).set_value(sample).run()
     signature_infos = read_model(SAMPLES / sample).meta_graph()
     for key in _signatures(sample):
@@ -34,7 +36,9 @@ def test_graph_dot_holds_every_key_of_every_signature(sample: str) -> None:
 
 
 def test_highlight_and_expand_change_the_drawing() -> None:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[keys.MAIN_TAB] = "Graph"
+    at.run()
     at.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
     at.selectbox(key=keys.SIGNATURE).set_value("serving_default").run()
     plain = at.session_state[keys.GRAPH_LAST_DOT]
@@ -51,7 +55,9 @@ def test_highlight_and_expand_change_the_drawing() -> None:
 
 
 def test_node_inspector_finds_parse_example() -> None:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[keys.MAIN_TAB] = "Graph"
+    at.run()
     at.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
     at.text_input(key=keys.GRAPH_SEARCH).input("ParseExampleV2").run()
     assert not at.exception
