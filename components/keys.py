@@ -53,3 +53,55 @@ GRAPH_COLLAPSE = "graph.collapse"
 GRAPH_SEARCH = "graph.search"
 GRAPH_NODE = "graph.node"
 GRAPH_LAST_DOT = "graph.last_dot"  # the DOT last drawn, for tests and downloads
+
+# Demo features: presentation view, deep links, examples at hand.
+PRESENTATION = "view.presentation"  # the sidebar toggle
+RUN_AUTORUN = "autorun"  # run key + ".<api>": run once on the next draw (examples, links)
+RUN_FORM_BODY = "form_body"  # run key + ".<api>": the form's last body, as REST text
+LINK_APPLIED = "link.applied"  # the page's query parameters were read (once per session)
+LINK_PENDING = "link.pending"  # a link's method/inputs/run, waiting for the Run panel
+LINK_TAB = "link.tab"  # the tab a link opens on ("Run" when it carries inputs or a run)
+LINK_INCLUDE_INPUTS = "link.include_inputs"
+LINK_RUN_ON_OPEN = "link.run_on_open"
+LINK_CASE = "link.case"
+EXAMPLES = "examples"  # + ".<n>": one example button
+EXAMPLE_LOADED = "examples.loaded"  # the name of the example last loaded
+
+# Compare page: one picker per side ("old", "new"), keys compare.<side>.<part>.
+COMPARE_SOURCE = "source"  # Bundled sample / Folder on the server / Upload
+COMPARE_SAMPLE = "sample"
+COMPARE_FOLDER = "folder"
+COMPARE_UPLOAD = "upload"
+COMPARE_VERSION = "version"
+COMPARE_TAGS = "compare.tags"
+COMPARE_METHOD_NAME_CHECK = "compare.method_name_check"
+COMPARE_REPORT = "compare.report"  # the CompatReport drawn last (not a widget)
+
+
+def compare_key(side: str, part: str) -> str:
+    """A Compare-page key: ``compare_key("old", COMPARE_VERSION)``."""
+    return f"compare.{side}.{part}"
+
+
+# Test cases: kept per TF Serving model name, keys cases.<part>.<model name>.
+CASES = "list"  # tuple[TestCase, ...] (not a widget)
+CASES_UPLOAD = "upload"
+CASES_UPLOADED = "uploaded"  # file ids already merged (not a widget)
+CASES_LOAD_BUNDLED = "load_bundled"
+CASES_REMOVE = "remove"
+CASES_REMOVE_BUTTON = "remove_button"
+CASES_VERSION = "version"
+CASES_RTOL = "rtol"
+CASES_ATOL = "atol"
+CASES_REPLAY = "replay"
+CASES_REPORT = "report"  # the last ReplayReport (not a widget)
+SAVE_CASE_NAME = "save_case_name"  # run key + ".<api>" (under the Run panel's scope)
+SAVE_CASE_BUTTON = "save_case"  # run key + ".<api>"
+
+
+def cases_key(model_name: str, part: str) -> str:
+    """A test-cases key: ``cases_key("flowers_tf1", CASES_REPLAY)``."""
+    return f"cases.{part}.{model_name}"
+
+
+MAIN_TAB = "main.tab"  # the open tab: only its content runs
