@@ -7,6 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from components import keys
+from components.cases_panel import render_cases_panel
+from components.compare_panel import render_compare_page
 from components.error_panel import show_error
 from components.graph_panel import GraphOptions, render_graph_tab
 from components.meta_graph_panel import render_meta_graph_facts
@@ -128,8 +130,10 @@ def main() -> None:
     )
     signature = meta_graph.signature(signature_key) if signature_key is not None else None
     # Lazy tabs: only the open tab's content runs, so the first paint is just the tables.
-    signatures_tab, graph_tab, run_tab, facts_tab = st.tabs(
-        ["Signatures", "Graph", "Run", "MetaGraph facts"], key=keys.MAIN_TAB, on_change="rerun"
+    signatures_tab, graph_tab, run_tab, cases_tab, facts_tab = st.tabs(
+        ["Signatures", "Graph", "Run", "Test cases", "MetaGraph facts"],
+        key=keys.MAIN_TAB,
+        on_change="rerun",
     )
     if signatures_tab.open:
         with signatures_tab:
@@ -158,6 +162,15 @@ def main() -> None:
                     allow_unsafe=allow_run,
                     method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
                 )
+    if cases_tab.open:
+        with cases_tab:
+            render_cases_panel(
+                model,
+                allow_unsafe=allow_run,
+                method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                tags=meta_graph.tag_set,
+                read_version=lambda version: _read(path, version),
+            )
     if facts_tab.open:
         with facts_tab:
             render_meta_graph_facts(model, meta_graph)
@@ -166,4 +179,14 @@ def main() -> None:
     st.sidebar.caption(f"TensorFlow: {tf_preload.status()}")
 
 
-main()
+def compare() -> None:
+    """The Compare page: two models, the verdict for their clients, the changes."""
+    render_compare_page(list_samples(), allowed_roots=_secret_roots(), read=_read)
+
+
+st.navigation(
+    [
+        st.Page(main, title="Explore", default=True),
+        st.Page(compare, title="Compare models", url_path="compare"),
+    ]
+).run()

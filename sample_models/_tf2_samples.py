@@ -30,6 +30,8 @@ EMBEDDING_SIZE = 4
 
 LINEAR_SLOPE = np.float32(0.5)
 LINEAR_INTERCEPT = np.float32(2.0)
+# portable_linear v3 reads two features per row: y = 0.5·x0 + 0.25·x1 + 2.
+LINEAR_V3_WEIGHTS = np.array([[0.5], [0.25]], dtype=np.float32)
 
 
 def _tf() -> Any:
@@ -165,9 +167,7 @@ def build_keras_multi_io(path: Path) -> None:
 
     archive.add_endpoint("serving_default", serve, features)
     archive.add_endpoint("embed_only", embed_only, features[2:])
-    archive.add_endpoint(
-        "flag", flag, [*features, tf.TensorSpec([], tf.float32, name="threshold")]
-    )
+    archive.add_endpoint("flag", flag, [*features, tf.TensorSpec([], tf.float32, name="threshold")])
     archive.write_out(str(path), verbose=False)
 
 
@@ -176,14 +176,10 @@ def _keras_model(keras: Any) -> Any:
     clicks = keras.Input((1,), name="clicks")
     country = keras.Input((1,), name="country", dtype="int64")
     embedded = keras.layers.Flatten()(
-        keras.layers.Embedding(COUNTRY_BUCKETS, EMBEDDING_SIZE, name="country_table")(
-            country
-        )
+        keras.layers.Embedding(COUNTRY_BUCKETS, EMBEDDING_SIZE, name="country_table")(country)
     )
     joined = keras.layers.Concatenate()([age, clicks, embedded])
-    embedding = keras.layers.Dense(EMBEDDING_SIZE, activation="tanh", name="embed")(
-        joined
-    )
+    embedding = keras.layers.Dense(EMBEDDING_SIZE, activation="tanh", name="embed")(joined)
     probability = keras.layers.Dense(1, activation="sigmoid", name="head")(embedding)
     model = keras.Model(
         {"age": age, "clicks": clicks, "country": country},
@@ -193,10 +189,7 @@ def _keras_model(keras: Any) -> Any:
     # rounded so the numbers read well in a debugger.
     rng = np.random.default_rng(SEED)
     model.set_weights(
-        [
-            np.round(rng.normal(0.0, 0.5, w.shape), 2).astype(np.float32)
-            for w in model.weights
-        ]
+        [np.round(rng.normal(0.0, 0.5, w.shape), 2).astype(np.float32) for w in model.weights]
     )
     return model
 
@@ -222,7 +215,7 @@ def build_unsafe_read_file(path: Path) -> None:
     tf.saved_model.save(module, str(path), signatures=signatures)
 
 
-# --- portable_linear v2 ------------------------------------------------------------
+# --- portable_linear v2 and v3 -----------------------------------------------------
 
 
 def build_linear(path: Path) -> None:
@@ -240,4 +233,26 @@ def build_linear(path: Path) -> None:
             return {"y": self.slope * x + self.intercept}
 
     module = Linear()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+
+
+def build_linear_v3(path: Path) -> None:
+    """y = 0.5·x0 + 0.25·x1 + 2 (portable_linear v3): input ``x`` is now (-1, 2).
+
+    Same signature key, input and output keys as v2, but a request shaped for v2
+    (one value per row) no longer fits: the breaking change ``diff`` must catch.
+    """
+    tf = _tf()
+
+    class TwoFeatureLinear(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weights = tf.Variable(LINEAR_V3_WEIGHTS, name="weights")
+            self.intercept = tf.Variable(LINEAR_INTERCEPT, name="intercept")
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def serve(self, x: Any) -> dict[str, Any]:
+            return {"y": tf.matmul(x, self.weights) + self.intercept}
+
+    module = TwoFeatureLinear()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})

@@ -1,9 +1,10 @@
 """Build the sample SavedModels in this folder, and declare what each one contains.
 
-Run ``python sample_models/build.py``: it deletes the generated folders named in
-``SAMPLES`` and rebuilds them (no downloads, no randomness; a few seconds). Importing
-this module does not import TensorFlow, so ``SAMPLES`` can be checked against the
-committed folders by a TensorFlow-free reader (``tests/explorer/test_samples.py``).
+Run ``python sample_models/build.py [NAME ...]``: it deletes the generated folders named
+in ``SAMPLES`` (or only those named) and rebuilds them (no downloads, no randomness; a few
+seconds). Importing this module does not import TensorFlow, so ``SAMPLES`` can be
+checked against the committed folders by a TensorFlow-free reader
+(``tests/explorer/test_samples.py``).
 
 The models and their maths (weights live in ``_tf1_samples.py`` / ``_tf2_samples.py``):
 
@@ -37,10 +38,16 @@ unsafe_read_file (TF2 tf.Module)
     read_file: contents = ReadFile(path), any file the server can read.
     serving_default: y = 2x (never touches ReadFile).
 
-portable_linear (TF Serving base folder, versions 1 and 2)
-    y = 0.5x + 2 in both; version 1 saved by the TF1 builder (``x:0`` → ``y:0``),
-    version 2 by tf.saved_model.save (``serving_default_x:0`` →
-    ``StatefulPartitionedCall:0``).
+portable_linear (TF Serving base folder, versions 1, 2 and 3)
+    y = 0.5x + 2 in versions 1 and 2; version 1 saved by the TF1 builder (``x:0`` →
+    ``y:0``), version 2 by tf.saved_model.save (``serving_default_x:0`` →
+    ``StatefulPartitionedCall:0``): a safe swap, clients keep working. Version 3 takes
+    two features per row, x (-1, 2): y = 0.5·x0 + 0.25·x1 + 2 (TF2 save), a breaking
+    change for every client of versions 1 and 2.
+
+After building, ``make_cases.py`` writes ``cases.jsonl`` beside flowers_tf1 and
+portable_linear: replayable request/response pairs recorded from the real models (data
+for ``python -m explorer replay``, not part of any SavedModel; TensorFlow ignores them).
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -130,9 +138,7 @@ def _str(shape: Shape, name: str) -> TensorDecl:
 # Every TF2 save adds this: method_name "", no inputs, and one output naming the init
 # op (a NoOp whose control inputs run table/asset initialisers) with no dtype.
 TF2_INIT_OP: Signatures = {
-    INIT_OP: SignatureDecl(
-        "", {}, {INIT_OP: TensorDecl("DT_INVALID", None, "name", "NoOp")}
-    )
+    INIT_OP: SignatureDecl("", {}, {INIT_OP: TensorDecl("DT_INVALID", None, "name", "NoOp")})
 }
 
 _FLOWER_EXAMPLES = _str((None,), "from_examples/tf_examples:0")
@@ -265,9 +271,7 @@ SPARSE_RAGGED = SampleSpec(
         "sum_item_ids": SignatureDecl(
             PREDICT, {"item_ids": _ITEM_IDS}, {"item_id_sum": _ITEM_ID_SUM}
         ),
-        "sum_ratings": SignatureDecl(
-            PREDICT, {"ratings": _RATINGS}, {"rating_sum": _RATING_SUM}
-        ),
+        "sum_ratings": SignatureDecl(PREDICT, {"ratings": _RATINGS}, {"rating_sum": _RATING_SUM}),
     },
 )
 
@@ -293,9 +297,14 @@ UNSAFE_READ_FILE = SampleSpec(
 
 PORTABLE_LINEAR = SampleSpec(
     name="portable_linear",
-    description="y = 0.5x + 2 as TF Serving versions 1 (TF1 builder) and 2 (TF2 save).",
-    why="Versioned base folder; same signature keys, different tensor names.",
-    builder={1: "_tf1_samples:build_linear", 2: "_tf2_samples:build_linear"},
+    description="y = 0.5x + 2 as TF Serving versions 1 (TF1 builder) and 2 (TF2 save); "
+    "version 3 takes two features (a breaking change).",
+    why="Versioned base folder; 1 → 2 only renames tensors, 2 → 3 breaks clients.",
+    builder={
+        1: "_tf1_samples:build_linear",
+        2: "_tf2_samples:build_linear",
+        3: "_tf2_samples:build_linear_v3",
+    },
     versions={
         1: {
             "serving_default": SignatureDecl(
@@ -307,6 +316,14 @@ PORTABLE_LINEAR = SampleSpec(
             "serving_default": SignatureDecl(
                 PREDICT,
                 {"x": _f32((None, 1), "serving_default_x:0")},
+                {"y": _f32((None, 1), "StatefulPartitionedCall:0")},
+            ),
+        },
+        3: {
+            **TF2_INIT_OP,
+            "serving_default": SignatureDecl(
+                PREDICT,
+                {"x": _f32((None, 2), "serving_default_x:0")},
                 {"y": _f32((None, 1), "StatefulPartitionedCall:0")},
             ),
         },
@@ -325,12 +342,13 @@ SAMPLES: tuple[SampleSpec, ...] = (
 
 def _builder(ref: str) -> Callable[[Path], None]:
     module_name, function = ref.split(":")
+    return getattr(_local_module(module_name), function)
+
+
+def _local_module(module_name: str) -> Any:
     # As a script, this folder is sys.path[0]; imported, we are in a package.
     package = __package__ or None
-    module = importlib.import_module(
-        f"{package}.{module_name}" if package else module_name
-    )
-    return getattr(module, function)
+    return importlib.import_module(f"{package}.{module_name}" if package else module_name)
 
 
 def build_sample(spec: SampleSpec, out_dir: Path = HERE) -> Path:
@@ -357,11 +375,18 @@ def _quiet_tensorflow() -> None:
     tf.get_logger().setLevel("ERROR")
 
 
-def main(out_dir: Path = HERE) -> int:
+def main(out_dir: Path = HERE, names: tuple[str, ...] = ()) -> int:
+    """Build every sample (or only ``names``) under ``out_dir``, then record its cases."""
+    unknown = sorted(set(names) - {s.name for s in SAMPLES})
+    if unknown:
+        print(f"Unknown sample(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
     _quiet_tensorflow()
     started = time.perf_counter()
     total = 0
     for spec in SAMPLES:
+        if names and spec.name not in names:
+            continue
         tick = time.perf_counter()
         size = folder_size(build_sample(spec, out_dir))
         total += size
@@ -369,8 +394,11 @@ def main(out_dir: Path = HERE) -> int:
         print(f"{spec.name:<20} {size / 1024:7.1f} KiB  {took:5.2f} s")
     elapsed = time.perf_counter() - started
     print(f"{'total':<20} {total / 1024:7.1f} KiB  {elapsed:5.2f} s")
+    # build_sample() deleted each folder, cases.jsonl with it: record them again.
+    for written in _local_module("make_cases").write_cases(out_dir, names):
+        print(f"cases: {written}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(names=tuple(sys.argv[1:])))

@@ -23,6 +23,8 @@ _COMMANDS = {
     "predict": "calls",
     "classify": "calls",
     "regress": "calls",
+    "diff": "diff",
+    "replay": "replay",
 }
 
 

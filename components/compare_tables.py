@@ -1,0 +1,179 @@
+"""Tables of the Compare page: the changes, and old/new TensorInfos with changed cells coloured."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import streamlit as st
+
+from explorer.compat import CompatReport
+from explorer.compat_features import requirement
+from explorer.compat_rules import Change
+from explorer.model_info import MetaGraphInfo, SignatureInfo, format_shape
+
+# Cell backgrounds by class of change (light enough for black text).
+COLOURS = {"breaking": "#f8d3ce", "notable": "#fcebb6", "safe": "#d6efd2"}
+_TENSOR_COLUMNS = ["key", "tensor", "dtype", "shape", "encoding", "default"]
+_FEATURE_COLUMNS = ["feature", "dtype", "shape", "kind", "default"]
+
+
+def render_changes_table(changes: Iterable[Change]) -> None:
+    """One row per change, its background by class: breaking, notable, safe."""
+    rows = [
+        {
+            "class": c.kind,
+            "signature": c.signature or "(MetaGraph)",
+            "where": _where(c),
+            "change": c.what,
+            "old": c.old or "",
+            "new": c.new or "",
+            "what it means": c.why,
+        }
+        for c in changes
+    ]
+    frame = pd.DataFrame(rows)
+    styled = frame.style.apply(
+        lambda row: [f"background-color: {COLOURS[row['class']]}"] * len(row), axis=1
+    )
+    # Every change in view without scrolling, up to about 20 rows.
+    height = min(35 * (len(rows) + 1) + 3, 738)
+    st.dataframe(
+        styled,
+        hide_index=True,
+        width="stretch",
+        height=height,
+        column_config={
+            "old": st.column_config.TextColumn(width="medium"),
+            "new": st.column_config.TextColumn(width="medium"),
+            "what it means": st.column_config.TextColumn(width="large"),
+        },
+    )
+
+
+def render_signature_pair(report: CompatReport, signature_key: str) -> None:
+    """An expander with the old and new signature's tables; changed cells coloured."""
+    if report.old is None or report.new is None:
+        return
+    old = _signature(report.old, signature_key)
+    new = _signature(report.new, signature_key)
+    changes = report.for_signature(signature_key)
+    counts = [f"{n} {k}" for k in COLOURS if (n := sum(c.kind == k for c in changes))]
+    label = f"{signature_key}: " + (", ".join(counts) if counts else "no changes")
+    with st.expander(label, expanded=any(c.kind == "breaking" for c in changes)):
+        left, right = st.columns(2, gap="medium")
+        for column, side, signature, meta_graph in (
+            (left, "old", old, report.old),
+            (right, "new", new, report.new),
+        ):
+            with column:
+                _render_side(side, signature, meta_graph, changes)
+        other = [c for c in changes if c.part == "api"]
+        for change in other:
+            st.markdown(f"- **{change.kind}**: {change.key} API {change.what}. {change.why}")
+
+
+def tensor_frame(signature: SignatureInfo, part: str) -> pd.DataFrame:
+    """Inputs or outputs of a signature as the Compare page shows them."""
+    tensors = signature.inputs if part == "input" else signature.outputs
+    rows = [
+        {
+            "key": t.key,
+            "tensor": ", ".join(t.tensor_names),
+            "dtype": t.dtype,
+            "shape": t.shape_text,
+            "encoding": t.encoding,
+            "default": "yes" if t.key in signature.defaults else "",
+        }
+        for t in tensors
+    ]
+    frame = pd.DataFrame(rows, columns=_TENSOR_COLUMNS)
+    # Only inputs can have a SignatureDef default.
+    return frame if part == "input" else frame.drop(columns="default")
+
+
+def cell_styles(frame: pd.DataFrame, changes: Iterable[Change], side: str) -> pd.DataFrame:
+    """CSS per cell: a changed column coloured, a removed (old) or added (new) row entirely.
+
+    ``frame``'s first column holds the row's key (alias or feature name).
+    """
+    styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    rows = {key: index for index, key in zip(frame.index, frame.iloc[:, 0], strict=True)}
+    for change in changes:
+        row = rows.get(change.key)
+        if row is None:
+            continue
+        colour = f"background-color: {COLOURS[change.kind]}"
+        if change.column and change.column in styles.columns:
+            styles.loc[row, change.column] = colour
+        elif not change.column and (change.old is None) == (side == "new"):
+            styles.loc[row, :] = colour  # added rows on the new side, removed on the old
+    return styles
+
+
+def _render_side(
+    side: str,
+    signature: SignatureInfo | None,
+    meta_graph: MetaGraphInfo,
+    changes: tuple[Change, ...],
+) -> None:
+    st.markdown(f"**{side.capitalize()}**")
+    if signature is None:
+        st.caption("Not in this model.")
+        return
+    method = next((c for c in changes if c.part == "method_name"), None)
+    name = signature.method_name or "(empty)"
+    shown = f":{_tone(method.kind)}-background[`{name}`]" if method else f"`{name}`"
+    st.markdown(f"method_name {shown}")
+    for part, title in (("input", "Inputs"), ("output", "Outputs")):
+        frame = tensor_frame(signature, part)
+        mine = [c for c in changes if c.part == part]
+        st.caption(title)
+        st.dataframe(
+            frame.style.apply(lambda f, m=mine: cell_styles(f, m, side), axis=None),
+            hide_index=True,
+            width="stretch",
+        )
+    features = [c for c in changes if c.part == "feature"]
+    if features:
+        frame = _feature_frame(meta_graph, signature)
+        st.caption("tf.Example features the graph parses")
+        st.dataframe(
+            frame.style.apply(lambda f: cell_styles(f, features, side), axis=None),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _feature_frame(meta_graph: MetaGraphInfo, signature: SignatureInfo) -> pd.DataFrame:
+    from explorer.example_features import expected_features
+
+    rows = [
+        {
+            "feature": f.name,
+            "dtype": f.dtype,
+            "shape": format_shape(f.shape) if f.kind == "dense" else "",
+            "kind": f.kind,
+            "default": requirement(f),
+        }
+        for f in expected_features(meta_graph, signature)
+    ]
+    return pd.DataFrame(rows, columns=_FEATURE_COLUMNS)
+
+
+def _signature(meta_graph: MetaGraphInfo, key: str) -> SignatureInfo | None:
+    return next((s for s in meta_graph.callable_signatures if s.key == key), None)
+
+
+def _where(change: Change) -> str:
+    if change.part in ("signature", "tag_set"):
+        return change.part.replace("_", "-")
+    if change.part == "method_name":
+        return "method_name"
+    if change.part == "api":
+        return f"{change.key} API"
+    return f'{change.part} "{change.key}"'
+
+
+def _tone(kind: str) -> str:
+    return {"breaking": "red", "notable": "orange", "safe": "green"}[kind]
