@@ -9,7 +9,9 @@ import streamlit as st
 from components import keys
 from components.cases_panel import render_cases_panel
 from components.compare_panel import render_compare_page
+from components.deep_link_panel import apply_link, apply_link_to_run, render_share_link
 from components.error_panel import show_error
+from components.examples_panel import render_examples_panel
 from components.graph_panel import GraphOptions, render_graph_tab
 from components.meta_graph_panel import render_meta_graph_facts
 from components.model_picker import (
@@ -19,6 +21,7 @@ from components.model_picker import (
     render_source_picker,
     render_version_picker,
 )
+from components.presentation import render_presentation_header, render_presentation_toggle
 from components.run_panel import render_run_panel
 from components.safety_panel import render_safety_banner
 from components.signature_panel import (
@@ -30,6 +33,7 @@ from explorer import tf_preload
 from explorer.errors import ExplorerError
 from explorer.locate import locate_model
 from explorer.model_info import MetaGraphInfo, ModelInfo
+from explorer.paths import AllowedRoots
 from explorer.reader import read_model
 from explorer.safety import scan_meta_graph
 from explorer.samples import list_samples
@@ -103,8 +107,13 @@ def _secret_roots() -> tuple[str, ...]:
 
 
 def main() -> None:
-    st.title("Signature Explorer")
-    source = render_source_picker(list_samples())
+    samples = list_samples()
+    # First run of a session: a link's query parameters preset the pickers below.
+    apply_link(samples, roots=AllowedRoots.from_env(extra=_secret_roots()))
+    presentation = render_presentation_toggle()
+    if not presentation:
+        st.title("Signature Explorer")
+    source = render_source_picker(samples)
     if source is None:
         st.info("Choose a model in the sidebar: a bundled sample, a server folder or an archive.")
         return
@@ -121,14 +130,34 @@ def main() -> None:
         show_error(err)
         return
 
-    version = f" · version **{model.version}**" if model.version is not None else ""
-    st.markdown(
-        f"Model **{model.name}**{version} · tag-set `{meta_graph.tag_set}` · `{Path(model.path)}`"
-    )
+    signature = meta_graph.signature(signature_key) if signature_key is not None else None
+    if signature is not None:
+        apply_link_to_run(model, meta_graph, signature)  # a link's inputs, case, run=1
+    if presentation and signature is not None:
+        render_presentation_header(model, signature)
+    else:
+        version = f" · version **{model.version}**" if model.version is not None else ""
+        st.markdown(
+            f"Model **{model.name}**{version} · tag-set `{meta_graph.tag_set}` · "
+            f"`{Path(model.path)}`"
+        )
     allow_run = render_safety_banner(
         scan_meta_graph(meta_graph), f"{model.path}::{meta_graph.tag_set}"
     )
-    signature = meta_graph.signature(signature_key) if signature_key is not None else None
+    if presentation:  # the story only: examples, what goes in, what comes out
+        render_examples_panel(model, meta_graph)
+        if signature is not None:
+            render_run_panel(
+                model,
+                meta_graph,
+                signature,
+                allow_unsafe=allow_run,
+                method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                presentation=True,
+            )
+        render_share_link(model, meta_graph, signature)
+        _start_tensorflow()
+        return
     # Lazy tabs: only the open tab's content runs, so the first paint is just the tables.
     signatures_tab, graph_tab, run_tab, cases_tab, facts_tab = st.tabs(
         ["Signatures", "Graph", "Run", "Test cases", "MetaGraph facts"],
@@ -154,6 +183,7 @@ def main() -> None:
         with run_tab:
             if tf_preload.status() == "loading":
                 st.caption("TensorFlow is loading in the background; the first Run waits for it.")
+            render_examples_panel(model, meta_graph)
             if signature is not None:
                 render_run_panel(
                     model,
@@ -174,6 +204,11 @@ def main() -> None:
     if facts_tab.open:
         with facts_tab:
             render_meta_graph_facts(model, meta_graph)
+    render_share_link(model, meta_graph, signature)
+    _start_tensorflow()
+
+
+def _start_tensorflow() -> None:
     # After the page is painted: TensorFlow is only needed to run a signature.
     tf_preload.start()
     st.sidebar.caption(f"TensorFlow: {tf_preload.status()}")

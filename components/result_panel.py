@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,8 @@ class RunOutcome:
     big_request: bool = False
     # Extra graph tensors fetched in the same run (an error may come from them).
     extra_fetches: tuple[str, ...] = ()
+    # When the run happened (local time with its UTC offset), for the HTML report.
+    created: datetime | None = None
 
 
 def render_outcome(outcome: RunOutcome, *, key: str) -> None:
@@ -210,6 +213,28 @@ def _json(array: np.ndarray) -> None:
         )
         text = text[:_MAX_JSON_CHARS] + " …"
     st.code(text, language="json", wrap_lines=True)
+
+
+def render_images(
+    array: np.ndarray, *, captions: list[str] | None = None, framed: bool = False
+) -> bool:
+    """Draw an array as images when it looks like some; False (nothing drawn) otherwise.
+
+    ``framed`` draws a grey border, so white pixels stay visible on a white page.
+    """
+    images = _as_images(array)
+    if images is None:
+        return False
+    if framed:
+        images = [
+            np.pad(i, [(3, 3), (3, 3)] + [(0, 0)] * (i.ndim - 2), constant_values=0.7)
+            for i in images
+        ]
+    if captions is None:
+        _show_images(images)
+    else:
+        st.image(images, caption=captions[: len(images)], clamp=True, width=images[0].shape[1])
+    return True
 
 
 def _as_images(array: np.ndarray) -> list[np.ndarray] | None:

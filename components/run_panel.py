@@ -9,22 +9,26 @@ version, tag-set and signature, so switching signature and back keeps them.
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
 
 from components import keys
+from components.cases_panel import render_save_case
 from components.example_builder import render_example_builder, signature_features
 from components.predict_form import render_predict_form
+from components.presentation import (
+    render_presentation_inputs,
+    render_presentation_outcome,
+    render_report_download,
+)
 from components.request_text import render_rest_editor
 from components.result_panel import RunOutcome, render_outcome
 from explorer import calls, runner
-from explorer.constants import (
-    CLASSIFY_METHOD_NAME,
-    REGRESS_METHOD_NAME,
-    MethodKind,
-)
+from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
 from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.rest_exchange import (
@@ -74,8 +78,13 @@ def render_run_panel(
     *,
     allow_unsafe: bool,
     method_name_check: bool,
+    presentation: bool = False,
 ) -> None:
-    """API chooser, request editors, Run button and the last outcome for one signature."""
+    """API chooser, request editors, Run button and the last outcome for one signature.
+
+    ``presentation`` draws the presentation view instead: the request kept from the full
+    view shown readably, a Run button, and the answer big and clean.
+    """
     if signature.is_init_op:
         st.info("`__saved_model_init_op` runs when the model loads; it cannot be called.")
         return
@@ -83,9 +92,85 @@ def render_run_panel(
     verdicts = {
         m: check_signature(signature, m, method_name_check=method_name_check) for m in MethodKind
     }
+    chosen = (
+        _presentation_request(meta_graph, signature, scope, verdicts)
+        if presentation
+        else _render_editors(meta_graph, signature, scope, verdicts)
+    )
+    if chosen is None:
+        return
+    api, request, output_filter, extra_fetches = chosen
+    left, right = (
+        st.columns([2, 3], gap="large") if presentation else (nullcontext(), nullcontext())
+    )
+    with left:
+        if presentation:
+            render_presentation_inputs(api, request.text or "")
+        scan = scan_meta_graph(meta_graph)
+        blocked = not scan.clean and not allow_unsafe
+        if blocked:
+            ops = ", ".join(sorted({f.op for f in scan.reachable_findings}))
+            st.warning(
+                f"Running is disabled: this model contains unsafe ops ({ops}). Tick "
+                '"I trust this model" above if you know where it comes from.'
+            )
+        outcome_key = keys.run_key(scope, keys.RUN_OUTCOME, api.value)
+        # An example button or a link asks for one run on this draw.
+        autorun = st.session_state.pop(keys.run_key(scope, keys.RUN_AUTORUN, api.value), False)
+        pressed = st.button(
+            f"Run {api.value}",
+            type="primary",
+            disabled=blocked or not request.ready,
+            key=keys.run_key(scope, keys.RUN_BUTTON, api.value),
+        )
+        if (pressed or autorun) and not blocked and request.ready:
+            loaded = (os.path.abspath(model.path), tuple(meta_graph.tags)) in runner.loaded_models()
+            with st.spinner("Running…" if loaded else "Loading TensorFlow and the model…"):
+                st.session_state[outcome_key] = _execute(
+                    model,
+                    meta_graph,
+                    signature,
+                    api,
+                    request,
+                    output_filter=output_filter,
+                    extra_fetches=extra_fetches,
+                    allow_unsafe=allow_unsafe,
+                    method_name_check=method_name_check,
+                )
+    outcome = st.session_state.get(outcome_key)
+    with right:
+        if presentation:
+            render_presentation_outcome(outcome)
+        elif outcome is not None:
+            render_outcome(outcome, key=outcome_key)
+        if outcome is not None:
+            render_report_download(model, meta_graph, signature.key, outcome, key=outcome_key)
+            if not presentation:
+                render_save_case(outcome, model, signature.key, key=outcome_key)
+
+
+def current_request_text(
+    meta_graph: MetaGraphInfo, signature: SignatureInfo, scope: str, api: MethodKind
+) -> str:
+    """The request the Run panel would send: the REST text, else the form's last body."""
+    if st.session_state.get(keys.run_key(scope, keys.RUN_MODE, api.value)) == keys.MODE_REST:
+        text = st.session_state.get(keys.run_key(scope, keys.RUN_REST_BODY, api.value))
+        if text:
+            return str(text)
+    return st.session_state.get(keys.run_key(scope, keys.RUN_FORM_BODY, api.value)) or body_text(
+        calls.request_template(meta_graph, signature, api)
+    )
+
+
+def _render_editors(
+    meta_graph: MetaGraphInfo,
+    signature: SignatureInfo,
+    scope: str,
+    verdicts: dict[MethodKind, ServingVerdict],
+) -> tuple[MethodKind, _Request, tuple[str, ...], tuple[str, ...]] | None:
     api = _render_api_chooser(scope, signature, verdicts)
     if not _accepted_or_forced(scope, api, verdicts[api]):
-        return
+        return None
     for issue in verdicts[api].request_time_issues:
         st.caption(f"TF Serving: {issue}")
 
@@ -98,7 +183,7 @@ def render_run_panel(
         key=keys.run_key(scope, keys.RUN_MODE, api.value),
         persist_state="page",
     )
-    form_key = keys.run_key(scope, "form_body", api.value)
+    form_key = keys.run_key(scope, keys.RUN_FORM_BODY, api.value)
     if mode == keys.MODE_FORM:
         request = _render_form(meta_graph, signature, scope, api)
         if request.body is not None:
@@ -111,38 +196,26 @@ def render_run_panel(
             text=render_rest_editor(keys.run_key(scope, keys.RUN_REST_BODY, api.value), prefill)
         )
     output_filter, extra_fetches = _render_debug_options(meta_graph, signature, scope, api)
+    return api, request, output_filter, extra_fetches
 
-    scan = scan_meta_graph(meta_graph)
-    blocked = not scan.clean and not allow_unsafe
-    if blocked:
-        ops = ", ".join(sorted({f.op for f in scan.reachable_findings}))
+
+def _presentation_request(
+    meta_graph: MetaGraphInfo,
+    signature: SignatureInfo,
+    scope: str,
+    verdicts: dict[MethodKind, ServingVerdict],
+) -> tuple[MethodKind, _Request, tuple[str, ...], tuple[str, ...]] | None:
+    # No editors, no debugging options: the request kept from the full view, as REST text.
+    chosen = st.session_state.get(keys.run_key(scope, keys.RUN_API))
+    api = MethodKind(chosen) if chosen else preferred_api(signature, verdicts)
+    forced = st.session_state.get(keys.run_key(scope, keys.RUN_FORCE, api.value), False)
+    if not verdicts[api].accepted and not forced:
         st.warning(
-            f"Running is disabled: this model contains unsafe ops ({ops}). Tick "
-            '"I trust this model" above if you know where it comes from.'
+            f"TF Serving rejects {_API_LABELS[api]} for this signature: switch the "
+            "presentation view off for the details."
         )
-    outcome_key = keys.run_key(scope, keys.RUN_OUTCOME, api.value)
-    if st.button(
-        f"Run {api.value}",
-        type="primary",
-        disabled=blocked or not request.ready,
-        key=keys.run_key(scope, keys.RUN_BUTTON, api.value),
-    ):
-        loaded = (os.path.abspath(model.path), tuple(meta_graph.tags)) in runner.loaded_models()
-        with st.spinner("Running…" if loaded else "Loading TensorFlow and the model…"):
-            st.session_state[outcome_key] = _execute(
-                model,
-                meta_graph,
-                signature,
-                api,
-                request,
-                output_filter=output_filter,
-                extra_fetches=extra_fetches,
-                allow_unsafe=allow_unsafe,
-                method_name_check=method_name_check,
-            )
-    outcome = st.session_state.get(outcome_key)
-    if outcome is not None:
-        render_outcome(outcome, key=outcome_key)
+        return None
+    return api, _Request(text=current_request_text(meta_graph, signature, scope, api)), (), ()
 
 
 def preferred_api(
@@ -304,6 +377,7 @@ def _execute(
         notes=notes,
         big_request=len(on_the_wire) > INLINE_BODY_LIMIT,
         extra_fetches=extra_fetches,
+        created=datetime.now().astimezone(),
     )
 
 

@@ -145,3 +145,18 @@ def test_hostile_upload_is_refused_and_page_keeps_working(app: AppTest) -> None:
     assert "escape.txt" in app.error[0].value
     app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_SAMPLE).run()
     assert not app.error
+
+
+def test_run_then_save_as_test_case() -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[keys.MAIN_TAB] = "Run"
+    at.run()
+    run = next(b for b in at.button if b.label.startswith("Run "))
+    run.click().run()
+    assert not at.exception
+    save = next(b for b in at.button if "test case" in b.label.lower())
+    save.click().run()
+    assert not at.exception
+    cases = at.session_state[keys.cases_key("flowers_tf1", keys.CASES)]
+    assert len(cases) == 1
+    assert cases[0].response

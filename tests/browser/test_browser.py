@@ -73,3 +73,24 @@ def test_classify_flow_on_a_sample(app_url: str, browser, tmp_path: Path) -> Non
     expect(results.first).to_be_visible()
     page.screenshot(path=str(tmp_path / "classify.png"))
     page.close()
+
+
+def test_deep_link_runs_then_presentation_view(app_url: str, browser, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{app_url}/?sample=flowers_tf1&case=classify_two_examples&run=1")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    expect(page.get_by_text("Classification results")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Loaded example: classify_two_examples")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "deep_link.png"))
+    page.get_by_test_id("stSidebar").get_by_text("Presentation view").click()
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    expect(page.get_by_text("What comes out")).to_be_visible()
+    expect(page.locator(".score-bars").first).to_contain_text("rose")
+    expect(page.get_by_text("Answered in", exact=False)).to_be_visible()
+    expect(page.get_by_text("Classification results")).to_have_count(0)
+    assert "view=presentation" in page.url
+    page.screenshot(path=str(tmp_path / "presentation.png"))
+    page.close()
