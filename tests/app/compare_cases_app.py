@@ -13,10 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import streamlit as st
 
-from components import keys
-from components.cases_panel import render_cases_panel, render_save_case
+from components.cases_panel import render_cases_panel
 from components.compare_panel import render_compare_page
-from components.run_panel import render_run_panel, run_scope
+from components.run_panel import render_run_panel
 from explorer.reader import read_model
 from explorer.samples import list_samples
 
@@ -38,13 +37,7 @@ else:
     )
     run_tab, cases_tab = st.tabs(["Run", "Test cases"])
     with run_tab:
+        # The Run panel offers "Save as test case" under each outcome itself.
         render_run_panel(model, meta_graph, signature, allow_unsafe=False, method_name_check=False)
-        # The hook app.py / run_panel add under the outcome of the API that ran.
-        scope = run_scope(model, meta_graph, signature)
-        for api in ("classify", "regress", "predict"):
-            outcome_key = keys.run_key(scope, keys.RUN_OUTCOME, api)
-            outcome = st.session_state.get(outcome_key)
-            if outcome is not None:
-                render_save_case(outcome, model, signature.key, key=outcome_key)
     with cases_tab:
         render_cases_panel(model, allow_unsafe=False)
