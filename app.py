@@ -22,6 +22,13 @@ from components.model_picker import (
     render_version_picker,
 )
 from components.presentation import render_presentation_header, render_presentation_toggle
+from components.remote_compare import render_compare_panel
+from components.remote_panel import (
+    compare_requested,
+    render_remote_model,
+    render_server_status,
+    render_target_picker,
+)
 from components.run_panel import render_run_panel
 from components.safety_panel import render_safety_banner
 from components.signature_panel import (
@@ -35,6 +42,7 @@ from explorer.locate import locate_model
 from explorer.model_info import MetaGraphInfo, ModelInfo
 from explorer.paths import AllowedRoots
 from explorer.reader import read_model
+from explorer.remote import RemoteTarget
 from explorer.safety import scan_meta_graph
 from explorer.samples import list_samples
 from explorer.signature_graph import SignatureGraph, build_signature_graph
@@ -113,6 +121,10 @@ def main() -> None:
     presentation = render_presentation_toggle()
     if not presentation:
         st.title("Signature Explorer")
+    target = render_target_picker()
+    if target is not None and not compare_requested():
+        _main_remote(target)
+        return
     source = render_source_picker(samples)
     if source is None:
         st.info("Choose a model in the sidebar: a bundled sample, a server folder or an archive.")
@@ -192,6 +204,15 @@ def main() -> None:
                     allow_unsafe=allow_run,
                     method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
                 )
+                if target is not None:  # a local model and a server: run both, compare
+                    render_compare_panel(
+                        target,
+                        model,
+                        meta_graph,
+                        signature,
+                        allow_unsafe=allow_run,
+                        method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                    )
     if cases_tab.open:
         with cases_tab:
             render_cases_panel(
@@ -212,6 +233,44 @@ def _start_tensorflow() -> None:
     # After the page is painted: TensorFlow is only needed to run a signature.
     tf_preload.start()
     st.sidebar.caption(f"TensorFlow: {tf_preload.status()}")
+
+
+def _main_remote(target: RemoteTarget) -> None:
+    """A TF Serving target: signatures from its metadata, runs sent to it; no local files."""
+    model = render_remote_model(target)
+    if model is None:
+        return
+    meta_graph = model.meta_graph()
+    try:
+        signature_key = render_signature_picker(meta_graph)
+    except ExplorerError as err:
+        show_error(err)
+        return
+    st.markdown(f"Model **{model.name}** · version **{model.version}** · {target.describe()}")
+    signature = meta_graph.signature(signature_key) if signature_key else None
+    signatures_tab, run_tab, server_tab = st.tabs(
+        ["Signatures", "Run", "Server"], key=keys.REMOTE_MAIN_TAB, on_change="rerun"
+    )
+    if signatures_tab.open:
+        with signatures_tab:
+            render_signature_overview(meta_graph)
+            if signature is not None:
+                render_signature(signature)
+                if not signature.is_init_op:
+                    render_verdicts(signature)
+    if run_tab.open and signature is not None:
+        with run_tab:
+            render_run_panel(
+                model,
+                meta_graph,
+                signature,
+                allow_unsafe=False,
+                method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                remote=target,
+            )
+    if server_tab.open:
+        with server_tab:
+            render_server_status(target)
 
 
 def compare() -> None:

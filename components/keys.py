@@ -95,8 +95,8 @@ CASES_RTOL = "rtol"
 CASES_ATOL = "atol"
 CASES_REPLAY = "replay"
 CASES_REPORT = "report"  # the last ReplayReport (not a widget)
-SAVE_CASE_NAME = "save_case_name"  # run key + ".<api>" (under the Run panel's scope)
-SAVE_CASE_BUTTON = "save_case"  # run key + ".<api>"
+SAVE_CASE_NAME = "save_case_name"  # the run outcome's key + "." + this
+SAVE_CASE_BUTTON = "save_case"  # the run outcome's key + "." + this
 
 
 def cases_key(model_name: str, part: str) -> str:
@@ -105,3 +105,26 @@ def cases_key(model_name: str, part: str) -> str:
 
 
 MAIN_TAB = "main.tab"  # the open tab: only its content runs
+
+
+# Target: run signatures in this process or send them to a TF Serving (remote_panel).
+TARGET_KIND = "target.kind"
+TARGET_LOCAL = "In this process"
+TARGET_SERVING = "TF Serving at HOST:PORT"
+TARGET_KINDS = (TARGET_LOCAL, TARGET_SERVING)
+REMOTE_URL = "target.url"
+REMOTE_MODEL = "target.model"
+REMOTE_VERSION = "target.version"  # a number (version) or a word (label); empty = latest
+REMOTE_TIMEOUT = "target.timeout"
+REMOTE_CA_CERT = "target.ca_cert"
+REMOTE_CLIENT_CERT = "target.client_cert"
+REMOTE_CLIENT_KEY = "target.client_key"
+REMOTE_SERVER_NAME = "target.server_name"
+REMOTE_COMPARE = "target.compare"  # also open a local model and compare the two
+REMOTE_REFRESH = "target.refresh"  # ask the server for its metadata again
+REMOTE_COMPARE_RUN = "remote_compare"  # run key + ".<api>": "Compare with TF Serving" button
+REMOTE_COMPARE_OUTCOME = "remote_compare_outcome"  # run key + ".<api>" (not a widget)
+REMOTE_COMPARE_RTOL = "target.compare_rtol"
+REMOTE_COMPARE_ATOL = "target.compare_atol"
+REMOTE_INSTANCE = "target.instance"  # the RemoteTarget kept across reruns (not a widget)
+REMOTE_MAIN_TAB = "main.remote_tab"  # the open tab of a TF Serving target (Signatures/Run/Server)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -26,43 +24,25 @@ from components.presentation import (
     render_report_download,
 )
 from components.request_text import render_rest_editor
-from components.result_panel import RunOutcome, render_outcome
+from components.result_panel import render_outcome
+from components.run_execute import RunRequest, execute
 from explorer import calls, runner
 from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, MethodKind
-from explorer.errors import ExplorerError, ServingRuleError
 from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.rest_exchange import (
-    INLINE_BODY_LIMIT,
     body_text,
-    compact_text,
-    curl_command,
-    error_text,
-    serving_url,
 )
 from explorer.safety import scan_meta_graph
 from explorer.serving_rules import ServingVerdict, check_signature
+
+if TYPE_CHECKING:
+    from explorer.remote import RemoteTarget
 
 _API_LABELS = {
     MethodKind.CLASSIFY: "Classify",
     MethodKind.REGRESS: "Regress",
     MethodKind.PREDICT: "Predict",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class _Request:
-    """What the editors hold: a body (form) or the raw REST text, ready or not."""
-
-    body: dict[str, Any] | None = None
-    text: str | None = None
-    # Predict form only: the values, and defaulted inputs left out (sent the gRPC way).
-    values: dict[str, Any] = field(default_factory=dict)
-    left_out: tuple[str, ...] = ()
-    row_format: bool = True
-
-    @property
-    def ready(self) -> bool:
-        return self.body is not None or self.text is not None
 
 
 def run_scope(model: ModelInfo, meta_graph: MetaGraphInfo, signature: SignatureInfo) -> str:
@@ -79,8 +59,11 @@ def render_run_panel(
     allow_unsafe: bool,
     method_name_check: bool,
     presentation: bool = False,
+    remote: RemoteTarget | None = None,
 ) -> None:
     """API chooser, request editors, Run button and the last outcome for one signature.
+
+    With ``remote`` the request goes to that TF Serving instead of this process.
 
     ``presentation`` draws the presentation view instead: the request kept from the full
     view shown readably, a Run button, and the answer big and clean.
@@ -126,7 +109,7 @@ def render_run_panel(
         if (pressed or autorun) and not blocked and request.ready:
             loaded = (os.path.abspath(model.path), tuple(meta_graph.tags)) in runner.loaded_models()
             with st.spinner("Running…" if loaded else "Loading TensorFlow and the model…"):
-                st.session_state[outcome_key] = _execute(
+                st.session_state[outcome_key] = execute(
                     model,
                     meta_graph,
                     signature,
@@ -136,6 +119,7 @@ def render_run_panel(
                     extra_fetches=extra_fetches,
                     allow_unsafe=allow_unsafe,
                     method_name_check=method_name_check,
+                    remote=remote,
                 )
     outcome = st.session_state.get(outcome_key)
     with right:
@@ -167,7 +151,7 @@ def _render_editors(
     signature: SignatureInfo,
     scope: str,
     verdicts: dict[MethodKind, ServingVerdict],
-) -> tuple[MethodKind, _Request, tuple[str, ...], tuple[str, ...]] | None:
+) -> tuple[MethodKind, RunRequest, tuple[str, ...], tuple[str, ...]] | None:
     api = _render_api_chooser(scope, signature, verdicts)
     if not _accepted_or_forced(scope, api, verdicts[api]):
         return None
@@ -192,7 +176,7 @@ def _render_editors(
         prefill = st.session_state.get(form_key) or body_text(
             calls.request_template(meta_graph, signature, api)
         )
-        request = _Request(
+        request = RunRequest(
             text=render_rest_editor(keys.run_key(scope, keys.RUN_REST_BODY, api.value), prefill)
         )
     output_filter, extra_fetches = _render_debug_options(meta_graph, signature, scope, api)
@@ -204,7 +188,7 @@ def _presentation_request(
     signature: SignatureInfo,
     scope: str,
     verdicts: dict[MethodKind, ServingVerdict],
-) -> tuple[MethodKind, _Request, tuple[str, ...], tuple[str, ...]] | None:
+) -> tuple[MethodKind, RunRequest, tuple[str, ...], tuple[str, ...]] | None:
     # No editors, no debugging options: the request kept from the full view, as REST text.
     chosen = st.session_state.get(keys.run_key(scope, keys.RUN_API))
     api = MethodKind(chosen) if chosen else preferred_api(signature, verdicts)
@@ -215,7 +199,7 @@ def _presentation_request(
             "presentation view off for the details."
         )
         return None
-    return api, _Request(text=current_request_text(meta_graph, signature, scope, api)), (), ()
+    return api, RunRequest(text=current_request_text(meta_graph, signature, scope, api)), (), ()
 
 
 def preferred_api(
@@ -269,17 +253,17 @@ def _accepted_or_forced(scope: str, api: MethodKind, verdict: ServingVerdict) ->
 
 def _render_form(
     meta_graph: MetaGraphInfo, signature: SignatureInfo, scope: str, api: MethodKind
-) -> _Request:
+) -> RunRequest:
     if api is MethodKind.PREDICT:
         form = render_predict_form(meta_graph, signature, scope)
-        return _Request(
+        return RunRequest(
             body=form.body(signature.key),
             values=form.values,
             left_out=form.left_out,
             row_format=form.row_format,
         )
     built = render_example_builder(meta_graph, signature, scope)
-    return _Request(body=built.body)
+    return RunRequest(body=built.body)
 
 
 def _render_debug_options(
@@ -313,86 +297,3 @@ def _tensor_names(meta_graph: MetaGraphInfo) -> list[str]:
     if meta_graph.proto is None:
         return []
     return [f"{n.name}:0" for n in meta_graph.proto.graph_def.node if n.op != "NoOp"]
-
-
-def _execute(
-    model: ModelInfo,
-    meta_graph: MetaGraphInfo,
-    signature: SignatureInfo,
-    api: MethodKind,
-    request: _Request,
-    *,
-    output_filter: tuple[str, ...],
-    extra_fetches: tuple[str, ...],
-    allow_unsafe: bool,
-    method_name_check: bool,
-) -> RunOutcome:
-    """One call through explorer.calls; every failure becomes the answer, never a crash."""
-    # REST mode sends the text as typed; the form sends its body (shown indented, and on
-    # one line in the curl command: the same JSON either way).
-    raw = request.text is not None
-    sent = request.text if raw else body_text(request.body)
-    on_the_wire = sent if raw else compact_text(request.body)
-    payload: Any = request.text if raw else request.body
-    url = serving_url(model.name, api, version=model.version)
-    options: dict[str, Any] = {
-        "method_name_check": method_name_check,
-        "allow_unsafe": allow_unsafe,
-        "extra_fetches": extra_fetches,
-        "tags": meta_graph.tag_set,
-    }
-    notes = _notes(request, output_filter, extra_fetches)
-    result, error, status = None, None, 200
-    try:
-        if api is MethodKind.PREDICT and request.left_out:
-            result = calls.predict_arrays(
-                model,
-                request.values,
-                signature=signature.key,
-                output_filter=output_filter,
-                row_format=request.row_format,
-                **options,
-            )
-        elif api is MethodKind.PREDICT:
-            result = calls.predict(model, payload, output_filter=output_filter, **options)
-        elif api is MethodKind.CLASSIFY:
-            result = calls.classify(model, payload, **options)
-        else:
-            result = calls.regress(model, payload, **options)
-    except ServingRuleError as err:
-        error, status = str(err), calls.rest_status(err.code)
-    except ExplorerError as err:  # not TF Serving's answer: the explorer refused to run
-        error, status = str(err), None
-    except Exception as err:  # a bug here must not end the session
-        error, status = f"Unexpected error ({type(err).__name__}): {err}", None
-    return RunOutcome(
-        method=api,
-        request_text=sent,
-        url=url,
-        curl=curl_command(url, on_the_wire),
-        response_text=error_text(error) if error is not None else result.response_text,
-        status=status,
-        error=error,
-        result=result,
-        notes=notes,
-        big_request=len(on_the_wire) > INLINE_BODY_LIMIT,
-        extra_fetches=extra_fetches,
-        created=datetime.now().astimezone(),
-    )
-
-
-def _notes(
-    request: _Request, output_filter: tuple[str, ...], extra_fetches: tuple[str, ...]
-) -> tuple[str, ...]:
-    notes = []
-    if request.left_out:
-        notes.append(
-            f"Left out {', '.join(request.left_out)}: the signature's default was fed, as gRPC "
-            "Predict does. TF Serving's REST API needs every input: replayed with curl, this "
-            "body is rejected."
-        )
-    if output_filter:
-        notes.append("output_filter is a gRPC option: over REST, TF Serving returns every output.")
-    if extra_fetches:
-        notes.append("Extra tensors are fetched by Signature Explorer only, not by TF Serving.")
-    return tuple(notes)

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from explorer import rest_json, runner, serving_rules
-from explorer.call_values import CallResult, CallTiming, RunContext, component_feeds
+from explorer.array_inputs import component_feeds
+from explorer.call_values import CallResult, CallTiming, RunContext
 from explorer.constants import CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES, MethodKind
 from explorer.errors import InputError, ServingRuleError
 from explorer.model_info import SignatureInfo
@@ -117,6 +118,9 @@ def _execute(
             )
         names.append(info.name or "")
     model, load_ms = runner.load(model_dir, meta_graph, allow_unsafe=options.allow_unsafe)
+    for name in options.extra_fetches:
+        if not isinstance(name, str):
+            raise InputError(f"extra_fetches: {name!r} is not a tensor name (a string).")
     # An extra fetch of a fed tensor returns the fed value (TF refuses to fetch it).
     fed = {_tensor_name(n): v for n, v in feeds.items()}
     wanted = [n for n in options.extra_fetches if _tensor_name(n) not in fed]

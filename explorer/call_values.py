@@ -1,30 +1,24 @@
-"""Values around a call: its result, sparse/ragged inputs, templates, request JSON, frames.
+"""Values around a call: its result and options, templates, request JSON, frames.
 
-TF Serving feeds every input by its TensorInfo ``name``; a ``coo_sparse`` or
-``composite_tensor`` TensorInfo has none, so TF Serving cannot feed it at all. Here such
-inputs are fed through their component tensors instead (an extension, so sparse/ragged
-samples can be tried): a sparse input takes ``{"indices", "values", "dense_shape"}``, a
-ragged one nested lists of varying length (or ``tf.RaggedTensor``-like objects).
+How Python values, ``.npy`` files and sparse/ragged inputs become feeds is
+``explorer.array_inputs``.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from explorer import rest_json, tf_example
+from explorer import tf_example
+from explorer.array_inputs import RAGGED_SPEC, tf_dtype
 from explorer.constants import MethodKind
-from explorer.errors import InputError
 from explorer.example_features import example_template, expected_features
 from explorer.model_info import MetaGraphInfo, SignatureInfo, TensorInfo
 
-_RAGGED_SPEC = re.compile(r"RaggedTensorSpec\(.*, tf\.(\w+), (\d+), tf\.(\w+)\)$")
 _ZERO = {"DT_STRING": "", "DT_BOOL": False, "DT_FLOAT": 0.0, "DT_DOUBLE": 0.0, "DT_HALF": 0.0}
 
 
@@ -97,101 +91,6 @@ class RunContext(NamedTuple):
     # time.perf_counter() when the call began (for CallTiming.conversion_ms).
     start: float
     options: CallOptions
-
-
-def split_composites(
-    doc: Mapping[str, Any], signature: SignatureInfo
-) -> tuple[Mapping[str, Any], SignatureInfo, dict[str, Any]]:
-    """Take sparse/ragged inputs out of a predict body; the rest goes through rest_json.
-
-    Args:
-        doc: the parsed predict body.
-        signature: the signature called.
-
-    Returns:
-        The body without them, the signature without them, and their raw JSON values.
-
-    Raises:
-        Nothing: malformed values are reported when they are fed.
-    """
-    composite = [t for t in signature.inputs if t.encoding != "name"]
-    if not composite:
-        return doc, signature, {}
-    keys = {t.key for t in composite}
-    dense = dataclasses.replace(
-        signature, inputs=tuple(t for t in signature.inputs if t.encoding == "name")
-    )
-    form = "instances" if "instances" in doc else "inputs"
-    value = doc.get(form)
-    if form == "inputs":
-        # One input: the value is that input's (even a dict) unless it is keyed by name.
-        plain = not isinstance(value, dict) or composite[0].key not in value
-    else:
-        plain = bool(value) and not all(isinstance(row, dict) for row in value)
-    if plain and len(signature.inputs) == 1:
-        return {}, dense, {composite[0].key: value}
-    if form == "inputs" and isinstance(value, dict):
-        picked = {k: value[k] for k in keys if k in value}
-        return {**doc, "inputs": {k: v for k, v in value.items() if k not in keys}}, dense, picked
-    if form == "instances" and isinstance(value, list) and not plain:
-        picked = {k: [row[k] for row in value] for k in keys if all(k in row for row in value)}
-        rows = [{k: v for k, v in row.items() if k not in keys} for row in value]
-        return {**doc, "instances": rows}, dense, picked
-    return doc, dense, {}
-
-
-def component_feeds(info: TensorInfo, value: Any) -> dict[str, Any]:
-    """Graph tensor name → array for one signature input (components for sparse/ragged).
-
-    Args:
-        info: the input's TensorInfo.
-        value: an array, or a sparse/ragged value in one of the forms above.
-
-    Returns:
-        The feeds for this input.
-
-    Raises:
-        InputError: a sparse/ragged value in a form this cannot read.
-    """
-    if info.encoding == "name":
-        return {info.name or "": value}
-    if info.encoding == "coo_sparse" and info.sparse_tensors:
-        values_name, indices_name, shape_name = info.sparse_tensors
-        parts = _parts(value, ("indices", "values", "dense_shape"))
-        if parts is None:
-            raise InputError(
-                f'Input "{info.key}" is sparse: send {{"indices": [[...]], "values": [...], '
-                '"dense_shape": [...]}.',
-                key=info.key,
-                expected="indices/values/dense_shape",
-            )
-        indices = np.asarray(parts["indices"], dtype=np.int64)
-        return {
-            values_name: _array(parts["values"], info.dtype),
-            indices_name: indices.reshape(-1, len(parts["dense_shape"])),
-            shape_name: np.asarray(parts["dense_shape"], dtype=np.int64),
-        }
-    match = _RAGGED_SPEC.match(info.composite_spec or "")
-    if match is None:
-        parts = _parts(value, ("components",))
-        if parts is None or len(parts["components"]) != len(info.component_names):
-            raise InputError(
-                f'Input "{info.key}" is a {info.composite_spec}: send {{"components": [...]}} '
-                f"with {len(info.component_names)} values.",
-                key=info.key,
-            )
-        return {
-            n: np.asarray(c) for n, c in zip(info.component_names, parts["components"], strict=True)
-        }
-    dtype, ragged_rank, split_dtype = _tf_dtype(match[1]), int(match[2]), match[3]
-    if hasattr(value, "flat_values") and hasattr(value, "nested_row_splits"):
-        components = [
-            np.asarray(value.flat_values),
-            *(np.asarray(s) for s in value.nested_row_splits),
-        ]
-    else:
-        components = _ragged(info.key, value, ragged_rank, dtype, split_dtype)
-    return dict(zip(info.component_names, components, strict=True))
 
 
 def request_json_for(method: MethodKind, signature_key: str, request: Any) -> dict[str, Any]:
@@ -277,51 +176,17 @@ def _frame(pd: Any, array: Any) -> Any:
     return pd.DataFrame(flat, columns=columns)
 
 
-def _parts(value: Any, names: tuple[str, ...]) -> dict[str, Any] | None:
-    if isinstance(value, Mapping) and all(n in value for n in names):
-        return {n: value[n] for n in names}
-    if all(hasattr(value, n) for n in names):  # e.g. a tf.SparseTensor
-        return {n: np.asarray(getattr(value, n)) for n in names}
-    return None
-
-
-def _array(value: Any, dtype: str) -> Any:
-    return value if isinstance(value, np.ndarray) else rest_json.to_array(value, dtype)
-
-
-def _ragged(key: str, value: Any, ragged_rank: int, dtype: str, split_dtype: str) -> list[Any]:
-    splits = []
-    level = value
-    for depth in range(ragged_rank):
-        if not isinstance(level, list) or not all(isinstance(row, list) for row in level):
-            raise InputError(
-                f'Input "{key}" is ragged (ragged_rank {ragged_rank}): expected lists nested '
-                f"{ragged_rank + 1} deep; level {depth} is not a list of lists.",
-                key=key,
-            )
-        lengths = [len(row) for row in level]
-        splits.append(np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(split_dtype))
-        level = [item for row in level for item in row]
-    return [rest_json.to_array(level, dtype), *splits]
-
-
 def _template_value(info: TensorInfo, row_form: bool) -> Any:
     zero = _ZERO.get(info.dtype, 0)
     if info.encoding == "coo_sparse":
         rank = len(info.shape) if info.shape else 2
         return {"indices": [[0] * rank], "values": [zero], "dense_shape": [1] * rank}
     if info.encoding == "composite_tensor":
-        match = _RAGGED_SPEC.match(info.composite_spec or "")
-        leaf = _ZERO.get(_tf_dtype(match[1]), 0) if match else 0
+        match = RAGGED_SPEC.match(info.composite_spec or "")
+        leaf = _ZERO.get(tf_dtype(match[1]), 0) if match else 0
         return [leaf] if row_form else [[leaf]]
     dims = [] if info.shape is None else [d or 1 for d in info.shape]
     return np.full(dims[1:] if row_form and dims else dims, zero).tolist()
-
-
-def _tf_dtype(name: str) -> str:
-    # A type spec's "tf.float32" → DT_FLOAT (TensorFlow's Python names → DataType).
-    special = {"float32": "DT_FLOAT", "float64": "DT_DOUBLE", "float16": "DT_HALF"}
-    return special.get(name) or f"DT_{name.upper()}"
 
 
 def _example_json(example: Any) -> Any:

@@ -18,22 +18,15 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
-from explorer import rest_json, serving_rules, tf_example
+from explorer import request_limits, rest_json, serving_rules, tf_example
+from explorer.array_inputs import array_values, split_composites, take_composite
 from explorer.call_steps import run_examples, run_predict
-from explorer.call_values import (
-    ArrayRequest,
-    CallOptions,
-    CallResult,
-    CallTiming,
-    RunContext,
-    split_composites,
-)
+from explorer.call_values import ArrayRequest, CallOptions, CallResult, CallTiming, RunContext
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, InputError, ModelSourceError
 from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.reader import read_model
+from explorer.request_limits import ElementBudget
 from explorer.rest_json import rest_status
 
 __all__ = [
@@ -70,6 +63,7 @@ def predict(
     allow_unsafe: bool = False,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
+    max_request_elements: int | None = None,
 ) -> CallResult:
     """TF Serving's REST Predict: ``{"instances": ...}`` (rows) or ``{"inputs": ...}``.
 
@@ -82,6 +76,9 @@ def predict(
         allow_unsafe: run even if the model reaches unsafe ops.
         extra_fetches: other tensors of the top-level graph to fetch, for debugging.
         tags: the MetaGraph's tag-set when ``target`` is a model or a path.
+        max_request_elements: refuse a request whose tensors would hold more elements
+            (counted before anything is allocated); default the environment variable
+            ``EXPLORER_MAX_REQUEST_ELEMENTS``, else 10,000,000; 0 for no limit.
 
     Returns:
         ``predictions`` for a row request, ``outputs`` for a columnar one, and the arrays.
@@ -92,17 +89,23 @@ def predict(
         UnsafeModelError: the model reaches unsafe ops and ``allow_unsafe`` is False.
         ExplorerError: ``target`` is not a readable model.
     """
+    budget = ElementBudget(max_request_elements)
     meta_graph, model_dir = _resolve(target, tags)
     start = time.perf_counter()
-    doc, may_hold_bools = _parse(request)
+    doc, may_hold_bools = request_limits.parse_request(request)
     name = signature or rest_json.request_signature_name(doc)
     sig = serving_rules.resolve_signature(meta_graph, name, MethodKind.PREDICT, rest=True)
     if not sig.inputs:
         raise InputError(f"Failed to get input map for signature: {name or 'DEFAULT'}")
     dense_doc, dense_sig, inputs = split_composites(doc, sig)
+    for info in sig.inputs:
+        if info.key in inputs:
+            take_composite(budget, info, inputs[info.key])
     row_format = "instances" in doc
     if dense_sig.inputs:
-        converted = rest_json.predict_inputs(dense_doc, dense_sig, may_hold_bools=may_hold_bools)
+        converted = rest_json.predict_inputs(
+            dense_doc, dense_sig, may_hold_bools=may_hold_bools, budget=budget
+        )
         inputs.update(converted.tensors)
         row_format = converted.row_format
     options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
@@ -121,14 +124,16 @@ def predict_arrays(
     allow_unsafe: bool = False,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
+    max_request_elements: int | None = None,
 ) -> CallResult:
     """TF Serving's gRPC Predict with Python values: ``predict_arrays(mg, {"x": array})``.
 
     numpy arrays are fed with their own dtype and shape, as a gRPC TensorProto would be
     (a float64 array for a float input fails as it does in TF Serving); lists and scalars
-    are converted to the input's dtype first, like REST JSON. Inputs left out take the
-    signature's ``defaults``. Sparse inputs take ``{"indices", "values", "dense_shape"}``,
-    ragged ones nested lists (see ``explorer.call_values``).
+    are converted to the input's dtype first, like REST JSON; a ``pathlib.Path`` is read
+    as a ``.npy`` file (its header is checked against the element budget first). Inputs
+    left out take the signature's ``defaults``. Sparse inputs take ``{"indices",
+    "values", "dense_shape"}``, ragged ones nested lists (see ``explorer.array_inputs``).
 
     Args:
         target: as :func:`predict`.
@@ -140,6 +145,7 @@ def predict_arrays(
         allow_unsafe: as :func:`predict`.
         extra_fetches: as :func:`predict`.
         tags: as :func:`predict`.
+        max_request_elements: as :func:`predict` (arrays count their ``size``).
 
     Returns:
         The result; ``request_json`` shows the equivalent columnar REST body.
@@ -149,17 +155,11 @@ def predict_arrays(
             unknown signature), verbatim.
         UnsafeModelError: as :func:`predict`.
     """
+    budget = ElementBudget(max_request_elements)
     meta_graph, model_dir = _resolve(target, tags)
     start = time.perf_counter()
     sig = serving_rules.resolve_signature(meta_graph, signature, MethodKind.PREDICT, rest=False)
-    infos = {t.key: t for t in sig.inputs}
-    values = dict(inputs)
-    for key, value in inputs.items():
-        info = infos.get(key)
-        if isinstance(value, np.generic):
-            values[key] = np.asarray(value)  # a numpy scalar keeps its dtype, like an array
-        elif info is not None and info.encoding == "name" and not isinstance(value, np.ndarray):
-            values[key] = rest_json.to_array(value, info.dtype)
+    values = array_values(sig, inputs, budget)
     options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
     request = ArrayRequest(signature, "inputs", dict(inputs))
     run = RunContext(meta_graph, model_dir, sig, start, options)
@@ -175,10 +175,12 @@ def classify(
     allow_unsafe: bool = False,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
+    max_request_elements: int | None = None,
 ) -> CallResult:
     """TF Serving's REST Classify: ``{"examples": [...], "context": {...}}`` → ``results``.
 
-    Args: as :func:`predict`, less ``output_filter``.
+    Args: as :func:`predict`, less ``output_filter``; ``max_request_elements`` counts
+    the examples plus every feature value (a context's once per example).
 
     Returns:
         ``{"results": [[[label, score], ...], ...]}`` and the fetched classes/scores.
@@ -188,7 +190,8 @@ def classify(
         UnsafeModelError: as :func:`predict`.
     """
     options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
-    return _examples_call(MethodKind.CLASSIFY, target, request, signature, options, tags)
+    budget = ElementBudget(max_request_elements)
+    return _examples_call(MethodKind.CLASSIFY, target, request, signature, options, tags, budget)
 
 
 def regress(
@@ -200,6 +203,7 @@ def regress(
     allow_unsafe: bool = False,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
+    max_request_elements: int | None = None,
 ) -> CallResult:
     """TF Serving's REST Regress: ``{"examples": [...]}`` → ``{"results": [v, ...]}``.
 
@@ -213,7 +217,8 @@ def regress(
         UnsafeModelError: as :func:`predict`.
     """
     options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
-    return _examples_call(MethodKind.REGRESS, target, request, signature, options, tags)
+    budget = ElementBudget(max_request_elements)
+    return _examples_call(MethodKind.REGRESS, target, request, signature, options, tags, budget)
 
 
 def classify_examples(
@@ -227,6 +232,7 @@ def classify_examples(
     allow_unsafe: bool = False,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
+    max_request_elements: int | None = None,
 ) -> CallResult:
     """Classify feature dicts, ``tf.Example`` messages or serialized bytes (gRPC's Input).
 
@@ -243,11 +249,13 @@ def classify_examples(
         ServingRuleError: as :func:`classify`.
         UnsafeModelError: as :func:`predict`.
     """
+    budget = ElementBudget(max_request_elements)
     meta_graph, model_dir = _resolve(target, tags)
     start = time.perf_counter()
     kind = MethodKind(method)
     sig = serving_rules.resolve_signature(meta_graph, signature, kind)
     serving_rules.require_accepted(sig, kind, method_name_check=method_name_check)
+    _charge_examples(budget, list(examples), context)
     batch = tf_example.serialize_examples(list(examples), context)
     options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
     request = ArrayRequest(signature, "examples", (list(examples), context))
@@ -354,12 +362,12 @@ def _resolve(target: ModelTarget, tags: str | None) -> tuple[MetaGraphInfo, str]
     raise ModelSourceError(f"Not a model: {target!r}. Pass a path, ModelInfo or MetaGraphInfo.")
 
 
-def _parse(request: Body) -> tuple[dict[str, Any], bool]:
-    # Also reports whether the text can hold true/false (numeric inputs then skip a scan).
-    if isinstance(request, (str, bytes)):
-        text = request if isinstance(request, str) else request.decode("utf-8", "replace")
-        return rest_json.parse_body(text), "true" in text or "false" in text
-    return rest_json.require_object(request), True
+def _charge_examples(budget: ElementBudget, examples: list[Any], context: Any) -> None:
+    # The batch holds one string per example; the parsed features, every value of each
+    # example plus the context's values once per example.
+    values = sum(map(tf_example.value_count, examples))
+    values += len(examples) * tf_example.value_count(context)
+    budget.take("examples", len(examples) + values)
 
 
 def _examples_call(
@@ -369,11 +377,14 @@ def _examples_call(
     signature: str | None,
     options: CallOptions,
     tags: str | None,
+    budget: ElementBudget,
 ) -> CallResult:
     meta_graph, model_dir = _resolve(target, tags)
     start = time.perf_counter()
-    doc, _ = _parse(request)
+    doc, _ = request_limits.parse_request(request)
     name = signature or rest_json.request_signature_name(doc)
+    if isinstance(doc.get("examples"), list):
+        _charge_examples(budget, doc["examples"], doc.get("context"))
     # json_tensor.cc converts the context before it looks at "examples".
     prefix = b""
     if "context" in doc:

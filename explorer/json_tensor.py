@@ -4,10 +4,8 @@ Reading: a scalar or nested lists become an array of the signature's dtype
 (``FillTensorProto`` / ``AddValueToTensor``): leaves at one depth, rectangular lists, JSON
 types checked per dtype, ``{"b64": ...}`` for strings. A fast path (``np.array`` plus a
 check of the few leaves that could be ``true``/``false``) handles valid input; anything
-unusual goes through the exact walk, so error texts are always TF Serving's.
-
-Writing: ``AddTensorValues`` nests the values of an array into a ``PrettyWriter``, scalars
-bare, strings of a ``*_bytes`` output as ``{"b64": ...}``.
+unusual goes through the exact walk, so error texts are always TF Serving's. Writing
+tensors back into a response is ``explorer.rest_response``.
 """
 
 from __future__ import annotations
@@ -19,16 +17,19 @@ from typing import Any
 
 import numpy as np
 
-from explorer.errors import InputError, ServingRuleError
+from explorer.errors import InputError
+from explorer.request_limits import (
+    MAX_RANK,
+    ElementBudget,
+    element_count,
+    too_deep,
+    value_text,
+    value_type,
+)
 from explorer.rest_text import (
     INT64_MAX,
     INT64_MIN,
     UINT64_MAX,
-    PrettyWriter,
-    decimal_texts,
-    json_type,
-    json_value_text,
-    quote,
     tf_type_name,
 )
 
@@ -45,21 +46,33 @@ _INT_RANGE = {
 }  # fmt: skip
 
 
-def to_array(value: Any, dtype: str, may_hold_bools: bool = True) -> np.ndarray:
+def to_array(
+    value: Any,
+    dtype: str,
+    may_hold_bools: bool = True,
+    *,
+    key: str | None = None,
+    budget: ElementBudget | None = None,
+) -> np.ndarray:
     """One JSON value (scalar or nested lists) as an array of ``dtype``, TF Serving's way.
 
     Args:
         value: a JSON scalar, ``{"b64": ...}`` or nested lists.
         dtype: the signature's declared dtype, e.g. ``DT_FLOAT``.
         may_hold_bools: False when the request text has no true/false token.
+        key: the input alias, for error messages.
+        budget: counts the elements (from the nesting alone) before anything is built.
 
     Returns:
         The array (DT_STRING as an object array of bytes), shaped as the nesting.
 
     Raises:
-        InputError: ragged nesting or a value of the wrong JSON type.
+        InputError: ragged nesting, a value of the wrong JSON type, nesting past 64
+            levels, or more elements than the budget allows.
     """
-    dims = dense_shape(value)
+    dims = dense_shape(value, key)
+    if budget is not None:
+        budget.take(key or "", element_count(dims), dims)
     array = fast_array(value, dims, dtype, may_hold_bools)
     if array is None:
         flat: list[Any] = []
@@ -77,10 +90,15 @@ def fast_array(value: Any, dims: list[int], dtype: str, may_hold_bools: bool) ->
         leaves = _flatten(value, dims)
         if leaves is None or any(type(s) is not str for s in leaves):
             return None
-        return np.array([s.encode() for s in leaves], dtype=object).reshape(dims)
+        try:
+            encoded = [s.encode() for s in leaves]
+        except UnicodeEncodeError:  # a lone surrogate: the exact path says which
+            return None
+        return np.array(encoded, dtype=object).reshape(dims)
     try:
         array = np.array(value)
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        # Ragged, mixed, out of range, or nested too deep past the first element.
         return None
     kind = array.dtype.kind
     if list(array.shape) != dims or kind not in "biuf" or (kind == "b") != (dtype == "DT_BOOL"):
@@ -133,7 +151,7 @@ def fill(value: Any, level: int, dims: list[int], dtype: str, out: list[Any]) ->
     if not isinstance(value, (list, tuple)):
         if level != rank:
             raise InputError(
-                f"JSON Value: {json_value_text(value)} found at incorrect level: {level + 1} "
+                f"JSON Value: {value_text(value)} found at incorrect level: {level + 1} "
                 f"in the JSON DOM. Expected at level: {rank}"
             )
         if isinstance(value, dict):
@@ -155,26 +173,37 @@ def fill(value: Any, level: int, dims: list[int], dtype: str, out: list[Any]) ->
 
 
 def _leaf(value: Any, dtype: str) -> Any:
-    # AddValueToTensor.
+    # AddValueToTensor. numpy scalars (predict_arrays' lists) count as their Python value.
+    if isinstance(value, np.generic):
+        value = value.item()
     if dtype in ("DT_FLOAT", "DT_DOUBLE"):
         if type(value) not in (int, float):
             raise _type_error(value, dtype)
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer token past double's range
+            raise InputError(
+                f"Number too big to be stored in double: an integer of {value.bit_length()} "
+                f"bits (expected type: {tf_type_name(dtype)})",
+                expected=dtype,
+            ) from None
     if dtype in _INT_RANGE:
         low, high = _INT_RANGE[dtype]
         if type(value) is not int or not low <= value <= high:
             raise _type_error(value, dtype)
         return value
     if dtype == "DT_STRING":
+        if type(value) is bytes:  # predict_arrays: raw bytes, as a gRPC string_val holds
+            return value
         if type(value) is not str:
             raise _type_error(value, dtype)
-        return value.encode()
+        return encode_text(value)
     if dtype == "DT_BOOL":
         if type(value) is not bool:
             raise _type_error(value, dtype)
         return value
     raise InputError(
-        f"Conversion of JSON Value: {json_value_text(value)} to type: {tf_type_name(dtype)}",
+        f"Conversion of JSON Value: {value_text(value)} to type: {tf_type_name(dtype)}",
         expected=dtype,
         code="UNIMPLEMENTED",
     )
@@ -206,9 +235,7 @@ def decode_b64(value: dict[str, Any]) -> bytes:
         InputError: not a one-key b64 object, or not valid base64.
     """
     if not is_b64(value):
-        raise InputError(
-            f"JSON Value: {json_value_text(value)} not formatted correctly for base64 data"
-        )
+        raise InputError(f"JSON Value: {value_text(value)} not formatted correctly for base64 data")
     text = value["b64"].strip()
     if len(text) % 4:
         text += "=" * (-len(text) % 4)
@@ -222,9 +249,29 @@ def is_b64(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("b64"), str)
 
 
-def dense_shape(value: Any) -> list[int]:
+def encode_text(text: str) -> bytes:
+    """A JSON string as UTF-8 bytes; a lone surrogate (only a Python caller can send one:
+    rapidjson refuses it in a body) is an InputError, not a UnicodeEncodeError."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        raise InputError(
+            f"JSON Value: {ascii(text)[:200]} is not valid UTF-8 text (it holds a lone "
+            "UTF-16 surrogate).",
+            expected="UTF-8 text",
+        ) from None
+
+
+def dense_shape(value: Any, key: str | None = None) -> list[int]:
+    """The shape nested lists give along their first elements (FillTensorProto's guess).
+
+    Raises:
+        InputError: nested more than 64 levels deep (checked without recursion).
+    """
     dims = []
     while isinstance(value, (list, tuple)):
+        if len(dims) == MAX_RANK:
+            raise too_deep(key)
         dims.append(len(value))
         if not value:
             break
@@ -238,63 +285,8 @@ def shape_text(dims: list[int]) -> str:
 
 def _type_error(value: Any, dtype: str) -> InputError:
     return InputError(
-        f"JSON Value: {json_value_text(value)} Type: {json_type(value)} is not of expected "
+        f"JSON Value: {value_text(value)} Type: {value_type(value)} is not of expected "
         f"type: {tf_type_name(dtype)}",
         expected=dtype,
-        got=json_type(value),
+        got=value_type(value),
     )
-
-
-def as_bytes(name: str, array: np.ndarray) -> bool:
-    return array.dtype == object and name.endswith("_bytes")
-
-
-def _leaf_tokens(array: np.ndarray, as_bytes: bool) -> list[str] | None:
-    """JSON tokens for a flat array, or None when each leaf needs an object (b64)."""
-    kind = array.dtype.kind
-    if kind == "f" and array.dtype.itemsize in (4, 8):
-        return decimal_texts(array)
-    if kind in "iu" and array.dtype.itemsize <= 8:
-        return [str(v) for v in array.tolist()]
-    if kind == "b":
-        return ["true" if v else "false" for v in array.tolist()]
-    if kind in "OSU" and not as_bytes:
-        return [quote(_text(v)) for v in array.tolist()]
-    if kind in "OSU":
-        return None
-    name = {"float16": "half", "bfloat16": "bfloat16"}.get(array.dtype.name, array.dtype.name)
-    raise ServingRuleError(f"Failed to write JSON value for tensor type: {name}")
-
-
-def write_tensor(writer: PrettyWriter, array: np.ndarray, as_bytes: bool) -> None:
-    # AddTensorValues: nested arrays down to the leaves; a scalar is written bare.
-    if array.ndim > 1:
-        writer.start_array()
-        for sub in array:
-            write_tensor(writer, sub, as_bytes)
-        writer.end_array()
-        return
-    tokens = _leaf_tokens(array.reshape(-1), as_bytes)
-    if tokens is None:
-        leaves = array.reshape(-1).tolist()
-        if array.ndim:
-            writer.start_array()
-        for leaf in leaves:
-            writer.start_object()
-            writer.key("b64")
-            writer.raw(quote(base64.b64encode(_raw_bytes(leaf)).decode("ascii")))
-            writer.end_object()
-        if array.ndim:
-            writer.end_array()
-    elif array.ndim:
-        writer.raw_array(tokens)
-    else:
-        writer.raw(tokens[0])
-
-
-def _raw_bytes(value: Any) -> bytes:
-    return value if isinstance(value, bytes) else str(value).encode()
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)

@@ -1,11 +1,11 @@
-"""TF Serving's REST JSON bodies: requests → tensors/examples, tensors → response text.
+"""TF Serving's REST JSON request bodies → tensors and examples.
 
 Mirrors ``tensorflow_serving/util/json_tensor.cc`` (reference §5): ``signature_name``,
-the row (``instances``) and columnar (``inputs``) predict forms, the classify/regress
-``examples`` list, and the three response writers (``predictions``/``outputs``,
-``results``), with TF Serving's error texts, which users match against server logs. One
-value ⇄ one tensor is ``explorer.json_tensor``; the text level (rapidjson's parse errors,
-its PrettyWriter, float formatting) is ``explorer.rest_text``; both are re-exported here.
+the row (``instances``) and columnar (``inputs``) predict forms and the classify/regress
+``examples`` list, with TF Serving's error texts, which users match against server logs.
+One value ⇄ one tensor is ``explorer.json_tensor``; the response writers are
+``explorer.rest_response``; the text level (rapidjson's parse errors, its PrettyWriter,
+float formatting) is ``explorer.rest_text``. The public names of all are re-exported here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import numpy as np
 
 from explorer.errors import InputError, ServingRuleError
 from explorer.json_tensor import (
-    as_bytes,
     decode_b64,
     dense_shape,
     fast_array,
@@ -27,18 +26,25 @@ from explorer.json_tensor import (
     is_b64,
     shape_text,
     to_array,
-    write_tensor,
 )
 from explorer.model_info import SignatureInfo
-from explorer.rest_text import (
-    PrettyWriter,
-    decimal_texts,
-    json_type,
-    json_value_text,
+from explorer.request_limits import (
+    MAX_RANK,
+    ElementBudget,
+    element_count,
     parse_body,
-    quote,
     require_object,
+    too_deep,
+    value_text,
+    value_type,
 )
+from explorer.rest_response import (
+    classify_response_text,
+    predict_response_text,
+    regress_response_text,
+    rest_status,
+)
+from explorer.rest_text import decimal_texts, json_value_text
 
 __all__ = [
     "PredictInputs",
@@ -82,11 +88,11 @@ def request_signature_name(doc: Mapping[str, Any]) -> str:
     name = doc.get("signature_name", "")
     if not isinstance(name, str):
         raise InputError(
-            f"JSON Value: {json_value_text(doc)} not formatted correctly. "
+            f"JSON Value: {value_text(doc)} not formatted correctly. "
             "'signature_name' key must be a string value.",
             key="signature_name",
             expected="a string",
-            got=json_type(name),
+            got=value_type(name),
         )
     return name
 
@@ -116,7 +122,11 @@ def example_lists(doc: Mapping[str, Any]) -> tuple[Any, list[Any]]:
 
 
 def predict_inputs(
-    doc: Mapping[str, Any], signature: SignatureInfo, *, may_hold_bools: bool = True
+    doc: Mapping[str, Any],
+    signature: SignatureInfo,
+    *,
+    may_hold_bools: bool = True,
+    budget: ElementBudget | None = None,
 ) -> PredictInputs:
     """Convert a predict body's ``instances`` or ``inputs`` to arrays of the declared dtypes.
 
@@ -125,6 +135,8 @@ def predict_inputs(
         signature: the signature whose inputs name and type the tensors.
         may_hold_bools: False when the body text has no ``true``/``false`` token, which lets
             numeric inputs skip a leaf-type scan.
+        budget: the request's element budget, charged from the nesting before any array
+            is built (default: ``EXPLORER_MAX_REQUEST_ELEMENTS``, else 10M).
 
     Returns:
         Arrays keyed by input alias (DT_STRING as object arrays of bytes).
@@ -133,6 +145,7 @@ def predict_inputs(
         InputError: any request TF Serving's JSON layer rejects, with its message.
     """
     infos = {t.key: t.dtype for t in signature.inputs}
+    budget = budget if budget is not None else ElementBudget()
     if "instances" in doc:
         if "inputs" in doc:
             message = "Not formatted correctly expecting only one of 'inputs' or 'instances'"
@@ -142,7 +155,7 @@ def predict_inputs(
             raise _format_error(doc, "Expecting 'instances' to be an list/array")
         if not instances:
             raise _format_error(doc, "No values in 'instances' array")
-        return PredictInputs(_rows(instances, infos, may_hold_bools), True)
+        return PredictInputs(_rows(instances, infos, may_hold_bools, budget), True)
     if "inputs" not in doc:
         raise InputError("Missing 'inputs' or 'instances' key")
     value = doc["inputs"]
@@ -153,25 +166,47 @@ def predict_inputs(
                 "tensors required as per tensorinfo_map"
             )
         name = next(iter(infos))
-        return PredictInputs({name: to_array(value, infos[name], may_hold_bools)}, False)
+        array = to_array(value, infos[name], may_hold_bools, key=name, budget=budget)
+        return PredictInputs({name: array}, False)
     tensors = {}
     for name, dtype in infos.items():
         if name not in value:
             raise InputError(f"Missing named input: {name} in 'inputs' object.", key=name)
-        tensors[name] = to_array(value[name], dtype, may_hold_bools)
+        tensors[name] = to_array(value[name], dtype, may_hold_bools, key=name, budget=budget)
     return PredictInputs(tensors, False)
 
 
 # --- request conversion -------------------------------------------------------------------
 
 
-def _rows(instances: list[Any], infos: dict[str, str], may_hold_bools: bool) -> dict[str, Any]:
+def _charge_rows(instances: list[Any], infos: dict[str, str], budget: ElementBudget) -> None:
+    # Every row is taken to be shaped as the first (the conversion checks that they are).
+    first = instances[0]
+    columns = first.items() if _is_element_object(first) else [(next(iter(infos)), first)]
+    for name, value in columns:
+        if name in infos:
+            dims = [len(instances), *_row_shape(value, name)]
+            budget.take(name, element_count(dims), dims)
+
+
+def _row_shape(value: Any, name: str) -> list[int]:
+    # One row of a batch: the batch dimension takes one of numpy's 64.
+    dims = dense_shape(value, name)
+    if len(dims) >= MAX_RANK:
+        raise too_deep(name, MAX_RANK - 1)
+    return dims
+
+
+def _rows(
+    instances: list[Any], infos: dict[str, str], may_hold_bools: bool, budget: ElementBudget
+) -> dict[str, Any]:
     first = instances[0]
     if not isinstance(first, dict) and len(infos) > 1:
         raise InputError(
             "instances is a plain list, but expecting list of objects as multiple input "
             "tensors required as per tensorinfo_map"
         )
+    _charge_rows(instances, infos, budget)
     objects = _is_element_object(first)
     names = set(infos)
     if objects and all(_is_element_object(e) and e.keys() == names for e in instances):
@@ -209,7 +244,7 @@ def _exact_rows(instances: list[Any], infos: dict[str, str], objects: bool) -> d
             if set(element) != set(infos):
                 raise InputError(
                     f"Failed to process element: {i} of 'instances' list. JSON object: "
-                    f"{json_value_text(element)} keys must be equal to: {','.join(sorted(infos))}"
+                    f"{value_text(element)} keys must be equal to: {','.join(sorted(infos))}"
                 )
         else:
             if _is_element_object(element):
@@ -226,7 +261,7 @@ def _exact_rows(instances: list[Any], infos: dict[str, str], objects: bool) -> d
 def _add_instance_item(item, name, infos, flats, shapes) -> None:  # type: ignore[no-untyped-def]
     if name not in infos:
         raise InputError(f"JSON object: does not have named input: {name}", key=name)
-    dims = dense_shape(item)
+    dims = _row_shape(item, name)
     flat: list[Any] = []
     fill(item, 0, dims, infos[name], flat)
     if name not in shapes:
@@ -247,145 +282,4 @@ def _is_element_object(value: Any) -> bool:
 
 
 def _format_error(doc: Any, message: str) -> InputError:
-    return InputError(f"JSON Value: {json_value_text(doc)} {message}")
-
-
-def rest_status(code: str) -> int:
-    """The HTTP status TF Serving's REST API answers for a canonical error code.
-
-    Args:
-        code: ``ServingRuleError.code``, e.g. ``INVALID_ARGUMENT`` (→ 400).
-
-    Returns:
-        The HTTP status (500 for codes TF Serving maps to an internal error).
-
-    Raises:
-        Nothing.
-    """
-    statuses = {
-        "OK": 200, "INVALID_ARGUMENT": 400, "FAILED_PRECONDITION": 400, "OUT_OF_RANGE": 400,
-        "NOT_FOUND": 404, "UNIMPLEMENTED": 501, "UNAVAILABLE": 503, "DEADLINE_EXCEEDED": 504,
-        "CANCELLED": 499, "ALREADY_EXISTS": 409, "ABORTED": 409, "PERMISSION_DENIED": 403,
-        "UNAUTHENTICATED": 401, "RESOURCE_EXHAUSTED": 429,
-    }  # fmt: skip
-    return statuses.get(code, 500)
-
-
-def predict_response_text(tensors: Mapping[str, np.ndarray], *, row_format: bool) -> str:
-    """``MakeJsonFromTensors``: the exact response body for predict outputs.
-
-    Args:
-        tensors: output alias → array.
-        row_format: ``predictions`` (per batch item) rather than ``outputs`` (whole tensors).
-
-    Returns:
-        The body text, in rapidjson PrettyWriter's layout.
-
-    Raises:
-        ServingRuleError: no outputs, a scalar or mismatched batch in row form, or a dtype
-            JSON cannot hold (TF Serving's messages).
-    """
-    if not tensors:
-        raise ServingRuleError("Cannot convert empty tensor map to JSON")
-    names = sorted(tensors)
-    arrays = {n: np.asarray(tensors[n]) for n in names}
-    writer = PrettyWriter()
-    writer.start_object()
-    multi = len(names) > 1
-    if not row_format:
-        writer.key("outputs")
-        if multi:
-            writer.start_object()
-        for name in names:
-            if multi:
-                writer.key(name)
-            write_tensor(writer, arrays[name], as_bytes(name, arrays[name]))
-        if multi:
-            writer.end_object()
-        writer.end_object()
-        return writer.text()
-    batch = None
-    for name in names:
-        if arrays[name].ndim == 0:
-            raise ServingRuleError(f"Tensor name: {name} has no shape information ")
-        size = arrays[name].shape[0]
-        if batch is not None and size != batch:
-            raise ServingRuleError(
-                f"Tensor name: {name} has inconsistent batch size: {size} expecting: {batch}"
-            )
-        batch = size
-    writer.key("predictions")
-    writer.start_array()
-    for item in range(batch or 0):
-        if multi:
-            writer.start_object()
-        writer.single_line = True
-        for name in names:
-            if multi:
-                writer.key(name)
-            write_tensor(writer, arrays[name][item, ...], as_bytes(name, arrays[name]))
-        writer.single_line = False
-        if multi:
-            writer.end_object()
-    writer.end_array()
-    writer.end_object()
-    return writer.text()
-
-
-def classify_response_text(labels: list[list[str]], scores: list[list[float]]) -> str:
-    """``MakeJsonFromClassificationResult``: ``{"results": [[[label, score], ...], ...]}``.
-
-    Args:
-        labels: per example, one label per class.
-        scores: per example, one score per class.
-
-    Returns:
-        The body text.
-
-    Raises:
-        ServingRuleError: no examples (``Cannot convert empty ClassificationResults``).
-    """
-    if not labels:
-        raise ServingRuleError("Cannot convert empty ClassificationResults to JSON")
-    writer = PrettyWriter()
-    writer.start_object()
-    writer.key("results")
-    writer.start_array()
-    for example_labels, example_scores in zip(labels, scores, strict=True):
-        writer.single_line = True
-        writer.start_array()
-        for label, score in zip(
-            example_labels, decimal_texts(np.asarray(example_scores, np.float32)), strict=True
-        ):
-            writer.start_array()
-            writer.raw(quote(label))
-            writer.raw(score)
-            writer.end_array()
-        writer.end_array()
-        writer.single_line = False
-    writer.end_array()
-    writer.end_object()
-    return writer.text()
-
-
-def regress_response_text(values: np.ndarray) -> str:
-    """``MakeJsonFromRegressionResult``: ``{"results": [v1, v2, ...]}``.
-
-    Args:
-        values: one float per example.
-
-    Returns:
-        The body text.
-
-    Raises:
-        ServingRuleError: no values (``Cannot convert empty RegressionResults to JSON``).
-    """
-    if len(values) == 0:
-        raise ServingRuleError("Cannot convert empty RegressionResults to JSON")
-    writer = PrettyWriter()
-    writer.start_object()
-    writer.key("results")
-    writer.single_line = True
-    writer.raw_array(decimal_texts(np.asarray(values, np.float32)))
-    writer.end_object()
-    return writer.text()
+    return InputError(f"JSON Value: {value_text(doc)} {message}")

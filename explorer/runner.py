@@ -13,13 +13,14 @@ loaded and before every run.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.errors import ExecutionError
+from explorer.errors import ExecutionError, InputError
 from explorer.model_info import MetaGraphInfo, SignatureInfo
 
 TFModule = Any  # tensorflow, imported lazily
@@ -45,6 +46,15 @@ _CODE_NAMES = (
     "DATA_LOSS",
     "UNAUTHENTICATED",
 )
+
+# What Python's Session.run adds to a runtime error: a prefix, and a traceback of where the
+# failing node was defined (here always inside TensorFlow's own loader).
+_PYTHON_NOISE = re.compile(
+    r"Graph execution error:\s*|Detected at node .*? defined at \(most recent call last\):\n"
+    r"(?:.*\n)*?Node: '[^']*'\n"
+)
+
+_MAX_STRING_RANK = 32
 
 _lock = threading.Lock()
 _models: dict[tuple[str, tuple[str, ...]], LoadedModel] = {}
@@ -94,6 +104,8 @@ class LoadedModel:
             ExecutionError: the runtime refused the feeds or failed; its message and code.
         """
         tf = self._tf
+        for name, value in feeds.items():
+            _check_feed(name, value)
         feed_map = {self._output(name): value for name, value in feeds.items()}
         unique = list(dict.fromkeys(fetches))
         outputs = [self._output(name) for name in unique]
@@ -101,6 +113,12 @@ class LoadedModel:
             values = self.session._call_tf_sessionrun(None, feed_map, outputs, [], None)
         except tf.errors.OpError as exc:
             raise ExecutionError(exc.message, code=_code_name(exc.error_code)) from exc
+        except UnicodeDecodeError as exc:
+            # The runtime's message quotes a fed string that is not UTF-8 (e.g. "Could not
+            # parse example input, value: '\x80'") and TF's wrapper fails to decode it,
+            # losing the status code; such messages are about the request's own values.
+            message = bytes(exc.object).decode("utf-8", errors="replace")
+            raise ExecutionError(message, code="INVALID_ARGUMENT") from exc
         by_name = dict(zip(unique, values, strict=True))
         return [by_name[name] for name in fetches]
 
@@ -114,7 +132,7 @@ class LoadedModel:
         op_name, _, index = name.partition(":")
         try:
             tensor = self.graph.get_tensor_by_name(f"{op_name}:{index or 0}")
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:  # TypeError: a name not UTF-8
             # The text C++ Session::Run gives for a feed/fetch name the graph lacks.
             raise ExecutionError(
                 f"Tensor {op_name}:{index or 0}, specified in either feed_devices or "
@@ -188,11 +206,10 @@ def load(
             model = LoadedModel(key[0], key[1], tf)
         except tf.errors.OpError as exc:
             raise ExecutionError(
-                f"Cannot load {key[0]} (tags {','.join(key[1])}): {exc.message}",
-                code=_code_name(exc.error_code),
+                _load_failure(key, exc.message), code=_code_name(exc.error_code)
             ) from exc
         except (OSError, RuntimeError, ValueError) as exc:
-            raise ExecutionError(f"Cannot load {key[0]} (tags {','.join(key[1])}): {exc}") from exc
+            raise ExecutionError(_load_failure(key, str(exc))) from exc
         _models[key] = model
         return model, (time.perf_counter() - start) * 1000
 
@@ -269,6 +286,41 @@ def _quiet_load(tf: TFModule, session: Any, tags: tuple[str, ...], model_dir: st
         tf.compat.v1.saved_model.loader.load(session, list(tags), model_dir)
     finally:
         logger.setLevel(level)
+
+
+def _check_feed(name: str, value: Any) -> None:
+    # TensorFlow's Python binding converts string arrays with a fixed 32-entry shape
+    # buffer: a string feed of rank 33 or more crashes the whole process (segfault).
+    ndim = getattr(value, "ndim", 0)
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    if ndim > _MAX_STRING_RANK and kind in ("O", "S", "U"):
+        raise InputError(
+            f"Feed {name}: a string tensor of rank {ndim}; at most {_MAX_STRING_RANK} "
+            "dimensions can be fed here (TensorFlow's Python binding crashes past that).",
+            key=name,
+            expected=f"rank <= {_MAX_STRING_RANK}",
+            got=f"rank {ndim}",
+        )
+
+
+def _load_failure(key: tuple[str, tuple[str, ...]], message: str) -> str:
+    # TensorFlow's words, without Python's additions, and what usually causes them.
+    model_dir, tags = key
+    text = _PYTHON_NOISE.sub("", message).strip().rstrip(".")
+    variables = os.path.join(model_dir, "variables")
+    hint = ""
+    if not os.path.isdir(variables):
+        hint = (
+            " The folder has no variables/ sub-folder: copy the whole SavedModel folder, "
+            "not only saved_model.pb."
+        )
+    elif not os.path.isfile(os.path.join(variables, "variables.index")) or not any(
+        name.startswith("variables.data-") for name in os.listdir(variables)
+    ):
+        hint = " Its variables/ folder is incomplete (variables.index or a data shard is missing)."
+    elif os.path.join(model_dir, "assets") in text:
+        hint = " An asset file the graph reads is missing from assets/."
+    return f"Cannot load {model_dir} (tags {','.join(tags)}): {text}.{hint}"
 
 
 def _code_name(code: int) -> str:

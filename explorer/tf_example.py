@@ -22,8 +22,9 @@ import numpy as np
 
 from explorer import protos
 from explorer.errors import InputError
-from explorer.rest_json import decode_b64
-from explorer.rest_text import INT64_MAX, is_double, json_type
+from explorer.json_tensor import decode_b64, encode_text
+from explorer.request_limits import value_type
+from explorer.rest_text import INT64_MAX, is_double
 
 Example = Any  # the dynamic ``tensorflow.Example`` message class
 
@@ -44,14 +45,15 @@ def example_from_json(features: Any) -> Example:
     """
     if not isinstance(features, dict):
         raise InputError(
-            f"Example must be JSON object but got JSON {json_type(features)}",
+            f"Example must be JSON object but got JSON {value_type(features)}",
             expected="a JSON object",
-            got=json_type(features),
+            got=value_type(features),
         )
     example = example_class()()
     feature_map = example.features.feature
     for name, content in features.items():
         kind, values = _feature_values(str(name), content)
+        encode_text(str(name))  # a lone surrogate in a name: an InputError, not protobuf's
         feature = feature_map[str(name)]
         feature.Clear()
         if kind is not None:
@@ -134,20 +136,24 @@ def _feature_values(name: str, content: Any) -> tuple[str | None, list[Any]]:
     kind: str | None = None
     values: list[Any] = []
     for value in content if isinstance(content, list) else [content]:
+        if isinstance(value, np.generic):  # classify_examples' numpy values
+            value = value.item()
         if isinstance(value, bool):
             element_kind, element = "int64_list", int(value)
         elif isinstance(value, str):
-            element_kind, element = "bytes_list", value.encode()
+            element_kind, element = "bytes_list", encode_text(value)
+        elif isinstance(value, bytes):  # classify_examples: raw bytes, as a BytesList holds
+            element_kind, element = "bytes_list", value
         elif isinstance(value, dict) and _is_b64(value):
             element_kind, element = "bytes_list", None
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             element_kind = "float_list" if is_double(value) else "int64_list"
-            element = float(value) if element_kind == "float_list" else value
+            element = _double(name, value) if element_kind == "float_list" else value
         else:
             raise InputError(
-                f"Feature: {name} has element with unexpected JSON type: {json_type(value)}",
+                f"Feature: {name} has element with unexpected JSON type: {value_type(value)}",
                 key=name,
-                got=json_type(value),
+                got=value_type(value),
             )
         if kind is not None and element_kind != kind:
             raise InputError(
@@ -166,6 +172,25 @@ def _feature_values(name: str, content: Any) -> tuple[str | None, list[Any]]:
         kind = element_kind
         values.append(element)
     return kind, values
+
+
+def value_count(features: Any) -> int:
+    """How many feature values one example (a JSON object) holds: a list counts its
+    elements, a scalar one. Anything else counts 0 (its conversion reports it)."""
+    if not isinstance(features, dict):
+        return 0
+    return sum(len(v) if isinstance(v, list) else 1 for v in features.values())
+
+
+def _double(name: str, value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer token past double's range (rapidjson: too big)
+        raise InputError(
+            f"Feature: {name} has a number too big to be stored in double "
+            f"(an integer of {value.bit_length()} bits).",
+            key=name,
+        ) from None
 
 
 def _is_b64(value: Mapping[str, Any]) -> bool:

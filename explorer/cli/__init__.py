@@ -25,6 +25,7 @@ _COMMANDS = {
     "regress": "calls",
     "diff": "diff",
     "replay": "replay",
+    "serve": "serve",
 }
 
 

@@ -3,14 +3,19 @@
 Prints the exact response body TF Serving would send and exits 0. A request TF Serving
 would reject prints ``{"error": "..."}`` (its message) on stdout and exits 1. Anything
 wrong before a request can be made (bad path, corrupt model, unknown tags, unsafe ops
-without ``--allow-unsafe-ops``, unreadable request file) is one stderr line and exit 2.
+without ``--allow-unsafe-ops``, unreadable request file, a model TensorFlow cannot load)
+is one stderr line and exit 2. TensorFlow's own C++ start-up log lines are kept off
+stderr for that reason (set ``EXPLORER_TF_LOGS=1`` to see them).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +28,10 @@ from explorer.cli.common import (
     add_model_arguments,
     load_model,
 )
+from explorer.cli.remote_args import add_remote_arguments, run_remote_call, wants_server
 from explorer.constants import MethodKind
 from explorer.errors import ExecutionError, ServingRuleError
+from explorer.request_limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
 
 _SUMMARIES = {
     MethodKind.PREDICT: (
@@ -64,6 +71,7 @@ def add_parser(subparsers: Any) -> None:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         add_model_arguments(parser)
+        add_remote_arguments(parser)
         parser.add_argument(
             "--request",
             "-r",
@@ -92,6 +100,15 @@ def add_parser(subparsers: Any) -> None:
             help="run even if the model reaches ops that touch files, network or Python "
             "(a SavedModel is a program: only for models you trust)",
         )
+        parser.add_argument(
+            "--max-request-elements",
+            type=int,
+            metavar="N",
+            default=None,
+            help="refuse a request whose tensors would hold more than N elements, counted "
+            f"before anything is allocated (default: ${MAX_ELEMENTS_ENV}, else "
+            f"{DEFAULT_MAX_ELEMENTS:,}; 0 turns the limit off)",
+        )
         parser.set_defaults(run=run, method=method)
 
 
@@ -108,40 +125,71 @@ def run(args: argparse.Namespace) -> int:
         CommandError: the request file cannot be read or the model cannot be loaded.
         ExplorerError: bad path, corrupt model, unknown tags, unsafe ops (exit 2).
     """
+    if wants_server(args):
+        return run_remote_call(args)
     model, meta_graph = load_model(args)
     body = _read_request(args.request)
-    try:
-        runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe)
-    except ExecutionError as exc:
-        raise CommandError(str(exc), EXIT_USER_ERROR) from exc
     call = {
         MethodKind.PREDICT: calls.predict,
         MethodKind.CLASSIFY: calls.classify,
         MethodKind.REGRESS: calls.regress,
     }[args.method]
-    try:
-        result = call(
-            model,
-            body,
-            signature=args.signature,
-            method_name_check=args.method_name_check,
-            allow_unsafe=args.allow_unsafe,
-            tags=args.tags,
-        )
-    except ServingRuleError as exc:
-        sys.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False) + "\n")
-        return EXIT_FINDING
-    sys.stdout.write(result.response_text + "\n")
+    with _quiet_native_logs():
+        try:
+            runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe)
+        except ExecutionError as exc:
+            raise CommandError(str(exc), EXIT_USER_ERROR) from exc
+        try:
+            result = call(
+                model,
+                body,
+                signature=args.signature,
+                method_name_check=args.method_name_check,
+                allow_unsafe=args.allow_unsafe,
+                tags=args.tags,
+                max_request_elements=args.max_request_elements,
+            )
+        except ServingRuleError as exc:
+            _write(json.dumps({"error": str(exc)}, ensure_ascii=False))
+            return EXIT_FINDING
+    _write(result.response_text)
     return EXIT_OK
 
 
-def _read_request(spec: str) -> str:
+@contextlib.contextmanager
+def _quiet_native_logs() -> Iterator[None]:
+    # TensorFlow's C++ code writes start-up lines (absl, oneDNN, CUDA probing) straight to
+    # file descriptor 2, whatever TF_CPP_MIN_LOG_LEVEL says; the CLI's contract is one
+    # stderr line on failure, and every failure is reported after this block.
+    if os.environ.get("EXPLORER_TF_LOGS"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _write(text: str) -> None:
+    # A request may carry lone surrogates into an error text; print them escaped.
+    sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
+
+
+def _read_request(spec: str) -> str | bytes:
+    # Files and stdin are read as bytes, as TF Serving receives a body: text that is not
+    # UTF-8 is then the request's fault (exit 1, rapidjson's error), not the file's.
     if spec == "-":
-        return sys.stdin.read()
+        return sys.stdin.buffer.read()
     if spec.startswith("@"):
         path = Path(spec[1:]).expanduser()
         try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            return path.read_bytes()
+        except OSError as exc:
             raise CommandError(f"Cannot read the request file {path}: {exc}") from exc
     return spec

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from explorer.cli.common import EXIT_OK, add_model_arguments
+from explorer.cli.remote_args import add_remote_arguments, run_remote_show, wants_server
 from explorer.listing import model_listing
 from explorer.metadata_json import dumps, metadata_response
 from explorer.reader import read_model
@@ -21,6 +22,7 @@ def add_parser(subparsers: Any) -> None:
         "Serving's GET /v1/models/NAME/metadata returns.",
     )
     add_model_arguments(parser)
+    add_remote_arguments(parser)
     parser.add_argument(
         "--json",
         action="store_true",
@@ -30,6 +32,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if wants_server(args):
+        return run_remote_show(args)
     model = read_model(args.path, version=args.version)
     if args.json:
         sys.stdout.write(dumps(metadata_response(model, model.meta_graph(args.tags))))

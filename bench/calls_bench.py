@@ -1,0 +1,241 @@
+"""Benchmark: what a live Predict costs over the bare Session call, and against saved_model_cli.
+
+Keras MobileNetV2 (``weights=None``, no download) is exported with ``model.export(dir)``
+into a temporary folder (removed at the end; ``tf.saved_model.save`` of a Keras 3 model
+writes a SavedModel the TF1 session loader cannot load). On batch 1 and batch 8 of the
+same float32 images, each measured warm, interleaved round by round (so a busy machine
+slows every variant alike), median of ``--runs``:
+
+1. ``raw``: the signature's tensors fed and fetched straight through the runner's
+   Session (``Session._call_tf_sessionrun`` with resolved TF_Outputs): the floor.
+2. ``predict_arrays``: ``explorer.calls.predict_arrays(model, {"keras_tensor": x})``.
+3. ``predict (dict)``: ``explorer.calls.predict(model, {"instances": x.tolist()})``.
+4. ``predict (text)``: the same body as JSON text (``json.dumps`` done beforehand).
+
+Each is reported as a ratio to ``raw`` (target ≤ 1.2×), with the explorer's own
+``CallTiming`` split (conversion vs Session run). Then one call as a whole process:
+``saved_model_cli run --dir D --tag_set serve --signature_def serving_default`` against a
+warm in-process call (target: the warm call ≥ 50× faster), and ``python -m explorer
+predict`` as a process for scale. saved_model_cli's ``--input_exprs`` only takes Python
+literals (``ast.literal_eval``), and a 224×224×3 literal is longer than Linux allows one
+argument to be (128 KiB), so it reads the same array from ``--inputs keras_tensor=x.npy``.
+
+Run: ``python bench/calls_bench.py [--runs 7] [--cli-runs 5] [--skip-cli]``. Prints markdown
+tables and never asserts: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from explorer import calls, runner  # noqa: E402
+from explorer.reader import read_model  # noqa: E402
+
+SIGNATURE = "serving_default"
+INPUT = "keras_tensor"
+OVERHEAD_TARGET = 1.2
+CLI_TARGET_SPEEDUP = 50
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse_args(argv)
+    print(f"_{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start_\n")
+    with tempfile.TemporaryDirectory(prefix="calls-bench-") as folder:
+        model_dir = Path(folder) / "mobilenet_v2"
+        print("Exporting keras.applications.MobileNetV2(weights=None) …", file=sys.stderr)
+        export_mobilenet(model_dir)
+        model = read_model(model_dir)
+        rows, arrays = [], {}
+        for batch in args.batches:
+            x = np.random.default_rng(batch).random((batch, 224, 224, 3), dtype=np.float32)
+            arrays[batch] = x
+            rows += overhead_rows(model, x, args.runs)
+        print(f"## In process, warm: median of {args.runs} interleaved runs (ms)\n")
+        print(_markdown(["batch", "call", "median", "range", "× raw", "conversion", "run"], rows))
+        print(f"\nTarget: ≤ {OVERHEAD_TARGET}× raw.\n")
+        if not args.skip_cli:
+            first = arrays[args.batches[0]]
+            warm = statistics.median(
+                _times(lambda: calls.predict_arrays(model, {INPUT: first}), args.runs)
+            )
+            print(f"## One call as a whole process: median of {args.cli_runs} runs (s)\n")
+            table = cli_rows(model_dir, first, args.cli_runs, warm / 1000)
+            print(_markdown(["command", "median", "range", "warm call ×faster"], table))
+            print(f"\nTarget: a warm call ≥ {CLI_TARGET_SPEEDUP}× faster than saved_model_cli.")
+    print(f"\n_load average {os.getloadavg()[0]:.1f} at the end_")
+    return 0
+
+
+def export_mobilenet(target: Path) -> None:
+    """``keras.applications.MobileNetV2(weights=None).export(target)``, quietly."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    network = keras.applications.MobileNetV2(weights=None)
+    with contextlib.redirect_stdout(io.StringIO()):  # export() prints every signature
+        network.export(str(target), verbose=False)
+
+
+def overhead_rows(model: Any, x: np.ndarray, runs: int) -> list[list[str]]:
+    """raw vs predict_arrays / predict(dict) / predict(text) on one batch."""
+    meta_graph = model.meta_graph()
+    signature = meta_graph.signature(SIGNATURE)
+    loaded, _ = runner.load(model.path, meta_graph)
+    feed = loaded._output(signature.input(INPUT).name)
+    fetch = loaded._output(signature.outputs[0].name)
+    doc = {"instances": x.tolist()}
+    text = json.dumps(doc)
+    timings: dict[str, list[Any]] = {}
+
+    def timed(label: str, call: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            timings.setdefault(label, []).append(call().timing)
+
+        return run
+
+    variants: dict[str, Callable[[], Any]] = {
+        "raw Session call": lambda: loaded.session._call_tf_sessionrun(
+            None, {feed: x}, [fetch], [], None
+        ),
+        "predict_arrays": timed("predict_arrays", lambda: calls.predict_arrays(model, {INPUT: x})),
+        "predict (dict)": timed("predict (dict)", lambda: calls.predict(model, doc)),
+        "predict (text)": timed("predict (text)", lambda: calls.predict(model, text)),
+    }
+    # The answers agree (text and dict bodies give one response).
+    assert calls.predict(model, text).response_text == calls.predict(model, doc).response_text
+    measured = _interleaved(variants, runs)
+    raw = statistics.median(measured["raw Session call"])
+    rows = []
+    for label, times in measured.items():
+        median = statistics.median(times)
+        split = timings.get(label, [])[-runs:]
+        conversion = f"{statistics.median(t.conversion_ms for t in split):.1f}" if split else ""
+        run = f"{statistics.median(t.execution_ms for t in split):.1f}" if split else ""
+        rows.append(
+            [
+                str(len(x)),
+                label,
+                f"{median:.1f}",
+                f"{min(times):.1f}–{max(times):.1f}",
+                f"{median / raw:.2f}×",
+                conversion,
+                run,
+            ]
+        )
+    return rows
+
+
+def cli_rows(model_dir: Path, x: np.ndarray, runs: int, warm_s: float) -> list[list[str]]:
+    """saved_model_cli run and python -m explorer predict, each a new process."""
+    npy = model_dir.parent / "x.npy"
+    np.save(npy, x)
+    request = model_dir.parent / "request.json"
+    request.write_text(json.dumps({"instances": x.tolist()}), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    commands = {
+        "saved_model_cli run --dir D --tag_set serve --signature_def serving_default "
+        f"--inputs {INPUT}=x.npy": [
+            *_saved_model_cli(),
+            "run",
+            "--dir",
+            str(model_dir),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            SIGNATURE,
+            "--inputs",
+            f"{INPUT}={npy}",
+        ],
+        "python -m explorer predict D --request @request.json": [
+            sys.executable,
+            "-m",
+            "explorer",
+            "predict",
+            str(model_dir),
+            "--request",
+            f"@{request}",
+        ],
+    }
+    rows = [["warm in-process `predict_arrays`", f"{warm_s:.4f}", "", "1×"]]
+    for label, command in commands.items():
+        times = []
+        for _ in range(runs + 1):  # the first run warms the page cache
+            start = time.perf_counter()
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            times.append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise RuntimeError(f"{label} failed: {done.stderr.strip()[-500:]}")
+        times = times[1:]
+        median = statistics.median(times)
+        rows.append(
+            [
+                f"`{label}`",
+                f"{median:.2f}",
+                f"{min(times):.2f}–{max(times):.2f}",
+                f"{median / warm_s:.0f}×",
+            ]
+        )
+    return rows
+
+
+def _interleaved(variants: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[float]]:
+    for call in variants.values():  # warm-up: first-call costs are not what we measure
+        call()
+    measured: dict[str, list[float]] = {label: [] for label in variants}
+    for _ in range(runs):
+        for label, call in variants.items():
+            start = time.perf_counter()
+            call()
+            measured[label].append((time.perf_counter() - start) * 1000)
+    return measured
+
+
+def _times(call: Callable[[], Any], runs: int) -> list[float]:
+    call()
+    return _interleaved({"call": call}, runs)["call"]
+
+
+def _saved_model_cli() -> list[str]:
+    # The console script beside this interpreter (a pyenv shim would add its own start-up).
+    beside = Path(sys.executable).with_name("saved_model_cli")
+    if beside.is_file():
+        return [str(beside)]
+    return [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
+
+
+def _markdown(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per call (min 5)")
+    parser.add_argument("--cli-runs", type=int, default=5, help="process runs (min 5)")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--skip-cli", action="store_true", help="in-process part only")
+    args = parser.parse_args(argv)
+    args.runs, args.cli_runs = max(args.runs, 5), max(args.cli_runs, 5)
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(main())

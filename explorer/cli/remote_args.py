@@ -1,0 +1,213 @@
+"""``--server URL --model NAME``: run ``show``/``predict``/``classify``/``regress`` against a
+running TF Serving instead of a local model, with the same output and exit codes.
+
+The sub-commands call :func:`add_remote_arguments` on their parser (which makes PATH
+optional), then :func:`wants_server` first thing in ``run``: True sends them to
+:func:`run_remote_show` / :func:`run_remote_call`. Exit codes as for local models: 0
+answered, 1 rejected by TF Serving (``{"error": ...}`` on stdout), 2 anything that kept the
+request from being answered (bad URL, refused, timeout, TLS, unknown model) on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from explorer.cli.common import EXIT_FINDING, EXIT_OK, CommandError
+from explorer.remote_address import TlsOptions
+from explorer.remote_errors import RemoteError
+
+_DEFAULT_TIMEOUT_S = 10.0
+
+
+def add_remote_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the TF Serving target options, and make the PATH argument optional.
+
+    Args:
+        parser: a sub-command parser that already has ``PATH`` and ``--version``.
+    """
+    for action in parser._actions:  # argparse has no public way to relax a positional
+        if action.dest == "path":
+            action.nargs = "?"
+            action.default = None
+            action.help = (action.help or "") + " (or --server URL --model NAME instead)"
+    group = parser.add_argument_group(
+        "TF Serving target (instead of PATH)",
+        "Talk to a running TF Serving: its metadata gives the signatures and it answers the "
+        "calls. --version N picks a version; see docs/remote.md.",
+    )
+    group.add_argument(
+        "--server",
+        metavar="URL",
+        help="http(s)://HOST:PORT for TF Serving's REST API (usually 8501), grpc(s)://HOST:PORT "
+        "for its gRPC API (usually 8500)",
+    )
+    group.add_argument("--model", metavar="NAME", help="the model name on the server")
+    group.add_argument("--label", metavar="LABEL", help="a version label (not with --version)")
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=_DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds to wait for each answer (default {_DEFAULT_TIMEOUT_S:g})",
+    )
+    group.add_argument("--ca-cert", metavar="PEM", help="CA certificate to trust (TLS)")
+    group.add_argument("--client-cert", metavar="PEM", help="client certificate (mutual TLS)")
+    group.add_argument("--client-key", metavar="PEM", help="client key (mutual TLS)")
+    group.add_argument(
+        "--tls-server-name", metavar="NAME", help="name on the server's certificate, if not HOST"
+    )
+
+
+def wants_server(args: argparse.Namespace) -> bool:
+    """True to run against ``--server``; False for a local PATH.
+
+    Raises:
+        CommandError: neither PATH nor --server, or both.
+    """
+    server = getattr(args, "server", None)
+    if server is None and args.path is None:
+        raise CommandError("Give a model PATH, or --server URL --model NAME for a TF Serving.")
+    if server is not None and args.path is not None:
+        raise CommandError(
+            f"Give either PATH ({args.path}) or --server ({server}), not both: PATH runs the "
+            "model in this process, --server asks a TF Serving."
+        )
+    return server is not None
+
+
+def remote_target(args: argparse.Namespace) -> Any:
+    """The RemoteTarget the arguments name.
+
+    Raises:
+        CommandError: no --model, or an option that only applies to local models.
+        RemoteError: a bad URL, version with label, unreadable TLS files.
+    """
+    from explorer.remote import RemoteTarget
+
+    if not args.model:
+        raise CommandError(f"--server {args.server} needs --model NAME: the model on the server.")
+    local_only = {
+        "tags": "--tags (TF Serving serves one tag-set, set by its --saved_model_tags)",
+        "method_name_check": "--enable-signature-method-name-check (a TF Serving flag: the "
+        "server's setting applies)",
+        "allow_unsafe": "--allow-unsafe-ops (the server decides what it runs)",
+    }
+    for dest, words in local_only.items():
+        if getattr(args, dest, None):
+            raise CommandError(f"{words} does not apply with --server.")
+    tls = TlsOptions(
+        ca_cert=args.ca_cert,
+        client_cert=args.client_cert,
+        client_key=args.client_key,
+        server_name=args.tls_server_name,
+    )
+    target = RemoteTarget(
+        args.server,
+        args.model,
+        version=args.version,
+        label=args.label,
+        timeout_s=args.timeout,
+        tls=None if tls == TlsOptions() else tls,
+    )
+    if target.protocol == "grpc":
+        _import_grpc_quietly()
+    return target
+
+
+def run_remote_show(args: argparse.Namespace) -> int:
+    """``show --server``: the server's signatures with TF Serving verdicts, or with
+    ``--json`` its metadata JSON (what ``GET /v1/models/NAME/metadata`` returns).
+
+    Returns:
+        0.
+
+    Raises:
+        CommandError, RemoteError: as :func:`remote_target`; the server cannot be asked.
+    """
+    from explorer.listing import meta_graph_listing
+    from explorer.metadata_json import dumps
+    from explorer.remote_metadata import model_info_from_metadata
+
+    target = remote_target(args)
+    doc = target.metadata_json()
+    if args.json:
+        sys.stdout.write(dumps(doc))
+        return EXIT_OK
+    model = model_info_from_metadata(doc, source=target.endpoint_base())
+    lines = [f"Model: {model.name}  ({target.server()})"]
+    try:
+        versions = target.status().get("model_version_status", [])
+        states = ", ".join(f"{v.get('version')} {v.get('state')}" for v in versions)
+        lines.append(f"Version: {model.version}  (server status: {states or 'none'})")
+    except RemoteError as exc:  # the metadata answered; status is a nicety
+        lines.append(f"Version: {model.version}  (status not available: {exc})")
+    lines.append("Source: the server's metadata (signatures only; the graph stays on the server)")
+    listing = meta_graph_listing(model.meta_graphs[0]).split("\n")
+    # Line 2 counts nodes and names the TF version: the metadata has neither.
+    sys.stdout.write("\n".join(lines) + "\n\n" + "\n".join(listing[:1] + listing[2:]) + "\n")
+    return EXIT_OK
+
+
+def run_remote_call(args: argparse.Namespace) -> int:
+    """``predict|classify|regress --server``: send the body, print TF Serving's answer.
+
+    Returns:
+        0 answered (the response body on stdout), 1 rejected (``{"error": ...}``).
+
+    Raises:
+        CommandError: the request file cannot be read, or an option that does not apply.
+        RemoteError: refused, timeout, TLS, unknown model, not TF Serving's reply (exit 2).
+    """
+    target = remote_target(args)
+    body = read_request(args.request)
+    try:
+        reply = target.send(args.method, body, signature=args.signature)
+    finally:
+        target.close()
+    if reply.error is not None:
+        sys.stdout.write(json.dumps({"error": reply.error}, ensure_ascii=False) + "\n")
+        return EXIT_FINDING
+    sys.stdout.write(reply.response_text.rstrip("\n") + "\n")
+    return EXIT_OK
+
+
+def read_request(spec: str) -> str:
+    """The body from ``--request``: JSON text, ``@file`` or ``-`` (stdin).
+
+    Raises:
+        CommandError: the file cannot be read.
+    """
+    if spec == "-":
+        return sys.stdin.read()
+    if spec.startswith("@"):
+        path = Path(spec[1:]).expanduser()
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read the request file {path}: {exc}") from exc
+    return spec
+
+
+def _import_grpc_quietly() -> None:
+    # tensorflow_serving.apis imports TensorFlow, whose C++ start-up lines go straight to
+    # file descriptor 2; the CLI's contract is one stderr line on failure.
+    import os
+
+    from explorer.remote_grpc import apis
+
+    if os.environ.get("EXPLORER_TF_LOGS"):
+        apis()
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        apis()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

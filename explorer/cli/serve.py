@@ -1,0 +1,118 @@
+"""``serve``: answer TF Serving's REST and gRPC APIs for a local model, in this process.
+
+A stand-in for ``tensorflow_model_server`` on a laptop: try the app's and CLI's TF Serving
+target (``--server``) without installing TF Serving, or give a demo a server to talk to.
+Calls run through the explorer's in-process runner with TF Serving's semantics. Not for
+production: it is one Python process with no batching, monitoring or model reloading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from explorer.cli.common import EXIT_OK, CommandError
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``serve`` sub-command.
+
+    Args:
+        subparsers: the ``python -m explorer`` sub-parser action.
+    """
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve a model over TF Serving's REST and gRPC APIs (for trying --server)",
+        description="Answer TF Serving's REST API (/v1/models/NAME...) and gRPC API "
+        "(PredictionService, ModelService) for a SavedModel or a TF Serving base folder "
+        "(every numeric version), until Ctrl-C. For trying the TF Serving target; not for "
+        "production (use tensorflow_model_server).",
+    )
+    parser.add_argument("path", metavar="PATH", help="SavedModel folder or TF Serving base folder")
+    parser.add_argument(
+        "--model-name", metavar="NAME", help="the name to serve it under (default: folder name)"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument(
+        "--rest-port", type=int, default=8501, metavar="N", help="REST port (0: any free one)"
+    )
+    parser.add_argument(
+        "--grpc-port", type=int, default=8500, metavar="N", help="gRPC port (0: any; -1: no gRPC)"
+    )
+    parser.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="LABEL=VERSION",
+        help="a version label, as TF Serving's version_labels (repeatable)",
+    )
+    parser.add_argument(
+        "--allow-unsafe-ops",
+        dest="allow_unsafe",
+        action="store_true",
+        help="serve a model that reaches unsafe ops (only a model you trust)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
+    """Load the model, start the servers, print their URLs, wait for Ctrl-C (or ``stop``).
+
+    Returns:
+        0 after a clean stop.
+
+    Raises:
+        CommandError: a bad --label, or a port that cannot be bound.
+        ExplorerError: the model cannot be read or loaded.
+    """
+    from explorer.reader import read_model
+    from explorer.serving_server import ModelRegistry, RestServer
+
+    name = args.model_name or read_model(args.path).name
+    labels = {}
+    for item in args.label:
+        label, _, version = item.partition("=")
+        if not label or not version.isdigit():
+            raise CommandError(f'--label "{item}": expected LABEL=VERSION, e.g. stable=2.')
+        labels[label] = int(version)
+    registry = ModelRegistry(
+        {name: args.path}, labels={name: labels}, allow_unsafe=args.allow_unsafe
+    )
+    _say(f"Loading {name} (versions {', '.join(map(str, registry.versions(name)))})…")
+    registry.warm()
+    servers: list[Any] = []
+    try:
+        servers.append(_start(lambda: RestServer(registry, host=args.host, port=args.rest_port)))
+        if args.grpc_port >= 0:
+            from explorer.serving_grpc import GrpcServer
+
+            servers.append(
+                _start(lambda: GrpcServer(registry, host=args.host, port=args.grpc_port))
+            )
+        for server in servers:
+            _say(f"{'REST' if server.url.startswith('http') else 'gRPC'}: {server.url}")
+        _say(f"Model {name}: python -m explorer show --server {servers[0].url} --model {name}")
+        _say("Serving until Ctrl-C (a stand-in for tensorflow_model_server; not for production).")
+        (stop or threading.Event()).wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in servers:
+            server.stop()
+    return EXIT_OK
+
+
+def _start(make: Any) -> Any:
+    try:
+        return make().start()
+    except (OSError, RuntimeError) as exc:  # address in use, no permission (gRPC: RuntimeError)
+        raise CommandError(
+            f"Cannot listen there: {exc}. Pick another port (0: any free one)."
+        ) from exc
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()

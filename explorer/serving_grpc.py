@@ -1,0 +1,209 @@
+"""A stand-in TF Serving's gRPC API: the official servicers over the in-process runner.
+
+``PredictionService`` (Predict, Classify, Regress, GetModelMetadata) and
+``ModelService.GetModelStatus`` from ``tensorflow_serving.apis``' generated servicer
+classes, answered through ``explorer.calls`` (Predict with the TensorProtos' own dtypes,
+as TF Serving feeds them) and a :class:`~explorer.serving_server.ModelRegistry`. Errors
+are aborted with TF Serving's status code and message. ``tensorflow_serving.apis`` imports
+TensorFlow, so the servicer classes are built when a server starts, not at import.
+"""
+
+from __future__ import annotations
+
+from concurrent import futures
+from typing import Any
+
+from explorer import calls
+from explorer.constants import MethodKind
+from explorer.errors import ExplorerError, ServingRuleError
+from explorer.grpc_messages import fill_model_spec
+from explorer.remote_grpc import apis
+from explorer.serving_server import ModelRegistry
+from explorer.tensor_proto import fill_tensor_proto, tensor_proto_to_array
+
+
+class GrpcServer:
+    """TF Serving's gRPC API on ``host:port`` (port 0: a free one).
+
+    Args:
+        registry: the models to serve.
+        host: the interface; loopback by default.
+        port: the port, or 0 for any free one (see ``.port``).
+        max_workers: concurrent calls.
+        tls: (private key PEM, certificate chain PEM) to answer over TLS (grpcs://).
+    """
+
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_workers: int = 8,
+        tls: tuple[bytes, bytes] | None = None,
+    ) -> None:
+        api = apis()
+        self.registry = registry
+        self._server = api.grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+        prediction, model = _servicers(registry)
+        api.prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+            prediction, self._server
+        )
+        api.model_service_pb2_grpc.add_ModelServiceServicer_to_server(model, self._server)
+        self.host = host
+        self._scheme = "grpc" if tls is None else "grpcs"
+        if tls is None:
+            self.port = self._server.add_insecure_port(f"{host}:{port}")
+        else:
+            credentials = api.grpc.ssl_server_credentials([tls])
+            self.port = self._server.add_secure_port(f"{host}:{port}", credentials)
+
+    @property
+    def url(self) -> str:
+        return f"{self._scheme}://{self.host}:{self.port}"
+
+    def start(self) -> GrpcServer:
+        self._server.start()
+        return self
+
+    def stop(self, grace: float | None = None) -> None:
+        self._server.stop(grace).wait()
+
+    def __enter__(self) -> GrpcServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
+    api = apis()
+    grpc = api.grpc
+
+    def abort(context: Any, exc: ExplorerError) -> None:
+        code = exc.code if isinstance(exc, ServingRuleError) else "INTERNAL"
+        context.abort(getattr(grpc.StatusCode, code, grpc.StatusCode.INTERNAL), str(exc))
+
+    def resolve(request: Any) -> Any:
+        if not request.HasField("model_spec"):
+            raise ServingRuleError("Missing ModelSpec")
+        spec = request.model_spec
+        if not spec.name:
+            raise ServingRuleError("ModelSpec has no name specified.")
+        choice = spec.WhichOneof("version_choice")
+        version = spec.version.value if choice == "version" else None
+        label = spec.version_label if choice == "version_label" else None
+        return registry.resolve(spec.name, version, label)
+
+    class PredictionService(api.prediction_service_pb2_grpc.PredictionServiceServicer):
+        def Predict(self, request: Any, context: Any) -> Any:
+            try:
+                model = resolve(request)
+                arrays = {k: tensor_proto_to_array(v) for k, v in request.inputs.items()}
+                result = calls.predict_arrays(
+                    model,
+                    arrays,
+                    signature=request.model_spec.signature_name or None,
+                    output_filter=list(request.output_filter),
+                    allow_unsafe=registry.allow_unsafe,
+                )
+            except ExplorerError as exc:
+                return abort(context, exc)
+            response = api.predict_pb2.PredictResponse()
+            fill_model_spec(
+                response.model_spec, model.name, model.version, None, result.signature_key
+            )
+            for alias, array in result.outputs.items():
+                fill_tensor_proto(response.outputs[alias], array)
+            return response
+
+        def Classify(self, request: Any, context: Any) -> Any:
+            try:
+                model, result = _examples(MethodKind.CLASSIFY, request)
+            except ExplorerError as exc:
+                return abort(context, exc)
+            response = api.classification_pb2.ClassificationResponse()
+            fill_model_spec(
+                response.model_spec, model.name, model.version, None, result.signature_key
+            )
+            for classes in result.response_json["results"]:
+                item = response.result.classifications.add()
+                for label, score in classes:
+                    item.classes.add(label=label, score=score)
+            return response
+
+        def Regress(self, request: Any, context: Any) -> Any:
+            try:
+                model, result = _examples(MethodKind.REGRESS, request)
+            except ExplorerError as exc:
+                return abort(context, exc)
+            response = api.regression_pb2.RegressionResponse()
+            fill_model_spec(
+                response.model_spec, model.name, model.version, None, result.signature_key
+            )
+            for value in result.response_json["results"]:
+                response.result.regressions.add(value=value)
+            return response
+
+        def GetModelMetadata(self, request: Any, context: Any) -> Any:
+            try:
+                model = resolve(request)
+                fields = list(request.metadata_field)
+                if not fields:
+                    raise ServingRuleError(
+                        "GetModelMetadataRequest must specify at least one metadata_field"
+                    )
+                unsupported = [f for f in fields if f != "signature_def"]
+                if unsupported:
+                    raise ServingRuleError(f"Metadata field {unsupported[0]} is not supported")
+            except ExplorerError as exc:
+                return abort(context, exc)
+            signature_defs = api.get_model_metadata_pb2.SignatureDefMap()
+            for key, signature in model.meta_graph().proto.signature_def.items():
+                # explorer's protos live in their own pool: cross over as bytes.
+                signature_defs.signature_def[key].ParseFromString(signature.SerializeToString())
+            response = api.get_model_metadata_pb2.GetModelMetadataResponse()
+            fill_model_spec(response.model_spec, model.name, model.version, None)
+            response.metadata["signature_def"].Pack(signature_defs)
+            return response
+
+    class ModelService(api.model_service_pb2_grpc.ModelServiceServicer):
+        def GetModelStatus(self, request: Any, context: Any) -> Any:
+            try:
+                if not request.HasField("model_spec"):
+                    raise ServingRuleError("Missing ModelSpec")
+                spec = request.model_spec
+                choice = spec.WhichOneof("version_choice")
+                status = registry.status_json(
+                    spec.name,
+                    spec.version.value if choice == "version" else None,
+                    spec.version_label if choice == "version_label" else None,
+                )
+            except ExplorerError as exc:
+                return abort(context, exc)
+            response = api.get_model_status_pb2.GetModelStatusResponse()
+            return api.json_format.ParseDict(status, response)
+
+    def _examples(method: MethodKind, request: Any) -> tuple[Any, Any]:
+        model = resolve(request)
+        kind = request.input.WhichOneof("kind")
+        context = None
+        if kind == "example_list_with_context":
+            holder = request.input.example_list_with_context
+            context = holder.context.SerializeToString()
+        elif kind == "example_list":
+            holder = request.input.example_list
+        else:
+            holder = None
+        examples = [e.SerializeToString() for e in holder.examples] if holder else []
+        result = calls.classify_examples(
+            model,
+            examples,
+            context=context,
+            signature=request.model_spec.signature_name or None,
+            method=method,
+            allow_unsafe=registry.allow_unsafe,
+        )
+        return model, result
+
+    return PredictionService(), ModelService()

@@ -1,0 +1,56 @@
+"""``serve``: TF Serving's REST and gRPC APIs for a local model, answering the explorer's own
+TF Serving target (run in a thread here; the command waits for Ctrl-C)."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+import pytest
+
+from explorer.cli import serve
+from explorer.cli.common import CommandError
+from explorer.remote import RemoteTarget
+from tests.conftest import HALF_PLUS_TWO_2_VERSIONS
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    serve.add_parser(parser.add_subparsers())
+    return parser.parse_args(["serve", *argv])
+
+
+def test_serve_answers_rest_and_grpc_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    said: list[str] = []
+    ready = threading.Event()
+
+    def say(line: str) -> None:
+        said.append(line)
+        if line.startswith("Serving until"):
+            ready.set()
+
+    monkeypatch.setattr(serve, "_say", say)
+    stop = threading.Event()
+    args = _args(
+        str(HALF_PLUS_TWO_2_VERSIONS), "--model-name", "hp2", "--rest-port", "0",
+        "--grpc-port", "0", "--label", "stable=123",
+    )  # fmt: skip
+    worker = threading.Thread(target=serve.run, args=(args,), kwargs={"stop": stop})
+    worker.start()
+    try:
+        assert ready.wait(120), said
+        urls = [line.split(": ", 1)[1] for line in said if line.startswith(("REST:", "gRPC:"))]
+        assert [u.split("://")[0] for u in urls] == ["http", "grpc"]
+        for url in urls:
+            target = RemoteTarget(url, "hp2", label="stable")
+            assert target.metadata().version == 123
+            assert target.predict({"instances": [1.0, 2.0]}) == {"predictions": [2.5, 3.0]}
+    finally:
+        stop.set()
+        worker.join(30)
+    assert not worker.is_alive()
+
+
+def test_a_bad_label_is_a_user_error() -> None:
+    with pytest.raises(CommandError, match="expected LABEL=VERSION"):
+        serve.run(_args(str(HALF_PLUS_TWO_2_VERSIONS), "--label", "stable"))
