@@ -39,7 +39,7 @@ from components.signature_panel import (
 from explorer import tf_preload
 from explorer.errors import ExplorerError
 from explorer.locate import locate_model
-from explorer.model_info import MetaGraphInfo, ModelInfo
+from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.paths import AllowedRoots
 from explorer.reader import read_model
 from explorer.remote import RemoteTarget
@@ -143,6 +143,7 @@ def main() -> None:
         return
 
     signature = meta_graph.signature(signature_key) if signature_key is not None else None
+    method_name_check = bool(st.session_state.get(keys.METHOD_NAME_CHECK, False))
     if signature is not None:
         apply_link_to_run(model, meta_graph, signature)  # a link's inputs, case, run=1
     if presentation and signature is not None:
@@ -164,7 +165,7 @@ def main() -> None:
                 meta_graph,
                 signature,
                 allow_unsafe=allow_run,
-                method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                method_name_check=method_name_check,
                 presentation=True,
             )
         render_share_link(model, meta_graph, signature)
@@ -178,11 +179,7 @@ def main() -> None:
     )
     if signatures_tab.open:
         with signatures_tab:
-            render_signature_overview(meta_graph)
-            if signature is not None:
-                render_signature(signature)
-                if not signature.is_init_op:
-                    render_verdicts(signature)
+            _render_signatures(meta_graph, signature)
     if graph_tab.open and signature is not None:
         model_key = f"{model.path}::{meta_graph.tag_set}::{_stamp(model.path)}"
         with graph_tab:
@@ -202,7 +199,7 @@ def main() -> None:
                     meta_graph,
                     signature,
                     allow_unsafe=allow_run,
-                    method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                    method_name_check=method_name_check,
                 )
                 if target is not None:  # a local model and a server: run both, compare
                     render_compare_panel(
@@ -211,14 +208,14 @@ def main() -> None:
                         meta_graph,
                         signature,
                         allow_unsafe=allow_run,
-                        method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                        method_name_check=method_name_check,
                     )
     if cases_tab.open:
         with cases_tab:
             render_cases_panel(
                 model,
                 allow_unsafe=allow_run,
-                method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                method_name_check=method_name_check,
                 tags=meta_graph.tag_set,
                 read_version=lambda version: _read(path, version),
             )
@@ -227,6 +224,15 @@ def main() -> None:
             render_meta_graph_facts(model, meta_graph)
     render_share_link(model, meta_graph, signature)
     _start_tensorflow()
+
+
+def _render_signatures(meta_graph: MetaGraphInfo, signature: SignatureInfo | None) -> None:
+    """The Signatures tab: every signature at a glance, then the chosen one in full."""
+    render_signature_overview(meta_graph)
+    if signature is not None:
+        render_signature(signature)
+        if not signature.is_init_op:
+            render_verdicts(signature)
 
 
 def _start_tensorflow() -> None:
@@ -248,16 +254,13 @@ def _main_remote(target: RemoteTarget) -> None:
         return
     st.markdown(f"Model **{model.name}** · version **{model.version}** · {target.describe()}")
     signature = meta_graph.signature(signature_key) if signature_key else None
+    method_name_check = bool(st.session_state.get(keys.METHOD_NAME_CHECK, False))
     signatures_tab, run_tab, server_tab = st.tabs(
         ["Signatures", "Run", "Server"], key=keys.REMOTE_MAIN_TAB, on_change="rerun"
     )
     if signatures_tab.open:
         with signatures_tab:
-            render_signature_overview(meta_graph)
-            if signature is not None:
-                render_signature(signature)
-                if not signature.is_init_op:
-                    render_verdicts(signature)
+            _render_signatures(meta_graph, signature)
     if run_tab.open and signature is not None:
         with run_tab:
             render_run_panel(
@@ -265,7 +268,7 @@ def _main_remote(target: RemoteTarget) -> None:
                 meta_graph,
                 signature,
                 allow_unsafe=False,
-                method_name_check=bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)),
+                method_name_check=method_name_check,
                 remote=target,
             )
     if server_tab.open:
