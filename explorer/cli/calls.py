@@ -25,6 +25,8 @@ from explorer.cli.common import (
     EXIT_OK,
     EXIT_USER_ERROR,
     CommandError,
+    add_allow_unsafe_argument,
+    add_method_name_check_argument,
     add_model_arguments,
     load_model,
 )
@@ -86,20 +88,8 @@ def add_parser(subparsers: Any) -> None:
             help='signature key; overrides the request\'s "signature_name" '
             "(default: the request's, else serving_default)",
         )
-        parser.add_argument(
-            "--enable-signature-method-name-check",
-            dest="method_name_check",
-            action="store_true",
-            help="also require a matching method_name, as TF Serving's flag of the same name "
-            "(off by default since TF Serving 2.4, so TF2 models can classify/regress)",
-        )
-        parser.add_argument(
-            "--allow-unsafe-ops",
-            dest="allow_unsafe",
-            action="store_true",
-            help="run even if the model reaches ops that touch files, network or Python "
-            "(a SavedModel is a program: only for models you trust)",
-        )
+        add_method_name_check_argument(parser)
+        add_allow_unsafe_argument(parser)
         parser.add_argument(
             "--max-request-elements",
             type=int,

@@ -44,6 +44,28 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_method_name_check_argument(parser: argparse.ArgumentParser) -> None:
+    """``--enable-signature-method-name-check``, as TF Serving's flag of the same name."""
+    parser.add_argument(
+        "--enable-signature-method-name-check",
+        dest="method_name_check",
+        action="store_true",
+        help="also require a matching method_name, as TF Serving's flag of the same name "
+        "(off by default since TF Serving 2.4, so TF2 models can classify/regress)",
+    )
+
+
+def add_allow_unsafe_argument(parser: argparse.ArgumentParser) -> None:
+    """``--allow-unsafe-ops``: the CLI's "I trust this model"."""
+    parser.add_argument(
+        "--allow-unsafe-ops",
+        dest="allow_unsafe",
+        action="store_true",
+        help="run even if the model reaches ops that touch files, network or Python "
+        "(a SavedModel is a program: only for models you trust)",
+    )
+
+
 def load_model(args: argparse.Namespace) -> tuple[ModelInfo, MetaGraphInfo]:
     """Read the model and pick the MetaGraph named by the arguments.
 

@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from explorer.cli.common import EXIT_FINDING, EXIT_OK, print_json
+from explorer.cli.common import EXIT_FINDING, EXIT_OK, add_method_name_check_argument, print_json
 from explorer.compat import CompatReport, diff_models
 from explorer.model_info import ModelInfo
 from explorer.reader import read_model
@@ -55,12 +55,7 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="comma-separated tag-set TF Serving loads (default: the one tagged 'serve')",
     )
-    parser.add_argument(
-        "--enable-signature-method-name-check",
-        dest="method_name_check",
-        action="store_true",
-        help="judge API acceptance as TF Serving with the flag of the same name does",
-    )
+    add_method_name_check_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 

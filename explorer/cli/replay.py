@@ -19,6 +19,8 @@ from explorer.cli.common import (
     EXIT_FINDING,
     EXIT_OK,
     CommandError,
+    add_allow_unsafe_argument,
+    add_method_name_check_argument,
     add_model_arguments,
     load_model,
     print_json,
@@ -58,18 +60,8 @@ def add_parser(subparsers: Any) -> None:
         default=DEFAULT_ATOL,
         help=f"absolute tolerance on floats (default {DEFAULT_ATOL:g})",
     )
-    parser.add_argument(
-        "--enable-signature-method-name-check",
-        dest="method_name_check",
-        action="store_true",
-        help="run the calls as TF Serving with the flag of the same name does",
-    )
-    parser.add_argument(
-        "--allow-unsafe-ops",
-        dest="allow_unsafe",
-        action="store_true",
-        help="run even if the model reaches ops that touch files, network or Python",
-    )
+    add_method_name_check_argument(parser)
+    add_allow_unsafe_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 

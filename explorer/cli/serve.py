@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import Any
 
-from explorer.cli.common import EXIT_OK, CommandError
+from explorer.cli.common import EXIT_OK, CommandError, add_allow_unsafe_argument
 
 
 def add_parser(subparsers: Any) -> None:
@@ -48,12 +48,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="LABEL=VERSION",
         help="a version label, as TF Serving's version_labels (repeatable)",
     )
-    parser.add_argument(
-        "--allow-unsafe-ops",
-        dest="allow_unsafe",
-        action="store_true",
-        help="serve a model that reaches unsafe ops (only a model you trust)",
-    )
+    add_allow_unsafe_argument(parser)
     parser.set_defaults(run=run)
 
 
