@@ -67,6 +67,11 @@ class CallResult:
         """The request as a TF Serving REST body (arrays and tf.Examples written as JSON)."""
         return request_json_for(self.method, self.signature_key, self.request)
 
+    def _repr_html_(self) -> str:
+        from explorer.html_repr import call_result_html
+
+        return call_result_html(self)
+
     def to_dataframes(self) -> dict[str, Any]:
         """pandas DataFrames: ``results`` for classify/regress, one per output for predict,
         and ``extra:<tensor>`` per extra fetch."""

@@ -10,6 +10,7 @@ from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorI
 from explorer.serving_rules import check_signature
 
 if TYPE_CHECKING:
+    from explorer.call_values import CallResult
     from explorer.signature_graph import SignatureGraph
 
 _STYLE = (
@@ -106,6 +107,23 @@ def graph_html(graph: SignatureGraph) -> str:
             f"<pre>{escape(graph.dot)}</pre></details>"
         )
     return caption + svg[svg.find("<svg") :]
+
+
+def call_result_html(result: CallResult) -> str:
+    """A call's answer: one table per result or output, then timing and the response JSON."""
+    timing = result.timing
+    parts = [
+        _STYLE,
+        f"<b>{escape(result.method.value)}</b> on <code>{escape(result.signature_key)}</code>"
+        f" · conversion {timing.conversion_ms:.1f} ms · execution {timing.execution_ms:.1f} ms",
+    ]
+    for name, frame in result.to_dataframes().items():
+        parts.append(f"<p><b>{escape(name)}</b></p>{frame.to_html(classes='se-t', border=0)}")
+    parts.append(
+        "<details><summary>TF Serving's response JSON</summary>"
+        f"<pre>{escape(result.response_text)}</pre></details>"
+    )
+    return "".join(parts)
 
 
 def _tensor_table(tensors: tuple[TensorInfo, ...]) -> str:
