@@ -60,21 +60,35 @@ def render_graph_options(signature: SignatureInfo, scope: str) -> GraphOptions:
 
 def render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: str) -> None:
     """Expand a closed group or collapse an open one; options come from this drawing."""
+    expand_key, collapse_key = f"{keys.GRAPH_EXPAND}.{scope}", f"{keys.GRAPH_COLLAPSE}.{scope}"
     closed = [n.id for n in graph.nodes if n.kind in _CLOSED_KINDS]
     open_clusters = [c.id for c in graph.clusters if c.kind != "parameters"]
+
+    def _move(chosen_key: str, other_key: str) -> None:
+        # A group is expanded or collapsed, never both: the latest choice wins.
+        chosen = set(st.session_state.get(chosen_key, ()))
+        st.session_state[other_key] = [
+            g for g in st.session_state.get(other_key, ()) if g not in chosen
+        ]
+
     left, right = st.columns(2)
     # Per signature: one signature's group names mean nothing in another's graph.
     with left:
         st.multiselect(
             "Expand groups or functions",
-            sorted(set(closed) | set(options.expand)),
-            key=f"{keys.GRAPH_EXPAND}.{scope}",
+            sorted(set(closed) | set(options.expand) | set(options.collapse)),
+            key=expand_key,
+            on_change=_move,
+            args=(expand_key, collapse_key),
+            placeholder="Choose groups" if closed else "Every group is open",
         )
     with right:
         st.multiselect(
             "Collapse open groups",
-            sorted(set(open_clusters) | set(options.collapse)),
-            key=f"{keys.GRAPH_COLLAPSE}.{scope}",
+            sorted(set(open_clusters) | set(options.collapse) | set(options.expand)),
+            key=collapse_key,
+            on_change=_move,
+            args=(collapse_key, expand_key),
         )
 
 

@@ -83,7 +83,11 @@ def render_presentation_outcome(outcome: RunOutcome | None) -> None:
         st.caption("Press Run, or pick an example above.")
         return
     if outcome.error is not None:
-        where = "Not run" if outcome.status is None else f"TF Serving answers HTTP {outcome.status}"
+        where = (
+            "Not run"
+            if outcome.status is None
+            else f"TF Serving would answer HTTP {outcome.status}"
+        )
         st.error(f"**{where}.** {outcome.error}")
         return
     result = outcome.result

@@ -77,7 +77,7 @@ def render_outcome(outcome: RunOutcome, *, key: str) -> None:
                 f"Serving would not): {outcome.error}"
             )
         elif outcome.error is not None:
-            st.error(f"**TF Serving answers HTTP {outcome.status}:** {outcome.error}")
+            st.error(f"**TF Serving would answer HTTP {outcome.status}:** {outcome.error}")
         elif outcome.result is not None:
             _render_timing(outcome.result)
             _render_result(outcome.result)

@@ -221,13 +221,17 @@ def _render_api_chooser(
     scope: str, signature: SignatureInfo, verdicts: dict[MethodKind, ServingVerdict]
 ) -> MethodKind:
     options = list(MethodKind)
+    key = keys.run_key(scope, keys.RUN_API)
+    # An example or a link may already have set the API in session state: then pass no
+    # default of our own (index 0 counts as none), or Streamlit warns the two conflict.
+    preferred = options.index(preferred_api(signature, verdicts))
     chosen = st.radio(
         "TF Serving API",
         options,
-        index=options.index(preferred_api(signature, verdicts)),
+        index=0 if key in st.session_state else preferred,
         format_func=lambda m: _API_LABELS[m] + ("" if verdicts[m].accepted else " (rejected)"),
         horizontal=True,
-        key=keys.run_key(scope, keys.RUN_API),
+        key=key,
         persist_state="page",
     )
     return MethodKind(chosen)

@@ -64,3 +64,18 @@ def test_node_inspector_finds_parse_example() -> None:
     chosen = at.selectbox(key=keys.GRAPH_NODE)
     assert "ParseExample" in chosen.value
     assert any("op **ParseExampleV2**" in m.value for m in at.markdown)
+
+
+def test_expanding_a_collapsed_group_reopens_it() -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[keys.MAIN_TAB] = "Graph"
+    at.run()
+    collapse = next(m for m in at.multiselect if m.label.startswith("Collapse"))
+    group = collapse.options[0]
+    collapse.set_value([group]).run()
+    closed_dot = at.session_state[keys.GRAPH_LAST_DOT]
+    expand = next(m for m in at.multiselect if m.label.startswith("Expand"))
+    expand.set_value([group]).run()
+    assert not at.exception
+    assert next(m for m in at.multiselect if m.label.startswith("Collapse")).value == []
+    assert at.session_state[keys.GRAPH_LAST_DOT] != closed_dot
