@@ -382,16 +382,12 @@ def main(out_dir: Path = HERE, names: tuple[str, ...] = ()) -> int:
         print(f"Unknown sample(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     _quiet_tensorflow()
-    started = time.perf_counter()
-    total = 0
-    for spec in SAMPLES:
-        if names and spec.name not in names:
-            continue
+    started, total = time.perf_counter(), 0
+    for spec in (s for s in SAMPLES if not names or s.name in names):
         tick = time.perf_counter()
         size = folder_size(build_sample(spec, out_dir))
         total += size
-        took = time.perf_counter() - tick
-        print(f"{spec.name:<20} {size / 1024:7.1f} KiB  {took:5.2f} s")
+        print(f"{spec.name:<20} {size / 1024:7.1f} KiB  {time.perf_counter() - tick:5.2f} s")
     elapsed = time.perf_counter() - started
     print(f"{'total':<20} {total / 1024:7.1f} KiB  {elapsed:5.2f} s")
     # build_sample() deleted each folder, cases.jsonl with it: record them again.
