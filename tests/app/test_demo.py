@@ -1,8 +1,7 @@
 """AppTest: deep links open the linked view, presentation view hides and restores the
 detail, examples load and run, and a run's HTML report holds inputs, outputs and timing.
 
-Runs against tests/app/demo_app.py (the demo features wired as app.py wires them) and,
-once its wiring is in, app.py itself.
+Runs against app.py itself.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from explorer.reader import read_model
 from explorer.report import timing_summary
 from tests.conftest import REPO, SAMPLES
 
-DEMO_APP = REPO / "tests" / "app" / "demo_app.py"
 MAIN_APP = REPO / "app.py"
 # Bright top half (not quite a saved case's, so links carry it inline): daisy.
 BRIGHT_TOP = [1.0] * 8 + [0.0] * 7 + [0.1]
@@ -37,23 +35,10 @@ INPUTS = json.dumps(
 )
 
 
-def _wired(app: Path) -> bool:
-    return "apply_link(" in app.read_text(encoding="utf-8")
-
-
-@pytest.fixture(
-    params=[
-        DEMO_APP,
-        pytest.param(
-            MAIN_APP,
-            marks=pytest.mark.skipif(not _wired(MAIN_APP), reason="app.py wiring not in yet"),
-        ),
-    ],
-    ids=["demo_app", "app"],
-)
-def open_link(request: pytest.FixtureRequest) -> Opener:
+@pytest.fixture
+def open_link() -> Opener:
     def opener(tab: str | None = None, **params: str) -> AppTest:
-        at = AppTest.from_file(str(request.param), default_timeout=120)
+        at = AppTest.from_file(str(MAIN_APP), default_timeout=120)
         if tab is not None:
             at.session_state[keys.MAIN_TAB] = tab
         for name, value in params.items():
