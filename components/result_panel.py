@@ -13,27 +13,8 @@ import streamlit as st
 from components.request_text import render_exchange
 from explorer.calls import CallResult
 from explorer.constants import MethodKind
-from explorer.dtypes import numpy_name
+from explorer.dtypes import dtype_for_numpy
 
-_DT_BY_NUMPY = {
-    numpy_name(dt): dt
-    for dt in (
-        "DT_FLOAT",
-        "DT_DOUBLE",
-        "DT_HALF",
-        "DT_INT8",
-        "DT_INT16",
-        "DT_INT32",
-        "DT_INT64",
-        "DT_UINT8",
-        "DT_UINT16",
-        "DT_UINT32",
-        "DT_UINT64",
-        "DT_BOOL",
-        "DT_COMPLEX64",
-        "DT_COMPLEX128",
-    )
-}
 _MAX_EXAMPLES_SHOWN = 20
 _MAX_IMAGES = 8
 _MAX_JSON_CHARS = 20_000
@@ -173,7 +154,7 @@ def dtype_name(array: np.ndarray) -> str:
     """TensorFlow's name for a fetched array's dtype: ``float32`` → ``DT_FLOAT``."""
     if array.dtype.kind in "OSU":
         return "DT_STRING"
-    return _DT_BY_NUMPY.get(array.dtype.name, array.dtype.name)
+    return dtype_for_numpy(array.dtype.name) or array.dtype.name
 
 
 def _table(array: np.ndarray) -> pd.DataFrame:

@@ -33,3 +33,12 @@ def numpy_name(dtype: str) -> str:
 def short_name(dtype: str) -> str:
     """TF Serving's lower-case type word used in its JSON errors: ``DT_FLOAT`` → ``float``."""
     return {"DT_STRING": "string", "DT_BOOL": "bool"}.get(dtype, numpy_name(dtype))
+
+
+def dtype_for_numpy(numpy_dtype_name: str) -> str | None:
+    """``"float32"`` → ``"DT_FLOAT"``; None for numpy types TensorFlow has no plain name for."""
+    return _DT_BY_NUMPY.get(numpy_dtype_name)
+
+
+# Strings are numpy objects, not "bytes": only the numeric and bool types map back.
+_DT_BY_NUMPY = {name: dt for dt, name in _NUMPY_NAMES.items() if dt != "DT_STRING"}

@@ -151,7 +151,8 @@ def _meta_graph_info(meta_graph: ProtoMessage, directory: Path) -> MetaGraphInfo
         tensorflow_version=info.tensorflow_version,
         tensorflow_git_version=info.tensorflow_git_version,
         signatures=tuple(
-            _signature_info(key, sig) for key, sig in sorted(meta_graph.signature_def.items())
+            signature_info_from_proto(key, sig)
+            for key, sig in sorted(meta_graph.signature_def.items())
         ),
         op_histogram=tuple(sorted(histogram.items(), key=lambda kv: (-kv[1], kv[0]))),
         node_count=len(nodes),
@@ -163,7 +164,8 @@ def _meta_graph_info(meta_graph: ProtoMessage, directory: Path) -> MetaGraphInfo
     )
 
 
-def _signature_info(key: str, signature: ProtoMessage) -> SignatureInfo:
+def signature_info_from_proto(key: str, signature: ProtoMessage) -> SignatureInfo:
+    """A ``meta_graph_pb2.SignatureDef`` as our SignatureInfo (keys sorted)."""
     return SignatureInfo(
         key=key,
         method_name=signature.method_name,

@@ -18,8 +18,8 @@ from google.protobuf import json_format
 from explorer import protos, rest_json
 from explorer.constants import SERVE_TAG
 from explorer.errors import ExplorerError
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
-from explorer.reader import tensor_info_from_proto
+from explorer.model_info import MetaGraphInfo, ModelInfo
+from explorer.reader import signature_info_from_proto
 from explorer.remote_errors import MalformedReplyError
 
 # ModelInfo.file_format for a model known only from a server's metadata.
@@ -65,7 +65,7 @@ def model_info_from_metadata(
                 f'{source}: signature "{key}" in the metadata is not a SignatureDef ({exc}).'
             ) from exc
     signatures = tuple(
-        _signature_info(key, meta_graph_def.signature_def[key])
+        signature_info_from_proto(key, meta_graph_def.signature_def[key])
         for key in sorted(meta_graph_def.signature_def)
     )
     meta_graph = MetaGraphInfo(
@@ -138,14 +138,3 @@ def _array(value: Any, dtype: str) -> np.ndarray:
         return rest_json.to_array(value, dtype)
     except ExplorerError:
         return np.asarray(value, dtype=object)
-
-
-def _signature_info(key: str, signature: Any) -> SignatureInfo:
-    return SignatureInfo(
-        key=key,
-        method_name=signature.method_name,
-        inputs=tuple(tensor_info_from_proto(k, v) for k, v in sorted(signature.inputs.items())),
-        outputs=tuple(tensor_info_from_proto(k, v) for k, v in sorted(signature.outputs.items())),
-        defaults=tuple(sorted(signature.defaults.keys())),
-        proto=signature,
-    )
