@@ -37,10 +37,11 @@ from components.signature_panel import (
     render_verdicts,
 )
 from explorer import tf_preload
+from explorer.archives import extract_archive
 from explorer.errors import ExplorerError
 from explorer.locate import locate_model
 from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
-from explorer.paths import AllowedRoots
+from explorer.paths import AllowedRoots, check_allowed
 from explorer.reader import read_model
 from explorer.remote import RemoteTarget
 from explorer.safety import scan_meta_graph
@@ -86,13 +87,9 @@ def _source_path(source: ModelSource) -> str:
     if source.kind != keys.SOURCE_UPLOAD:
         assert source.path is not None
         if source.kind == keys.SOURCE_FOLDER:
-            from explorer.paths import AllowedRoots, check_allowed
-
             roots = AllowedRoots.from_env(extra=_secret_roots())
             return str(check_allowed(source.path, roots))
         return source.path
-    from explorer.archives import extract_archive
-
     held = st.session_state.get("upload.extracted")
     if held is None or held[0] != source.upload_id:
         if held is not None:
