@@ -48,7 +48,12 @@ from explorer.safety import scan_meta_graph
 from explorer.samples import list_samples
 from explorer.signature_graph import SignatureGraph, build_signature_graph
 
-st.set_page_config(page_title="Signature Explorer", page_icon="🔎", layout="wide")
+# TensorFlow's import waits this long after the first page is sent, so the browser can draw
+# it; it is still ready well before anyone has filled a form and pressed Run.
+_TF_PRELOAD_DELAY_S = 3.0
+
+# No emoji page icon: Streamlit imports its whole emoji table to check one (~0.1 s).
+st.set_page_config(page_title="Signature Explorer", layout="wide")
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -234,7 +239,7 @@ def _render_signatures(meta_graph: MetaGraphInfo, signature: SignatureInfo | Non
 
 def _start_tensorflow() -> None:
     # After the page is painted: TensorFlow is only needed to run a signature.
-    tf_preload.start()
+    tf_preload.start(delay_s=_TF_PRELOAD_DELAY_S)
     st.sidebar.caption(f"TensorFlow: {tf_preload.status()}")
 
 

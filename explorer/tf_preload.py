@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
 _error: str | None = None
 
 
-def start() -> None:
-    """Begin importing TensorFlow on a daemon thread (once per process)."""
+def start(*, delay_s: float = 0.0) -> None:
+    """Begin importing TensorFlow on a daemon thread (once per process).
+
+    Args:
+        delay_s: wait this long first. The import keeps a CPU busy for seconds; started
+            at once it slows the browser drawing the page the user is waiting for.
+    """
     global _thread
     with _lock:
         if _thread is None:
-            _thread = threading.Thread(target=_import, name="tensorflow-preload", daemon=True)
+            _thread = threading.Thread(
+                target=_import, args=(delay_s,), name="tensorflow-preload", daemon=True
+            )
             _thread.start()
 
 
@@ -33,8 +41,9 @@ def status() -> str:
     return "loading" if _thread.is_alive() else "ready"
 
 
-def _import() -> None:
+def _import(delay_s: float) -> None:
     global _error
+    time.sleep(delay_s)
     try:
         importlib.import_module("tensorflow")
     except Exception as exc:  # reported in the page; running will raise it properly
