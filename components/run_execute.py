@@ -57,7 +57,8 @@ def execute(
     method_name_check: bool,
     remote: RemoteTarget | None = None,
 ) -> RunOutcome:
-    """Send the request to ``remote`` when given, else run it in this process."""
+    """One call, sent to ``remote`` when given, else through explorer.calls in this process;
+    every failure becomes the answer, never a crash."""
     if remote is not None:
         from components.remote_panel import remote_outcome
 
@@ -69,32 +70,6 @@ def execute(
             output_filter=output_filter,
             extra_fetches=extra_fetches,
         )
-    return _execute(
-        model,
-        meta_graph,
-        signature,
-        api,
-        request,
-        output_filter=output_filter,
-        extra_fetches=extra_fetches,
-        allow_unsafe=allow_unsafe,
-        method_name_check=method_name_check,
-    )
-
-
-def _execute(
-    model: ModelInfo,
-    meta_graph: MetaGraphInfo,
-    signature: SignatureInfo,
-    api: MethodKind,
-    request: RunRequest,
-    *,
-    output_filter: tuple[str, ...],
-    extra_fetches: tuple[str, ...],
-    allow_unsafe: bool,
-    method_name_check: bool,
-) -> RunOutcome:
-    """One call through explorer.calls; every failure becomes the answer, never a crash."""
     # REST mode sends the text as typed; the form sends its body (shown indented, and on
     # one line in the curl command: the same JSON either way).
     raw = request.text is not None

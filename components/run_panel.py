@@ -108,7 +108,14 @@ def render_run_panel(
         )
         if (pressed or autorun) and not blocked and request.ready:
             loaded = (os.path.abspath(model.path), tuple(meta_graph.tags)) in runner.loaded_models()
-            with st.spinner("Running…" if loaded else "Loading TensorFlow and the model…"):
+            waiting = (
+                "Asking TF Serving…"
+                if remote is not None
+                else "Running…"
+                if loaded
+                else "Loading TensorFlow and the model…"
+            )
+            with st.spinner(waiting):
                 st.session_state[outcome_key] = execute(
                     model,
                     meta_graph,
