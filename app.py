@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from components import keys
-from components.cases_panel import render_cases_panel
-from components.compare_panel import render_compare_page
 from components.deep_link_panel import apply_link, apply_link_to_run, render_share_link
 from components.error_panel import show_error
 from components.examples_panel import render_examples_panel
-from components.graph_panel import GraphOptions, render_graph_tab
-from components.meta_graph_panel import render_meta_graph_facts
 from components.model_picker import (
     ModelSource,
     render_meta_graph_picker,
@@ -22,7 +19,6 @@ from components.model_picker import (
     render_version_picker,
 )
 from components.presentation import render_presentation_header, render_presentation_toggle
-from components.remote_compare import render_compare_panel
 from components.remote_panel import (
     compare_requested,
     render_remote_model,
@@ -46,7 +42,12 @@ from explorer.reader import read_model
 from explorer.remote import RemoteTarget
 from explorer.safety import scan_meta_graph
 from explorer.samples import list_samples
-from explorer.signature_graph import SignatureGraph, build_signature_graph
+
+# The first paint needs only the pickers and the Signatures tab: the other tabs' and the
+# Compare page's modules are imported when first drawn (~0.1 s of a cold start).
+if TYPE_CHECKING:
+    from components.graph_panel import GraphOptions
+    from explorer.signature_graph import SignatureGraph
 
 # TensorFlow's import waits this long after the first page is sent, so the browser can draw
 # it; it is still ready well before anyone has filled a form and pressed Run.
@@ -66,6 +67,8 @@ def _cached_model(path: str, version: int | None, stamp: float) -> ModelInfo:
 def _cached_graph(
     _meta_graph: MetaGraphInfo, model_key: str, signature_key: str, options: GraphOptions
 ) -> SignatureGraph:
+    from explorer.signature_graph import build_signature_graph
+
     # model_key (folder, tag-set, mtime) stands for the unhashable MetaGraph.
     return build_signature_graph(
         _meta_graph,
@@ -183,6 +186,8 @@ def main() -> None:
         with signatures_tab:
             _render_signatures(meta_graph, signature)
     if graph_tab.open and signature is not None:
+        from components.graph_panel import render_graph_tab
+
         model_key = f"{model.path}::{meta_graph.tag_set}::{_stamp(model.path)}"
         with graph_tab:
             render_graph_tab(
@@ -204,6 +209,8 @@ def main() -> None:
                     method_name_check=method_name_check,
                 )
                 if target is not None:  # a local model and a server: run both, compare
+                    from components.remote_compare import render_compare_panel
+
                     render_compare_panel(
                         target,
                         model,
@@ -213,6 +220,8 @@ def main() -> None:
                         method_name_check=method_name_check,
                     )
     if cases_tab.open:
+        from components.cases_panel import render_cases_panel
+
         with cases_tab:
             render_cases_panel(
                 model,
@@ -222,6 +231,8 @@ def main() -> None:
                 read_version=lambda version: _read(path, version),
             )
     if facts_tab.open:
+        from components.meta_graph_panel import render_meta_graph_facts
+
         with facts_tab:
             render_meta_graph_facts(model, meta_graph)
     render_share_link(model, meta_graph, signature)
@@ -280,6 +291,8 @@ def _main_remote(target: RemoteTarget) -> None:
 
 def compare() -> None:
     """The Compare page: two models, the verdict for their clients, the changes."""
+    from components.compare_panel import render_compare_page
+
     render_compare_page(list_samples(), allowed_roots=_secret_roots(), read=_read)
 
 

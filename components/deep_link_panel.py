@@ -155,7 +155,12 @@ def render_share_link(
     except DeepLinkError as err:
         view, problem = None, f"This view cannot be linked. {err}"
     sync_query_params(view)
-    with st.sidebar.expander("Link to this view"):
+    # Lazy: the link (and its inputs' encoding) is built only while the expander is open.
+    expander = st.sidebar.expander("Link to this view", key=keys.LINK_OPEN, on_change="rerun")
+    if not expander.open:
+        _keep_link_options()
+        return
+    with expander:
         if view is None:
             st.caption(problem)
             return
@@ -170,6 +175,13 @@ def render_share_link(
             linked = dataclasses.replace(linked, run=run)
         st.code(link_url(st.context.url or _FALLBACK_URL, linked), language=None, wrap_lines=True)
         st.caption("Copy it with the button at the box's corner. Opening it restores this view.")
+
+
+def _keep_link_options() -> None:
+    # Streamlit forgets a widget's value in a run that does not draw it; keep the checkboxes'.
+    for key in (keys.LINK_INCLUDE_INPUTS, keys.LINK_RUN_ON_OPEN):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def _preset(state: ViewState, samples: tuple[Sample, ...], roots: AllowedRoots) -> None:

@@ -63,6 +63,7 @@ LINK_PENDING = "link.pending"  # a link's method/inputs/run, waiting for the Run
 LINK_TAB = "link.tab"  # the tab a link opens on ("Run" when it carries inputs or a run)
 LINK_INCLUDE_INPUTS = "link.include_inputs"
 LINK_RUN_ON_OPEN = "link.run_on_open"
+LINK_OPEN = "link.open"  # the "Link to this view" expander; its content runs only when open
 LINK_CASE = "link.case"
 EXAMPLES = "examples"  # + ".<n>": one example button
 EXAMPLE_LOADED = "examples.loaded"  # the name of the example last loaded
@@ -105,6 +106,7 @@ def cases_key(model_name: str, part: str) -> str:
 
 
 MAIN_TAB = "main.tab"  # the open tab: only its content runs
+REJECTIONS_OPEN = "signature.rejections_open"  # the expander of TF Serving's full messages
 
 
 # Target: run signatures in this process or send them to a TF Serving (remote_panel).

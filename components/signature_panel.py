@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import keys
 from explorer.constants import MethodKind
 from explorer.model_info import MetaGraphInfo, SignatureInfo, TensorInfo
 from explorer.serving_rules import check_signature
@@ -100,8 +101,16 @@ def render_verdicts(sig: SignatureInfo) -> None:
         for check in (False, True)
         if not (verdict := check_signature(sig, method, method_name_check=check)).accepted
     ]
-    if rejections:
-        with st.expander("TF Serving's full rejection messages"):
+    # Lazy: the messages are drawn only while the expander is open.
+    expander = (
+        st.expander(
+            "TF Serving's full rejection messages", key=keys.REJECTIONS_OPEN, on_change="rerun"
+        )
+        if rejections
+        else None
+    )
+    if expander is not None and expander.open:
+        with expander:
             for method, check, reason in rejections:
                 mode = "with --enable_signature_method_name_check" if check else "default"
                 st.markdown(f"**{method.value.capitalize()}** ({mode})")

@@ -64,6 +64,16 @@ def test_tf2_signature_classify_depends_on_method_name_check(app: AppTest) -> No
     )
 
 
+def test_full_rejection_messages_are_drawn_only_when_opened(app: AppTest) -> None:
+    app.selectbox(key=keys.SIGNATURE).set_value("classify_images").run()
+    assert not [c for c in app.main.code if "Expected one output Tensor" in c.value]
+    app.session_state[keys.REJECTIONS_OPEN] = True
+    app.run()
+    messages = [c.value for c in app.main.code]
+    assert "Expected one output Tensor." in messages  # Regress, default mode
+    assert any(m.startswith("Expected regression signature method_name") for m in messages)
+
+
 def test_versioned_sample_offers_versions(app: AppTest) -> None:
     app.selectbox(key=keys.SAMPLE).set_value("portable_linear").run()
     assert not app.exception

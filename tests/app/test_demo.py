@@ -153,9 +153,29 @@ def test_example_button_loads_its_request_and_runs_it(open_link: Opener) -> None
     assert "Loaded example: classify_two_examples" in _main_text(at)
 
 
+def _share_link(at: AppTest) -> str:
+    """Opens the sidebar's "Link to this view" expander and returns the link it shows."""
+    at.session_state[keys.LINK_OPEN] = True
+    at.run()
+    (url,) = [c.value for c in at.sidebar.code if "?" in c.value]
+    return url
+
+
+def test_share_link_is_built_only_while_its_expander_is_open(open_link: Opener) -> None:
+    at = open_link(sample="flowers_tf1", signature="classify_images", inputs=INPUTS)
+    assert not [c for c in at.sidebar.code if "?" in c.value]
+    assert "inputs=" in _share_link(at)
+    at.checkbox(key=keys.LINK_INCLUDE_INPUTS).uncheck().run()
+    at.session_state[keys.LINK_OPEN] = False
+    at.run()
+    assert not [c for c in at.sidebar.code if "?" in c.value]
+    # Closing the expander keeps its options: reopened, the link still leaves inputs out.
+    assert "inputs=" not in _share_link(at)
+
+
 def test_share_link_carries_the_current_inputs(open_link: Opener) -> None:
     at = open_link(sample="flowers_tf1", signature="classify_images", inputs=INPUTS)
-    (url,) = [c.value for c in at.sidebar.code if "?" in c.value]
+    url = _share_link(at)
     query = parse_qs(urlsplit(url).query)
     state = from_query_params({k: v[-1] for k, v in query.items()})
     assert (state.model, state.signature, state.method) == (
@@ -172,7 +192,7 @@ def test_share_link_carries_the_current_inputs(open_link: Opener) -> None:
 
 def test_share_link_names_a_loaded_case_instead_of_its_inputs(open_link: Opener) -> None:
     at = open_link(sample="flowers_tf1", case="classify_bright_top")
-    (url,) = [c.value for c in at.sidebar.code if "?" in c.value]
+    url = _share_link(at)
     assert "case=classify_bright_top" in url
     assert "inputs=" not in url
 
