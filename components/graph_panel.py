@@ -12,6 +12,7 @@ from components import keys
 from components.zoomable_svg import render_zoomable_svg
 from explorer.dot import GraphvizError, render_svg, to_dot
 from explorer.errors import ExplorerError
+from explorer.graph_actions import GraphAction, action_for
 from explorer.model_info import MetaGraphInfo, SignatureInfo
 from explorer.node_inspector import describe_node, find_nodes
 from explorer.signature_graph import DEFAULT_NODE_BUDGET, SignatureGraph
@@ -92,7 +93,38 @@ def render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: st
         )
 
 
-def render_graph(graph: SignatureGraph, signature: SignatureInfo) -> str:
+def apply_click(graph: SignatureGraph, scope: str, element_id: str) -> None:
+    """Turn a click on the drawing of ``graph`` into graph options or an inspected op.
+
+    Runs as the drawing's callback, before the rerun the click causes, so the options the
+    rerun reads already include it.
+    """
+    try:
+        action = action_for(graph, element_id)
+    except ExplorerError as err:
+        st.session_state[keys.GRAPH_CLICK_PROBLEM] = str(err)
+        return
+    _apply(action, scope, element_id)
+
+
+def _apply(action: GraphAction, scope: str, element_id: str) -> None:
+    expand_key, collapse_key = f"{keys.GRAPH_EXPAND}.{scope}", f"{keys.GRAPH_COLLAPSE}.{scope}"
+    if action.kind == "inspect":
+        st.session_state[keys.GRAPH_PICKED] = (scope, action.target, action.function, element_id)
+    elif action.kind in ("expand", "collapse"):
+        chosen, other = (
+            (expand_key, collapse_key) if action.kind == "expand" else (collapse_key, expand_key)
+        )
+        kept = [g for g in st.session_state.get(chosen, ()) if g != action.target]
+        st.session_state[chosen] = [*kept, action.target]
+        st.session_state[other] = [g for g in st.session_state.get(other, ()) if g != action.target]
+    else:
+        st.session_state[keys.GRAPH_HIGHLIGHT] = (
+            action.target if action.kind == "highlight" else None
+        )
+
+
+def render_graph(graph: SignatureGraph, signature: SignatureInfo, scope: str) -> str:
     """Draw the graph with its stats and DOT/SVG downloads; returns the DOT it drew."""
     stats = graph.stats
     st.caption(
@@ -110,7 +142,15 @@ def render_graph(graph: SignatureGraph, signature: SignatureInfo) -> str:
         st.graphviz_chart(dot_text, width="stretch")
         st.caption(str(err))
     else:
-        render_zoomable_svg(svg)
+        render_zoomable_svg(
+            svg,
+            key=keys.GRAPH_DRAWING,
+            on_click=lambda element_id: apply_click(graph, scope, element_id),
+            selected=_picked_box(scope),
+        )
+        problem = st.session_state.pop(keys.GRAPH_CLICK_PROBLEM, None)
+        if problem:
+            st.warning(problem)
     left, right = st.columns(2)
     left.download_button(
         "Download DOT", dot_text, file_name=f"{signature.key}.dot", mime="text/vnd.graphviz"
@@ -122,14 +162,27 @@ def render_graph(graph: SignatureGraph, signature: SignatureInfo) -> str:
     return dot_text
 
 
-def render_node_inspector(meta_graph: MetaGraphInfo) -> None:
-    """Search ops by name or type anywhere in the MetaGraph and show one decoded."""
+def _picked_box(scope: str) -> str | None:
+    picked = st.session_state.get(keys.GRAPH_PICKED)
+    return picked[3] if picked is not None and picked[0] == scope else None
+
+
+def render_node_inspector(meta_graph: MetaGraphInfo, scope: str) -> None:
+    """The op last clicked in the drawing, or ops found by name or type anywhere in the
+    MetaGraph; the chosen one decoded."""
     st.markdown("**Node inspector**")
     query = st.text_input(
         "Find a node by name or op type",
         key=keys.GRAPH_SEARCH,
         placeholder="e.g. ParseExampleV2, dense/MatMul, pool",
+        on_change=lambda: st.session_state.pop(keys.GRAPH_PICKED, None),
     )
+    picked = st.session_state.get(keys.GRAPH_PICKED)
+    if picked is not None and picked[0] == scope:
+        _, name, function, _ = picked
+        st.caption("Clicked in the drawing. Search to look for other nodes.")
+        _render_node(meta_graph, name, function)
+        return
     matches = find_nodes(meta_graph, query) if query else ()
     if query and not matches:
         st.caption(f'No node matches "{query}".')
@@ -141,8 +194,12 @@ def render_node_inspector(meta_graph: MetaGraphInfo) -> None:
     }
     chosen = st.selectbox(f"{len(matches)} match(es)", list(labels), key=keys.GRAPH_NODE)
     match = labels[chosen]
+    _render_node(meta_graph, match.name, match.function)
+
+
+def _render_node(meta_graph: MetaGraphInfo, name: str, function: str) -> None:
     try:
-        details = describe_node(meta_graph, match.name, function=match.function or None)
+        details = describe_node(meta_graph, name, function=function or None)
     except ExplorerError as err:
         st.error(str(err))
         return
@@ -202,5 +259,5 @@ def render_graph_tab(
         return
     with pickers:
         render_group_pickers(graph, options, scope)
-    st.session_state[keys.GRAPH_LAST_DOT] = render_graph(graph, signature)
-    render_node_inspector(meta_graph)
+    st.session_state[keys.GRAPH_LAST_DOT] = render_graph(graph, signature, scope)
+    render_node_inspector(meta_graph, scope)

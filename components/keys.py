@@ -53,6 +53,9 @@ GRAPH_COLLAPSE = "graph.collapse"
 GRAPH_SEARCH = "graph.search"
 GRAPH_NODE = "graph.node"
 GRAPH_LAST_DOT = "graph.last_dot"  # the DOT last drawn, for tests and downloads
+GRAPH_DRAWING = "graph.drawing"  # the clickable drawing (its last click)
+GRAPH_PICKED = "graph.picked"  # (scope, op name, function, box id): the op clicked in the drawing
+GRAPH_CLICK_PROBLEM = "graph.click_problem"  # why the last click did nothing, shown once
 
 # Demo features: presentation view, deep links, examples at hand.
 PRESENTATION = "view.presentation"  # the sidebar toggle

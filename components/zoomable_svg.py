@@ -1,75 +1,207 @@
-"""An SVG drawing with zoom and pan, for graphs too big to read at page width."""
+"""A Graphviz SVG drawing with zoom, pan and clickable boxes, for graphs too big to read
+at page width.
+
+Mounted as a Streamlit components-v2 element (inline HTML/CSS/JS, no build step), so a
+click reaches Python: ``render_zoomable_svg`` calls ``on_click`` with the clicked box's
+Graphviz node name, or an open cluster's tooltip when its label is clicked.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
 _PAGE_WIDTH_PX = 1100
+_BAR_PX = 40  # the button bar above the frame
 _SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"')
 
-# Plain JS, no library: wheel zooms at the cursor, drag pans, buttons fit or reset.
-_TEMPLATE = """
-<div id="bar" style="font:13px sans-serif;margin-bottom:4px">
-  <button id="zin">+</button> <button id="zout">&minus;</button>
-  <button id="fit">Fit</button> <button id="one">100%</button>
-  <span style="color:#666">&nbsp;wheel: zoom &middot; drag: pan</span>
+_HTML = """
+<div class="se-graph">
+  <div class="se-bar">
+    <button data-zoom="in" title="Zoom in">+</button>
+    <button data-zoom="out" title="Zoom out">&minus;</button>
+    <button data-zoom="fit" title="Fit the whole graph">Fit</button>
+    <button data-zoom="one" title="Actual size">100%</button>
+    <span class="se-hint">wheel: zoom &middot; drag: pan &middot; click a box to inspect or
+      open it, a group's label to close it, a key to highlight its path</span>
+  </div>
+  <div class="se-view"><div class="se-stage"></div></div>
 </div>
-<div id="view" style="overflow:hidden;border:1px solid #ddd;border-radius:6px;
-  height:__HEIGHT__px;cursor:grab;background:#fff">
-  <div id="stage" style="transform-origin:0 0">__SVG__</div>
-</div>
-<script>
-const view = document.getElementById("view"), stage = document.getElementById("stage");
-const svg = stage.querySelector("svg");
-let scale = 1, x = 0, y = 0, drag = null;
-function apply() { stage.style.transform = `translate(${x}px,${y}px) scale(${scale})`; }
-function fit() {
-  const box = svg.getBoundingClientRect(), w = box.width / scale, h = box.height / scale;
-  if (!w || !h || !view.clientWidth) return;
-  scale = Math.min(view.clientWidth / w, view.clientHeight / h, 1); x = 0; y = 0; apply();
+"""
+
+_CSS = """
+.se-bar { font: 13px sans-serif; margin-bottom: 4px; display: flex; align-items: center;
+  gap: 4px; }
+.se-bar button { font: inherit; min-width: 2.2em; padding: 2px 8px; border-radius: 6px;
+  border: 1px solid #ccc; background: #fff; cursor: pointer; }
+.se-bar button:hover { border-color: #ff4b4b; color: #ff4b4b; }
+.se-hint { color: #666; margin-left: 6px; }
+.se-view { overflow: hidden; border: 1px solid #ddd; border-radius: 6px; cursor: grab;
+  background: #fff; height: 560px; }
+.se-stage { transform-origin: 0 0; }
+.se-stage g.node { cursor: pointer; }
+.se-stage g.node:hover > g > a > :is(polygon, ellipse, path) { stroke-width: 3; }
+.se-stage g.cluster text { cursor: pointer; text-decoration: underline dotted; }
+.se-stage g.node.se-selected > g > a > :is(polygon, ellipse, path) { stroke: #ff4b4b;
+  stroke-width: 4; }
+"""
+
+# Plain JS, no library. Streamlit calls the default export on every rerun with the latest
+# data; the drawing is replaced (and fitted) only when the SVG itself changed, so zoom and
+# pan survive reruns caused by other widgets.
+_JS = """
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const root = parentElement.querySelector(".se-graph");
+  if (!root) return;
+  if (!root.seState) root.seState = start(root);
+  root.seState.send = setTriggerValue;
+  root.seState.show(data.svg, data.height, data.selected);
 }
-function zoomAt(factor, cx, cy) {
-  const next = Math.min(Math.max(scale * factor, 0.05), 8);
-  x = cx - (cx - x) * next / scale; y = cy - (cy - y) * next / scale; scale = next; apply();
+
+function start(root) {
+  const view = root.querySelector(".se-view"), stage = root.querySelector(".se-stage");
+  const state = { svg: null, send: null, scale: 1, x: 0, y: 0, fitted: false };
+  let drag = null, moved = 0;
+  const apply = () => {
+    stage.style.transform = `translate(${state.x}px,${state.y}px) scale(${state.scale})`;
+  };
+  const fit = () => {
+    const svg = stage.querySelector("svg");
+    if (!svg || !view.clientWidth) return false;
+    const box = svg.getBoundingClientRect();
+    const w = box.width / state.scale, h = box.height / state.scale;
+    if (!w || !h) return false;
+    state.scale = Math.min(view.clientWidth / w, view.clientHeight / h, 1);
+    state.x = 0; state.y = 0; apply();
+    return true;
+  };
+  const zoomAt = (factor, cx, cy) => {
+    const next = Math.min(Math.max(state.scale * factor, 0.05), 8);
+    state.x = cx - (cx - state.x) * next / state.scale;
+    state.y = cy - (cy - state.y) * next / state.scale;
+    state.scale = next; apply();
+  };
+  const size = (svg) => (svg || "").slice(0, 400).match(/width="[^"]*" height="[^"]*"/);
+  state.show = (svg, height, selected) => {
+    view.style.height = `${height}px`;
+    if (svg !== state.svg) {
+      // A drawing of the same size (a new highlight, say) keeps the zoom and pan.
+      const sameSize = state.svg && String(size(svg)) === String(size(state.svg));
+      state.svg = svg;
+      stage.innerHTML = svg;
+      if (!sameSize) { state.scale = 1; state.x = 0; state.y = 0; apply(); state.fitted = fit(); }
+    }
+    stage.querySelectorAll("g.node").forEach((g) => {
+      const title = g.querySelector("title");
+      g.classList.toggle("se-selected", !!selected && !!title && title.textContent === selected);
+    });
+  };
+  view.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const r = view.getBoundingClientRect();
+    zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+  view.addEventListener("mousedown", (e) => {
+    drag = [e.clientX - state.x, e.clientY - state.y, e.clientX, e.clientY]; moved = 0;
+    view.style.cursor = "grabbing";
+  });
+  window.addEventListener("mouseup", () => { drag = null; view.style.cursor = "grab"; });
+  window.addEventListener("mousemove", (e) => {
+    if (!drag) return;
+    moved = Math.max(moved, Math.abs(e.clientX - drag[2]) + Math.abs(e.clientY - drag[3]));
+    state.x = e.clientX - drag[0]; state.y = e.clientY - drag[1]; apply();
+  });
+  view.addEventListener("click", (e) => {
+    if (moved > 4 || !state.send) return;  // the end of a pan, not a click
+    const node = e.target.closest("g.node");
+    if (node) {
+      const title = node.querySelector("title");
+      if (title) state.send("clicked", title.textContent);
+      return;
+    }
+    const cluster = e.target.closest("g.cluster");
+    if (cluster && e.target.tagName.toLowerCase() === "text") {
+      const link = cluster.querySelector("a");
+      const name = link && link.getAttribute("xlink:title");
+      if (name) state.send("clicked", name);
+    }
+  });
+  const centre = (f) => zoomAt(f, view.clientWidth / 2, view.clientHeight / 2);
+  const buttons = {
+    in: () => centre(1.25), out: () => centre(0.8), fit: fit,
+    one: () => { state.scale = 1; state.x = 0; state.y = 0; apply(); },
+  };
+  root.querySelectorAll("button[data-zoom]").forEach((b) => {
+    b.onclick = buttons[b.dataset.zoom];
+  });
+  // The element may sit in a hidden tab: fit when it first gets a size, not before.
+  new ResizeObserver(() => { if (!state.fitted) state.fitted = fit(); }).observe(view);
+  return state;
 }
-view.addEventListener("wheel", e => { e.preventDefault();
-  const r = view.getBoundingClientRect();
-  zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, e.clientX - r.left, e.clientY - r.top); },
-  {passive: false});
-view.addEventListener("mousedown", e => { drag = [e.clientX - x, e.clientY - y];
-  view.style.cursor = "grabbing"; });
-window.addEventListener("mouseup", () => { drag = null; view.style.cursor = "grab"; });
-window.addEventListener("mousemove", e => { if (drag) { x = e.clientX - drag[0];
-  y = e.clientY - drag[1]; apply(); } });
-const centre = f => zoomAt(f, view.clientWidth / 2, view.clientHeight / 2);
-document.getElementById("zin").onclick = () => centre(1.25);
-document.getElementById("zout").onclick = () => centre(0.8);
-document.getElementById("fit").onclick = fit;
-document.getElementById("one").onclick = () => { scale = 1; x = 0; y = 0; apply(); };
-// The frame may sit in a hidden tab: fit when it first gets a size, not before.
-let fitted = false;
-new ResizeObserver(() => { if (!fitted && view.clientWidth) { fit(); fitted = true; } })
-  .observe(view);
-</script>
 """
 
 
-def render_zoomable_svg(svg: str, *, height: int | None = None) -> None:
-    """Show ``svg`` fitted to the frame, with wheel zoom, drag to pan, Fit and 100% buttons.
+@functools.cache
+def _component() -> Callable[..., Any]:
+    # Registered once per process: Streamlit warns when a name is registered again.
+    return st.components.v2.component(
+        "signature_explorer.zoomable_svg", html=_HTML, css=_CSS, js=_JS
+    )
 
-    Without ``height`` the frame follows the drawing's aspect ratio at a typical page width.
+
+def render_zoomable_svg(
+    svg: str,
+    *,
+    key: str,
+    on_click: Callable[[str], None] | None = None,
+    selected: str | None = None,
+    height: int | None = None,
+) -> None:
+    """Show ``svg`` fitted to the frame, with wheel zoom, drag to pan and zoom buttons.
+
+    A click on a box calls ``on_click`` (before the rerun it causes) with the box's
+    Graphviz node name; a click on an open cluster's label, with the cluster's tooltip.
+    The box named ``selected`` is outlined. Without ``height`` the frame follows the
+    drawing's aspect ratio at a typical page width.
     """
-    height = height or _fitting_height(svg)
-    st.iframe(page_html(svg, height=height), height=height + 40)
+    body = _svg_element(svg)
+    frame = height or _fitting_height(body)
+
+    def _clicked() -> None:
+        value = st.session_state[key].get("clicked")
+        if on_click is not None and isinstance(value, str) and value:
+            on_click(value)
+
+    _component()(
+        key=key,
+        data={"svg": body, "height": frame, "selected": selected},
+        height=frame + _BAR_PX,
+        on_clicked_change=_clicked,
+    )
 
 
 def page_html(svg: str, *, height: int | None = None) -> str:
-    """The zoomable page around ``svg`` (also what the graph benchmark times in chromium)."""
-    body = svg[svg.find("<svg") :] if "<svg" in svg else svg
+    """A standalone page with the same drawing and script (what the graph benchmark times
+    in chromium); clicks go nowhere."""
+    body = _svg_element(svg)
     frame = height or _fitting_height(body)
-    return _TEMPLATE.replace("__HEIGHT__", str(frame)).replace("__SVG__", body)
+    module = _JS.replace("export default function", "function mount", 1)
+    return (
+        f"<style>{_CSS}</style>{_HTML}<script type=module>{module}\n"
+        "mount({ parentElement: document.body, setTriggerValue: () => {}, "
+        f"data: {{ svg: document.getElementById('se-svg').textContent, height: {frame} }} }});"
+        f"</script><script type=text/plain id=se-svg>{body}</script>"
+    )
+
+
+def _svg_element(svg: str) -> str:
+    # Graphviz writes an XML prolog and a DOCTYPE before <svg>; HTML needs neither.
+    return svg[svg.find("<svg") :] if "<svg" in svg else svg
 
 
 def _fitting_height(svg: str) -> int:

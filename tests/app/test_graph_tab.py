@@ -79,3 +79,43 @@ def test_expanding_a_collapsed_group_reopens_it() -> None:
     assert not at.exception
     assert next(m for m in at.multiselect if m.label.startswith("Collapse")).value == []
     assert at.session_state[keys.GRAPH_LAST_DOT] != closed_dot
+
+
+CLICK_APP = str(REPO / "tests" / "app" / "graph_click_app.py")
+
+
+def _click(at: AppTest, box: str) -> AppTest:
+    at.text_input(key="test.click_id").set_value(box).run()
+    at.button(key="test.click").click().run()
+    assert not at.exception
+    return at
+
+
+def test_clicks_on_the_drawing_change_options_and_inspector() -> None:
+    at = AppTest.from_file(CLICK_APP, default_timeout=60).run()
+    assert not at.exception
+    _click(at, "output:scores")
+    assert at.selectbox(key=keys.GRAPH_HIGHLIGHT).value == "scores"
+    assert 'color="#d62728"' in at.session_state[keys.GRAPH_LAST_DOT]
+    _click(at, "output:scores")  # the highlighted key again: highlight off
+    assert at.selectbox(key=keys.GRAPH_HIGHLIGHT).value is None
+
+    at.number_input(key=keys.GRAPH_BUDGET).set_value(10).run()
+    expand = next(m for m in at.multiselect if m.label.startswith("Expand"))
+    group = expand.options[0]
+    _click(at, group)
+    expand = next(m for m in at.multiselect if m.label.startswith("Expand"))
+    assert expand.value == [group]
+    _click(at, group)  # now an open cluster: its label closes it
+    collapse = next(m for m in at.multiselect if m.label.startswith("Collapse"))
+    expand = next(m for m in at.multiselect if m.label.startswith("Expand"))
+    assert (collapse.value, expand.value) == ([group], [])
+
+    _click(at, "tensor:serving_default_inputs:0")
+    assert any("Clicked in the drawing" in c.value for c in at.caption)
+    assert any("serving_default_inputs" in m.value for m in at.markdown)
+    at.text_input(key=keys.GRAPH_SEARCH).set_value("MatMul").run()  # a search replaces it
+    assert not any("Clicked in the drawing" in c.value for c in at.caption)
+
+    _click(at, "no_such_box")
+    assert any('Nothing called "no_such_box"' in w.value for w in at.warning)
