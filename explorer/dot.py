@@ -181,6 +181,9 @@ def _edge_line(edge: GraphEdge, numbers: dict[str, int]) -> str:
         attrs.append(f'color="{color}", penwidth=2.5, style=bold, arrowsize=0.8')
     elif edge.kind == "control":
         attrs.append('style=dashed, color="#aaaaaa", arrowhead=odot')
+    elif edge.kind == "loop":
+        # Back to the loop's start: drawn, but left out of the ranking so it bends back.
+        attrs.append('style=dashed, color="#7b52c7", constraint=false, label="next iter."')
     if edge.count > 1:
         attrs.append(f"penwidth={min(1 + edge.count / 4, 4):.1f}")
     if edge.highlighted:

@@ -150,6 +150,14 @@ _DTYPE_ATTRS = {
 _MAX_VALUES_SHOWN = 8
 
 
+def split_graph_ref(ref: str) -> tuple[str, int]:
+    """A top-level GraphDef tensor reference: "node" is output 0, "node:2" output 2."""
+    name, _, port = ref.rpartition(":")
+    if name and port.isdigit():
+        return name, int(port)
+    return ref, 0
+
+
 def output_index(node: ProtoMessage, arg_name: str, index: int) -> int | None:
     """Flat output number of ``node:arg_name:index`` (FunctionDef syntax), or None if
     the op has several output args we do not know the order of."""

@@ -10,9 +10,11 @@ TF2 graphs hide the model in the function library: the top-level graph holds a
 ``StatefulPartitionedCall`` whose ``f`` attr names a FunctionDef. A call is followed into
 its function (recursively, with a frame per call): call input i is the function's i-th
 ``input_arg``, call output k is the ``ret`` of its k-th ``output_arg``, and only the rets
-that are asked for are sliced further. If/While/Case bodies become frames too. Edges
-are resolved through calls, so every edge joins two real ops; the grouping step can
-still draw a whole call as one box.
+that are asked for are sliced further. If/While/Case bodies become frames too; a While
+body's results, read by the body and condition on the next iteration, are kept apart as
+loop edges (as data edges they would make the drawing a cycle). Edges are resolved
+through calls, so every edge joins two real ops; the grouping step can still draw a
+whole call as one box.
 
 Control inputs (``^x``) are followed and kept as control edges, except the NoOp that
 ``tf.function`` adds to gate a body's results on its stateful ops: those ops are the
@@ -24,6 +26,7 @@ The walk is iterative (ResNet chains run a thousand ops deep) and touches each o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +36,7 @@ from explorer.graph_calls import callees, cf_inputs
 ProtoMessage = Any
 # (flat node index, output port or -1 for a control edge, tensor name as written)
 Endpoint = tuple[int, int, str]
+FlatEdge = tuple[int, int, int, str]  # (source index, port or -1, destination index, tensor)
 _MAX_DEPTH = 48  # deeper nesting is left as an opaque call (guards against recursion)
 
 
@@ -77,12 +81,14 @@ class FlatGraph:
     """The sliced, inlined graph: real ops and the edges between them."""
 
     nodes: list[FlatNode]
-    edges: list[tuple[int, int, int, str]]  # (src, port or -1, dst, tensor name)
+    edges: list[FlatEdge]
     index: dict[str, int]
     frames: dict[str, Frame]
     # Call/control-flow node id → the frames it was inlined into.
     calls: dict[str, tuple[Frame, ...]]
     top: Frame
+    # While loops: (body result's op, port, op reading that loop variable, tensor name).
+    loops: list[FlatEdge] = field(default_factory=list)
 
 
 def slice_graph(
@@ -118,7 +124,7 @@ class _Slicer:
         graph = meta_graph.graph_def
         self.library = {f.signature.name: f for f in graph.library.function}
         self.top = Frame(id="", parent=None, function="", nodes={n.name: n for n in graph.node})
-        self.fed = {_split_graph_ref(t) for t in inputs}
+        self.fed = {graph_attrs.split_graph_ref(t) for t in inputs}
         self.nodes: list[FlatNode] = []
         self.index: dict[str, int] = {}
         self.frames: dict[str, Frame] = {"": self.top}
@@ -205,7 +211,7 @@ class _Slicer:
                 self.stack.append(("t", child, ref))
 
     def add_fed(self, tensor: str) -> None:
-        name, _ = _split_graph_ref(tensor)
+        name, _ = graph_attrs.split_graph_ref(tensor)
         if name in self.top.nodes:
             self._add(self.top, name, fed=True)
 
@@ -272,7 +278,7 @@ class _Slicer:
 
     def _split(self, frame: Frame, ref: str) -> tuple[str, int | None]:
         if frame is self.top:
-            return _split_graph_ref(ref)
+            return graph_attrs.split_graph_ref(ref)
         parts = ref.split(":")
         if len(parts) < 3:
             return parts[0], 0
@@ -327,7 +333,8 @@ class _Slicer:
         return tuple(found)
 
     def finish(self) -> FlatGraph:
-        edges: list[tuple[int, int, int, str]] = []
+        edges: list[FlatEdge] = []
+        loops: list[FlatEdge] = []
         for dst, flat in enumerate(self.nodes):
             if flat.fed:
                 continue
@@ -337,20 +344,37 @@ class _Slicer:
                     continue
                 for src, port, tensor in self.resolve(flat.frame, ref):
                     edges.append((src, -1 if ref.startswith("^") else port, dst, tensor))
+                loops.extend(self._loop_edges(flat.frame, ref, dst))
             if self.calls.get(flat.id):
                 edges.extend(self._branch_edges(dst, self.calls[flat.id]))
         calls = {k: v for k, v in self.calls.items() if v}
-        return FlatGraph(self.nodes, edges, self.index, self.frames, calls, self.top)
+        return FlatGraph(self.nodes, edges, self.index, self.frames, calls, self.top, loops)
 
-    def _branch_edges(
-        self, op: int, branches: tuple[Frame, ...]
-    ) -> list[tuple[int, int, int, str]]:
+    def _loop_edges(self, frame: Frame, ref: str, dst: int) -> list[FlatEdge]:
+        """A While body's or condition's op reading loop variable k: the body's k-th
+        result, computed inside the body, is what it reads from the second iteration on."""
+        if frame.role not in ("body", "cond") or ref not in frame.args:
+            return []
+        body = next((f for f in self.calls.get(frame.owner, ()) if f.role == "body"), None)
+        position = frame.args[ref]
+        if body is None or position >= len(body.outputs):
+            return []
+        result = body.rets.get(body.outputs[position], "")
+        return [
+            (src, port, dst, tensor)
+            for src, port, tensor in self.resolve(body, result)
+            if port >= 0 and _inside(self.nodes[src].frame, body)
+        ]
+
+    def _branch_edges(self, op: int, branches: tuple[Frame, ...]) -> list[FlatEdge]:
         """Control edges tying a control-flow op to its branches: the op (holding the
         predicate) → each branch's results; a While's loop condition → the op."""
         edges = []
         for frame in branches:
             for ref in frame.rets.values():
                 for end, port, tensor in self.resolve(frame, ref):
+                    if not _inside(self.nodes[end].frame, frame):
+                        continue  # a loop variable the body passes through unchanged
                     if frame.role == "cond":
                         edges.append((end, port, op, tensor))
                     else:
@@ -358,18 +382,16 @@ class _Slicer:
         return edges
 
 
+def _lineage(frame: Frame | None) -> Iterator[Frame]:
+    """``frame``, the frame that called it, and so on up to the top-level graph."""
+    while frame is not None:
+        yield frame
+        frame = frame.parent
+
+
+def _inside(frame: Frame, outer: Frame) -> bool:
+    return any(f is outer for f in _lineage(frame))
+
+
 def _ancestor_functions(frame: Frame) -> set[str]:
-    names = set()
-    current: Frame | None = frame
-    while current is not None:
-        names.add(current.function)
-        current = current.parent
-    return names
-
-
-def _split_graph_ref(ref: str) -> tuple[str, int]:
-    """GraphDef syntax: "node" is output 0, "node:2" output 2."""
-    name, _, port = ref.rpartition(":")
-    if name and port.isdigit():
-        return name, int(port)
-    return ref, 0
+    return {f.function for f in _lineage(frame)}

@@ -125,6 +125,7 @@ def assemble_view(
     anchors = _cluster_anchors(clusters, {n.id for n in nodes}, box_level)
     targets = _parameter_targets(flat, hierarchy, opened, rep, anchors)
     edges.extend(_op_edges(flat, rep, hot_ops, targets))
+    edges.extend(_loop_edges(flat, rep))
     return (
         tuple(sorted(nodes, key=lambda n: n.id)),
         tuple(sorted(edges, key=lambda e: (e.src, e.dst, e.kind, e.tensor))),
@@ -314,6 +315,21 @@ def _op_edges(
             )
         )
     return edges
+
+
+def _loop_edges(flat: FlatGraph, rep: list[str]) -> list[GraphEdge]:
+    """While loops' hand-overs between boxes: a body result → what reads it next
+    iteration; none inside one box (a closed loop keeps its loop to itself)."""
+    from explorer.signature_graph import GraphEdge
+
+    merged: dict[tuple[str, str], list[str]] = {}
+    for src, _, dst, tensor in flat.loops:
+        if rep[src] != rep[dst]:
+            merged.setdefault((rep[src], rep[dst]), []).append(tensor)
+    return [
+        GraphEdge(src=a, dst=b, kind="loop", tensor=min(tensors), count=len(set(tensors)))
+        for (a, b), tensors in merged.items()
+    ]
 
 
 def _components(info: TensorInfo) -> list[tuple[str, str]]:

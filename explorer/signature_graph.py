@@ -73,7 +73,7 @@ class GraphEdge:
 
     src: str
     dst: str
-    kind: str  # "key" (key ↔ tensor ↔ op), "data" or "control"
+    kind: str  # "key" (key ↔ tensor ↔ op), "data", "control" or "loop" (While: next iteration)
     label: str = ""
     dtype: str = ""
     shape: Shape = None
