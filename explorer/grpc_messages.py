@@ -4,9 +4,9 @@
 with the signature's declared dtypes, ``FillClassificationRequestFromJson``) and the gRPC
 response back into REST JSON (``MakeJsonFromTensors``, ``MakeJsonFromClassificationResult``,
 ...). These functions do the same with the explorer's converters (``rest_json``,
-``tf_example``, ``tensor_proto``) and the official ``tensorflow_serving.apis`` messages, so a
+``tf_example``, ``tensor_proto``) and TF Serving's own message classes, so a
 gRPC target answers with the very text a REST target would, errors in TF Serving's words.
-The message modules come from :func:`explorer.remote_grpc.apis` (imported on first use).
+The message classes come from :func:`explorer.remote_grpc.apis` (built on first use).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def predict_request(
     name = rest_json.request_signature_name(doc)
     signature = serving_rules.resolve_signature(meta_graph, name, MethodKind.PREDICT, rest=True)
     converted = rest_json.predict_inputs(doc, signature)
-    request = apis().predict_pb2.PredictRequest()
+    request = apis().PredictRequest()
     fill_model_spec(request.model_spec, *target, signature_name=name)
     for alias, array in converted.tensors.items():
         fill_tensor_proto(request.inputs[alias], array)
@@ -95,9 +95,9 @@ def examples_request(method: MethodKind, doc: Mapping[str, Any], target: Target)
     _, examples = rest_json.example_lists(doc)
     serialized = [tf_example.example_from_json(e).SerializeToString() for e in examples]
     if method is MethodKind.CLASSIFY:
-        request = api.classification_pb2.ClassificationRequest()
+        request = api.ClassificationRequest()
     else:
-        request = api.regression_pb2.RegressionRequest()
+        request = api.RegressionRequest()
     fill_model_spec(request.model_spec, *target, signature_name=name)
     # explorer's tf.Example class lives in its own descriptor pool: cross over as bytes.
     if context is None:
@@ -126,7 +126,7 @@ def regress_answer(response: Any) -> str:
 
 
 def metadata_request(target: Target) -> Any:
-    request = apis().get_model_metadata_pb2.GetModelMetadataRequest()
+    request = apis().GetModelMetadataRequest()
     fill_model_spec(request.model_spec, *target)
     request.metadata_field.append("signature_def")
     return request
@@ -139,7 +139,7 @@ def metadata_json(response: Any, server: str) -> dict[str, Any]:
         MalformedReplyError: no ``signature_def`` entry, or one that is not a SignatureDefMap.
     """
     api = apis()
-    signature_defs = api.get_model_metadata_pb2.SignatureDefMap()
+    signature_defs = api.SignatureDefMap()
     packed = response.metadata.get("signature_def")
     if packed is None or not packed.Unpack(signature_defs):
         raise MalformedReplyError(
@@ -161,7 +161,7 @@ def metadata_json(response: Any, server: str) -> dict[str, Any]:
 
 
 def status_request(target: Target) -> Any:
-    request = apis().get_model_status_pb2.GetModelStatusRequest()
+    request = apis().GetModelStatusRequest()
     fill_model_spec(request.model_spec, *target)
     return request
 

@@ -5,6 +5,8 @@ Every generated ``*_pb2.py`` module TensorFlow installs carries its schema as a
 serialized ``FileDescriptorProto`` literal. We read those literals with ``ast`` (never
 executing the modules), add them to a private ``DescriptorPool`` in dependency order, and
 get message classes with the same full names, fields and JSON mapping as TensorFlow's own.
+TF Serving's API messages (``tensorflow_serving/apis``, which import TensorFlow's the same
+way) are added to the same pool on first use, so a gRPC client needs no TensorFlow either.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-_ROOT_PACKAGE = "tensorflow"
 _WELL_KNOWN_PREFIX = "google/protobuf/"
+_INSTALLED_BY = {"tensorflow": "tensorflow", "tensorflow_serving": "tensorflow-serving-api"}
 _lock = threading.Lock()
+_added: set[str] = set()  # proto files already in the pool
 
 
 class ProtoSchemaError(RuntimeError):
@@ -38,14 +41,28 @@ def SavedModel() -> Any:
     return message_class("tensorflow.SavedModel")()
 
 
+def serving_message_class(full_name: str) -> type[Any]:
+    """A TF Serving API message class, e.g. ``"tensorflow.serving.PredictRequest"``.
+
+    Raises:
+        ProtoSchemaError: tensorflow-serving-api (or TensorFlow) is not installed.
+    """
+    pool = _pool()
+    with _lock:
+        for proto in _SERVING_PROTOS:
+            _add_file(pool, proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))
+
+
 @cache
-def _site_root() -> Path:
+def _package_root(package: str) -> Path:
     # find_spec on a top-level package locates it without executing its __init__.
-    spec = importlib.util.find_spec(_ROOT_PACKAGE)
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ProtoSchemaError(
-            "TensorFlow is not installed: it provides the SavedModel schema. "
-            "Install the project's requirements (pip install -r requirements.txt)."
+            f"{_INSTALLED_BY.get(package, package)} is not installed: it provides the "
+            f"{package} message schemas. Install the project's requirements "
+            "(pip install -r requirements.txt)."
         )
     return Path(next(iter(spec.submodule_search_locations))).parent
 
@@ -55,41 +72,64 @@ _ENTRY_PROTOS = (
     "tensorflow/core/example/example.proto",
     "tensorflow/core/framework/tensor.proto",
 )
+# The gRPC services' files; they import every request and response message.
+_SERVING_PROTOS = (
+    "tensorflow_serving/apis/prediction_service.proto",
+    "tensorflow_serving/apis/model_service.proto",
+)
 
 
 @cache
 def _pool() -> descriptor_pool.DescriptorPool:
     with _lock:
         pool = descriptor_pool.DescriptorPool()
-        added: set[str] = set()
         for proto in _ENTRY_PROTOS:
-            _add_file(pool, proto, added)
+            _add_file(pool, proto)
         return pool
 
 
-def _add_file(pool: descriptor_pool.DescriptorPool, proto_path: str, added: set[str]) -> None:
-    if proto_path in added:
+def _add_file(
+    pool: descriptor_pool.DescriptorPool, proto_path: str, module: str | None = None
+) -> None:
+    """Add ``proto_path`` (and first its dependencies) from the generated module that
+    holds it: ``module`` (dotted) when the importing file named it, else the module
+    at the proto's own path."""
+    if proto_path in _added:
         return
-    serialized = _serialized_descriptor(proto_path)
+    serialized, imports = _serialized_descriptor(proto_path, module)
     file_proto = descriptor_pb2.FileDescriptorProto.FromString(serialized)
     for dependency in file_proto.dependency:
-        _add_file(pool, dependency, added)
+        # A vendored dependency lives elsewhere than its proto path says: TensorFlow keeps
+        # "xla/tsl/protobuf/*.proto" in tensorflow.compiler.xla.tsl.protobuf.
+        _add_file(pool, dependency, imports.get(_module_alias(dependency)))
     pool.Add(file_proto)
-    added.add(proto_path)
+    _added.add(proto_path)
 
 
-def _serialized_descriptor(proto_path: str) -> bytes:
+def _module_alias(proto_path: str) -> str:
+    """The name protoc's Python generator imports a dependency as."""
+    stem = proto_path[: -len(".proto")] if proto_path.endswith(".proto") else proto_path
+    return stem.replace("_", "__").replace("/", "_dot_") + "__pb2"
+
+
+def _serialized_descriptor(proto_path: str, module: str | None) -> tuple[bytes, dict[str, str]]:
+    """The file's serialized descriptor, and its imports as {alias: dotted module}."""
     if proto_path.startswith(_WELL_KNOWN_PREFIX):
         # Protobuf's own well-known types are cheap to import and always present.
-        module = importlib.import_module("google.protobuf." + Path(proto_path).stem + "_pb2")
-        return bytes(module.DESCRIPTOR.serialized_pb)
-    module_file = _site_root() / (proto_path[: -len(".proto")] + "_pb2.py")
+        loaded = importlib.import_module("google.protobuf." + Path(proto_path).stem + "_pb2")
+        return bytes(loaded.DESCRIPTOR.serialized_pb), {}
+    relative = (module.replace(".", "/") + ".py") if module else proto_path[:-6] + "_pb2.py"
+    module_file = _package_root(relative.split("/", 1)[0]) / relative
     try:
         source = module_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProtoSchemaError(f"Cannot read {module_file} for {proto_path}: {exc}") from exc
+    serialized = None
+    imports: dict[str, str] = {}
     for node in ast.walk(ast.parse(source, filename=str(module_file))):
-        if (
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imports.update({a.asname: f"{node.module}.{a.name}" for a in node.names if a.asname})
+        elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "AddSerializedFile"
@@ -97,5 +137,7 @@ def _serialized_descriptor(proto_path: str) -> bytes:
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, bytes)
         ):
-            return node.args[0].value
-    raise ProtoSchemaError(f"No serialized descriptor in {module_file}")
+            serialized = node.args[0].value
+    if serialized is None:
+        raise ProtoSchemaError(f"No serialized descriptor in {module_file}")
+    return serialized, imports

@@ -3,13 +3,14 @@
 ``RemoteTarget("http://host:8501", "my_model")`` talks to TF Serving's REST API
 (``/v1/models/NAME[/versions/N|/labels/L]:predict|classify|regress``, ``GET /v1/models/NAME``
 and ``/metadata``); ``grpc://host:8500`` to its gRPC API (``PredictionService``,
-``ModelService``) with the official ``tensorflow-serving-api`` stubs. Either way a call
+``ModelService``) with ``tensorflow-serving-api``'s message schemas. Either way a call
 takes the REST body the in-process calls take and answers with the REST JSON TF Serving
 writes (``{"error": ...}`` for a request it rejects), so local and remote answers compare
 as they are. Failures to *reach* TF Serving raise :mod:`explorer.remote_errors`.
 
-Without TensorFlow: REST needs only the standard library; gRPC imports
-``tensorflow_serving.apis`` (and so TensorFlow) on its first call.
+Without TensorFlow: REST needs only the standard library; gRPC needs grpcio and TF
+Serving's message classes, which :mod:`explorer.protos` builds from the schemas
+``tensorflow-serving-api`` installs without importing it (that would import TensorFlow).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""TF Serving's gRPC API: a channel, the official stubs, deadlines, cancel, and errors.
+"""TF Serving's gRPC API: a channel, the services' methods, deadlines, cancel, and errors.
 
 Every RPC runs as a future with a gRPC deadline while the caller polls for a cancel, so no
 call outlives its timeout. Status codes are sorted into TF Serving's *answers*
@@ -7,8 +7,10 @@ call outlives its timeout. Status codes are sorted into TF Serving's *answers*
 deadline, TLS, NOT_FOUND, a port that is not gRPC). The messages themselves are built in
 :mod:`explorer.grpc_messages`.
 
-``tensorflow_serving.apis`` imports TensorFlow's generated protos, which import all of
-TensorFlow (seconds): it is imported on the first gRPC call only, never at module import.
+The request and response classes are TF Serving's own (``tensorflow.serving.PredictRequest``
+...) built by :mod:`explorer.protos` from the schemas ``tensorflow-serving-api`` installs,
+without importing ``tensorflow_serving.apis``, which would import all of TensorFlow
+(seconds). Each method is called by its gRPC path, as the generated stubs do.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from explorer import protos
 from explorer.constants import MethodKind
 from explorer.remote_address import ServerAddress, TlsOptions
 from explorer.remote_errors import (
@@ -36,17 +39,27 @@ from explorer.remote_rest import MAX_REPLY_BYTES
 _POLL_S = 0.05
 # Past the gRPC deadline, how long to wait for the library to report it before giving up.
 _DEADLINE_GRACE_S = 2.0
-_RPCS = {
+RPCS = {
     MethodKind.PREDICT: ("prediction", "Predict"),
     MethodKind.CLASSIFY: ("prediction", "Classify"),
     MethodKind.REGRESS: ("prediction", "Regress"),
     "metadata": ("prediction", "GetModelMetadata"),
     "status": ("model", "GetModelStatus"),
 }
-_SERVICES = {
+SERVICES = {
     "prediction": "tensorflow.serving.PredictionService",
     "model": "tensorflow.serving.ModelService",
 }
+# gRPC method → (request, response) message names, as in prediction_service.proto and
+# model_service.proto.
+MESSAGES = {
+    "Predict": ("PredictRequest", "PredictResponse"),
+    "Classify": ("ClassificationRequest", "ClassificationResponse"),
+    "Regress": ("RegressionRequest", "RegressionResponse"),
+    "GetModelMetadata": ("GetModelMetadataRequest", "GetModelMetadataResponse"),
+    "GetModelStatus": ("GetModelStatusRequest", "GetModelStatusResponse"),
+}
+_OTHER_MESSAGES = ("SignatureDefMap",)
 
 
 class GrpcStatus(Exception):
@@ -60,42 +73,30 @@ class GrpcStatus(Exception):
 
 @cache
 def apis() -> SimpleNamespace:
-    """grpc and the ``tensorflow_serving.apis`` modules (imports TensorFlow, once).
+    """grpc, json_format and TF Serving's message classes by short name
+    (``apis().PredictRequest``), built once.
 
     Raises:
-        RemoteConnectionError: tensorflow-serving-api or grpcio is not installed.
+        RemoteConnectionError: grpcio or tensorflow-serving-api is not installed.
     """
-    # Keep gRPC's and TensorFlow's C++ start-up logging off the CLI's stderr.
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's C++ logging off stderr
     try:
         import grpc
         from google.protobuf import json_format
-        from tensorflow_serving.apis import (
-            classification_pb2,
-            get_model_metadata_pb2,
-            get_model_status_pb2,
-            model_service_pb2_grpc,
-            predict_pb2,
-            prediction_service_pb2_grpc,
-            regression_pb2,
-        )
-    except ImportError as exc:
+
+        names = [n for pair in MESSAGES.values() for n in pair] + list(_OTHER_MESSAGES)
+        classes = {n: protos.serving_message_class(f"tensorflow.serving.{n}") for n in names}
+    except (ImportError, protos.ProtoSchemaError) as exc:
         raise RemoteConnectionError(
             f"gRPC targets need grpcio and tensorflow-serving-api ({exc}). Install the "
             "project's requirements, or use the server's REST port with http://."
         ) from exc
-    return SimpleNamespace(
-        grpc=grpc,
-        json_format=json_format,
-        classification_pb2=classification_pb2,
-        get_model_metadata_pb2=get_model_metadata_pb2,
-        get_model_status_pb2=get_model_status_pb2,
-        model_service_pb2_grpc=model_service_pb2_grpc,
-        predict_pb2=predict_pb2,
-        prediction_service_pb2_grpc=prediction_service_pb2_grpc,
-        regression_pb2=regression_pb2,
-    )
+    return SimpleNamespace(grpc=grpc, json_format=json_format, **classes)
+
+
+def method_path(service: str, method: str) -> str:
+    """The path a gRPC method is called at: "/tensorflow.serving.PredictionService/Predict"."""
+    return f"/{SERVICES[service]}/{method}"
 
 
 class GrpcTransport:
@@ -111,12 +112,12 @@ class GrpcTransport:
         self._tls = tls or TlsOptions()
         self._pem = _read_pems(self._tls, address.url) if address.secure else None
         self._channel: Any = None
-        self._stubs: dict[str, Any] = {}
+        self._methods: dict[str | MethodKind, Any] = {}
         self._lock = threading.Lock()
 
     def endpoint(self, rpc: str | MethodKind) -> str:
-        service, method = _RPCS[rpc]
-        return f"{self.address.url} {_SERVICES[service]}/{method}"
+        service, method = RPCS[rpc]
+        return f"{self.address.url} {SERVICES[service]}/{method}"
 
     def invoke(
         self,
@@ -134,11 +135,11 @@ class GrpcTransport:
             RemoteError: refused, timed out, cancelled, TLS, unknown model, or a reply
                 that is not TF Serving's.
         """
-        service, method = _RPCS[rpc]
-        stub = self._stub(service)
+        _, method = RPCS[rpc]
+        call = self._method(rpc)
         start = time.perf_counter()
         done = threading.Event()
-        future = getattr(stub, method).future(request, timeout=timeout_s)
+        future = call.future(request, timeout=timeout_s)
         future.add_done_callback(lambda _: done.set())
         hard_deadline = time.monotonic() + timeout_s + _DEADLINE_GRACE_S
         while not done.wait(_POLL_S):
@@ -164,9 +165,10 @@ class GrpcTransport:
             if self._channel is not None:
                 self._channel.close()
             self._channel = None
-            self._stubs.clear()
+            self._methods.clear()
 
-    def _stub(self, service: str) -> Any:
+    def _method(self, rpc: str | MethodKind) -> Any:
+        """The channel's callable for one RPC (opening the channel on first use)."""
         api = apis()
         with self._lock:
             if self._channel is None:
@@ -183,19 +185,15 @@ class GrpcTransport:
                     self._channel = api.grpc.secure_channel(
                         self.address.netloc, credentials, options
                     )
-            if service not in self._stubs:
-                module = (
-                    api.prediction_service_pb2_grpc
-                    if service == "prediction"
-                    else api.model_service_pb2_grpc
+            if rpc not in self._methods:
+                service, method = RPCS[rpc]
+                request_name, response_name = MESSAGES[method]
+                self._methods[rpc] = self._channel.unary_unary(
+                    method_path(service, method),
+                    request_serializer=getattr(api, request_name).SerializeToString,
+                    response_deserializer=getattr(api, response_name).FromString,
                 )
-                stub_class = (
-                    module.PredictionServiceStub
-                    if service == "prediction"
-                    else module.ModelServiceStub
-                )
-                self._stubs[service] = stub_class(self._channel)
-            return self._stubs[service]
+            return self._methods[rpc]
 
     def _translate(self, exc: Any, method: str, timeout_s: float, model: str) -> Exception:
         code = exc.code().name

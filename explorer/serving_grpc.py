@@ -1,11 +1,11 @@
-"""A stand-in TF Serving's gRPC API: the official servicers over the in-process runner.
+"""A stand-in TF Serving's gRPC API over the in-process runner.
 
 ``PredictionService`` (Predict, Classify, Regress, GetModelMetadata) and
-``ModelService.GetModelStatus`` from ``tensorflow_serving.apis``' generated servicer
-classes, answered through ``explorer.calls`` (Predict with the TensorProtos' own dtypes,
-as TF Serving feeds them) and a :class:`~explorer.serving_server.ModelRegistry`. Errors
-are aborted with TF Serving's status code and message. ``tensorflow_serving.apis`` imports
-TensorFlow, so the servicer classes are built when a server starts, not at import.
+``ModelService.GetModelStatus`` at TF Serving's method paths with TF Serving's own message
+classes (:func:`explorer.remote_grpc.apis`), answered through ``explorer.calls`` (Predict
+with the TensorProtos' own dtypes, as TF Serving feeds them) and a
+:class:`~explorer.serving_server.ModelRegistry`. Errors are aborted with TF Serving's
+status code and message.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from explorer import calls
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
 from explorer.grpc_messages import fill_model_spec
-from explorer.remote_grpc import apis
+from explorer.remote_grpc import MESSAGES, RPCS, SERVICES, apis
 from explorer.serving_server import ModelRegistry
 from explorer.tensor_proto import fill_tensor_proto, tensor_proto_to_array
 
@@ -45,11 +45,7 @@ class GrpcServer:
         api = apis()
         self.registry = registry
         self._server = api.grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
-        prediction, model = _servicers(registry)
-        api.prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-            prediction, self._server
-        )
-        api.model_service_pb2_grpc.add_ModelServiceServicer_to_server(model, self._server)
+        self._server.add_generic_rpc_handlers(_handlers(registry))
         self.host = host
         self._scheme = "grpc" if tls is None else "grpcs"
         if tls is None:
@@ -95,7 +91,7 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
         label = spec.version_label if choice == "version_label" else None
         return registry.resolve(spec.name, version, label)
 
-    class PredictionService(api.prediction_service_pb2_grpc.PredictionServiceServicer):
+    class PredictionService:
         def Predict(self, request: Any, context: Any) -> Any:
             try:
                 model = resolve(request)
@@ -109,7 +105,7 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
                 )
             except ExplorerError as exc:
                 return abort(context, exc)
-            response = api.predict_pb2.PredictResponse()
+            response = api.PredictResponse()
             fill_model_spec(
                 response.model_spec, model.name, model.version, None, result.signature_key
             )
@@ -122,7 +118,7 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
                 model, result = _examples(MethodKind.CLASSIFY, request)
             except ExplorerError as exc:
                 return abort(context, exc)
-            response = api.classification_pb2.ClassificationResponse()
+            response = api.ClassificationResponse()
             fill_model_spec(
                 response.model_spec, model.name, model.version, None, result.signature_key
             )
@@ -137,7 +133,7 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
                 model, result = _examples(MethodKind.REGRESS, request)
             except ExplorerError as exc:
                 return abort(context, exc)
-            response = api.regression_pb2.RegressionResponse()
+            response = api.RegressionResponse()
             fill_model_spec(
                 response.model_spec, model.name, model.version, None, result.signature_key
             )
@@ -158,16 +154,15 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
                     raise ServingRuleError(f"Metadata field {unsupported[0]} is not supported")
             except ExplorerError as exc:
                 return abort(context, exc)
-            signature_defs = api.get_model_metadata_pb2.SignatureDefMap()
+            signature_defs = api.SignatureDefMap()
             for key, signature in model.meta_graph().proto.signature_def.items():
-                # explorer's protos live in their own pool: cross over as bytes.
-                signature_defs.signature_def[key].ParseFromString(signature.SerializeToString())
-            response = api.get_model_metadata_pb2.GetModelMetadataResponse()
+                signature_defs.signature_def[key].CopyFrom(signature)
+            response = api.GetModelMetadataResponse()
             fill_model_spec(response.model_spec, model.name, model.version, None)
             response.metadata["signature_def"].Pack(signature_defs)
             return response
 
-    class ModelService(api.model_service_pb2_grpc.ModelServiceServicer):
+    class ModelService:
         def GetModelStatus(self, request: Any, context: Any) -> Any:
             try:
                 if not request.HasField("model_spec"):
@@ -181,7 +176,7 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
                 )
             except ExplorerError as exc:
                 return abort(context, exc)
-            response = api.get_model_status_pb2.GetModelStatusResponse()
+            response = api.GetModelStatusResponse()
             return api.json_format.ParseDict(status, response)
 
     def _examples(method: MethodKind, request: Any) -> tuple[Any, Any]:
@@ -207,3 +202,24 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
         return model, result
 
     return PredictionService(), ModelService()
+
+
+def _handlers(registry: ModelRegistry) -> tuple[Any, ...]:
+    """One generic handler per service, routing TF Serving's method paths to the
+    servicers with TF Serving's message classes on the wire."""
+    api = apis()
+    grpc = api.grpc
+    handlers = []
+    for service, servicer in zip(("prediction", "model"), _servicers(registry), strict=True):
+        methods = {}
+        for rpc_service, method in RPCS.values():
+            if rpc_service != service:
+                continue
+            request_name, response_name = MESSAGES[method]
+            methods[method] = grpc.unary_unary_rpc_method_handler(
+                getattr(servicer, method),
+                request_deserializer=getattr(api, request_name).FromString,
+                response_serializer=getattr(api, response_name).SerializeToString,
+            )
+        handlers.append(grpc.method_handlers_generic_handler(SERVICES[service], methods))
+    return tuple(handlers)

@@ -113,8 +113,6 @@ def remote_target(args: argparse.Namespace) -> Any:
         timeout_s=args.timeout,
         tls=None if tls == TlsOptions() else tls,
     )
-    if target.protocol == "grpc":
-        _import_grpc_quietly()
     return target
 
 
@@ -190,24 +188,3 @@ def read_request(spec: str) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read the request file {path}: {exc}") from exc
     return spec
-
-
-def _import_grpc_quietly() -> None:
-    # tensorflow_serving.apis imports TensorFlow, whose C++ start-up lines go straight to
-    # file descriptor 2; the CLI's contract is one stderr line on failure.
-    import os
-
-    from explorer.remote_grpc import apis
-
-    if os.environ.get("EXPLORER_TF_LOGS"):
-        apis()
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        apis()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)

@@ -2,7 +2,8 @@
 subprocesses against loopback TF Servings started in this test process: the same output
 and exit codes as the local commands (0 answered, 1 rejected, 2 could not be answered).
 
-The runs are started together; only two use gRPC, whose client imports TensorFlow.
+The runs are started together. Runs named ``*_probed`` go through a wrapper that reports,
+after the command, whether it imported TensorFlow: a client needs none, gRPC included.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ RUNS = {
         ["classify", "--server", "{grpc}", "--model", "default", "--request", "-"],
         CLASSIFY,
     ),
+    "predict_grpc_probed": (
+        ["predict", "--server", "{grpc}", "--model", "default", "-r", PREDICT],
+        None,
+    ),
+    "show_grpc_probed": (["show", "--server", "{grpc}", "--model", "default"], None),
     "regress_rejected_rest": (
         [
             "regress",
@@ -78,6 +84,20 @@ RUNS = {
 }
 
 
+# The CLI as ``python -m explorer`` runs it, then one stderr line: was TensorFlow imported?
+_TF_PROBE = """
+import runpy, sys
+sys.argv = ["explorer", *sys.argv[1:]]
+code = 0
+try:
+    runpy.run_module("explorer", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    code = exc.code
+print("tensorflow imported:", "tensorflow" in sys.modules, file=sys.stderr)
+sys.exit(code)
+"""
+
+
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
     with serving() as servers:
@@ -94,8 +114,9 @@ def _run_all(servers: Servers) -> dict[str, subprocess.CompletedProcess[str]]:
     started = {}
     for name, (args, stdin) in RUNS.items():
         argv = [urls.get(a, a) for a in args]
+        runner = ["-c", _TF_PROBE] if name.endswith("_probed") else ["-m", "explorer"]
         process = subprocess.Popen(
-            [sys.executable, "-m", "explorer", *argv],
+            [sys.executable, *runner, *argv],
             cwd=REPO,
             env=env,
             stdin=subprocess.PIPE,
@@ -156,7 +177,15 @@ def test_classify_over_grpc_reads_stdin(runs) -> None:
     run = runs["classify_grpc_stdin"]
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == {"results": [[["", 3.0]]]}
-    assert run.stderr == ""  # TensorFlow's start-up lines stay off stderr
+    assert run.stderr == ""  # gRPC's start-up lines stay off stderr
+
+
+@pytest.mark.parametrize("name", ["predict_grpc_probed", "show_grpc_probed"])
+def test_grpc_client_runs_without_importing_tensorflow(runs, name: str) -> None:
+    run = runs[name]
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.splitlines() == ["tensorflow imported: False"]
+    assert run.stdout.strip()
 
 
 def test_a_rejected_request_prints_the_error_and_exits_1(runs) -> None:

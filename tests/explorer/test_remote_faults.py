@@ -21,7 +21,7 @@ from explorer.remote_errors import (
     RemoteTimeoutError,
     RemoteTLSError,
 )
-from explorer.remote_grpc import apis
+from explorer.remote_grpc import SERVICES, apis
 from explorer.serving_grpc import GrpcServer
 from explorer.serving_server import RestServer
 from tests.explorer.loopback import Servers, free_port, http_server, self_signed, serving
@@ -42,13 +42,20 @@ def slow_grpc() -> Iterator[str]:
     api = apis()
     hold = threading.Event()
 
-    class Stalled(api.prediction_service_pb2_grpc.PredictionServiceServicer):
-        def Regress(self, request, context):
-            hold.wait(30)
-            return api.regression_pb2.RegressionResponse()
+    def regress(request: object, context: object) -> object:
+        hold.wait(30)
+        return api.RegressionResponse()
 
-    server = api.grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    api.prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Stalled(), server)
+    grpc = api.grpc
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    stalled = grpc.unary_unary_rpc_method_handler(
+        regress,
+        request_deserializer=api.RegressionRequest.FromString,
+        response_serializer=api.RegressionResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(SERVICES["prediction"], {"Regress": stalled}),)
+    )
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     yield f"grpc://127.0.0.1:{port}"
