@@ -131,7 +131,8 @@ def render_graph(graph: SignatureGraph, signature: SignatureInfo, scope: str) ->
         f"{stats.visible_nodes} boxes drawn for {stats.slice_nodes:,} ops this signature runs "
         f"(of {stats.metagraph_nodes:,} in the MetaGraph); {stats.functions_inlined} function "
         f"call(s) followed, {stats.collapsed_groups} group(s) closed. Blue: input key → tensor "
-        "→ op; orange: op → tensor → output key; red: the highlighted path."
+        "→ op; orange: op → tensor → output key; red: the highlighted path; dashed purple: a "
+        "While loop's result going back to its next iteration."
     )
     dot_text = to_dot(graph)
     try:
