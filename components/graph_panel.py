@@ -36,11 +36,13 @@ def render_graph_options(signature: SignatureInfo, scope: str) -> GraphOptions:
     key_names = [t.key for t in (*signature.inputs, *signature.outputs)]
     if st.session_state.get(keys.GRAPH_HIGHLIGHT) not in [None, *key_names]:
         st.session_state[keys.GRAPH_HIGHLIGHT] = None
+    # No option stands for "none": an empty choice is no highlight, and ✕ clears it.
     highlight = left.selectbox(
         "Highlight the path of a signature key",
-        [None, *key_names],
+        key_names,
+        index=None,
         key=keys.GRAPH_HIGHLIGHT,
-        format_func=lambda k: "(none)" if k is None else k,
+        placeholder="(none)",
     )
     budget = middle.number_input(
         "Node budget",
@@ -149,6 +151,12 @@ def render_graph(graph: SignatureGraph, signature: SignatureInfo, scope: str) ->
             on_click=lambda element_id: apply_click(graph, scope, element_id),
             selected=_picked_box(scope),
         )
+        picked = graph.node(_picked_box(scope) or "")
+        if picked is not None:
+            st.caption(
+                f"Selected `{picked.name}` ({picked.op or picked.kind}): decoded in the Node "
+                "inspector below."
+            )
         problem = st.session_state.pop(keys.GRAPH_CLICK_PROBLEM, None)
         if problem:
             st.warning(problem)

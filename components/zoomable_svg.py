@@ -9,15 +9,15 @@ Graphviz node name, or an open cluster's tooltip when its label is clicked.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-_PAGE_WIDTH_PX = 1100
+# One height for every drawing: a frame that followed the drawing's shape would move the
+# page under the mouse each time a group opens or closes.
+FRAME_PX = 560
 _BAR_PX = 40  # the button bar above the frame
-_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"')
 
 _HTML = """
 <div class="se-graph">
@@ -26,8 +26,8 @@ _HTML = """
     <button data-zoom="out" title="Zoom out">&minus;</button>
     <button data-zoom="fit" title="Fit the whole graph">Fit</button>
     <button data-zoom="one" title="Actual size">100%</button>
-    <span class="se-hint">wheel: zoom &middot; drag: pan &middot; click a box to inspect or
-      open it, a group's label to close it, a key to highlight its path</span>
+    <span class="se-hint">ctrl + wheel or pinch: zoom &middot; drag: pan &middot; click a box
+      to inspect or open it, a group's label to close it, a key to highlight its path</span>
   </div>
   <div class="se-view"><div class="se-stage"></div></div>
 </div>
@@ -51,8 +51,10 @@ _CSS = """
 """
 
 # Plain JS, no library. Streamlit calls the default export on every rerun with the latest
-# data; the drawing is replaced (and fitted) only when the SVG itself changed, so zoom and
-# pan survive reruns caused by other widgets.
+# data; the drawing is replaced only when the SVG itself changed. Each drawing's zoom and
+# pan are kept in the tab's sessionStorage, so they survive reruns, a switch to another
+# tab and back, and a closed group opened again. A plain wheel scrolls the page (the frame
+# covers most of it); ctrl + wheel, which is also what a trackpad pinch sends, zooms.
 _JS = """
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
@@ -63,38 +65,68 @@ export default function (component) {
   root.seState.show(data.svg, data.height, data.selected);
 }
 
+const READABLE = 0.45;  // the smallest first-view scale whose labels can still be read
+
+function digest(text) {
+  let h = 5381;
+  for (let i = 0; i < text.length; i += 1) h = ((h * 33) ^ text.charCodeAt(i)) >>> 0;
+  return `se-view:${text.length}:${h.toString(36)}`;
+}
+
 function start(root) {
   const view = root.querySelector(".se-view"), stage = root.querySelector(".se-stage");
-  const state = { svg: null, send: null, scale: 1, x: 0, y: 0, fitted: false };
+  const state = { svg: null, key: null, send: null, scale: 1, x: 0, y: 0, placed: false };
   let drag = null, moved = 0;
   const apply = () => {
     stage.style.transform = `translate(${state.x}px,${state.y}px) scale(${state.scale})`;
+    if (state.placed && state.key) {
+      try {
+        sessionStorage.setItem(state.key, JSON.stringify([state.scale, state.x, state.y]));
+      } catch (err) { /* storage full or off: the view is just not remembered */ }
+    }
   };
-  const fit = () => {
+  const natural = () => {
     const svg = stage.querySelector("svg");
-    if (!svg || !view.clientWidth) return false;
+    if (!svg || !view.clientWidth) return null;
     const box = svg.getBoundingClientRect();
-    const w = box.width / state.scale, h = box.height / state.scale;
-    if (!w || !h) return false;
-    state.scale = Math.min(view.clientWidth / w, view.clientHeight / h, 1);
-    state.x = 0; state.y = 0; apply();
+    return box.width ? [box.width / state.scale, box.height / state.scale] : null;
+  };
+  // Whole drawing, centred; ``floor`` keeps a huge drawing readable (left end first).
+  const place = (floor) => {
+    const size = natural();
+    if (!size) return false;
+    const [w, h] = size, vw = view.clientWidth, vh = view.clientHeight;
+    state.scale = Math.max(Math.min(vw / w, vh / h, 1), Math.min(floor, 1));
+    state.x = w * state.scale < vw ? (vw - w * state.scale) / 2 : 0;
+    state.y = h * state.scale < vh ? (vh - h * state.scale) / 2 : 0;
+    state.placed = true; apply();
     return true;
   };
+  // This drawing's remembered view; else the current one if the drawing kept its size (a
+  // new highlight recolours it); else the first view.
+  const restore = (keep) => {
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(state.key) || "null"); } catch (err) {}
+    if (!natural()) return false;
+    if (saved) [state.scale, state.x, state.y] = saved;
+    else if (!keep) return place(READABLE);
+    state.placed = true; apply();
+    return true;
+  };
+  const size = (svg) => String((svg || "").slice(0, 400).match(/width="[^"]*" height="[^"]*"/));
   const zoomAt = (factor, cx, cy) => {
     const next = Math.min(Math.max(state.scale * factor, 0.05), 8);
     state.x = cx - (cx - state.x) * next / state.scale;
     state.y = cy - (cy - state.y) * next / state.scale;
     state.scale = next; apply();
   };
-  const size = (svg) => (svg || "").slice(0, 400).match(/width="[^"]*" height="[^"]*"/);
   state.show = (svg, height, selected) => {
     view.style.height = `${height}px`;
     if (svg !== state.svg) {
-      // A drawing of the same size (a new highlight, say) keeps the zoom and pan.
-      const sameSize = state.svg && String(size(svg)) === String(size(state.svg));
-      state.svg = svg;
+      const keep = state.placed && size(svg) === size(state.svg);
+      state.svg = svg; state.key = digest(svg); state.placed = false;
       stage.innerHTML = svg;
-      if (!sameSize) { state.scale = 1; state.x = 0; state.y = 0; apply(); state.fitted = fit(); }
+      restore(keep);
     }
     stage.querySelectorAll("g.node").forEach((g) => {
       const title = g.querySelector("title");
@@ -102,6 +134,7 @@ function start(root) {
     });
   };
   view.addEventListener("wheel", (e) => {
+    if (!e.ctrlKey && !e.metaKey) return;  // let the page scroll
     e.preventDefault();
     const r = view.getBoundingClientRect();
     zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, e.clientX - r.left, e.clientY - r.top);
@@ -133,14 +166,14 @@ function start(root) {
   });
   const centre = (f) => zoomAt(f, view.clientWidth / 2, view.clientHeight / 2);
   const buttons = {
-    in: () => centre(1.25), out: () => centre(0.8), fit: fit,
+    in: () => centre(1.25), out: () => centre(0.8), fit: () => place(0),
     one: () => { state.scale = 1; state.x = 0; state.y = 0; apply(); },
   };
   root.querySelectorAll("button[data-zoom]").forEach((b) => {
     b.onclick = buttons[b.dataset.zoom];
   });
-  // The element may sit in a hidden tab: fit when it first gets a size, not before.
-  new ResizeObserver(() => { if (!state.fitted) state.fitted = fit(); }).observe(view);
+  // The element may sit in a hidden tab: place the drawing when it first gets a size.
+  new ResizeObserver(() => { if (!state.placed && state.svg) restore(false); }).observe(view);
   return state;
 }
 """
@@ -166,11 +199,11 @@ def render_zoomable_svg(
 
     A click on a box calls ``on_click`` (before the rerun it causes) with the box's
     Graphviz node name; a click on an open cluster's label, with the cluster's tooltip.
-    The box named ``selected`` is outlined. Without ``height`` the frame follows the
-    drawing's aspect ratio at a typical page width.
+    The box named ``selected`` is outlined. The frame is ``height`` pixels tall
+    (``FRAME_PX`` by default) whatever the drawing's shape.
     """
     body = _svg_element(svg)
-    frame = height or _fitting_height(body)
+    frame = height or FRAME_PX
 
     def _clicked() -> None:
         value = st.session_state[key].get("clicked")
@@ -189,7 +222,7 @@ def page_html(svg: str, *, height: int | None = None) -> str:
     """A standalone page with the same drawing and script (what the graph benchmark times
     in chromium); clicks go nowhere."""
     body = _svg_element(svg)
-    frame = height or _fitting_height(body)
+    frame = height or FRAME_PX
     module = _JS.replace("export default function", "function mount", 1)
     return (
         f"<style>{_CSS}</style>{_HTML}<script type=module>{module}\n"
@@ -202,11 +235,3 @@ def page_html(svg: str, *, height: int | None = None) -> str:
 def _svg_element(svg: str) -> str:
     # Graphviz writes an XML prolog and a DOCTYPE before <svg>; HTML needs neither.
     return svg[svg.find("<svg") :] if "<svg" in svg else svg
-
-
-def _fitting_height(svg: str) -> int:
-    match = _SIZE.search(svg)
-    if match is None:
-        return 560
-    width, height = float(match.group(1)), float(match.group(2))
-    return int(min(720, max(240, _PAGE_WIDTH_PX * height / max(width, 1.0))))

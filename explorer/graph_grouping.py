@@ -85,8 +85,8 @@ def choose_expanded(
         fixed: boxes always shown (signature keys and tensors).
         budget: the most boxes wanted.
         expand: groups the user opened; opened with their ancestors, whatever the cost.
-        collapse: groups the user closed; never opened automatically (a group in both
-            stays closed).
+        collapse: groups the user closed; never opened, neither automatically nor for a
+            group inside them named in ``expand`` (closing wins).
 
     Returns:
         The set of open group ids (the root always among them).
@@ -96,14 +96,14 @@ def choose_expanded(
     count = fixed + root.width
     closed = {g.id for g in collapse}
     for group in expand:
-        if group.id in closed:
-            continue  # named in both: closing wins
         chain = []
         current: Group | None = group
         while current is not None and current.id not in opened:
             chain.append(current)
             current = current.parent
-        # Opening a group inside a closed one opens the closed one too.
+        if any(g.id in closed for g in chain):
+            continue  # it, or a group around it, was closed: closing wins
+        # Opening a group inside one the budget closed opens that one too.
         for g in reversed(chain):
             opened.add(g.id)
             count += g.width - 1

@@ -281,6 +281,14 @@ def test_expand_and_collapse_change_the_visible_count(nested_tf2: MetaGraphInfo)
     assert closed.node(SERVE).kind == "function_call"
 
 
+def test_closing_a_group_wins_over_opening_one_inside_it(nested_tf2: MetaGraphInfo) -> None:
+    graph = build_signature_graph(
+        nested_tf2, "serving_default", node_budget=BIG, expand=[INNER], collapse=[SERVE]
+    )
+    assert graph.node(SERVE).kind == "function_call"
+    assert not any(n.id.startswith(f"{INNER}::") for n in graph.nodes)
+
+
 def test_variables_feeding_a_call_are_one_group_when_closed(nested_tf2: MetaGraphInfo) -> None:
     graph = build_signature_graph(nested_tf2, "serving_default", node_budget=12)
     parameters = [n for n in graph.nodes if n.kind == "parameters"]
