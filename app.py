@@ -197,8 +197,11 @@ def main() -> None:
             )
     if run_tab.open:
         with run_tab:
+            loading_note = st.empty()
             if tf_preload.status() == "loading":
-                st.caption("TensorFlow is loading in the background; the first Run waits for it.")
+                loading_note.caption(
+                    "TensorFlow is loading in the background; the first Run waits for it."
+                )
             render_examples_panel(model, meta_graph)
             if signature is not None:
                 render_run_panel(
@@ -208,6 +211,8 @@ def main() -> None:
                     allow_unsafe=allow_run,
                     method_name_check=method_name_check,
                 )
+                if tf_preload.status() != "loading":  # a Run just now waited for it
+                    loading_note.empty()
                 if target is not None:  # a local model and a server: run both, compare
                     from components.remote_compare import render_compare_panel
 

@@ -137,6 +137,12 @@ def _render_loaders(model: ModelInfo) -> None:
             _merge(name, upload.getvalue(), upload.name)
             st.session_state[done_key] = {*st.session_state.get(done_key, set()), upload.file_id}
     bundled = _bundled_cases_file(model)
+    loaded_once = keys.cases_key(name, keys.CASES_AUTOLOADED)
+    if bundled is not None and not st.session_state.get(loaded_once):
+        # The cases committed beside the model are what a user came to replay.
+        st.session_state[loaded_once] = True
+        if not session_cases(name):
+            _merge(name, bundled.read_bytes(), str(bundled))
     if bundled is not None and st.button(
         f"Load {bundled.name} from the model folder",
         key=keys.cases_key(name, keys.CASES_LOAD_BUNDLED),

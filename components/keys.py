@@ -92,6 +92,7 @@ CASES = "list"  # tuple[TestCase, ...] (not a widget)
 CASES_UPLOAD = "upload"
 CASES_UPLOADED = "uploaded"  # file ids already merged (not a widget)
 CASES_LOAD_BUNDLED = "load_bundled"
+CASES_AUTOLOADED = "autoloaded"  # the bundled cases file was loaded once this session
 CASES_REMOVE = "remove"
 CASES_REMOVE_BUTTON = "remove_button"
 CASES_VERSION = "version"

@@ -359,7 +359,12 @@ def _resolve(target: ModelTarget, tags: str | None) -> tuple[MetaGraphInfo, str]
             "This MetaGraphInfo does not say which folder it was read from; pass the "
             "ModelInfo from read_model(path), or the path, instead."
         )
-    raise ModelSourceError(f"Not a model: {target!r}. Pass a path, ModelInfo or MetaGraphInfo.")
+    # The type's name, not repr: a ModelInfo from a reloaded module would print kilobytes.
+    kind = f"{type(target).__module__}.{type(target).__qualname__}"
+    raise ModelSourceError(
+        f"Not a model: a {kind}. Pass a path, ModelInfo or MetaGraphInfo (if this is a "
+        "ModelInfo, its module was reloaded since it was read: read the model again)."
+    )
 
 
 def _charge_examples(budget: ElementBudget, examples: list[Any], context: Any) -> None:

@@ -143,15 +143,31 @@ def _scope(sample: str) -> str:
     return run_scope(model, meta_graph, meta_graph.signature("serving_default"))
 
 
+def test_the_cases_beside_the_model_are_loaded_on_first_visit(cases_page: AppTest) -> None:
+    bundled = load_cases(SAMPLES / LINEAR / "cases.jsonl")
+    cases = cases_page.session_state[keys.cases_key(LINEAR, keys.CASES)]
+    assert [c.name for c in cases] == [c.name for c in bundled]
+    assert any(
+        f"Loaded {len(bundled)} cases from cases.jsonl" in s.value for s in cases_page.success
+    )
+    # Removing them all is not undone by the next run: the file is loaded once a session.
+    cases_page.session_state[keys.cases_key(LINEAR, keys.CASES)] = ()
+    cases_page.run()
+    assert not cases_page.session_state[keys.cases_key(LINEAR, keys.CASES)]
+
+
 def test_save_a_run_then_replay_it_against_another_version(cases_page: AppTest) -> None:
     at = cases_page
+    bundled = load_cases(SAMPLES / LINEAR / "cases.jsonl")
     outcome_key = keys.run_key(_scope(LINEAR), keys.RUN_OUTCOME, "predict")
     at.button(key=keys.run_key(_scope(LINEAR), keys.RUN_BUTTON, "predict")).click().run()
     assert not at.exception
     at.text_input(key=f"{outcome_key}.{keys.SAVE_CASE_NAME}").input("zeros").run()
     at.button(key=f"{outcome_key}.{keys.SAVE_CASE_BUTTON}").click().run()
     assert not at.exception
-    (saved,) = at.session_state[keys.cases_key(LINEAR, keys.CASES)]
+    saved = next(
+        c for c in at.session_state[keys.cases_key(LINEAR, keys.CASES)] if c.name == "zeros"
+    )
     assert (saved.name, saved.method, saved.signature_name) == (
         "zeros",
         "predict",
@@ -162,8 +178,7 @@ def test_save_a_run_then_replay_it_against_another_version(cases_page: AppTest) 
 
     at.button(key=keys.cases_key(LINEAR, keys.CASES_LOAD_BUNDLED)).click().run()
     cases = at.session_state[keys.cases_key(LINEAR, keys.CASES)]
-    assert [c.name for c in cases][:2] == ["zeros", "one_row"]
-    assert len(cases) == 1 + len(load_cases(SAMPLES / LINEAR / "cases.jsonl"))
+    assert [c.name for c in cases] == [c.name for c in bundled] + ["zeros"]
 
     at.selectbox(key=keys.cases_key(LINEAR, keys.CASES_VERSION)).set_value(2).run()
     at.button(key=keys.cases_key(LINEAR, keys.CASES_REPLAY)).click().run()
@@ -208,7 +223,8 @@ def test_a_bad_cases_file_shows_the_line_at_fault(cases_page: AppTest) -> None:
     ).run()
     assert not at.exception
     assert "bad.jsonl line 2 is not a JSON object" in at.error[0].value
-    assert keys.cases_key(LINEAR, keys.CASES) not in at.session_state
+    names = [c.name for c in at.session_state[keys.cases_key(LINEAR, keys.CASES)]]
+    assert "a" not in names  # nothing of a bad file is loaded
 
 
 def test_grpc_only_runs_cannot_be_saved(cases_page: AppTest) -> None:
