@@ -94,7 +94,8 @@ def render_verdicts(sig: SignatureInfo) -> None:
                 "fails at request time": " • ".join(default.request_time_issues) or "—",
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    # A static table: its cells wrap, so TF Serving's reasons are read in full.
+    st.table(pd.DataFrame(rows), hide_index=True)
     rejections = [
         (method, check, verdict.reason)
         for method in MethodKind
@@ -126,4 +127,8 @@ def _verdict_cell(accepted: bool, reason: str | None) -> str:
     if accepted:
         return _MARK[True]
     first_line = (reason or "").split("\n", 1)[0]
+    if first_line.endswith("{") and ": " in first_line:
+        # "... found in SignatureDef: inputs {": the SignatureDef's dump starts there; the
+        # expander below holds the whole message.
+        first_line = first_line[: first_line.rindex(": ")]
     return f"{_MARK[False]}: {first_line}"

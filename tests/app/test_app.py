@@ -42,7 +42,8 @@ def test_opens_on_default_sample_with_signatures(app: AppTest) -> None:
 def test_switching_signature_shows_its_tensors_and_verdicts(app: AppTest) -> None:
     app.selectbox(key=keys.SIGNATURE).set_value("classify_images").run()
     assert not app.exception
-    inputs, outputs, verdicts = _frames(app)[1:4]
+    inputs, outputs = _frames(app)[1:3]
+    verdicts = app.table[0].value
     assert list(inputs["key"]) == ["inputs"]
     assert inputs["dtype"].iloc[0] == "DT_STRING"
     assert set(outputs["key"]) == {"classes", "scores"}
@@ -56,7 +57,7 @@ def test_tf2_signature_classify_depends_on_method_name_check(app: AppTest) -> No
     app.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
     assert not app.exception
     app.selectbox(key=keys.SIGNATURE).set_value("serving_default").run()
-    verdicts = _frames(app)[3].set_index("API")
+    verdicts = app.table[0].value.set_index("API")
     assert verdicts.loc["Classify", "TF Serving default"] == "✓ accepted"
     assert verdicts.loc["Classify", "--enable_signature_method_name_check"].startswith(
         "✗ rejected: Expected classification signature method_name to be "
