@@ -89,7 +89,7 @@ def render_report(report: CompatReport) -> None:
     counts = {kind: len(report.of_kind(kind)) for kind in ("breaking", "notable", "safe")}
     st.caption(
         f"{len(report.signatures)} signature{'' if len(report.signatures) == 1 else 's'} of "
-        f"tag-set `{report.tag_set}` compared: "
+        f"tag-set `{report.tag_set}` compared; changes: "
         + ", ".join(f"{n} {kind}" for kind, n in counts.items())
         + ". Breaking: existing requests or response readers fail. Notable: they keep "
         "working, but look. Safe: nothing for clients to do."

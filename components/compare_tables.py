@@ -36,19 +36,8 @@ def render_changes_table(changes: Iterable[Change]) -> None:
     styled = frame.style.apply(
         lambda row: [f"background-color: {COLOURS[row['class']]}"] * len(row), axis=1
     )
-    # Every change in view without scrolling, up to about 20 rows.
-    height = min(35 * (len(rows) + 1) + 3, 738)
-    st.dataframe(
-        styled,
-        hide_index=True,
-        width="stretch",
-        height=height,
-        column_config={
-            "old": st.column_config.TextColumn(width="medium"),
-            "new": st.column_config.TextColumn(width="medium"),
-            "what it means": st.column_config.TextColumn(width="large"),
-        },
-    )
+    # A static table: its cells wrap, so every change and what it means is read in full.
+    st.table(styled, hide_index=True)
 
 
 def render_signature_pair(report: CompatReport, signature_key: str) -> None:

@@ -41,7 +41,7 @@ def compare() -> AppTest:
 
 
 def _changes(at: AppTest):  # type: ignore[no-untyped-def]
-    return at.dataframe[0].value
+    return at.table[0].value
 
 
 # --- Compare ----------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def test_compare_opens_on_the_breaking_sample_versions(compare: AppTest) -> None
     assert list(changes["class"]) == ["breaking"]
     assert list(changes["where"]) == ['input "x"']
     # Side by side: old inputs, old outputs, new inputs, new outputs.
-    old_inputs, _, new_inputs, _ = (d.value for d in compare.dataframe[1:5])
+    old_inputs, _, new_inputs, _ = (d.value for d in compare.dataframe[0:4])
     assert old_inputs.loc[0, "shape"] == "(-1, 1)"
     assert new_inputs.loc[0, "shape"] == "(-1, 2)"
 
