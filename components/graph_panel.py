@@ -176,9 +176,12 @@ def _picked_box(scope: str) -> str | None:
     return picked[3] if picked is not None and picked[0] == scope else None
 
 
-def render_node_inspector(meta_graph: MetaGraphInfo, scope: str) -> None:
+def render_node_inspector(
+    meta_graph: MetaGraphInfo, scope: str, signature_ops: frozenset[tuple[str, str]] = frozenset()
+) -> None:
     """The op last clicked in the drawing, or ops found by name or type anywhere in the
-    MetaGraph; the chosen one decoded."""
+    MetaGraph; the chosen one decoded. Matches among ``signature_ops`` ((function, name)
+    pairs of the ops the signature runs) come first; the others are marked."""
     st.markdown("**Node inspector**")
     query = st.text_input(
         "Find a node by name or op type",
@@ -198,8 +201,13 @@ def render_node_inspector(meta_graph: MetaGraphInfo, scope: str) -> None:
         return
     if not matches:
         return
+    runs = {m: (m.function, m.name) in signature_ops for m in matches}
+    ordered = sorted(matches, key=lambda m: not runs[m]) if signature_ops else list(matches)
     labels = {
-        f"{m.name}  [{m.op}]" + (f"  in {m.function}" if m.function else ""): m for m in matches
+        f"{m.name}  [{m.op}]"
+        + (f"  in {m.function}" if m.function else "")
+        + ("" if runs[m] or not signature_ops else "  · not run by this signature"): m
+        for m in ordered
     }
     chosen = st.selectbox(f"{len(matches)} match(es)", list(labels), key=keys.GRAPH_NODE)
     match = labels[chosen]
@@ -269,4 +277,4 @@ def render_graph_tab(
     with pickers:
         render_group_pickers(graph, options, scope)
     st.session_state[keys.GRAPH_LAST_DOT] = render_graph(graph, signature, scope)
-    render_node_inspector(meta_graph, scope)
+    render_node_inspector(meta_graph, scope, graph.ops)

@@ -125,6 +125,9 @@ class SignatureGraph:
     clusters: tuple[Cluster, ...]
     stats: GraphStats
     highlight: str | None = None
+    # (FunctionDef or "" for the top-level graph, op name) of every op the signature runs,
+    # drawn or grouped away: what a node search can tell apart from the rest of the model.
+    ops: frozenset[tuple[str, str]] = frozenset()
 
     def node(self, node_id: str) -> GraphNode | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -231,6 +234,7 @@ def build_signature_graph(
         clusters=clusters,
         stats=stats,
         highlight=highlight,
+        ops=frozenset((n.frame.function, n.name) for n in flat.nodes),
     )
 
 

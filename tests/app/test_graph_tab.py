@@ -119,3 +119,18 @@ def test_clicks_on_the_drawing_change_options_and_inspector() -> None:
 
     _click(at, "no_such_box")
     assert any('Nothing called "no_such_box"' in w.value for w in at.warning)
+
+
+def test_node_search_lists_the_signatures_own_ops_first() -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[keys.MAIN_TAB] = "Graph"
+    at.run()
+    at.selectbox(key=keys.SAMPLE).set_value("keras_multi_io").run()
+    at.selectbox(key=keys.SIGNATURE).set_value("serving_default").run()
+    at.text_input(key=keys.GRAPH_SEARCH).set_value("MatMul").run()
+    assert not at.exception
+    options = at.selectbox(key=keys.GRAPH_NODE).options
+    marked = [o for o in options if o.endswith("not run by this signature")]
+    assert marked, options  # the embed_only signature's MatMul lives in another function
+    first_marked = options.index(marked[0])
+    assert first_marked > 0 and all(o in marked for o in options[first_marked:])
