@@ -14,6 +14,7 @@ from components.request_text import render_exchange
 from explorer.calls import CallResult
 from explorer.constants import MethodKind
 from explorer.dtypes import dtype_for_numpy
+from explorer.rest_text import parse_error_location
 
 _MAX_EXAMPLES_SHOWN = 20
 _MAX_IMAGES = 8
@@ -59,6 +60,9 @@ def render_outcome(outcome: RunOutcome, *, key: str) -> None:
             )
         elif outcome.error is not None:
             st.error(f"**TF Serving would answer HTTP {outcome.status}:** {outcome.error}")
+            where = parse_error_location(outcome.error, outcome.request_text)
+            if where is not None:
+                st.code(f"The request's {where}", language=None)
         elif outcome.result is not None:
             _render_timing(outcome.result)
             _render_result(outcome.result)

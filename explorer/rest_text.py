@@ -58,6 +58,29 @@ def parse_body(body: str | bytes) -> dict[str, Any]:
     return require_object(doc)
 
 
+def parse_error_location(message: str, body: str) -> str | None:
+    """Where a ``parse_body`` error points in ``body``: "line L, column C", the line, and
+    a caret under the spot; None when ``message`` is not a parse error with an offset.
+
+    TF Serving's text gives a byte offset only, which a person cannot find in a text box.
+    """
+    prefix, marker = "JSON Parse error: ", " at offset: "
+    if not message.startswith(prefix) or marker not in message:
+        return None
+    tail = message.rsplit(marker, 1)[1].strip()
+    if not tail.isdigit():
+        return None
+    raw = body.encode("utf-8")
+    before = raw[: int(tail)].decode("utf-8", errors="replace")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    text = body.split("\n")[line - 1] if line <= body.count("\n") + 1 else ""
+    if len(text) > 120:  # a long line (compact JSON): the part around the spot
+        start = max(0, column - 60)
+        text, column = text[start : start + 120], column - start
+    return f"line {line}, column {column}:\n{text}\n{' ' * (column - 1)}^"
+
+
 def require_object(doc: Any) -> dict[str, Any]:
     """The top level must be an object (``JSON Value: ... Is not object``)."""
     if not isinstance(doc, dict):

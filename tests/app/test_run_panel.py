@@ -122,6 +122,7 @@ def test_bad_rest_body_shows_tf_serving_error_then_good_run_works() -> None:
     assert "JSON Parse error" in at.error[0].value
     assert "HTTP 400" in at.error[0].value
     assert "JSON Parse error" in _response(at, scope, "classify")["error"]
+    assert "The request's line 1, column 15:" in next(c.value for c in at.code)
     at.text_area(key=keys.run_key(scope, keys.RUN_REST_BODY, "classify")).set_value(good).run()
     _run(at, scope, "classify")
     assert not at.error

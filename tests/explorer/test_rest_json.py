@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from explorer import rest_json
+from explorer import rest_json, rest_text
 from explorer.errors import InputError, ServingRuleError
 from explorer.model_info import SignatureInfo, TensorInfo
 
@@ -54,6 +54,28 @@ def _error(body: str, signature: SignatureInfo = X_FLOAT) -> InputError:
 def test_parse_body_rejects_like_rapidjson(body: str, message: str) -> None:
     with pytest.raises(InputError, match="^" + _re(message)):
         rest_json.parse_body(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (
+            '{\n  "instances": [1, 2,,3]\n}',
+            'line 2, column 22:\n  "instances": [1, 2,,3]\n' + " " * 21 + "^",
+        ),
+        ('{"é": 1,', 'line 1, column 9:\n{"é": 1,\n' + " " * 8 + "^"),  # offsets count bytes
+        ("   ", "line 1, column 4:\n   \n   ^"),
+    ],
+)
+def test_parse_errors_are_located_by_line_and_column(body: str, where: str) -> None:
+    with pytest.raises(InputError) as info:
+        rest_json.parse_body(body)
+    assert rest_text.parse_error_location(str(info.value), body) == where
+
+
+def test_only_parse_errors_with_an_offset_are_located() -> None:
+    assert rest_text.parse_error_location("JSON Parse error: The document is empty", "") is None
+    assert rest_text.parse_error_location("Missing 'inputs' or 'instances' key", "{}") is None
 
 
 def test_parse_body_accepts_nan_and_infinity() -> None:
