@@ -163,7 +163,7 @@ def main() -> None:
         scan_meta_graph(meta_graph), f"{model.path}::{meta_graph.tag_set}"
     )
     if presentation:  # the story only: examples, what goes in, what comes out
-        render_examples_panel(model, meta_graph)
+        render_examples_panel(model, meta_graph, signature_key)
         if signature is not None:
             render_run_panel(
                 model,
@@ -202,7 +202,7 @@ def main() -> None:
                 loading_note.caption(
                     "TensorFlow is loading in the background; the first Run waits for it."
                 )
-            render_examples_panel(model, meta_graph)
+            render_examples_panel(model, meta_graph, signature_key)
             if signature is not None:
                 render_run_panel(
                     model,

@@ -132,7 +132,14 @@ def _table(
         hide_index=False,
         width="stretch",
     )
-    st.button("Reset table", key=key + ".reset", on_click=reset_table, args=(key,), type="tertiary")
+    st.button(
+        "Reset table",
+        key=key + ".reset",
+        on_click=reset_table,
+        args=(key,),
+        type="tertiary",
+        icon=":material/restart_alt:",
+    )
     return frame
 
 

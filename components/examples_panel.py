@@ -48,8 +48,11 @@ def model_cases(model: ModelInfo, meta_graph: MetaGraphInfo) -> tuple[TestCase, 
     return tuple(c for c in cases if c.signature_name in callable_keys)
 
 
-def render_examples_panel(model: ModelInfo, meta_graph: MetaGraphInfo) -> None:
-    """One button per saved example; a click loads its request and runs it."""
+def render_examples_panel(
+    model: ModelInfo, meta_graph: MetaGraphInfo, current: str | None = None
+) -> None:
+    """One button per saved example; a click loads its request and runs it (switching to
+    its signature when that is not ``current``, the chosen one)."""
     try:
         cases_at(model.path)
     except CasesFileError as err:
@@ -59,10 +62,14 @@ def render_examples_panel(model: ModelInfo, meta_graph: MetaGraphInfo) -> None:
     if not cases:
         return
     st.markdown("**Examples** · pick one to load its request and run it")
+    # The chosen signature's examples first; another signature's switches to it.
+    order = sorted(range(len(cases)), key=lambda i: cases[i].signature_name != current)
     with st.container(horizontal=True, gap="small"):
-        for number, case in enumerate(cases):
+        for number in order:
+            case = cases[number]
+            other = current is not None and case.signature_name != current
             st.button(
-                case.name,
+                f"{case.name} → {case.signature_name}" if other else case.name,
                 key=f"{keys.EXAMPLES}.{number}",
                 on_click=load_case,
                 args=(model, meta_graph, case),

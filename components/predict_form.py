@@ -205,7 +205,12 @@ def _table_editor(info: TensorInfo, start: Any, base: str) -> Any:
         width="stretch" if width > 4 else 110 * width + 120,
     )
     st.button(
-        "Reset", key=base + ".reset", on_click=reset_table, args=(base + ".table",), type="tertiary"
+        "Reset",
+        key=base + ".reset",
+        on_click=reset_table,
+        args=(base + ".table",),
+        type="tertiary",
+        icon=":material/restart_alt:",
     )
     return _frame_values(frame, info.dtype, rank)
 

@@ -29,7 +29,13 @@ def render_rest_editor(key: str, form_body: str) -> str:
         height=320,
         persist_state="page",
     )
-    st.button("Refill from the form", key=key + ".refill", on_click=refill, type="tertiary")
+    st.button(
+        "Refill from the form",
+        key=key + ".refill",
+        on_click=refill,
+        type="tertiary",
+        icon=":material/sync:",
+    )
     return text or ""
 
 
