@@ -17,7 +17,8 @@ then judged by what can actually run it:
 
 Unsafe ops nothing reaches are still reported, with the lower severity "unreachable".
 A vocabulary read (InitializeTableFromTextFile) by the init op of a file that traces back
-to the model's own asset is expected: it goes to ``expected_asset_reads``, not findings.
+to the model's own asset (an ``asset_file_def`` the loader points into ``assets/``) is
+expected: it goes to ``expected_asset_reads``, not findings.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from explorer import protos
 from explorer.errors import UnsafeModelError
 from explorer.model_info import MetaGraphInfo, ModelInfo
 from explorer.unsafe_ops import ASSET_READ_OPS, RESTORE_OPS, SAVE_OPS, UnsafeOp, unsafe_op
@@ -240,10 +242,29 @@ def _init_nodes(meta_graph: MetaGraphInfo) -> list[str]:
 
 
 def _asset_tensor_names(proto: Any) -> frozenset[str]:
-    names = [asset.tensor_info.name for asset in proto.asset_file_def]
-    if "asset_filepaths" in proto.collection_def:
-        names.extend(proto.collection_def["asset_filepaths"].node_list.value)
-    return frozenset(_tensor_name(n) for n in names if n)
+    """Tensors the loader feeds with a file inside the model's ``assets/`` folder.
+
+    Only ``asset_file_def`` entries (and the older ``saved_model_assets`` collection of
+    AssetFileDefs) are fed so; a name in the ``asset_filepaths`` collection alone keeps the
+    path written in the graph, which may be any file on the server. A filename that is not
+    a plain name (``../../etc/passwd``) would be joined out of ``assets/``: not an asset.
+    """
+    entries = list(proto.asset_file_def)
+    legacy = proto.collection_def.get("saved_model_assets")
+    if legacy is not None:
+        for packed in legacy.any_list.value:
+            entry = protos.message_class("tensorflow.AssetFileDef")()
+            if packed.Unpack(entry):
+                entries.append(entry)
+    return frozenset(
+        _tensor_name(e.tensor_info.name)
+        for e in entries
+        if e.tensor_info.name and _plain_file_name(e.filename)
+    )
+
+
+def _plain_file_name(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
 
 
 def _node_name(ref: str) -> str:

@@ -171,6 +171,8 @@ def tf1_unsafe_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "write": sig(write_out),
                 "pyfunc": sig(py_out),
             },
+            # Declared as an asset: saved into assets/ and fed from there at load time.
+            assets_collection=tf1.get_collection(tf1.GraphKeys.ASSET_FILEPATHS),
             main_op=tf1.tables_initializer(),
         )
         builder.save()

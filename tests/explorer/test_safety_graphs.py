@@ -173,6 +173,39 @@ def test_vocabulary_read_outside_the_init_op_or_assets_is_a_finding(build: _Buil
     assert result.expected_asset_reads == ()
 
 
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        ("asset_file_def", True),  # the loader feeds it a file inside assets/
+        ("legacy_collection", True),  # the same, as older TF1 builders wrote it
+        ("asset_filepaths_only", False),  # the graph's own path stays: any file on the server
+        ("escaping_filename", False),  # joined onto assets/, "../../etc/passwd" leaves it
+    ],
+)
+def test_only_files_the_loader_puts_in_assets_are_expected_reads(
+    build: _Builder, declared: str, expected: bool
+) -> None:
+    build.node("path", "Const")
+    build.node("table", "HashTableV2")
+    build.node("fill", "InitializeTableFromTextFileV2", "table", "path")
+    build.node("init", "NoOp", "^fill")
+    build.mg.collection_def["saved_model_main_op"].node_list.value.append("init")
+    build.mg.collection_def["asset_filepaths"].node_list.value.append("path:0")
+    entry = protos.message_class("tensorflow.AssetFileDef")(filename="vocab.txt")
+    entry.tensor_info.name = "path:0"
+    if declared == "asset_file_def":
+        build.mg.asset_file_def.append(entry)
+    elif declared == "legacy_collection":
+        build.mg.collection_def["saved_model_assets"].any_list.value.add().Pack(entry)
+    elif declared == "escaping_filename":
+        entry.filename = "../../etc/passwd"
+        build.mg.asset_file_def.append(entry)
+    build.signature("serving_default", "table:0")
+    result = scan_meta_graph(build.read())
+    assert result.clean is expected
+    assert [f.node for f in result.expected_asset_reads] == (["fill"] if expected else [])
+
+
 def test_deep_graph_scans_without_recursion(build: _Builder) -> None:
     build.node("n0", "Placeholder")
     for i in range(1, 10_000):
