@@ -72,9 +72,25 @@ def render_svg(dot_text: str) -> str:
             "(apt-get install graphviz, brew install graphviz) or export DOT and render it "
             "elsewhere."
         )
+    first = _run_dot(binary, dot_text)
+    if first.returncode == 0:
+        return first.stdout
+    # Graphviz's spline router fails on some cluster layouts ("triangulation failed ...
+    # lost edge"); orthogonal, then curved, edges route the same layout another way.
+    for splines in _FALLBACK_SPLINES:
+        retry = _run_dot(binary, dot_text, f"-Gsplines={splines}")
+        if retry.returncode == 0:
+            return retry.stdout
+    raise GraphvizError(f"Graphviz 'dot' failed: {first.stderr.strip()}")
+
+
+_FALLBACK_SPLINES = ("ortho", "curved")
+
+
+def _run_dot(binary: str, dot_text: str, *options: str) -> subprocess.CompletedProcess[str]:
     try:
-        done = subprocess.run(
-            [binary, "-Tsvg"],
+        return subprocess.run(
+            [binary, "-Tsvg", *options],
             input=dot_text,
             capture_output=True,
             text=True,
@@ -85,9 +101,6 @@ def render_svg(dot_text: str) -> str:
         raise GraphvizError(
             f"Graphviz 'dot' took over {_DOT_TIMEOUT_S} s; try a smaller node budget."
         ) from exc
-    if done.returncode != 0:
-        raise GraphvizError(f"Graphviz 'dot' failed: {done.stderr.strip()}")
-    return done.stdout
 
 
 def to_dot(graph: SignatureGraph) -> str:

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from explorer.dot import HIGHLIGHT_COLOR, INPUT_COLOR, OUTPUT_COLOR, to_dot
+from explorer.dot import (
+    HIGHLIGHT_COLOR,
+    INPUT_COLOR,
+    OUTPUT_COLOR,
+    GraphvizError,
+    render_svg,
+    to_dot,
+)
 from explorer.model_info import MetaGraphInfo
 from explorer.reader import read_model
 from explorer.signature_graph import (
@@ -150,3 +157,33 @@ def test_open_clusters_nest_and_closed_groups_are_boxes() -> None:
     assert "shape=component" in closed  # the closed call
     _graphviz_accepts(full)
     _graphviz_accepts(closed)
+
+
+def _fake_dot(folder: Path, script: str) -> None:
+    binary = folder / "dot"
+    binary.write_text("#!/bin/sh\n" + script, encoding="utf-8")
+    binary.chmod(0o755)
+
+
+def test_a_failed_spline_routing_is_retried_with_other_edges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Graphviz 2.43 loses some edges between nested clusters; ortho routing still works.
+    _fake_dot(
+        tmp_path,
+        'for a in "$@"; do\n'
+        '  [ "$a" = "-Gsplines=ortho" ] && { echo "<svg>ortho</svg>"; exit 0; }\n'
+        "done\n"
+        'echo "libpath/shortest.c:324: triangulation failed" >&2; exit 1\n',
+    )
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert render_svg("digraph { a -> b }") == "<svg>ortho</svg>\n"
+
+
+def test_dot_that_fails_every_way_reports_its_first_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_dot(tmp_path, 'echo "syntax error in line 1" >&2; exit 1\n')
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GraphvizError, match="syntax error in line 1"):
+        render_svg("digraph {")
