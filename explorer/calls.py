@@ -12,8 +12,6 @@ Checks run in the server's order (``json_tensor.cc`` first, then ``classifier.cc
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,11 +19,11 @@ from typing import Any
 from explorer import request_limits, rest_json, serving_rules, tf_example
 from explorer.array_inputs import array_values, split_composites, take_composite
 from explorer.call_steps import run_examples, run_predict
+from explorer.call_target import ModelTarget, resolve_target
 from explorer.call_values import ArrayRequest, CallOptions, CallResult, CallTiming, RunContext
 from explorer.constants import MethodKind
-from explorer.errors import ExplorerError, InputError, ModelSourceError
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
-from explorer.reader import read_model
+from explorer.errors import ExplorerError, InputError
+from explorer.model_info import MetaGraphInfo, SignatureInfo
 from explorer.request_limits import ElementBudget
 from explorer.rest_json import rest_status
 
@@ -43,14 +41,7 @@ __all__ = [
     "rest_status",
 ]
 
-ModelTarget = ModelInfo | MetaGraphInfo | str | os.PathLike[str]
 Body = str | bytes | Mapping[str, Any]
-
-# Folder of each MetaGraph seen inside a ModelInfo, by proto identity: MetaGraphInfo does
-# not record where it was read from. The proto is kept so its id() cannot be reused.
-_MODEL_DIRS: dict[int, tuple[Any, str]] = {}
-_MODEL_DIRS_LOCK = threading.Lock()
-_MODEL_DIRS_KEPT = 64  # the most recent ones; an app re-reading models must not grow it
 
 
 def predict(
@@ -90,7 +81,7 @@ def predict(
         ExplorerError: ``target`` is not a readable model.
     """
     budget = ElementBudget(max_request_elements)
-    meta_graph, model_dir = _resolve(target, tags)
+    meta_graph, model_dir = resolve_target(target, tags)
     start = time.perf_counter()
     doc, may_hold_bools = request_limits.parse_request(request)
     name = signature or rest_json.request_signature_name(doc)
@@ -156,7 +147,7 @@ def predict_arrays(
         UnsafeModelError: as :func:`predict`.
     """
     budget = ElementBudget(max_request_elements)
-    meta_graph, model_dir = _resolve(target, tags)
+    meta_graph, model_dir = resolve_target(target, tags)
     start = time.perf_counter()
     sig = serving_rules.resolve_signature(meta_graph, signature, MethodKind.PREDICT, rest=False)
     values = array_values(sig, inputs, budget)
@@ -250,7 +241,7 @@ def classify_examples(
         UnsafeModelError: as :func:`predict`.
     """
     budget = ElementBudget(max_request_elements)
-    meta_graph, model_dir = _resolve(target, tags)
+    meta_graph, model_dir = resolve_target(target, tags)
     start = time.perf_counter()
     kind = MethodKind(method)
     sig = serving_rules.resolve_signature(meta_graph, signature, kind)
@@ -338,35 +329,6 @@ def request_template(
 # --- shared steps -------------------------------------------------------------------------
 
 
-def _resolve(target: ModelTarget, tags: str | None) -> tuple[MetaGraphInfo, str]:
-    if isinstance(target, (str, os.PathLike)):
-        target = read_model(target)
-    if isinstance(target, ModelInfo):
-        with _MODEL_DIRS_LOCK:
-            for meta_graph in target.meta_graphs:
-                _MODEL_DIRS.pop(id(meta_graph.proto), None)
-                _MODEL_DIRS[id(meta_graph.proto)] = (meta_graph.proto, target.path)
-            while len(_MODEL_DIRS) > _MODEL_DIRS_KEPT:
-                _MODEL_DIRS.pop(next(iter(_MODEL_DIRS)))
-        return target.meta_graph(tags), target.path
-    if isinstance(target, MetaGraphInfo):
-        directory = getattr(target, "model_dir", None)
-        with _MODEL_DIRS_LOCK:
-            directory = directory or _MODEL_DIRS.get(id(target.proto), (None, None))[1]
-        if directory:
-            return target, str(directory)
-        raise ModelSourceError(
-            "This MetaGraphInfo does not say which folder it was read from; pass the "
-            "ModelInfo from read_model(path), or the path, instead."
-        )
-    # The type's name, not repr: a ModelInfo from a reloaded module would print kilobytes.
-    kind = f"{type(target).__module__}.{type(target).__qualname__}"
-    raise ModelSourceError(
-        f"Not a model: a {kind}. Pass a path, ModelInfo or MetaGraphInfo (if this is a "
-        "ModelInfo, its module was reloaded since it was read: read the model again)."
-    )
-
-
 def _charge_examples(budget: ElementBudget, examples: list[Any], context: Any) -> None:
     # The batch holds one string per example; the parsed features, every value of each
     # example plus the context's values once per example.
@@ -384,7 +346,7 @@ def _examples_call(
     tags: str | None,
     budget: ElementBudget,
 ) -> CallResult:
-    meta_graph, model_dir = _resolve(target, tags)
+    meta_graph, model_dir = resolve_target(target, tags)
     start = time.perf_counter()
     doc, _ = request_limits.parse_request(request)
     name = signature or rest_json.request_signature_name(doc)

@@ -40,13 +40,15 @@ class InvalidSavedModelError(ExplorerError):
 class UnknownTagSetError(ExplorerError):
     """No MetaGraph carries the requested tag-set."""
 
-    def __init__(self, requested: Iterable[str], available: Iterable[Iterable[str]]) -> None:
+    def __init__(
+        self, requested: Iterable[str], available: Iterable[Iterable[str]], hint: str = ""
+    ) -> None:
         self.requested = tuple(sorted(requested))
         self.available = tuple(tuple(sorted(tags)) for tags in available)
         choices = "; ".join(",".join(tags) or "(no tags)" for tags in self.available)
         super().__init__(
             f"No MetaGraph with tag-set '{','.join(self.requested)}'. "
-            f"Available tag-sets: {choices or '(none)'}."
+            f"Available tag-sets: {choices or '(none)'}." + (f" {hint}" if hint else "")
         )
 
 

@@ -154,8 +154,9 @@ class ModelInfo:
         return model_html(self)
 
     def meta_graph(self, tags: str | tuple[str, ...] | None = None) -> MetaGraphInfo:
-        """The MetaGraph with exactly these tags (comma-separated or a tuple); default: the first
-        one tagged ``serve``, else the only one.
+        """The MetaGraph with exactly these tags (comma-separated or a tuple; spaces around
+        a tag are ignored); default: the one tagged exactly ``serve`` (what TF Serving
+        loads), else the first tagged ``serve`` among others, else the first.
 
         Raises:
             UnknownTagSetError: no MetaGraph has that tag-set.
@@ -164,13 +165,13 @@ class ModelInfo:
         from explorer.errors import UnknownTagSetError
 
         if tags is None:
-            for mg in self.meta_graphs:
-                if SERVE_TAG in mg.tags:
-                    return mg
-            if self.meta_graphs:
-                return self.meta_graphs[0]
+            serving = [mg for mg in self.meta_graphs if SERVE_TAG in mg.tags]
+            exact = [mg for mg in serving if set(mg.tags) == {SERVE_TAG}]
+            chosen = exact or serving or list(self.meta_graphs)
+            if chosen:
+                return chosen[0]
             raise UnknownTagSetError([SERVE_TAG], [])
-        wanted = set(tags.split(",") if isinstance(tags, str) else tags)
+        wanted = {t.strip() for t in (tags.split(",") if isinstance(tags, str) else tags)}
         wanted.discard("")
         for mg in self.meta_graphs:
             if set(mg.tags) == wanted:
