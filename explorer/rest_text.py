@@ -11,6 +11,8 @@ numbers, ``NaN``/``Infinity``), ``_bytes`` outputs as ``{"b64": ...}``, and
 from __future__ import annotations
 
 import json
+import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -48,14 +50,44 @@ def parse_body(body: str | bytes) -> dict[str, Any]:
         body = body.decode("utf-8", errors="replace")
     if not body:
         raise InputError("JSON Parse error: The document is empty")
+    if body.startswith("\ufeff"):  # rapidjson reads no byte-order mark
+        raise InputError("JSON Parse error: Invalid value. at offset: 0")
     try:
-        doc = json.loads(body)
+        doc = _DECODER.decode(body)
     except json.JSONDecodeError as exc:
         message, offset = _rapidjson_error(exc, body)
         raise InputError(f"JSON Parse error: {message} at offset: {offset}") from exc
     except RecursionError as exc:
         raise InputError("JSON Parse error: nesting too deep at offset: 0") from exc
+    if _MAYBE_TOO_BIG.search(body):
+        _reject_numbers_too_big(body)
     return require_object(doc)
+
+
+def _first_member_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # rapidjson keeps every member and FindMember returns the first; Python keeps the last.
+    members: dict[str, Any] = {}
+    for name, value in pairs:
+        members.setdefault(name, value)
+    return members
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_first_member_wins)
+# Cheap pre-check for a number a double cannot hold (an exponent of 3+ digits, or 309+
+# digits); Python reads it as inf or a huge int where rapidjson stops with an error.
+_MAYBE_TOO_BIG = re.compile(r"[eE]\+?0*[1-9]\d{2,}|\d{309,}")
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?')
+
+
+def _reject_numbers_too_big(body: str) -> None:
+    for token in _TOKENS.finditer(body):
+        text = token.group()
+        if text.startswith('"') or not math.isinf(float(text)):
+            continue
+        offset = len(body[: token.start()].encode("utf-8"))
+        raise InputError(
+            f"JSON Parse error: Number too big to be stored in double. at offset: {offset}"
+        )
 
 
 def parse_error_location(message: str, body: str) -> str | None:

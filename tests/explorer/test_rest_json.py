@@ -49,6 +49,12 @@ def _error(body: str, signature: SignatureInfo = X_FLOAT) -> InputError:
         ('{"a": "x', "JSON Parse error: Missing a closing quotation mark in string."),
         ("[1, 2]", "JSON Value: [\n    1,\n    2\n] Is not object"),
         ('"text"', 'JSON Value: "text" Is not object'),
+        ('{"x": [1e400]}', "JSON Parse error: Number too big to be stored in double. at offset: 7"),
+        (
+            '{"x": -1E+0309}',
+            "JSON Parse error: Number too big to be stored in double. at offset: 6",
+        ),
+        ("\ufeff{}", "JSON Parse error: Invalid value. at offset: 0"),  # no byte-order mark
     ],
 )
 def test_parse_body_rejects_like_rapidjson(body: str, message: str) -> None:
@@ -76,6 +82,17 @@ def test_parse_errors_are_located_by_line_and_column(body: str, where: str) -> N
 def test_only_parse_errors_with_an_offset_are_located() -> None:
     assert rest_text.parse_error_location("JSON Parse error: The document is empty", "") is None
     assert rest_text.parse_error_location("Missing 'inputs' or 'instances' key", "{}") is None
+
+
+def test_a_repeated_member_is_read_as_its_first_occurrence() -> None:
+    # rapidjson keeps both; FindMember("instances") returns the first.
+    doc = rest_json.parse_body('{"instances": [[1.0]], "instances": [], "x": {"a": 1, "a": 2}}')
+    assert doc == {"instances": [[1.0]], "x": {"a": 1}}
+
+
+def test_big_but_finite_numbers_and_lookalike_strings_pass() -> None:
+    doc = rest_json.parse_body('{"a": "1e400", "b": 1e308, "c": 1e-400, "d": 1.5E+307}')
+    assert doc == {"a": "1e400", "b": 1e308, "c": 0.0, "d": 1.5e307}
 
 
 def test_parse_body_accepts_nan_and_infinity() -> None:
