@@ -34,12 +34,15 @@ DEFAULT_NODE_BUDGET = 150
 class GraphOptionError(ExplorerError):
     """A graph option names nothing in this signature's graph (a key, scope or function)."""
 
-    def __init__(self, what: str, value: str, choices: Iterable[str]) -> None:
+    def __init__(
+        self, what: str, value: str, choices: Iterable[str], message: str | None = None
+    ) -> None:
         self.what = what
         self.value = value
         self.choices = tuple(choices)
         super().__init__(
-            f'No {what} "{value}" in this signature\'s graph. '
+            message
+            or f'No {what} "{value}" in this signature\'s graph. '
             f"Choose one of: {', '.join(self.choices) or '(none)'}."
         )
 
@@ -194,7 +197,12 @@ def build_signature_graph(
     """
     signature = meta_graph.signature(signature_key)
     if node_budget < 1:
-        raise GraphOptionError("node budget", str(node_budget), ["a whole number ≥ 1"])
+        raise GraphOptionError(
+            "node budget",
+            str(node_budget),
+            (),
+            f"The node budget is the most boxes to draw: a whole number ≥ 1, not {node_budget}.",
+        )
     keys = {t.key for t in (*signature.inputs, *signature.outputs)}
     if highlight is not None and highlight not in keys:
         raise GraphOptionError("signature key", highlight, sorted(keys))

@@ -37,3 +37,27 @@ def test_installed_entry_point_runs_show() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert '"model_spec"' in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
+        (["graph", "sample_models/flowers_tf1"], "required: --signature"),
+        (["predict", "sample_models/flowers_tf1", "--version", "abc", "-r", "{}"], "'abc'"),
+    ],
+)
+def test_argument_mistakes_are_one_error_line(arguments: list[str], message: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "explorer", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("error: ")
+    assert message in line
+    assert line.endswith("--help)")

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from explorer.cli.common import EXIT_USER_ERROR, CommandError, print_error
 from explorer.errors import ExplorerError
@@ -29,12 +30,21 @@ _COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one ``error:`` line on stderr, exit 2
+    (argparse's own prints the whole usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        print_error(f"{message} (see: {self.prog} --help)")
+        raise SystemExit(EXIT_USER_ERROR)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``command`` only that sub-command's module is imported.
 
     Importing every sub-command would make ``show`` pay for numpy and the call machinery.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m explorer",
         description="Inspect TensorFlow SavedModel signatures and call them the way "
         "TF Serving does.",
