@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from components.result_panel import RunOutcome
-from explorer import calls
+from explorer import calls, serving_rules
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
 from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
@@ -84,6 +84,9 @@ def execute(
         "tags": meta_graph.tag_set,
     }
     notes = _notes(request, output_filter, extra_fetches)
+    fed_components = serving_rules.component_fed_note(signature)
+    if api is MethodKind.PREDICT and fed_components is not None:
+        notes = (*notes, fed_components)
     result, error, status = None, None, 200
     try:
         if api is MethodKind.PREDICT and request.left_out:

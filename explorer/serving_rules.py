@@ -259,6 +259,20 @@ def _regress_issues(signature: SignatureInfo) -> tuple[str, ...]:
     return tuple(issues)
 
 
+def component_fed_note(signature: SignatureInfo) -> str | None:
+    """What to tell a user whose Predict fed sparse or ragged inputs by their component
+    tensors (an explorer extension): TF Serving cannot, so it would not give this answer."""
+    inputs = [t for t in signature.inputs if t.encoding != "name"]
+    if not inputs:
+        return None
+    named = ", ".join(f'"{t.key}" ({t.encoding})' for t in inputs)
+    return (
+        f"TF Serving would not give this answer: it feeds each input by its TensorInfo name, "
+        f"and {named} {'has' if len(inputs) == 1 else 'have'} none, so there the request "
+        "fails at Session::Run. Signature Explorer fed the component tensors instead."
+    )
+
+
 def _predict_issues(signature: SignatureInfo) -> tuple[str, ...]:
     issues = []
     for tensor in signature.inputs:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from explorer import calls, runner
+from explorer import calls, runner, serving_rules
 from explorer.cli.common import (
     EXIT_FINDING,
     EXIT_OK,
@@ -143,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
             _write(json.dumps({"error": str(exc)}, ensure_ascii=False))
             return EXIT_FINDING
     _write(result.response_text)
+    note = serving_rules.component_fed_note(meta_graph.signature(result.signature_key))
+    if note is not None and args.method is MethodKind.PREDICT:
+        sys.stderr.write(f"note: {note}\n")
     return EXIT_OK
 
 

@@ -35,6 +35,18 @@ RUNS = {
     "bad_request_file": (["classify", CPU, "-r", "@/no/such/request.json"], None),
     "bad_tags": (["regress", CPU, "--tags", "gpu", "-r", "{}"], None),
     "unsafe": (["predict", str(REPO / "sample_models" / "unsafe_read_file"), "-r", "{}"], None),
+    "sparse_components": (
+        [
+            "predict",
+            str(REPO / "sample_models" / "sparse_ragged_tf1"),
+            "--signature",
+            "sum_item_ids",
+            "-r",
+            '{"inputs": {"item_ids": {"indices": [[0, 0], [0, 2]], "values": [3, 4], '
+            '"dense_shape": [1, 3]}}}',
+        ],
+        None,
+    ),
 }
 
 
@@ -114,3 +126,12 @@ def test_help_lists_the_request_forms(command: str) -> None:
     assert run.returncode == 0
     assert "JSON|@FILE|-" in run.stdout
     assert "--enable-signature-method-name-check" in run.stdout
+
+
+def test_sparse_input_fed_by_components_says_tf_serving_would_not_answer(runs) -> None:
+    run = runs["sparse_components"]
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"outputs": [7]}
+    (note,) = run.stderr.splitlines()
+    assert note.startswith("note: TF Serving would not give this answer")
+    assert '"item_ids" (coo_sparse)' in note
