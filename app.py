@@ -246,7 +246,7 @@ def main() -> None:
 
 def _render_signatures(meta_graph: MetaGraphInfo, signature: SignatureInfo | None) -> None:
     """The Signatures tab: every signature at a glance, then the chosen one in full."""
-    render_signature_overview(meta_graph)
+    render_signature_overview(meta_graph, bool(st.session_state.get(keys.METHOD_NAME_CHECK, False)))
     if signature is not None:
         render_signature(signature)
         if not signature.is_init_op:

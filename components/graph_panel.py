@@ -83,7 +83,8 @@ def render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: st
             key=expand_key,
             on_change=_move,
             args=(expand_key, collapse_key),
-            placeholder="Choose groups" if closed else "Every group is open",
+            placeholder="Choose closed groups" if closed else "Every group is open",
+            format_func=_short_group,
         )
     with right:
         st.multiselect(
@@ -92,7 +93,16 @@ def render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: st
             key=collapse_key,
             on_change=_move,
             args=(collapse_key, expand_key),
+            placeholder="Choose open groups" if open_clusters else "No group is open",
+            format_func=_short_group,
         )
+
+
+def _short_group(group_id: str) -> str:
+    # "StatefulPartitionedCall_1::StatefulPartitionedCall::ParseExample/": the call chain
+    # makes ids unique but long; the last two steps say which group it is.
+    parts = group_id.split("::")
+    return group_id if len(parts) <= 2 else "…::" + "::".join(parts[-2:])
 
 
 def apply_click(graph: SignatureGraph, scope: str, element_id: str) -> None:

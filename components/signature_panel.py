@@ -13,8 +13,9 @@ from explorer.serving_rules import check_signature
 _MARK = {True: "✓ accepted", False: "✗ rejected"}
 
 
-def render_signature_overview(meta_graph: MetaGraphInfo) -> None:
-    """One row per signature: method_name, keys, and which APIs TF Serving accepts."""
+def render_signature_overview(meta_graph: MetaGraphInfo, method_name_check: bool = False) -> None:
+    """One row per signature: method_name, keys, and which APIs TF Serving accepts (a
+    server with ``--enable_signature_method_name_check`` when ``method_name_check``)."""
     rows = []
     for sig in meta_graph.signatures:
         row = {
@@ -28,11 +29,17 @@ def render_signature_overview(meta_graph: MetaGraphInfo) -> None:
                 "initializer"
                 if sig.is_init_op
                 else "✓"
-                if check_signature(sig, method).accepted
+                if check_signature(sig, method, method_name_check=method_name_check).accepted
                 else "✗"
             )
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    server = (
+        "a TF Serving started with --enable_signature_method_name_check"
+        if method_name_check
+        else "TF Serving as it starts by default (method_name not checked)"
+    )
+    st.caption(f"✓ / ✗: whether {server} accepts the API for the signature.")
 
 
 def tensor_rows(tensors: tuple[TensorInfo, ...], defaults: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -65,6 +65,16 @@ def test_tf2_signature_classify_depends_on_method_name_check(app: AppTest) -> No
     )
 
 
+def test_overview_follows_the_method_name_check_toggle(app: AppTest) -> None:
+    app.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
+    row = _frames(app)[0].set_index("signature").loc["serving_default"]
+    assert row["Classify"] == "✓"  # TF2 method_name, default server
+    app.toggle(key=keys.METHOD_NAME_CHECK).set_value(True).run()
+    row = _frames(app)[0].set_index("signature").loc["serving_default"]
+    assert row["Classify"] == "✗"
+    assert any("--enable_signature_method_name_check accepts" in c.value for c in app.caption)
+
+
 def test_full_rejection_messages_are_drawn_only_when_opened(app: AppTest) -> None:
     app.selectbox(key=keys.SIGNATURE).set_value("classify_images").run()
     assert not [c for c in app.main.code if "Expected one output Tensor" in c.value]
