@@ -35,12 +35,18 @@ def test_graph_dot_holds_every_key_of_every_signature(sample: str) -> None:
         assert any("boxes drawn for" in c.value for c in at.caption)
 
 
-def test_highlight_and_expand_change_the_drawing() -> None:
+def _graph_tab(sample: str, signature: str) -> AppTest:
+    """The app on its Graph tab, showing ``signature`` of the bundled ``sample``."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state[keys.MAIN_TAB] = "Graph"
     at.run()
-    at.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
-    at.selectbox(key=keys.SIGNATURE).set_value("serving_default").run()
+    at.selectbox(key=keys.SAMPLE).set_value(sample).run()
+    at.selectbox(key=keys.SIGNATURE).set_value(signature).run()
+    return at
+
+
+def test_highlight_and_expand_change_the_drawing() -> None:
+    at = _graph_tab("tabular_churn", "serving_default")
     plain = at.session_state[keys.GRAPH_LAST_DOT]
     at.selectbox(key=keys.GRAPH_HIGHLIGHT).set_value("scores").run()
     highlighted = at.session_state[keys.GRAPH_LAST_DOT]
@@ -122,11 +128,7 @@ def test_clicks_on_the_drawing_change_options_and_inspector() -> None:
 
 
 def test_node_search_lists_the_signatures_own_ops_first() -> None:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state[keys.MAIN_TAB] = "Graph"
-    at.run()
-    at.selectbox(key=keys.SAMPLE).set_value("keras_multi_io").run()
-    at.selectbox(key=keys.SIGNATURE).set_value("serving_default").run()
+    at = _graph_tab("keras_multi_io", "serving_default")
     at.text_input(key=keys.GRAPH_SEARCH).set_value("MatMul").run()
     assert not at.exception
     options = at.selectbox(key=keys.GRAPH_NODE).options
