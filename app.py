@@ -137,10 +137,12 @@ def main() -> None:
     try:
         path = _source_path(source)
         model = _read(path, None)
-        render_version_picker(model)
+        # Other versions are read from the base folder, even when the path names a version.
+        base = str(Path(model.path).parent) if model.version is not None else path
+        render_version_picker(model, path)
         chosen_version = st.session_state.get(keys.VERSION)
         if chosen_version in model.available_versions and chosen_version != model.version:
-            model = _read(path, chosen_version)
+            model = _read(base, chosen_version)
         meta_graph = render_meta_graph_picker(model)
         signature_key = render_signature_picker(meta_graph)
     except ExplorerError as err:
@@ -233,7 +235,7 @@ def main() -> None:
                 allow_unsafe=allow_run,
                 method_name_check=method_name_check,
                 tags=meta_graph.tag_set,
-                read_version=lambda version: _read(path, version),
+                read_version=lambda version: _read(base, version),
             )
     if facts_tab.open:
         from components.meta_graph_panel import render_meta_graph_facts

@@ -206,6 +206,7 @@ def _preset(state: ViewState, samples: tuple[Sample, ...], roots: AllowedRoots) 
         st.session_state[keys.FOLDER_PATH] = state.model
     if state.version is not None:
         st.session_state[keys.VERSION] = state.version
+        st.session_state[keys.VERSION_SOURCE] = folder
     if state.tag_set is not None:
         st.session_state[keys.TAG_SET] = state.tag_set
     case = _find_case(folder, state) if state.case is not None else None

@@ -7,6 +7,7 @@ SAMPLE = "picker.sample"
 FOLDER_PATH = "picker.folder_path"
 UPLOAD = "picker.upload"
 VERSION = "picker.version"
+VERSION_SOURCE = "picker.version_source"  # the path the version was chosen for
 TAG_SET = "picker.tag_set"
 SIGNATURE = "picker.signature"
 METHOD_NAME_CHECK = "picker.method_name_check"

@@ -66,10 +66,15 @@ def render_source_picker(samples: tuple[Sample, ...]) -> ModelSource | None:
     )
 
 
-def render_version_picker(model: ModelInfo) -> None:
-    """For a TF Serving base folder: the version to open (newest by default)."""
+def render_version_picker(model: ModelInfo, source: str) -> None:
+    """For a versioned model: the version to open. ``model`` is what the ``source`` path
+    opens by itself (a base folder: the newest; a version folder: that version), and the
+    picker starts there whenever the path changes."""
     if len(model.available_versions) < 2:
         return
+    if st.session_state.get(keys.VERSION_SOURCE) != source:
+        st.session_state[keys.VERSION_SOURCE] = source
+        st.session_state[keys.VERSION] = model.version
     versions = list(reversed(model.available_versions))
     st.sidebar.selectbox(
         "Version",

@@ -97,6 +97,23 @@ def test_versioned_sample_offers_versions(app: AppTest) -> None:
     assert inputs["tensor"].iloc[0] == "x:0"
 
 
+def test_a_version_folder_opens_that_version_and_its_siblings(app: AppTest) -> None:
+    linear = REPO / "sample_models" / "portable_linear"
+    app.selectbox(key=keys.SAMPLE).set_value("portable_linear").run()  # picker on 3
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_FOLDER).run()
+    app.text_input(key=keys.FOLDER_PATH).input(str(linear / "1")).run()
+    assert not app.exception
+    assert not app.error
+    assert app.selectbox(key=keys.VERSION).value == 1
+    assert "version **1**" in _markdown(app)
+    app.selectbox(key=keys.VERSION).set_value(2).run()  # read from the base folder
+    assert not app.error
+    assert "version **2**" in _markdown(app)
+    app.text_input(key=keys.FOLDER_PATH).input(str(linear / "3")).run()  # a new path wins
+    assert not app.error
+    assert app.selectbox(key=keys.VERSION).value == 3
+
+
 def test_bad_folder_shows_error_and_page_keeps_working(app: AppTest, tmp_path: Path) -> None:
     app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_FOLDER).run()
     app.text_input(key=keys.FOLDER_PATH).input(str(REPO / "no_such_model")).run()
