@@ -50,11 +50,8 @@ def render_save_case(
     """Name input and "Save as test case" for the last run; returns the case when saved."""
     if outcome.status is None:
         return None  # the explorer refused to run: there is no TF Serving answer to keep
-    if outcome.notes:
-        st.caption(
-            "Not saveable as a test case: this run used gRPC-only features, so its REST "
-            "request would not get the same answer."
-        )
+    if outcome.unsaveable is not None:
+        st.caption(f"Not saveable as a test case: {outcome.unsaveable}.")
         return None
     existing = session_cases(model.name)
     name_key = f"{key}.{keys.SAVE_CASE_NAME}"

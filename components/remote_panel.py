@@ -149,7 +149,7 @@ def remote_outcome(
     """
     sent = text if text is not None else body_text(body)
     on_the_wire = text if text is not None else compact_text(body)
-    notes = [f"Sent to {target.describe()}; execution time is the round trip."]
+    notes = []
     options: dict[str, Any] = {}
     if output_filter and target.protocol == "grpc":
         options["output_filter"] = output_filter
@@ -170,6 +170,9 @@ def remote_outcome(
         error, status = str(err), None
     except Exception as err:  # a bug here must not end the session
         error, status = f"Unexpected error ({type(err).__name__}): {err}", None
+    if status is not None:  # answered: the timing shown is the round trip
+        notes.insert(0, f"Sent to {target.describe()}; execution time is the round trip.")
+    grpc_only = bool(extra_fetches) or (bool(output_filter) and target.protocol == "grpc")
     return RunOutcome(
         method=api,
         request_text=sent,
@@ -181,6 +184,11 @@ def remote_outcome(
         result=result,
         notes=tuple(notes),
         big_request=len(on_the_wire) > INLINE_BODY_LIMIT,
+        unsaveable=(
+            "this run used gRPC-only features, so its REST request would not get the same answer"
+            if grpc_only
+            else None
+        ),
     )
 
 

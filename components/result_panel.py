@@ -45,6 +45,8 @@ class RunOutcome:
     extra_fetches: tuple[str, ...] = ()
     # When the run happened (local time with its UTC offset), for the HTML report.
     created: datetime | None = None
+    # Why this answer cannot be kept as a test case (its REST request would not get it).
+    unsaveable: str | None = None
 
 
 def render_outcome(outcome: RunOutcome, *, key: str) -> None:

@@ -84,9 +84,15 @@ def execute(
         "tags": meta_graph.tag_set,
     }
     notes = _notes(request, output_filter, extra_fetches)
+    unsaveable = (
+        "this run used gRPC-only features, so its REST request would not get the same answer"
+        if request.left_out or output_filter or extra_fetches
+        else None
+    )
     fed_components = serving_rules.component_fed_note(signature)
     if api is MethodKind.PREDICT and fed_components is not None:
         notes = (*notes, fed_components)
+        unsaveable = "TF Serving cannot answer it (inputs fed through their components)"
     result, error, status = None, None, 200
     try:
         if api is MethodKind.PREDICT and request.left_out:
@@ -120,6 +126,7 @@ def execute(
         error=error,
         result=result,
         notes=notes,
+        unsaveable=unsaveable,
         big_request=len(on_the_wire) > INLINE_BODY_LIMIT,
         extra_fetches=extra_fetches,
         created=datetime.now().astimezone(),

@@ -83,6 +83,9 @@ def test_the_run_tab_sends_to_the_server(servers: Servers, protocol: str) -> Non
     assert outcome.url == target.endpoint("regress")
     assert outcome.result.response_json == {"results": [4.0]}
     assert "Sent to TF Serving at" in _texts(at)
+    assert outcome.unsaveable is None  # a plain run: its answer can be kept as a case
+    save = f"{keys.run_key(scope, keys.RUN_OUTCOME, 'regress')}.{keys.SAVE_CASE_BUTTON}"
+    assert [b for b in at.button if b.key == save]
     # A request the server rejects shows its answer, with its HTTP status.
     at.text_area(key=keys.run_key(scope, keys.RUN_REST_BODY, "regress")).input("{}").run()
     at.button(key=keys.run_key(scope, keys.RUN_BUTTON, "regress")).click().run()
