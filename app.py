@@ -53,6 +53,14 @@ if TYPE_CHECKING:
 # it; it is still ready well before anyone has filled a form and pressed Run.
 _TF_PRELOAD_DELAY_S = 3.0
 
+_NO_MODEL_YET = {
+    keys.SOURCE_UPLOAD: "Upload a .zip or .tar.gz of a SavedModel (or of a TF Serving base "
+    "folder with version sub-folders) in the sidebar.",
+    keys.SOURCE_FOLDER: "Type the path of a SavedModel folder, a version folder or a TF "
+    "Serving base folder on this server in the sidebar.",
+    None: "Choose a model in the sidebar: a bundled sample, a server folder or an archive.",
+}
+
 # No emoji page icon: Streamlit imports its whole emoji table to check one (~0.1 s).
 st.set_page_config(page_title="Signature Explorer", layout="wide")
 
@@ -130,9 +138,13 @@ def main() -> None:
     if target is not None and not compare_requested():
         _main_remote(target)
         return
+    if st.session_state.get(keys.TARGET_KIND) == keys.TARGET_SERVING and not compare_requested():
+        # Not the local model: it would pass for the server's until the server is named.
+        st.info("Name the TF Serving to send to in the sidebar: its URL and the model name.")
+        return
     source = render_source_picker(samples)
     if source is None:
-        st.info("Choose a model in the sidebar: a bundled sample, a server folder or an archive.")
+        st.info(_NO_MODEL_YET.get(st.session_state.get(keys.SOURCE_KIND), _NO_MODEL_YET[None]))
         return
     try:
         path = _source_path(source)

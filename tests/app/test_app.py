@@ -114,6 +114,21 @@ def test_a_version_folder_opens_that_version_and_its_siblings(app: AppTest) -> N
     assert app.selectbox(key=keys.VERSION).value == 3
 
 
+def test_an_empty_source_says_what_to_give(app: AppTest) -> None:
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_UPLOAD).run()
+    assert "Upload a .zip or .tar.gz" in app.info[0].value
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_FOLDER).run()
+    assert "Type the path of a SavedModel folder" in app.info[0].value
+
+
+def test_a_server_target_without_a_server_shows_no_local_model(app: AppTest) -> None:
+    app.radio(key=keys.TARGET_KIND).set_value(keys.TARGET_SERVING).run()
+    assert not app.exception
+    assert "Name the TF Serving to send to" in app.info[0].value
+    assert "Model **flowers_tf1**" not in _markdown(app)
+    assert not app.dataframe
+
+
 def test_bad_folder_shows_error_and_page_keeps_working(app: AppTest, tmp_path: Path) -> None:
     app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_FOLDER).run()
     app.text_input(key=keys.FOLDER_PATH).input(str(REPO / "no_such_model")).run()
