@@ -169,10 +169,12 @@ def main() -> None:
         render_presentation_header(model, signature)
     else:
         version = f" · version **{model.version}**" if model.version is not None else ""
-        st.markdown(
-            f"Model **{model.name}**{version} · tag-set `{meta_graph.tag_set}` · "
-            f"`{Path(model.path)}`"
+        where = (
+            f"uploaded `{source.upload_name}`"
+            if source.kind == keys.SOURCE_UPLOAD
+            else f"`{Path(model.path)}`"  # an upload's is a temporary folder
         )
+        st.markdown(f"Model **{model.name}**{version} · tag-set `{meta_graph.tag_set}` · {where}")
     allow_run = render_safety_banner(
         scan_meta_graph(meta_graph), f"{model.path}::{meta_graph.tag_set}"
     )

@@ -80,7 +80,7 @@ def render_presentation_outcome(outcome: RunOutcome | None) -> None:
     """The answer: score bars, big numbers or images, with the timing in one line."""
     st.subheader("What comes out", anchor=False)
     if outcome is None:
-        st.caption("Press Run, or pick an example above.")
+        st.caption("Press Run to see the answer.")
         return
     if outcome.error is not None:
         where = (
