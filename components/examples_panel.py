@@ -62,11 +62,10 @@ def render_examples_panel(
     if not cases:
         return
     st.markdown("**Examples** · pick one to load its request and run it")
-    # The chosen signature's examples first; another signature's switches to it.
-    order = sorted(range(len(cases)), key=lambda i: cases[i].signature_name != current)
+    # In file order, so a click never moves the buttons; another signature's example
+    # names the signature it switches to.
     with st.container(horizontal=True, gap="small"):
-        for number in order:
-            case = cases[number]
+        for number, case in enumerate(cases):
             other = current is not None and case.signature_name != current
             st.button(
                 f"{case.name} → {case.signature_name}" if other else case.name,
