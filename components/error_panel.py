@@ -23,4 +23,4 @@ _TITLES = {
 def show_error(err: ExplorerError) -> None:
     """An error box titled by the kind of failure, with the message that says what to fix."""
     title = next((t for cls, t in _TITLES.items() if isinstance(err, cls)), "Error")
-    st.error(f"**{title}.** {err}", icon="🚫")
+    st.error(f"**{title}.** {err}", icon=":material/block:")

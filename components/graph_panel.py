@@ -99,10 +99,14 @@ def render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: st
 
 
 def _short_group(group_id: str) -> str:
-    # "StatefulPartitionedCall_1::StatefulPartitionedCall::ParseExample/": the call chain
-    # makes ids unique but long; the last two steps say which group it is.
-    parts = group_id.split("::")
-    return group_id if len(parts) <= 2 else "…::" + "::".join(parts[-2:])
+    # "StatefulPartitionedCall_1::StatefulPartitionedCall::functional_1/dense/": the call
+    # chain and outer scopes make ids unique but long; the innermost scope names the group
+    # as its box does.
+    last = group_id.split("::")[-1]
+    scopes = [s for s in last.split("/") if s]
+    if len(scopes) > 1:
+        return "…/" + scopes[-1] + ("/" if last.endswith("/") else "")
+    return last if last != group_id else group_id
 
 
 def apply_click(graph: SignatureGraph, scope: str, element_id: str) -> None:

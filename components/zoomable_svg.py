@@ -37,9 +37,10 @@ _CSS = """
 .se-bar { font: 13px sans-serif; margin-bottom: 4px; display: flex; align-items: center;
   gap: 4px; }
 .se-bar button { font: inherit; min-width: 2.2em; padding: 2px 8px; border-radius: 6px;
-  border: 1px solid #ccc; background: #fff; cursor: pointer; }
+  border: 1px solid #ccc; background: #fff; cursor: pointer; flex: none;
+  white-space: nowrap; }
 .se-bar button:hover { border-color: #ff4b4b; color: #ff4b4b; }
-.se-hint { color: #666; margin-left: 6px; }
+.se-hint { color: #666; margin-left: 6px; flex: 1 1 0; min-width: 0; }
 .se-view { overflow: hidden; border: 1px solid #ddd; border-radius: 6px; cursor: grab;
   background: #fff; height: 560px; }
 .se-stage { transform-origin: 0 0; }
