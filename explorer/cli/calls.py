@@ -11,11 +11,8 @@ stderr for that reason (set ``EXPLORER_TF_LOGS=1`` to see them).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,7 @@ from explorer.cli.common import (
     add_method_name_check_argument,
     add_model_arguments,
     load_model,
+    quiet_native_logs,
 )
 from explorer.cli.remote_args import add_remote_arguments, run_remote_call, wants_server
 from explorer.constants import MethodKind
@@ -124,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         MethodKind.CLASSIFY: calls.classify,
         MethodKind.REGRESS: calls.regress,
     }[args.method]
-    with _quiet_native_logs():
+    with quiet_native_logs():
         try:
             runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe)
         except ExecutionError as exc:
@@ -147,26 +145,6 @@ def run(args: argparse.Namespace) -> int:
     if note is not None and args.method is MethodKind.PREDICT:
         sys.stderr.write(f"note: {note}\n")
     return EXIT_OK
-
-
-@contextlib.contextmanager
-def _quiet_native_logs() -> Iterator[None]:
-    # TensorFlow's C++ code writes start-up lines (absl, oneDNN, CUDA probing) straight to
-    # file descriptor 2, whatever TF_CPP_MIN_LOG_LEVEL says; the CLI's contract is one
-    # stderr line on failure, and every failure is reported after this block.
-    if os.environ.get("EXPLORER_TF_LOGS"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _write(text: str) -> None:

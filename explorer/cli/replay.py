@@ -24,6 +24,7 @@ from explorer.cli.common import (
     add_model_arguments,
     load_model,
     print_json,
+    quiet_native_logs,
 )
 
 
@@ -83,15 +84,16 @@ def run(args: argparse.Namespace) -> int:
     if not cases:
         raise CommandError(f"No test cases in {args.cases}.")
     model, _ = load_model(args)
-    report = replay_cases(
-        model,
-        cases,
-        rtol=args.rtol,
-        atol=args.atol,
-        tags=args.tags,
-        allow_unsafe=args.allow_unsafe,
-        method_name_check=args.method_name_check,
-    )
+    with quiet_native_logs():
+        report = replay_cases(
+            model,
+            cases,
+            rtol=args.rtol,
+            atol=args.atol,
+            tags=args.tags,
+            allow_unsafe=args.allow_unsafe,
+            method_name_check=args.method_name_check,
+        )
     if args.json:
         print_json(report.as_dict())
     else:
