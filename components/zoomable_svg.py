@@ -44,7 +44,9 @@ _CSS = """
 .se-view { overflow: hidden; border: 1px solid #ddd; border-radius: 6px; cursor: grab;
   background: #fff; height: 560px; }
 .se-stage { transform-origin: 0 0; }
-.se-stage g.node { cursor: pointer; }
+.se-stage g.node { cursor: pointer; outline: none; }
+.se-stage g.node:focus-visible > g > a > :is(polygon, ellipse, path) { stroke: #1f5fa8;
+  stroke-width: 3; }
 .se-stage g.node:hover > g > a > :is(polygon, ellipse, path) { stroke-width: 3; }
 .se-stage g.cluster text { cursor: pointer; text-decoration: underline dotted; }
 .se-stage g.node.se-selected > g > a > :is(polygon, ellipse, path) { stroke: #ff4b4b;
@@ -127,6 +129,12 @@ function start(root) {
       const keep = state.placed && size(svg) === size(state.svg);
       state.svg = svg; state.key = digest(svg); state.placed = false;
       stage.innerHTML = svg;
+      stage.querySelectorAll("g.node").forEach((g) => {  // reachable by Tab, Enter clicks
+        const title = g.querySelector("title");
+        g.setAttribute("tabindex", "0");
+        g.setAttribute("role", "button");
+        if (title) g.setAttribute("aria-label", title.textContent);
+      });
       restore(keep);
     }
     stage.querySelectorAll("g.node").forEach((g) => {
@@ -163,6 +171,14 @@ function start(root) {
       const link = cluster.querySelector("a");
       const name = link && link.getAttribute("xlink:title");
       if (name) state.send("clicked", name);
+    }
+  });
+  view.addEventListener("keydown", (e) => {
+    const node = e.target.closest && e.target.closest("g.node");
+    if (node && (e.key === "Enter" || e.key === " ") && state.send) {
+      e.preventDefault();
+      const title = node.querySelector("title");
+      if (title) state.send("clicked", title.textContent);
     }
   });
   const centre = (f) => zoomAt(f, view.clientWidth / 2, view.clientHeight / 2);

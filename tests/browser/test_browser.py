@@ -87,6 +87,15 @@ def test_graph_is_drawn_and_answers_clicks(app_url: str, browser, tmp_path: Path
     settle()
     expect(page.get_by_text("Clicked in the drawing", exact=False)).to_be_visible()
     expect(drawing.locator("g.node.se-selected")).to_have_count(1)
+    # The keyboard reaches the boxes too: Tab to one, Enter inspects it.
+    other = next(
+        t for t in titles if t != op and not t.startswith(("input:", "output:", "tensor:"))
+    )
+    box(other).first.focus()
+    page.keyboard.press("Enter")
+    settle()
+    selected = drawing.locator("g.node.se-selected > title")
+    expect(selected).to_have_text(other)
     page.screenshot(path=str(tmp_path / "graph.png"), full_page=True)
     page.close()
 
