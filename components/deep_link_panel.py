@@ -173,7 +173,8 @@ def render_share_link(
             if include:
                 linked = _with_inputs(model, meta_graph, signature, view)
             linked = dataclasses.replace(linked, run=run)
-        st.code(link_url(st.context.url or _FALLBACK_URL, linked), language=None, wrap_lines=True)
+        # One line (it scrolls): wrapped, a link with inputs fills the sidebar.
+        st.code(link_url(st.context.url or _FALLBACK_URL, linked), language=None)
         st.caption("Copy it with the button at the box's corner. Opening it restores this view.")
 
 
