@@ -16,6 +16,7 @@ from components import keys
 from components.run_panel import run_scope
 from explorer.cases import CasesFileError, TestCase, load_cases
 from explorer.constants import MethodKind
+from explorer.locate import is_number
 from explorer.model_info import MetaGraphInfo, ModelInfo
 from explorer.rest_exchange import body_text
 
@@ -30,7 +31,7 @@ def cases_at(folder: str | Path) -> tuple[TestCase, ...]:
     """
     path = Path(folder)
     candidates = [path / CASES_FILE]
-    if path.name.isdigit():  # a version folder: cases may be kept for every version
+    if is_number(path.name):  # a version folder: cases may be kept for every version
         candidates.append(path.parent / CASES_FILE)
     for file in candidates:
         if file.is_file():

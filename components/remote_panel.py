@@ -23,6 +23,7 @@ from components.result_panel import RunOutcome
 from explorer import calls
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
+from explorer.locate import is_number
 from explorer.model_info import ModelInfo
 from explorer.remote import RemoteTarget, TlsOptions
 from explorer.remote_address import (
@@ -94,7 +95,7 @@ def render_target_picker() -> RemoteTarget | None:
             **{k: _allowed_file(v) if v else None for k, v in paths.items()},
             server_name=server_name or None,
         )
-        version, label = (int(which), None) if which.isdigit() else (None, which or None)
+        version, label = (int(which), None) if is_number(which) else (None, which or None)
         target = RemoteTarget(
             url, model, version=version, label=label, timeout_s=float(timeout),
             tls=None if tls == TlsOptions() else tls,

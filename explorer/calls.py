@@ -22,7 +22,7 @@ from explorer.call_steps import run_examples, run_predict
 from explorer.call_target import ModelTarget, resolve_target
 from explorer.call_values import ArrayRequest, CallOptions, CallResult, CallTiming, RunContext
 from explorer.constants import MethodKind
-from explorer.errors import ExplorerError, InputError
+from explorer.errors import ExplorerError
 from explorer.model_info import MetaGraphInfo, SignatureInfo
 from explorer.request_limits import ElementBudget
 from explorer.rest_json import rest_status
@@ -86,8 +86,7 @@ def predict(
     doc, may_hold_bools = request_limits.parse_request(request)
     name = signature or rest_json.request_signature_name(doc)
     sig = serving_rules.resolve_signature(meta_graph, name, MethodKind.PREDICT, rest=True)
-    if not sig.inputs:
-        raise InputError(f"Failed to get input map for signature: {name or 'DEFAULT'}")
+    rest_json.require_input_map(sig, name)
     dense_doc, dense_sig, inputs = split_composites(doc, sig)
     for info in sig.inputs:
         if info.key in inputs:

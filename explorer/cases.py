@@ -167,14 +167,16 @@ def make_case(
         text = request.decode("utf-8", "replace") if isinstance(request, bytes) else request
         try:
             parsed = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             parsed = None
         request = parsed if isinstance(parsed, dict) else text
     if isinstance(response, str):
         try:
             response = json.loads(response)
-        except json.JSONDecodeError as exc:
-            raise CasesFileError(f"Case {name!r}: the response is not JSON ({exc}).") from exc
+        except (ValueError, RecursionError) as exc:
+            raise CasesFileError(
+                f"Case {name!r}: the response is not JSON ({_json_problem(exc)})."
+            ) from exc
     if signature_name is None:
         named = request.get("signature_name") if isinstance(request, dict) else None
         signature_name = named if isinstance(named, str) and named else None
@@ -193,6 +195,12 @@ def make_case(
     )
 
 
+def _json_problem(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "it nests arrays or objects too deeply to read"
+    return getattr(exc, "msg", None) or str(exc)
+
+
 def parse_cases(text: str | bytes, *, source: str = "cases file") -> tuple[TestCase, ...]:
     """Cases from JSON lines (one object per line; a JSON array of objects also works).
 
@@ -208,8 +216,8 @@ def parse_cases(text: str | bytes, *, source: str = "cases file") -> tuple[TestC
     if text.lstrip().startswith("["):
         try:
             items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CasesFileError(f"{source} is not valid JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
+            raise CasesFileError(f"{source} is not valid JSON: {_json_problem(exc)}") from exc
         entries = [(f"{source} item {i}", item) for i, item in enumerate(items, 1)]
     else:
         entries = []
@@ -218,10 +226,10 @@ def parse_cases(text: str | bytes, *, source: str = "cases file") -> tuple[TestC
                 continue
             try:
                 entries.append((f"{source} line {number}", json.loads(line)))
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise CasesFileError(
-                    f"{source} line {number} is not a JSON object: {exc.msg}. Each line of a "
-                    "cases file holds one case."
+                    f"{source} line {number} is not a JSON object: {_json_problem(exc)}. Each "
+                    "line of a cases file holds one case."
                 ) from exc
     cases: list[TestCase] = []
     seen: dict[str, str] = {}

@@ -63,6 +63,7 @@ def predict_request(
     """
     name = rest_json.request_signature_name(doc)
     signature = serving_rules.resolve_signature(meta_graph, name, MethodKind.PREDICT, rest=True)
+    rest_json.require_input_map(signature, name)
     converted = rest_json.predict_inputs(doc, signature)
     request = apis().PredictRequest()
     fill_model_spec(request.model_spec, *target, signature_name=name)

@@ -29,6 +29,12 @@ def is_saved_model_dir(path: Path) -> bool:
     return (path / SAVED_MODEL_PB).is_file() or (path / SAVED_MODEL_PBTXT).is_file()
 
 
+def is_number(text: str) -> bool:
+    """ASCII digits only, as TF Serving reads version folders and numbers (``str.isdigit``
+    also takes "²", which ``int`` refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def list_versions(base: Path) -> dict[int, Path]:
     """Numeric sub-folders of a base folder, as TF Serving reads them (``00000124`` → 124)."""
     versions: dict[int, Path] = {}
@@ -37,7 +43,7 @@ def list_versions(base: Path) -> dict[int, Path]:
     except OSError:
         return versions
     for child in children:
-        if child.is_dir() and child.name.isdigit():
+        if child.is_dir() and is_number(child.name):
             versions[int(child.name)] = child
     return versions
 
@@ -66,8 +72,8 @@ def locate_model(path: str | Path, *, version: int | None = None) -> ModelLocati
         )
     folder = folder.resolve()
     if is_saved_model_dir(folder):
-        parent_versions = list_versions(folder.parent) if folder.name.isdigit() else {}
-        if folder.name.isdigit():
+        parent_versions = list_versions(folder.parent) if is_number(folder.name) else {}
+        if is_number(folder.name):
             if version is not None and version != int(folder.name):
                 raise ModelSourceError(
                     f"{folder} is version {int(folder.name)}; version {version} was asked for."

@@ -27,14 +27,23 @@ from explorer.call_values import CallResult, CallTiming
 from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, MethodKind
 from explorer.errors import InputError, ServingRuleError
 from explorer.model_info import ModelInfo
-from explorer.remote_address import ServerAddress, TlsOptions, parse_server_url
-from explorer.remote_errors import RemoteAddressError, RemoteError, unknown_model
+from explorer.remote_address import (
+    ServerAddress,
+    TlsOptions,
+    check_settings,
+    parse_server_url,
+)
+from explorer.remote_errors import (
+    RemoteError,
+    unknown_model,
+)
 from explorer.remote_grpc import GrpcStatus, GrpcTransport
 from explorer.remote_metadata import decode_outputs, model_info_from_metadata
 from explorer.remote_reply import (
     HTTP_CODES,
     RemoteReply,
     answer_json,
+    checked_status,
     error_of,
     grpc_reply,
     is_unknown_model,
@@ -47,7 +56,6 @@ from explorer.rest_exchange import curl_command
 __all__ = ["RemoteReply", "RemoteTarget", "TlsOptions", "model_info_from_metadata"]
 
 DEFAULT_TIMEOUT_S = 10.0
-MAX_TIMEOUT_S = 3600.0
 _PROTOCOL_WORDS = {"rest": "REST", "grpc": "gRPC"}
 
 
@@ -84,7 +92,7 @@ class RemoteTarget:
         self.label = (label or "").strip() or None
         self.timeout_s = float(timeout_s)
         self.tls = tls
-        self._check()
+        check_settings(self.address, self.model, version, self.label, self.timeout_s, tls)
         self._rest = RestTransport(self.address, tls) if self.protocol == "rest" else None
         self._grpc = GrpcTransport(self.address, tls) if self.protocol == "grpc" else None
         self._lock = threading.Lock()
@@ -148,7 +156,7 @@ class RemoteTarget:
         Raises:
             RemoteError: unreachable, unknown model/version, or not TF Serving's answer.
         """
-        return self._get("status", cancel)
+        return checked_status(self._get("status", cancel), self.endpoint(), self.url, self.model)
 
     def metadata_json(self, *, cancel: threading.Event | None = None) -> dict[str, Any]:
         """``GET /v1/models/NAME/metadata`` / ``GetModelMetadata`` as TF Serving's JSON.
@@ -325,30 +333,6 @@ class RemoteTarget:
         """Close the gRPC channel (REST keeps no connection open)."""
         if self._grpc is not None:
             self._grpc.close()
-
-    def _check(self) -> None:
-        if not self.model:
-            raise RemoteAddressError(
-                f"No model name given for {self.url}: TF Serving addresses every call by "
-                "model name (its --model_name, or the name in its model config)."
-            )
-        if self.version is not None and self.label is not None:
-            raise RemoteAddressError(  # TF Serving's own words for this request
-                f"Both model version ({self.version}) and model version label "
-                f"({self.label}) cannot be supplied."
-            )
-        if self.version is not None and (type(self.version) is not int or self.version < 0):
-            raise RemoteAddressError(f"Version {self.version!r}: expected a whole number ≥ 0.")
-        if not 0 < self.timeout_s <= MAX_TIMEOUT_S:
-            raise RemoteAddressError(
-                f"Timeout {self.timeout_s:g} s: expected more than 0 and at most "
-                f"{MAX_TIMEOUT_S:g} s."
-            )
-        if self.tls is not None and self.tls != TlsOptions() and not self.address.secure:
-            scheme = "https://" if self.protocol == "rest" else "grpcs://"
-            raise RemoteAddressError(
-                f"TLS options were given but {self.url} is plain text: use {scheme}."
-            )
 
     def _path(self, suffix: str) -> str:
         path = "/v1/models/" + urllib.parse.quote(self.model, safe="")

@@ -13,6 +13,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from explorer.locate import is_number
 from explorer.remote_errors import RemoteAddressError
 
 REST_DEFAULT_PORT = 8501
@@ -86,7 +87,10 @@ def parse_server_url(url: str) -> ServerAddress:
         )
     if "://" not in text:
         text = "http://" + text
-    parts = urllib.parse.urlsplit(text)
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError as exc:  # "Invalid IPv6 URL": an unclosed [
+        raise RemoteAddressError(f'Server URL "{url}" cannot be read: {exc}.') from exc
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         raise RemoteAddressError(
@@ -187,8 +191,53 @@ def _split_entry(entry: str) -> tuple[str, int | None]:
     # "host", "host:port", "[::1]:8501", "::1" (an IPv6 literal without a port).
     if entry.startswith("["):
         host, _, rest = entry[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+        return host, int(rest[1:]) if rest.startswith(":") and is_number(rest[1:]) else None
     if entry.count(":") == 1:
         host, _, port = entry.partition(":")
-        return host, int(port) if port.isdigit() else None
+        return host, int(port) if is_number(port) else None
     return entry, None
+
+
+MAX_TIMEOUT_S = 3600.0
+
+
+def check_settings(
+    address: ServerAddress,
+    model: str,
+    version: int | None,
+    label: str | None,
+    timeout_s: float,
+    tls: TlsOptions | None,
+) -> None:
+    """A target's settings, checked before anything is sent.
+
+    Raises:
+        RemoteAddressError: no model name, a version with a label, a bad version or timeout,
+            or TLS options for a plain-text URL.
+    """
+    if not model:
+        raise RemoteAddressError(
+            f"No model name given for {address.url}: TF Serving addresses every call by "
+            "model name (its --model_name, or the name in its model config)."
+        )
+    if version is not None and label is not None:
+        raise RemoteAddressError(  # TF Serving's own words for this request
+            f"Both model version ({version}) and model version label ({label}) cannot be supplied."
+        )
+    if version is not None and (type(version) is not int or version < 0):
+        raise RemoteAddressError(f"Version {version!r}: expected a whole number ≥ 0.")
+    if version is not None and address.protocol == "grpc" and version >= 2**63:
+        # Over REST the number goes in the URL and TF Serving answers for itself.
+        raise RemoteAddressError(
+            f"Version {version} does not fit gRPC's ModelSpec.version (an int64, at most "
+            f"{2**63 - 1})."
+        )
+    if not 0 < timeout_s <= MAX_TIMEOUT_S:
+        raise RemoteAddressError(
+            f"Timeout {timeout_s:g} s: expected more than 0 and at most {MAX_TIMEOUT_S:g} s."
+        )
+    if tls is not None and tls != TlsOptions() and not address.secure:
+        scheme = "https://" if address.protocol == "rest" else "grpcs://"
+        raise RemoteAddressError(
+            f"TLS options were given but {address.url} is plain text: use {scheme}."
+        )

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from explorer import grpc_messages, rest_json
+from explorer import grpc_messages, request_limits, rest_json
 from explorer.constants import MethodKind
-from explorer.errors import ServingRuleError
+from explorer.errors import InputError, ServingRuleError
 from explorer.model_info import MetaGraphInfo
 from explorer.remote_errors import MalformedReplyError, unknown_model
 from explorer.remote_grpc import GrpcStatus, GrpcTransport
@@ -84,11 +84,9 @@ def request_body(
         doc: Any = dict(body)
     else:
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return text, None
-        if not isinstance(doc, dict):
+        try:  # as TF Serving's REST handler reads it (rapidjson), for gRPC's conversion
+            doc = request_limits.parse_body(text)
+        except InputError:
             return text, None
         if signature is None:
             return text, doc
@@ -105,7 +103,7 @@ def answer_json(answer: HttpAnswer, endpoint: str, server: str, model: str) -> d
     """
     try:
         doc = json.loads(answer.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         doc = None
     if not isinstance(doc, dict):
         snippet = answer.body[:160].decode("utf-8", "replace")
@@ -201,7 +199,7 @@ def grpc_reply(
     endpoint, row_format = transport.endpoint(method), False
     server, model = transport.address.url, target[0]
     try:
-        doc = doc if doc is not None else rest_json.parse_body(text)
+        doc = doc if doc is not None else request_limits.parse_body(text)
         if method is MethodKind.PREDICT:
             request, row_format = grpc_messages.predict_request(
                 doc, meta_graph(), target, output_filter
@@ -264,3 +262,20 @@ def _rejected(
         elapsed_ms=elapsed_ms,
         sent=sent,
     )
+
+
+def checked_status(doc: dict[str, Any], endpoint: str, server: str, model: str) -> dict[str, Any]:
+    """A status answer whose ``model_version_status`` is a list of version objects.
+
+    Raises:
+        MalformedReplyError: anything else (not TF Serving's GetModelStatus answer).
+    """
+    versions = doc.get("model_version_status")
+    if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
+        raise MalformedReplyError(
+            f"{endpoint} answered without a model_version_status list of versions: not TF "
+            "Serving's GetModelStatus answer.",
+            server=server,
+            model=model,
+        )
+    return doc

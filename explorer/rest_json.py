@@ -73,6 +73,16 @@ class PredictInputs:
     row_format: bool
 
 
+def require_input_map(signature: SignatureInfo, name: str | None) -> None:
+    """TF Serving's REST handler refuses a signature without inputs before reading values.
+
+    Raises:
+        InputError: ``signature`` has no inputs (``name``: the request's signature_name).
+    """
+    if not signature.inputs:
+        raise InputError(f"Failed to get input map for signature: {name or 'DEFAULT'}")
+
+
 def request_signature_name(doc: Mapping[str, Any]) -> str:
     """The optional ``signature_name`` ("" when absent), as ``FillSignature`` checks it.
 

@@ -23,6 +23,7 @@ from typing import Any
 from explorer import calls, runner
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
+from explorer.locate import is_number
 from explorer.metadata_json import metadata_response
 from explorer.model_info import ModelInfo
 from explorer.reader import read_model
@@ -288,10 +289,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._answer("POST")
 
+    def _refuse(self) -> None:
+        # TF Serving's HTTP server answers any other method as a request it cannot route.
+        self._send(400, error_text(f"Malformed request: {self.command} {self.path}"))
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse
+
     def _answer(self, http_method: str) -> None:
         path = self.path.split("?", 1)[0]
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        length = int(declared) if is_number(declared) else -1
+        if length < 0:
+            status, text = 400, error_text(f"Malformed Content-Length: {declared!r}")
+            self.close_connection = True
+        elif length > MAX_BODY_BYTES:
             status, text = 400, error_text(f"Request body of {length} bytes is too large.")
             self.close_connection = True
         else:
@@ -300,6 +311,9 @@ class _Handler(BaseHTTPRequestHandler):
                 status, text = 404, error_text(f"Not found: {path}")
             else:
                 status, text = handle_rest(self.server.registry, http_method, path, body)
+        self._send(status, text)
+
+    def _send(self, status: int, text: str) -> None:
         data = text.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

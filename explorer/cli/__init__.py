@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -76,6 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    except Exception as exc:  # a bug: still one line, never a traceback
+        if os.environ.get("EXPLORER_DEBUG"):
+            raise
+        print_error(
+            f"internal error ({type(exc).__name__}: {exc}). This is a bug in Signature "
+            "Explorer; EXPLORER_DEBUG=1 shows the traceback."
+        )
+        return EXIT_USER_ERROR
 
 
 def _command_module(name: str):  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from typing import Any
 
 from explorer.cli.common import EXIT_FINDING, EXIT_OK, add_method_name_check_argument, print_json
 from explorer.compat import CompatReport, diff_models
+from explorer.locate import is_number
 from explorer.model_info import ModelInfo
 from explorer.reader import read_model
 
@@ -89,7 +90,7 @@ def read_versioned(spec: str) -> ModelInfo:
         ExplorerError: no such path or version.
     """
     path, at, version = spec.rpartition("@")
-    if at and version.isdigit() and path and not Path(spec).exists():
+    if at and is_number(version) and path and not Path(spec).exists():
         return read_model(path, version=int(version))
     return read_model(spec)
 

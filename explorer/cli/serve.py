@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from explorer.cli.common import EXIT_OK, CommandError, add_allow_unsafe_argument
+from explorer.locate import is_number
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,10 +37,18 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument(
-        "--rest-port", type=int, default=8501, metavar="N", help="REST port (0: any free one)"
+        "--rest-port",
+        type=_port(0),
+        default=8501,
+        metavar="N",
+        help="REST port (0: any free one)",
     )
     parser.add_argument(
-        "--grpc-port", type=int, default=8500, metavar="N", help="gRPC port (0: any; -1: no gRPC)"
+        "--grpc-port",
+        type=_port(-1),
+        default=8500,
+        metavar="N",
+        help="gRPC port (0: any; -1: no gRPC)",
     )
     parser.add_argument(
         "--label",
@@ -69,7 +78,7 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
     labels = {}
     for item in args.label:
         label, _, version = item.partition("=")
-        if not label or not version.isdigit():
+        if not label or not is_number(version):
             raise CommandError(f'--label "{item}": expected LABEL=VERSION, e.g. stable=2.')
         labels[label] = int(version)
     registry = ModelRegistry(
@@ -111,3 +120,15 @@ def _start(make: Any) -> Any:
 def _say(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def _port(lowest: int) -> Any:
+    """An argparse type: a port number from ``lowest`` to 65535, checked before TF loads."""
+
+    def port(text: str) -> int:
+        value = int(text) if is_number(text.lstrip("-")) else None
+        if value is None or not lowest <= value <= 65535:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a port from {lowest} to 65535")
+        return value
+
+    return port

@@ -1,0 +1,112 @@
+"""Inputs found by sweeping the CLI with unusual files, URLs, numbers and HTTP requests:
+each is a clear error of the right kind, never a traceback."""
+
+from __future__ import annotations
+
+import http.client
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from explorer import cli, grpc_messages
+from explorer.cases import CasesFileError, parse_cases
+from explorer.errors import InputError
+from explorer.locate import is_number
+from explorer.reader import read_model
+from explorer.remote import RemoteTarget
+from explorer.remote_errors import MalformedReplyError, RemoteAddressError
+from explorer.remote_reply import checked_status
+from explorer.serving_server import ModelRegistry, RestServer
+from tests.conftest import HALF_PLUS_TWO_CPU, SAMPLES
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "number"), [("12", True), ("²", False), ("-1", False), ("", False)]
+)
+def test_only_ascii_digits_are_numbers(text: str, number: bool) -> None:
+    assert is_number(text) is number
+
+
+def test_a_cases_line_nested_too_deeply_is_a_cases_file_error() -> None:
+    line = '{"name": "deep", "method": "predict", "request": ' + DEEP + ', "response": {}}'
+    with pytest.raises(CasesFileError, match=r"line 1 .* nests arrays or objects too deeply"):
+        parse_cases(line)
+
+
+def test_an_unclosed_ipv6_host_is_an_address_error() -> None:
+    with pytest.raises(RemoteAddressError, match="cannot be read: Invalid IPv6 URL"):
+        RemoteTarget("http://[::1", "m")
+
+
+def test_a_version_beyond_int64_cannot_go_over_grpc() -> None:
+    with pytest.raises(RemoteAddressError, match=r"does not fit gRPC's ModelSpec\.version"):
+        RemoteTarget("grpc://127.0.0.1:1", "m", version=2**63)
+    RemoteTarget("http://127.0.0.1:1", "m", version=2**63)  # REST: the server answers
+
+
+@pytest.mark.parametrize("doc", [{"model_version_status": {}}, {"model_version_status": [1]}, {}])
+def test_a_status_without_a_version_list_is_a_malformed_reply(doc: dict) -> None:
+    with pytest.raises(MalformedReplyError, match="without a model_version_status list"):
+        checked_status(doc, "http://h:1/v1/models/m", "http://h:1", "m")
+
+
+def test_grpc_predict_on_a_signature_without_inputs_is_tf_servings_error() -> None:
+    meta_graph = read_model(SAMPLES / "tabular_churn").meta_graph()
+    doc = {"signature_name": "__saved_model_init_op", "instances": [1]}
+    with pytest.raises(InputError, match=r"^Failed to get input map for signature: __saved"):
+        grpc_messages.predict_request(doc, meta_graph, ("m", None, None))
+
+
+@pytest.fixture(scope="module")
+def rest_port() -> Iterator[int]:
+    server = RestServer(ModelRegistry({"default": HALF_PLUS_TWO_CPU})).start()
+    try:
+        yield int(server.url.rsplit(":", 1)[1])
+    finally:
+        server.stop()
+
+
+def _ask(port: int, method: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest(method, "/v1/models/default:predict", skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_stand_in_server_answers_other_http_methods_as_malformed(rest_port, method: str) -> None:
+    status, text = _ask(rest_port, method)
+    assert status == 400
+    assert f"Malformed request: {method} /v1/models/default:predict" in text
+
+
+@pytest.mark.parametrize("length", ["-5", "abc"])
+def test_stand_in_server_refuses_a_bad_content_length(rest_port, length: str) -> None:
+    status, text = _ask(rest_port, "POST", {"Content-Length": length})
+    assert status == 400
+    assert "Malformed Content-Length" in text
+
+
+def test_a_bug_in_a_command_is_one_error_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import explorer.cli.show as show
+
+    def broken(args: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(show, "run", broken)
+    monkeypatch.delenv("EXPLORER_DEBUG", raising=False)
+    monkeypatch.setattr(sys, "argv", ["explorer"])
+    assert cli.main(["show", str(SAMPLES / "flowers_tf1")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: internal error (RuntimeError: boom)")
