@@ -24,6 +24,27 @@ _MODEL_DIRS_LOCK = threading.Lock()
 _MODEL_DIRS_KEPT = 64  # the most recent ones; an app re-reading models must not grow it
 
 
+def serving_meta_graph(model: ModelInfo, tags: str | None) -> MetaGraphInfo:
+    """The MetaGraph with ``tags``; by default the one TF Serving loads, tagged exactly
+    "serve" (its ``--saved_model_tags`` default).
+
+    Raises:
+        UnknownTagSetError: no such MetaGraph; by default the message says TF Serving
+            could not load the model.
+    """
+    if tags is not None:
+        return model.meta_graph(tags)
+    try:
+        return model.meta_graph(SERVE_TAG)
+    except UnknownTagSetError as err:
+        raise UnknownTagSetError(
+            err.requested,
+            err.available,
+            "TF Serving loads the tag-set 'serve' (its --saved_model_tags default), so it "
+            "cannot load this model as it is; choose a tag-set (--tags) to use another.",
+        ) from None
+
+
 def resolve_target(target: ModelTarget, tags: str | None) -> tuple[MetaGraphInfo, str]:
     """The MetaGraph to run and its model folder.
 
@@ -41,18 +62,7 @@ def resolve_target(target: ModelTarget, tags: str | None) -> tuple[MetaGraphInfo
                 _MODEL_DIRS[id(meta_graph.proto)] = (meta_graph.proto, target.path)
             while len(_MODEL_DIRS) > _MODEL_DIRS_KEPT:
                 _MODEL_DIRS.pop(next(iter(_MODEL_DIRS)))
-        if tags is not None:
-            return target.meta_graph(tags), target.path
-        # TF Serving loads the MetaGraph tagged exactly --saved_model_tags ("serve").
-        try:
-            return target.meta_graph(SERVE_TAG), target.path
-        except UnknownTagSetError as err:
-            raise UnknownTagSetError(
-                err.requested,
-                err.available,
-                "TF Serving loads the tag-set 'serve' (its --saved_model_tags default), so it "
-                "cannot load this model as it is; choose a tag-set (--tags) to run it here.",
-            ) from None
+        return serving_meta_graph(target, tags), target.path
     if isinstance(target, MetaGraphInfo):
         directory = getattr(target, "model_dir", None)
         with _MODEL_DIRS_LOCK:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from explorer.call_target import serving_meta_graph
 from explorer.compat_features import feature_changes
 from explorer.compat_rules import (
     BREAKING,
@@ -119,7 +120,7 @@ def diff_models(
         UnknownTagSetError: the old model has no MetaGraph with ``tags`` (a new model
             without the old tag-set is reported as a breaking change instead).
     """
-    old_mg = old.meta_graph(tags) if isinstance(old, ModelInfo) else old
+    old_mg = serving_meta_graph(old, tags) if isinstance(old, ModelInfo) else old
     head = (_label(old), _label(new), old_mg.tag_set)
     compared = tuple(s.key for s in old_mg.callable_signatures)
     try:

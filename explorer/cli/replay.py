@@ -13,6 +13,7 @@ import argparse
 import sys
 from typing import Any
 
+from explorer.call_target import serving_meta_graph
 from explorer.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
 from explorer.cases import ReplayReport, load_cases, replay_cases
 from explorer.cli.common import (
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if not cases:
         raise CommandError(f"No test cases in {args.cases}.")
     model, _ = load_model(args)
+    serving_meta_graph(model, args.tags)  # the MetaGraph TF Serving loads, or a user error
     with quiet_native_logs():
         report = replay_cases(
             model,

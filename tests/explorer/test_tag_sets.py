@@ -59,3 +59,27 @@ def test_cli_run_without_a_serve_meta_graph_is_a_user_error(tmp_path: Path) -> N
     assert done.stderr.startswith(
         "error: No MetaGraph with tag-set 'serve'. Available tag-sets: train."
     )
+
+
+def test_diff_and_replay_judge_the_meta_graph_tf_serving_loads(tmp_path: Path) -> None:
+    from explorer.compat import diff_models
+
+    train_only = read_model(_model(tmp_path / "old", ("train",)))
+    with pytest.raises(UnknownTagSetError, match="TF Serving loads the tag-set 'serve'"):
+        diff_models(train_only, train_only)
+    assert diff_models(train_only, train_only, tags="train").changes == ()
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        '{"name": "one", "method": "predict", "request": {"instances": [1.0]}, '
+        '"response": {"predictions": [1.0]}}\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "explorer", "replay", train_only.path, str(cases)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "No MetaGraph with tag-set 'serve'" in done.stderr
