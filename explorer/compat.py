@@ -22,6 +22,7 @@ and numpy only once tf.Example features are compared.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from explorer.call_target import serving_meta_graph
@@ -130,6 +131,13 @@ def diff_models(
         gone = Change(BREAKING, "", old_mg.tag_set, "missing", None, None, "tag_set", why=why)
         return CompatReport((gone,), *head, compared, method_name_check, old_mg, None)
     changes: list[Change] = []
+    missing = _missing_variables(new, new_mg)
+    if missing is not None:
+        why = (
+            f"The graph holds variables but {missing} is missing: TF Serving's loader "
+            "restores nothing, and every request fails on an uninitialized variable."
+        )
+        changes.append(Change(BREAKING, "", "variables", "missing", None, None, "model", why=why))
     if set(new_mg.tags) != set(old_mg.tags):
         why = "Start TF Serving with --saved_model_tags naming the new tag-set."
         changes.append(
@@ -159,6 +167,18 @@ def diff_models(
     ]
     changes.sort(key=lambda c: KIND_ORDER[c.kind])
     return CompatReport(tuple(changes), *head, compared, method_name_check, old_mg, new_mg)
+
+
+_VARIABLE_OPS = frozenset({"VarHandleOp", "VariableV2", "Variable"})
+
+
+def _missing_variables(model: ModelInfo | MetaGraphInfo, meta_graph: MetaGraphInfo) -> Path | None:
+    """The variables index a model with variables lacks, or None."""
+    folder = getattr(model, "path", None) or getattr(meta_graph, "model_dir", None)
+    if not folder or not any(n.op in _VARIABLE_OPS for n in meta_graph.proto.graph_def.node):
+        return None
+    index = Path(folder) / "variables" / "variables.index"
+    return None if index.is_file() else index
 
 
 def _signature_changes(

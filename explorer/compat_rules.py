@@ -55,7 +55,8 @@ class Change:
     what: str  # short: "dtype changed", "removed", "tensor renamed", ...
     old: str | None
     new: str | None
-    # "tag_set", "signature", "method_name", "input", "output", "api" or "feature".
+    # "tag_set", "signature", "method_name", "input", "output", "api", "feature" or "model"
+    # (the model as a whole: its variables).
     part: str = "signature"
     # The table column that changed ("dtype", "shape", "tensor", "encoding", "default",
     # "kind"); "" when the whole row was added or removed.
@@ -73,6 +74,8 @@ class Change:
             subject = f"{self.signature}: method_name"
         elif self.part == "api":
             subject = f"{self.signature}: {self.key} API"
+        elif self.part == "model":
+            subject = f"the new model's {self.key}"
         else:
             subject = f'{self.signature}: {self.part} "{self.key}"'
         if self.old is not None and self.new is not None:

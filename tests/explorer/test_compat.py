@@ -4,8 +4,10 @@ and synthetic signatures for every class of change."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -360,3 +362,20 @@ def test_example_feature_changes(
     assert (change.kind, change.what, change.column) == expected
     assert change.part == "feature"
     assert change.why
+
+
+def test_a_new_model_without_its_variables_breaks_clients(tmp_path: Path) -> None:
+    old = SAMPLES / "portable_linear" / "2"
+    new = tmp_path / "2"
+    shutil.copytree(old, new)
+    shutil.rmtree(new / "variables")
+    report = diff_models(read_model(old), read_model(new))
+    (change,) = report.changes
+    assert (change.kind, change.part, change.key, change.what) == (
+        "breaking",
+        "model",
+        "variables",
+        "missing",
+    )
+    assert "variables.index is missing" in change.why
+    assert diff_models(read_model(old), read_model(old)).changes == ()
