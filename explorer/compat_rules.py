@@ -38,6 +38,9 @@ _WHY = {
     ("output", "added"): "A new output; clients can ignore it.",
     ("output", "added to a single output"): "TF Serving's REST Predict response changes from "
     "bare values to objects keyed by output alias.",
+    ("output", "added as the single output, base64"): "REST Predict answers hold this output's "
+    'values bare, as before, but its alias ends in "_bytes", so TF Serving now writes them as '
+    '{"b64": ...}.',
     ("input", "default removed"): "Requests that leave the input out now fail: no default value.",
     ("input", "default added"): "The input may now be left out.",
     ("input", "default changed"): "Requests that leave the input out get another value.",
@@ -140,7 +143,7 @@ def tensor_changes(old_sig: SignatureInfo, new_sig: SignatureInfo, part: str) ->
 
     def add(kind: str, key: str, what: str, old: str | None, new: str | None, column: str) -> None:
         why = _WHY.get((part, what)) or _WHY.get(("any", what), "")
-        if what == "added to a single output":
+        if what.startswith("added to a single output") or what.startswith("added as the single"):
             what = "added"
         found.append(Change(kind, old_sig.key, key, what, old, new, part, column, why))
 
@@ -163,6 +166,7 @@ def tensor_changes(old_sig: SignatureInfo, new_sig: SignatureInfo, part: str) ->
             )
         if was.tensor_names != now.tensor_names:
             add(SAFE, key, "tensor renamed", _names(was), _names(now), "tensor")
+    # A REST Predict answer holds a lone output's values bare, several outputs by alias.
     single_predict = len(old_map) == 1 and old_sig.method_name == PREDICT_METHOD_NAME
     for key, now in new_map.items():
         if key in old_map:
@@ -171,8 +175,12 @@ def tensor_changes(old_sig: SignatureInfo, new_sig: SignatureInfo, part: str) ->
             optional = key in new_sig.defaults
             what = "added (has a default)" if optional else "added (required)"
             add(SAFE if optional else BREAKING, key, what, None, _describe(now), "")
-        elif single_predict:
+        elif single_predict and len(new_map) > 1:
             add(BREAKING, key, "added to a single output", None, _describe(now), "")
+        elif (
+            single_predict and key.endswith("_bytes") and not next(iter(old_map)).endswith("_bytes")
+        ):
+            add(BREAKING, key, "added as the single output, base64", None, _describe(now), "")
         else:
             add(SAFE, key, "added", None, _describe(now), "")
     for key in sorted(old_map.keys() & new_map.keys()) if inputs else ():
@@ -221,7 +229,15 @@ def api_changes(old: SignatureInfo, new: SignatureInfo, method_name_check: bool)
             # Only where the old signature really worked: issues it had are not news.
             found += [
                 Change(
-                    BREAKING, old.key, api, "fails at request time", None, issue, "api", why=issue
+                    BREAKING,
+                    old.key,
+                    api,
+                    # A missing classes/scores output is answered, with "" labels or 0.0 scores.
+                    "answers change" if issue.startswith('No "') else "fails at request time",
+                    None,
+                    issue,
+                    "api",
+                    why=issue,
                 )
                 for issue in after.request_time_issues
             ]
