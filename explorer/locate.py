@@ -62,13 +62,17 @@ def locate_model(path: str | Path, *, version: int | None = None) -> ModelLocati
         ModelSourceError: the path is missing, not a folder, holds no SavedModel, or the
             version asked for is not there.
     """
+    if not str(path).strip():
+        raise ModelSourceError("No model path given: name a SavedModel folder.")
     folder = Path(path).expanduser()
     if not folder.exists():
+        if folder.is_symlink():
+            raise ModelSourceError(f"{folder} is a symbolic link to nothing (or to itself).")
         raise ModelSourceError(f"Path does not exist: {folder}")
     if not folder.is_dir():
         raise ModelSourceError(
             f"Not a folder: {folder}. Point at the SavedModel folder (the one holding "
-            f"{SAVED_MODEL_PB}), or upload a .zip/.tar.gz of it."
+            f"{SAVED_MODEL_PB}); an archive must be extracted first."
         )
     folder = folder.resolve()
     if is_saved_model_dir(folder):

@@ -9,10 +9,12 @@ production: it is one Python process with no batching, monitoring or model reloa
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import threading
 from typing import Any
 
+from explorer.call_target import serving_meta_graph
 from explorer.cli.common import EXIT_OK, CommandError, add_allow_unsafe_argument
 from explorer.locate import is_number
 
@@ -81,10 +83,21 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         if not label or not is_number(version):
             raise CommandError(f'--label "{item}": expected LABEL=VERSION, e.g. stable=2.')
         labels[label] = int(version)
+    if not args.host.strip():
+        raise CommandError('--host "": name an interface, e.g. 127.0.0.1 (0.0.0.0 for all).')
     registry = ModelRegistry(
         {name: args.path}, labels={name: labels}, allow_unsafe=args.allow_unsafe
     )
-    _say(f"Loading {name} (versions {', '.join(map(str, registry.versions(name)))})…")
+    versions = registry.versions(name)
+    for label, version in labels.items():
+        if version not in versions:  # TF Serving refuses a label for a version it lacks
+            raise CommandError(
+                f'--label "{label}={version}": {name} has no version {version} (versions: '
+                f"{', '.join(map(str, versions))})."
+            )
+    for version in versions:  # TF Serving loads the MetaGraph tagged exactly "serve"
+        serving_meta_graph(registry.resolve(name, version, None), None)
+    _say(f"Loading {name} (versions {', '.join(map(str, versions))})…")
     registry.warm()
     servers: list[Any] = []
     try:
@@ -97,7 +110,10 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
             )
         for server in servers:
             _say(f"{'REST' if server.url.startswith('http') else 'gRPC'}: {server.url}")
-        _say(f"Model {name}: python -m explorer show --server {servers[0].url} --model {name}")
+        _say(
+            f"Model {name}: python -m explorer show --server {servers[0].url} "
+            f"--model {shlex.quote(name)}"
+        )
         _say("Serving until Ctrl-C (a stand-in for tensorflow_model_server; not for production).")
         (stop or threading.Event()).wait()
     except KeyboardInterrupt:

@@ -4,7 +4,9 @@ TF Serving target (run in a thread here; the command waits for Ctrl-C)."""
 from __future__ import annotations
 
 import argparse
+import re
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +56,26 @@ def test_serve_answers_rest_and_grpc_until_stopped(monkeypatch: pytest.MonkeyPat
 def test_a_bad_label_is_a_user_error() -> None:
     with pytest.raises(CommandError, match="expected LABEL=VERSION"):
         serve.run(_args(str(HALF_PLUS_TWO_2_VERSIONS), "--label", "stable"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--label", "stable=7"], "has no version 7 (versions: 123, 124)"),
+        (["--host", ""], "name an interface"),
+    ],
+)
+def test_settings_tf_serving_would_refuse_are_user_errors(extra: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=re.escape(message)):
+        serve.run(_args(str(HALF_PLUS_TWO_2_VERSIONS), *extra))
+
+
+def test_a_model_without_a_serve_meta_graph_is_not_served(tmp_path: Path) -> None:
+    from explorer import protos
+    from explorer.errors import UnknownTagSetError
+
+    saved_model = protos.SavedModel()
+    saved_model.meta_graphs.add().meta_info_def.tags.append("train")
+    (tmp_path / "saved_model.pb").write_bytes(saved_model.SerializeToString())
+    with pytest.raises(UnknownTagSetError, match="TF Serving loads the tag-set 'serve'"):
+        serve.run(_args(str(tmp_path)))
