@@ -13,12 +13,14 @@ Works on any TensorProto class (TensorFlow's own, tensorflow-serving-api's, or t
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from explorer.dtypes import numpy_name
 from explorer.errors import InputError
+from explorer.request_limits import DEFAULT_MAX_ELEMENTS
 
 TensorProto = Any  # a tensorflow.TensorProto message of any descriptor pool
 
@@ -99,7 +101,9 @@ def tensor_proto_to_array(proto: TensorProto) -> np.ndarray:
     shape = [int(d.size) for d in proto.tensor_shape.dim]
     if any(s < 0 for s in shape):
         raise InputError(f"TensorProto shape {shape} has an unknown (-1) dimension.")
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)  # Python ints: numpy's int64 product wraps around silently
+    if count >= 2**63:
+        raise InputError(f"tensor parsing error: TensorProto shape {shape} overflows int64.")
     if name == "DT_STRING":
         values: np.ndarray = np.empty(len(proto.string_val), dtype=object)
         values[:] = list(proto.string_val)
@@ -109,6 +113,13 @@ def tensor_proto_to_array(proto: TensorProto) -> np.ndarray:
         values = _from_field(proto, name)
     if len(values) == count:
         return values.reshape(shape)
+    if count > DEFAULT_MAX_ELEMENTS:
+        # A short (or empty) field fills the shape by repetition: refuse before allocating.
+        raise InputError(
+            f"tensor parsing error: TensorProto shape {shape} asks for {count:,} elements from "
+            f"{len(values)} values, more than the {DEFAULT_MAX_ELEMENTS:,} a request may carry.",
+            got=str(shape),
+        )
     if 0 < len(values) < count:
         # Tensor::FromProto: a shorter typed field repeats its last value to fill the shape.
         padding = np.repeat(values[-1:], count - len(values))

@@ -110,3 +110,19 @@ def test_a_bug_in_a_command_is_one_error_line(
     assert cli.main(["show", str(SAMPLES / "flowers_tf1")]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("error: internal error (RuntimeError: boom)")
+
+
+@pytest.mark.parametrize(
+    ("dims", "message"),
+    [([2**40, 2**40], "overflows int64"), ([100_000, 1_000], "asks for 100,000,000 elements")],
+)
+def test_a_tensor_proto_too_big_to_fill_is_a_parsing_error(dims: list[int], message: str) -> None:
+    from explorer import protos
+    from explorer.tensor_proto import tensor_proto_to_array
+
+    proto = protos.message_class("tensorflow.TensorProto")(dtype=1)
+    for size in dims:
+        proto.tensor_shape.dim.add(size=size)
+    proto.float_val.append(1.0)  # one value to repeat over the whole shape
+    with pytest.raises(InputError, match=message):
+        tensor_proto_to_array(proto)
