@@ -173,6 +173,13 @@ function start(root) {
       if (name) state.send("clicked", name);
     }
   });
+  // Focus (Tab to a box) scrolls the frame to show it: turn that into our own pan, so
+  // Fit and zoom keep working from one offset.
+  view.addEventListener("scroll", () => {
+    if (!view.scrollLeft && !view.scrollTop) return;
+    state.x -= view.scrollLeft; state.y -= view.scrollTop;
+    view.scrollLeft = 0; view.scrollTop = 0; apply();
+  });
   view.addEventListener("keydown", (e) => {
     const node = e.target.closest && e.target.closest("g.node");
     if (node && (e.key === "Enter" || e.key === " ") && state.send) {
