@@ -75,17 +75,8 @@ def _cached_model(path: str, version: int | None, stamp: float) -> ModelInfo:
 def _cached_graph(
     _meta_graph: MetaGraphInfo, model_key: str, signature_key: str, options: GraphOptions
 ) -> SignatureGraph:
-    from explorer.signature_graph import build_signature_graph
-
     # model_key (folder, tag-set, mtime) stands for the unhashable MetaGraph.
-    return build_signature_graph(
-        _meta_graph,
-        signature_key,
-        expand=options.expand,
-        collapse=options.collapse,
-        node_budget=options.node_budget,
-        highlight=options.highlight,
-    )
+    return options.build(_meta_graph, signature_key)
 
 
 def _read(path: str, version: int | None) -> ModelInfo:

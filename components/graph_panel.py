@@ -15,7 +15,7 @@ from explorer.errors import ExplorerError
 from explorer.graph_actions import GraphAction, action_for
 from explorer.model_info import MetaGraphInfo, SignatureInfo
 from explorer.node_inspector import describe_node, find_nodes
-from explorer.signature_graph import DEFAULT_NODE_BUDGET, SignatureGraph
+from explorer.signature_graph import DEFAULT_NODE_BUDGET, SignatureGraph, build_signature_graph
 
 _CLOSED_KINDS = ("group", "function_call", "control_flow", "parameters")
 
@@ -28,6 +28,17 @@ class GraphOptions:
     collapse: tuple[str, ...]
     node_budget: int
     highlight: str | None
+
+    def build(self, meta_graph: MetaGraphInfo, signature_key: str) -> SignatureGraph:
+        """The graph of ``signature_key`` as these options ask for it."""
+        return build_signature_graph(
+            meta_graph,
+            signature_key,
+            expand=self.expand,
+            collapse=self.collapse,
+            node_budget=self.node_budget,
+            highlight=self.highlight,
+        )
 
 
 def render_graph_options(signature: SignatureInfo, scope: str) -> GraphOptions:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
-import sys
 
 import pytest
 
+from tests.cli_runs import run_explorer_commands
 from tests.conftest import REPO
 
 _BLOCK = re.compile(r"## Command line\n.*?```bash\n(.*?)```", re.DOTALL)
@@ -37,21 +37,8 @@ def _examples() -> list[tuple[str, int]]:
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, subprocess.CompletedProcess[str]]:
-    started = {}
-    for command, _ in _examples():
-        arguments = shlex.split(command)[3:]  # after "python -m explorer"
-        started[command] = subprocess.Popen(
-            [sys.executable, "-m", "explorer", *arguments],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    results = {}
-    for command, process in started.items():
-        out, err = process.communicate(timeout=180)
-        results[command] = subprocess.CompletedProcess(command, process.returncode, out, err)
-    return results
+    # shlex: the README's quoting; [3:] drops "python -m explorer".
+    return run_explorer_commands({c: (shlex.split(c)[3:], None) for c, _ in _examples()})
 
 
 @pytest.mark.parametrize(("command", "expected"), _examples())

@@ -12,7 +12,7 @@ import streamlit as st
 from components.graph_panel import GraphOptions, apply_click, render_graph_tab
 from explorer.reader import read_model
 from explorer.samples import list_samples
-from explorer.signature_graph import SignatureGraph, build_signature_graph
+from explorer.signature_graph import SignatureGraph
 
 sample = next(s for s in list_samples() if s.name == "tabular_churn")
 meta_graph = read_model(sample.path).meta_graph()
@@ -22,14 +22,7 @@ drawn: list[SignatureGraph] = []
 
 
 def _build(options: GraphOptions) -> SignatureGraph:
-    graph = build_signature_graph(
-        meta_graph,
-        signature.key,
-        expand=options.expand,
-        collapse=options.collapse,
-        node_budget=options.node_budget,
-        highlight=options.highlight,
-    )
+    graph = options.build(meta_graph, signature.key)
     drawn.append(graph)
     return graph
 

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from explorer.errors import (
     UnknownTagSetError,
 )
 from explorer.reader import read_model
+from tests.cli_runs import run_explorer_commands
 from tests.conftest import REPO, SAMPLES
 
 PREDICT = json.dumps({"instances": [[[[0.5]] * 4] * 4]})  # one 4x4x1 image
@@ -81,23 +81,11 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def cli_runs(broken: dict[str, Path]) -> dict[str, subprocess.CompletedProcess[str]]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("EXPLORER_TF_LOGS", None)
-    started = {}
+    runs = {}
     for name, (command, extra, _) in CLI_CASES.items():
         request = CHURN if command == ["classify"] else PREDICT
-        args = [*command, str(broken[name]), *extra, "--request", request]
-        started[name] = subprocess.Popen(
-            [sys.executable, "-m", "explorer", *args],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    done = {}
-    for name, process in started.items():
-        out, err = process.communicate(timeout=180)
-        done[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
-    return done
+        runs[name] = ([*command, str(broken[name]), *extra, "--request", request], None)
+    return run_explorer_commands(runs, env)
 
 
 @pytest.mark.parametrize("name", list(CLI_CASES))

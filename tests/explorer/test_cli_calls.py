@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runs import run_explorer_commands
+
 REPO = Path(__file__).resolve().parents[2]
 ANCHORS = REPO.parent / "shared" / "anchors" / "tfserving"
 CPU = str(ANCHORS / "saved_model_half_plus_two_cpu")
@@ -54,25 +56,12 @@ RUNS = {
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess]:
     request_file = tmp_path_factory.mktemp("cli") / "request.json"
     request_file.write_text('{"signature_name": "nope", "inputs": [1.0, 2.0]}', encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    started = {}
-    for name, (args, stdin) in RUNS.items():
-        args = [a.replace("{file}", str(request_file)) for a in args]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "explorer", *args],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        started[name] = (process, stdin)
-    results = {}
-    for name, (process, stdin) in started.items():
-        out, err = process.communicate(stdin, timeout=120)
-        results[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
-    return results
+    return run_explorer_commands(
+        {
+            name: ([a.replace("{file}", str(request_file)) for a in args], stdin)
+            for name, (args, stdin) in RUNS.items()
+        }
+    )
 
 
 def test_classify_reads_the_request_from_stdin(runs) -> None:

@@ -9,15 +9,14 @@ after the command, whether it imported TensorFlow: a client needs none, gRPC inc
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from explorer import calls
 from explorer.reader import read_model
+from tests.cli_runs import run_explorer_commands
 from tests.conftest import ANCHORS, HALF_PLUS_TWO_CPU, REPO
 from tests.explorer.loopback import Servers, free_port, serving
 
@@ -110,26 +109,11 @@ def _run_all(servers: Servers) -> dict[str, subprocess.CompletedProcess[str]]:
         "{grpc}": servers.grpc.url,
         "{down}": f"http://127.0.0.1:{free_port()}",
     }
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    started = {}
-    for name, (args, stdin) in RUNS.items():
-        argv = [urls.get(a, a) for a in args]
-        runner = ["-c", _TF_PROBE] if name.endswith("_probed") else ["-m", "explorer"]
-        process = subprocess.Popen(
-            [sys.executable, *runner, *argv],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        started[name] = (process, stdin)
-    results = {}
-    for name, (process, stdin) in started.items():
-        out, err = process.communicate(stdin, timeout=120)
-        results[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
-    return results
+    return run_explorer_commands(
+        {name: ([urls.get(a, a) for a in args], stdin) for name, (args, stdin) in RUNS.items()},
+        timeout_s=120,
+        entries={name: ["-c", _TF_PROBE] for name in RUNS if name.endswith("_probed")},
+    )
 
 
 def _one_error_line(run: subprocess.CompletedProcess[str]) -> str:
