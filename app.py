@@ -34,7 +34,7 @@ from components.signature_panel import (
 )
 from explorer import tf_preload
 from explorer.archives import extract_archive
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, ModelSourceError
 from explorer.locate import locate_model
 from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.paths import AllowedRoots, check_allowed
@@ -99,10 +99,11 @@ def _source_path(source: ModelSource) -> str:
         return source.path
     held = st.session_state.get("upload.extracted")
     if held is None or held[0] != source.upload_id:
+        if source.upload_bytes is None:  # the kept upload, but its folder is gone
+            raise ModelSourceError(f"The upload {source.upload_name} is gone: upload it again.")
         if held is not None:
             held[1].cleanup()  # the previous upload's folder goes with it
             del st.session_state["upload.extracted"]
-        assert source.upload_bytes is not None
         assert source.upload_name is not None
         extracted = extract_archive(source.upload_bytes, source.upload_name)
         st.session_state["upload.extracted"] = (source.upload_id, extracted)

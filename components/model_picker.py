@@ -26,6 +26,8 @@ def render_source_picker(samples: tuple[Sample, ...]) -> ModelSource | None:
     """Pick where the model comes from; None until the user has given enough to open one."""
     st.sidebar.header("Model")
     kind = st.sidebar.radio("Source", keys.SOURCE_KINDS, key=keys.SOURCE_KIND)
+    if kind != keys.SOURCE_UPLOAD:
+        st.session_state[keys.UPLOAD_HAD_FILE] = False
     if kind == keys.SOURCE_SAMPLE:
         by_name = {s.name: s for s in samples}
         if not by_name:
@@ -56,8 +58,17 @@ def render_source_picker(samples: tuple[Sample, ...]) -> ModelSource | None:
         key=keys.UPLOAD,
         help="A .zip or .tar.gz of a SavedModel folder (or of a versioned base folder).",
     )
+    had_file = st.session_state.get(keys.UPLOAD_HAD_FILE, False)
+    st.session_state[keys.UPLOAD_HAD_FILE] = upload is not None
     if upload is None:
-        return None
+        kept = st.session_state.get(keys.UPLOAD_KEPT)
+        if kept is None or had_file:  # nothing uploaded yet, or the user removed it
+            st.session_state.pop(keys.UPLOAD_KEPT, None)
+            return None
+        # Back from another source: Streamlit has emptied the uploader, not the archive.
+        st.sidebar.caption(f"Showing the earlier upload {kept[0]}; upload another to replace it.")
+        return ModelSource(kind, upload_name=kept[0], upload_id=kept[1])
+    st.session_state[keys.UPLOAD_KEPT] = (upload.name, str(upload.file_id))
     return ModelSource(
         kind,
         upload_name=upload.name,

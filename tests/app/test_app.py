@@ -167,6 +167,20 @@ def test_uploaded_archive_opens(app: AppTest) -> None:
     assert not app.error
     overview = _frames(app)[0]
     assert "classify_images" in set(overview["signature"])
+    assert "uploaded `flowers_tf1.tar.gz`" in _markdown(app)  # not its temporary folder
+    # Away to a sample and back: Streamlit empties the uploader, the archive stays open.
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_SAMPLE).run()
+    app.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_UPLOAD).run()
+    assert "uploaded `flowers_tf1.tar.gz`" in _markdown(app)
+    assert any("earlier upload flowers_tf1.tar.gz" in c.value for c in app.sidebar.caption)
+    app.run()  # stays on another rerun
+    assert "uploaded `flowers_tf1.tar.gz`" in _markdown(app)
+    # Removing the file from the uploader closes it.
+    uploader = app.file_uploader(key=keys.UPLOAD)
+    uploader.upload("flowers_tf1.tar.gz", buffer.getvalue(), "application/gzip").run()
+    app.file_uploader(key=keys.UPLOAD).clear().run()
+    assert "Upload a .zip or .tar.gz" in app.info[0].value
 
 
 def test_unsafe_model_shows_banner_and_opt_in_is_per_model(app: AppTest) -> None:
