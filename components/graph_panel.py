@@ -64,9 +64,10 @@ def render_graph_options(signature: SignatureInfo, scope: str) -> GraphOptions:
         key=keys.GRAPH_BUDGET,
         help="Ops are grouped by name scope and function until the view fits this many boxes.",
     )
+    expand_key, collapse_key = _group_keys(scope)
     return GraphOptions(
-        tuple(st.session_state.get(f"{keys.GRAPH_EXPAND}.{scope}", ())),
-        tuple(st.session_state.get(f"{keys.GRAPH_COLLAPSE}.{scope}", ())),
+        tuple(st.session_state.get(expand_key, ())),
+        tuple(st.session_state.get(collapse_key, ())),
         int(budget),
         highlight,
     )
@@ -74,16 +75,9 @@ def render_graph_options(signature: SignatureInfo, scope: str) -> GraphOptions:
 
 def render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: str) -> None:
     """Expand a closed group or collapse an open one; options come from this drawing."""
-    expand_key, collapse_key = f"{keys.GRAPH_EXPAND}.{scope}", f"{keys.GRAPH_COLLAPSE}.{scope}"
+    expand_key, collapse_key = _group_keys(scope)
     closed = [n.id for n in graph.nodes if n.kind in _CLOSED_KINDS]
     open_clusters = [c.id for c in graph.clusters if c.kind != "parameters"]
-
-    def _move(chosen_key: str, other_key: str) -> None:
-        # A group is expanded or collapsed, never both: the latest choice wins.
-        chosen = set(st.session_state.get(chosen_key, ()))
-        st.session_state[other_key] = [
-            g for g in st.session_state.get(other_key, ()) if g not in chosen
-        ]
 
     left, right = st.columns(2)
     # Per signature: one signature's group names mean nothing in another's graph.
@@ -120,6 +114,19 @@ def _short_group(group_id: str) -> str:
     return last if last != group_id else group_id
 
 
+def _group_keys(scope: str) -> tuple[str, str]:
+    """The session keys of one signature's expanded and collapsed groups."""
+    return f"{keys.GRAPH_EXPAND}.{scope}", f"{keys.GRAPH_COLLAPSE}.{scope}"
+
+
+def _move(chosen_key: str, other_key: str) -> None:
+    # A group is expanded or collapsed, never both: the latest choice wins.
+    chosen = set(st.session_state.get(chosen_key, ()))
+    st.session_state[other_key] = [
+        g for g in st.session_state.get(other_key, ()) if g not in chosen
+    ]
+
+
 def apply_click(graph: SignatureGraph, scope: str, element_id: str) -> None:
     """Turn a click on the drawing of ``graph`` into graph options or an inspected op.
 
@@ -135,7 +142,7 @@ def apply_click(graph: SignatureGraph, scope: str, element_id: str) -> None:
 
 
 def _apply(action: GraphAction, scope: str, element_id: str) -> None:
-    expand_key, collapse_key = f"{keys.GRAPH_EXPAND}.{scope}", f"{keys.GRAPH_COLLAPSE}.{scope}"
+    expand_key, collapse_key = _group_keys(scope)
     if action.kind == "inspect":
         st.session_state[keys.GRAPH_PICKED] = (scope, action.target, action.function, element_id)
     elif action.kind in ("expand", "collapse"):
@@ -144,7 +151,7 @@ def _apply(action: GraphAction, scope: str, element_id: str) -> None:
         )
         kept = [g for g in st.session_state.get(chosen, ()) if g != action.target]
         st.session_state[chosen] = [*kept, action.target]
-        st.session_state[other] = [g for g in st.session_state.get(other, ()) if g != action.target]
+        _move(chosen, other)
     else:
         st.session_state[keys.GRAPH_HIGHLIGHT] = (
             action.target if action.kind == "highlight" else None
