@@ -36,8 +36,10 @@ def test_app_opens_on_sample_and_shows_signature_table(
     page = _open(browser, app_url)
     expect(page.get_by_text("Model flowers_tf1", exact=False)).to_be_visible(timeout=30_000)
     tables = page.get_by_test_id("stDataFrame")
-    expect(tables.first).to_be_visible()
-    assert tables.count() >= 3  # overview, inputs, outputs (+ verdicts)
+    # Overview, inputs, outputs: wait for the third (the page draws them one by one).
+    expect(tables.nth(2)).to_be_visible(timeout=30_000)
+    assert tables.count() >= 3
+    expect(page.get_by_test_id("stTable").first).to_be_visible()  # the verdicts
     expect(page.get_by_text("Would TF Serving accept it?")).to_be_visible()
     page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
     assert (tmp_path / "app.png").stat().st_size > 10_000
