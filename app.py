@@ -32,22 +32,22 @@ from components.signature_panel import (
     render_signature_overview,
     render_verdicts,
 )
-from explorer import tf_preload
-from explorer.archives import extract_archive
 from explorer.errors import ExplorerError, ModelSourceError
-from explorer.locate import locate_model
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
-from explorer.paths import AllowedRoots, check_allowed
-from explorer.reader import read_model
-from explorer.remote import RemoteTarget
-from explorer.safety import scan_meta_graph
-from explorer.samples import list_samples
+from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
+from explorer.model.locate import locate_model
+from explorer.model.reader import read_model
+from explorer.model.samples import list_samples
+from explorer.remote.target import RemoteTarget
+from explorer.run import preload
+from explorer.safety.archives import extract_archive
+from explorer.safety.paths import AllowedRoots, check_allowed
+from explorer.safety.scan import scan_meta_graph
 
 # The first paint needs only the pickers and the Signatures tab: the other tabs' and the
 # Compare page's modules are imported when first drawn (~0.1 s of a cold start).
 if TYPE_CHECKING:
     from components.graph_panel import GraphOptions
-    from explorer.signature_graph import SignatureGraph
+    from explorer.graph.build import SignatureGraph
 
 # TensorFlow's import waits this long after the first page is sent, so the browser can draw
 # it; it is still ready well before anyone has filled a form and pressed Run.
@@ -206,7 +206,7 @@ def main() -> None:
     if run_tab.open:
         with run_tab:
             loading_note = st.empty()
-            if tf_preload.status() == "loading":
+            if preload.status() == "loading":
                 loading_note.caption(
                     "TensorFlow is loading in the background; the first Run waits for it."
                 )
@@ -219,7 +219,7 @@ def main() -> None:
                     allow_unsafe=allow_run,
                     method_name_check=method_name_check,
                 )
-                if tf_preload.status() != "loading":  # a Run just now waited for it
+                if preload.status() != "loading":  # a Run just now waited for it
                     loading_note.empty()
                 if target is not None:  # a local model and a server: run both, compare
                     from components.remote_compare import render_compare_panel
@@ -263,8 +263,8 @@ def _render_signatures(meta_graph: MetaGraphInfo, signature: SignatureInfo | Non
 
 def _start_tensorflow() -> None:
     # After the page is painted: TensorFlow is only needed to run a signature.
-    tf_preload.start(delay_s=_TF_PRELOAD_DELAY_S)
-    st.sidebar.caption(f"TensorFlow: {tf_preload.status()}")
+    preload.start(delay_s=_TF_PRELOAD_DELAY_S)
+    st.sidebar.caption(f"TensorFlow: {preload.status()}")
 
 
 def _main_remote(target: RemoteTarget) -> None:

@@ -8,8 +8,8 @@ slows every variant alike), median of ``--runs``:
 
 1. ``raw``: the signature's tensors fed and fetched straight through the runner's
    Session (``Session._call_tf_sessionrun`` with resolved TF_Outputs): the floor.
-2. ``predict_arrays``: ``explorer.calls.predict_arrays(model, {"keras_tensor": x})``.
-3. ``predict (dict)``: ``explorer.calls.predict(model, {"instances": x.tolist()})``.
+2. ``predict_arrays``: ``explorer.run.calls.predict_arrays(model, {"keras_tensor": x})``.
+3. ``predict (dict)``: ``explorer.run.calls.predict(model, {"instances": x.tolist()})``.
 4. ``predict (text)``: the same body as JSON text (``json.dumps`` done beforehand).
 
 Each is reported as a ratio to ``raw`` (target ≤ 1.2×), with the explorer's own
@@ -45,8 +45,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from explorer import calls, runner  # noqa: E402
-from explorer.reader import read_model  # noqa: E402
+from explorer.model.reader import read_model  # noqa: E402
+from explorer.run import calls, runner  # noqa: E402
 
 SIGNATURE = "serving_default"
 INPUT = "keras_tensor"

@@ -36,9 +36,9 @@ from _export import export_applications
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from explorer.dot import to_dot  # noqa: E402
-from explorer.reader import read_model  # noqa: E402
-from explorer.signature_graph import DEFAULT_NODE_BUDGET, build_signature_graph  # noqa: E402
+from explorer.graph.build import DEFAULT_NODE_BUDGET, build_signature_graph  # noqa: E402
+from explorer.graph.dot import to_dot  # noqa: E402
+from explorer.model.reader import read_model  # noqa: E402
 
 MODELS = ("ResNet50", "MobileNetV2", "EfficientNetB0")
 TARGET_S = 0.3
@@ -185,7 +185,7 @@ class _BrowserRender:
     def render(self, dot_text: str) -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         from components.zoomable_svg import page_html
-        from explorer.dot import render_svg
+        from explorer.graph.dot import render_svg
 
         self._page.set_content(page_html(render_svg(dot_text)))
         self._page.wait_for_selector("svg g.node", state="visible")

@@ -6,7 +6,7 @@ the ~6 s of importing TensorFlow. Three parts, each runnable alone:
 1. whole-process wall time of ``python -m explorer show`` / ``show --json`` / ``graph``
    versus ``saved_model_cli show --all`` on Keras ResNet50 and EfficientNetB0
    (target: ``show`` at least 20x faster);
-2. in-process: importing ``explorer.reader``, the first ``read_model`` (which builds the
+2. in-process: importing ``explorer.model.reader``, the first ``read_model`` (which builds the
    protobuf pool) and a warm ``read_model``;
 3. the app's first paint: a cold ``streamlit run app.py`` until the signature table is
    visible in chromium (target: under 3 s), next to a one-``st.dataframe`` page: the floor
@@ -55,7 +55,7 @@ SCRIPT_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 _PARSE_SCRIPT = """
 import json, statistics, sys, time
 t0 = time.perf_counter()
-from explorer.reader import read_model
+from explorer.model.reader import read_model
 t1 = time.perf_counter()
 read_model(sys.argv[1])
 t2 = time.perf_counter()
@@ -166,7 +166,7 @@ def parse_table(
     headers = [
         "model",
         "saved_model.pb MB",
-        "import explorer.reader ms",
+        "import explorer.model.reader ms",
         "first read_model ms",
         "warm read_model ms",
     ]

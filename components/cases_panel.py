@@ -1,7 +1,7 @@
 """Test cases in the app: save a run as a case, load and download cases files, replay them.
 
 The session keeps one list of cases per TF Serving model name (so versions share them);
-a cases file is JSON lines (``explorer.cases``) that a user downloads, commits beside the
+a cases file is JSON lines (``explorer.compat.cases``) that a user downloads, commits beside the
 model and uploads again. Replay sends every request to the current model, or another
 version of it, and shows pass/fail with the differences.
 """
@@ -18,8 +18,8 @@ import streamlit as st
 from components import keys
 from components.error_panel import show_error
 from components.result_panel import RunOutcome
-from explorer.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
-from explorer.cases import (
+from explorer.compat.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
+from explorer.compat.cases import (
     CasesFileError,
     ReplayReport,
     TestCase,
@@ -30,8 +30,8 @@ from explorer.cases import (
     with_case,
 )
 from explorer.errors import ExplorerError
-from explorer.model_info import ModelInfo
-from explorer.reader import read_model
+from explorer.model.info import ModelInfo
+from explorer.model.reader import read_model
 
 BUNDLED_CASES_FILE = "cases.jsonl"
 _PASS_STYLE = "background-color: #e3f4e1"
@@ -126,7 +126,7 @@ def _render_loaders(model: ModelInfo) -> None:
         type=["jsonl", "json"],
         key=keys.cases_key(name, keys.CASES_UPLOAD),
         help="JSON lines: one case per line (as downloaded here or written by "
-        "explorer.cases.save_cases). Cases replace session cases of the same name.",
+        "explorer.compat.cases.save_cases). Cases replace session cases of the same name.",
     )
     if upload is not None:
         done_key = keys.cases_key(name, keys.CASES_UPLOADED)

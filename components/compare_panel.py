@@ -1,7 +1,7 @@
 """The Compare page: pick an old and a new model, see whether existing clients keep working.
 
 Each side is a bundled sample (and version), a folder on the server or an uploaded
-archive. ``explorer.compat.diff_models`` does the judging; this page shows its one-line
+archive. ``explorer.compat.diff.diff_models`` does the judging; this page shows its one-line
 verdict, every change coloured by class, and each signature's TensorInfos side by side
 with the changed cells highlighted (``components.compare_tables``).
 """
@@ -16,11 +16,11 @@ import streamlit as st
 from components import keys
 from components.compare_tables import render_changes_table, render_signature_pair
 from components.error_panel import show_error
-from explorer.compat import CompatReport, diff_models
+from explorer.compat.diff import CompatReport, diff_models
 from explorer.errors import ExplorerError
-from explorer.model_info import ModelInfo
-from explorer.reader import read_model
-from explorer.samples import Sample
+from explorer.model.info import ModelInfo
+from explorer.model.reader import read_model
+from explorer.model.samples import Sample
 
 Reader = Callable[[str, "int | None"], ModelInfo]
 _SIDES = {
@@ -179,7 +179,7 @@ def _side_path(
         ).strip()
         if not typed:
             return None
-        from explorer.paths import AllowedRoots, check_allowed
+        from explorer.safety.paths import AllowedRoots, check_allowed
 
         return str(check_allowed(typed, AllowedRoots.from_env(extra=allowed_roots)))
     upload = st.file_uploader(
@@ -194,7 +194,7 @@ def _side_path(
 
 def _extracted(side: str, upload_id: str, filename: str, data: bytes) -> str:
     """The extracted folder of this side's upload; the previous one is removed."""
-    from explorer.archives import extract_archive
+    from explorer.safety.archives import extract_archive
 
     held_key = keys.compare_key(side, "extracted")
     held = st.session_state.get(held_key)

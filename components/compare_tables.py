@@ -7,10 +7,10 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
-from explorer.compat import CompatReport
-from explorer.compat_features import requirement
-from explorer.compat_rules import Change
-from explorer.model_info import MetaGraphInfo, SignatureInfo, format_shape
+from explorer.compat.diff import CompatReport
+from explorer.compat.features import requirement
+from explorer.compat.rules import Change
+from explorer.model.info import MetaGraphInfo, SignatureInfo, format_shape
 
 # Cell backgrounds by class of change (light enough for black text).
 COLOURS = {"breaking": "#f8d3ce", "notable": "#fcebb6", "safe": "#d6efd2"}
@@ -135,7 +135,7 @@ def _render_side(
 
 
 def _feature_frame(meta_graph: MetaGraphInfo, signature: SignatureInfo) -> pd.DataFrame:
-    from explorer.example_features import expected_features
+    from explorer.graph.example_features import expected_features
 
     rows = [
         {

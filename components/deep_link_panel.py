@@ -20,9 +20,19 @@ from components.error_panel import show_error
 from components.examples_panel import cases_at, load_case, model_cases
 from components.presentation import RUN_TAB
 from components.run_panel import current_request_text, preferred_api, run_scope
-from explorer.cases import TestCase
+from explorer.codec.exchange import body_text
+from explorer.compat.cases import TestCase
 from explorer.constants import MethodKind
-from explorer.deep_link import (
+from explorer.errors import (
+    ExplorerError,
+    ModelSourceError,
+    UnknownSignatureError,
+    UnknownTagSetError,
+)
+from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
+from explorer.model.locate import locate_model
+from explorer.model.samples import Sample
+from explorer.present.deep_link import (
     SOURCE_SAMPLE,
     UPLOAD_MESSAGE,
     DeepLinkError,
@@ -33,18 +43,8 @@ from explorer.deep_link import (
     to_query_params,
     unknown_params,
 )
-from explorer.errors import (
-    ExplorerError,
-    ModelSourceError,
-    UnknownSignatureError,
-    UnknownTagSetError,
-)
-from explorer.locate import locate_model
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
-from explorer.paths import AllowedRoots, check_allowed
-from explorer.rest_exchange import body_text
-from explorer.samples import Sample
-from explorer.serving_rules import ServingVerdict, check_signature
+from explorer.safety.paths import AllowedRoots, check_allowed
+from explorer.serving.rules import ServingVerdict, check_signature
 
 _FALLBACK_URL = "http://localhost:8501/"
 

@@ -15,8 +15,8 @@ import streamlit as st
 
 from components import keys
 from components.run_state import kept_table, reset_table
-from explorer.example_features import ExampleFeature, example_template, expected_features
-from explorer.model_info import MetaGraphInfo, SignatureInfo
+from explorer.graph.example_features import ExampleFeature, example_template, expected_features
+from explorer.model.info import MetaGraphInfo, SignatureInfo
 
 _TYPE_WORDS = {"DT_FLOAT": "float", "DT_INT64": "int64", "DT_STRING": "bytes"}
 

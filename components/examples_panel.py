@@ -1,6 +1,6 @@
 """Examples at hand: a model's saved test cases as buttons that load and run their request.
 
-A model's cases live in ``cases.jsonl`` beside it (see ``explorer.cases``): in the model
+A model's cases live in ``cases.jsonl`` beside it (see ``explorer.compat.cases``): in the model
 folder, or for a version folder of a TF Serving base folder, in the version folder or
 the base folder. Clicking one puts its request into the Run panel's REST JSON editor,
 selects its signature and API, and runs it once.
@@ -14,11 +14,11 @@ import streamlit as st
 
 from components import keys
 from components.run_panel import run_scope
-from explorer.cases import CasesFileError, TestCase, load_cases
+from explorer.codec.exchange import body_text
+from explorer.compat.cases import CasesFileError, TestCase, load_cases
 from explorer.constants import MethodKind
-from explorer.locate import is_number
-from explorer.model_info import MetaGraphInfo, ModelInfo
-from explorer.rest_exchange import body_text
+from explorer.model.info import MetaGraphInfo, ModelInfo
+from explorer.model.locate import is_number
 
 CASES_FILE = "cases.jsonl"
 

@@ -10,12 +10,12 @@ import streamlit as st
 
 from components import keys
 from components.zoomable_svg import render_zoomable_svg
-from explorer.dot import GraphvizError, render_svg, to_dot
 from explorer.errors import ExplorerError
-from explorer.graph_actions import GraphAction, action_for
-from explorer.model_info import MetaGraphInfo, SignatureInfo
-from explorer.node_inspector import describe_node, find_nodes
-from explorer.signature_graph import DEFAULT_NODE_BUDGET, SignatureGraph, build_signature_graph
+from explorer.graph.actions import GraphAction, action_for
+from explorer.graph.build import DEFAULT_NODE_BUDGET, SignatureGraph, build_signature_graph
+from explorer.graph.dot import GraphvizError, render_svg, to_dot
+from explorer.graph.inspector import describe_node, find_nodes
+from explorer.model.info import MetaGraphInfo, SignatureInfo
 
 _CLOSED_KINDS = ("group", "function_call", "control_flow", "parameters")
 

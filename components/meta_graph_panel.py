@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer.model_info import MetaGraphInfo, ModelInfo, format_size
+from explorer.model.info import MetaGraphInfo, ModelInfo, format_size
 
 
 def render_meta_graph_facts(model: ModelInfo, meta_graph: MetaGraphInfo) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import keys
-from explorer.model_info import MetaGraphInfo, ModelInfo
-from explorer.samples import Sample
+from explorer.model.info import MetaGraphInfo, ModelInfo
+from explorer.model.samples import Sample
 
 
 @dataclass(frozen=True, slots=True)

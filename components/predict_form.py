@@ -12,9 +12,9 @@ import streamlit as st
 
 from components import keys
 from components.run_state import kept_table, kept_upload, reset_table
-from explorer.calls import request_template
 from explorer.constants import MethodKind
-from explorer.model_info import MetaGraphInfo, SignatureInfo, TensorInfo
+from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
+from explorer.run.calls import request_template
 
 _NUMBER = {"DT_FLOAT", "DT_DOUBLE", "DT_HALF", "DT_BFLOAT16"}
 _INTEGER = {

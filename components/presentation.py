@@ -20,9 +20,9 @@ import streamlit as st
 
 from components import keys
 from components.result_panel import RunOutcome, render_images
-from explorer import report
 from explorer.constants import MethodKind
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
+from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
+from explorer.present import report
 
 RUN_TAB = "Run"  # the app's tab with the Run panel
 _MAX_EXAMPLES = 10
@@ -132,7 +132,7 @@ def render_report_download(
 def report_html(
     model: ModelInfo, meta_graph: MetaGraphInfo, signature_key: str, outcome: RunOutcome
 ) -> str:
-    """The HTML report of one run (see ``explorer.report.render_report_html``)."""
+    """The HTML report of one run (see ``explorer.present.report.render_report_html``)."""
     method = outcome.method.value
     created = outcome.created or datetime.now().astimezone()
     response = outcome.response_text

@@ -12,7 +12,7 @@ import streamlit as st
 
 from components.error_panel import show_error
 from explorer.errors import ExplorerError
-from explorer.remote_errors import (
+from explorer.remote.errors import (
     MalformedReplyError,
     RemoteAddressError,
     RemoteCancelledError,

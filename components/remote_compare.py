@@ -1,5 +1,5 @@
 """Compare with TF Serving: the Run tab's request run in this process and on the server,
-and where the two answers differ (``explorer.case_diff``: floats within a tolerance,
+and where the two answers differ (``explorer.compat.case_diff``: floats within a tolerance,
 outputs on one side only, an error on one side only)."""
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import streamlit as st
 from components import keys
 from components.remote_calls import call_with_cancel
 from components.result_panel import RunOutcome
-from explorer import calls, case_diff
+from explorer.codec.exchange import body_text
+from explorer.compat import case_diff
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
-from explorer.remote import RemoteTarget
-from explorer.rest_exchange import body_text
+from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
+from explorer.remote.target import RemoteTarget
+from explorer.run import calls
 
 _KIND_WORDS = {
     "missing": "only in this process's answer",

@@ -1,7 +1,7 @@
 """The TF Serving target: pick a server in the sidebar, send Run-tab requests to it, and
 compare its answers with this process's.
 
-Everything on the wire goes through ``explorer.remote.RemoteTarget``; this module draws the
+Everything on the wire goes through ``explorer.remote.target.RemoteTarget``; this module draws the
 choices and outcomes. Calls run through ``components.remote_calls.call_with_cancel``, so the
 Stop button (or any rerun) abandons a call at once instead of waiting for the timeout; the
 comparison lives in ``components.remote_compare`` (re-exported here).
@@ -20,19 +20,19 @@ from components import keys
 from components.remote_calls import call_with_cancel, show_remote_error
 from components.remote_compare import render_compare_panel, render_compare_results
 from components.result_panel import RunOutcome
-from explorer import calls
+from explorer.codec.exchange import INLINE_BODY_LIMIT, body_text, compact_text, error_text
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
-from explorer.locate import is_number
-from explorer.model_info import ModelInfo
-from explorer.remote import RemoteTarget, TlsOptions
-from explorer.remote_address import (
+from explorer.model.info import ModelInfo
+from explorer.model.locate import is_number
+from explorer.remote.address import (
     SECRETS_ALLOWED_SERVERS,
     AllowedServers,
     check_server_allowed,
     parse_server_url,
 )
-from explorer.rest_exchange import INLINE_BODY_LIMIT, body_text, compact_text, error_text
+from explorer.remote.target import RemoteTarget, TlsOptions
+from explorer.run import calls
 
 
 def render_target_picker() -> RemoteTarget | None:
@@ -217,7 +217,7 @@ def render_server_status(target: RemoteTarget) -> None:
 
 def _allowed_file(path: str) -> str:
     # Certificate paths are typed paths on the app's server: the folders' allowed roots apply.
-    from explorer.paths import SECRETS_KEY, AllowedRoots, check_allowed
+    from explorer.safety.paths import SECRETS_KEY, AllowedRoots, check_allowed
 
     return str(check_allowed(path, AllowedRoots.from_env(extra=_secret_list(SECRETS_KEY))))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.rest_exchange import REQUEST_FILE_NAME
+from explorer.codec.exchange import REQUEST_FILE_NAME
 
 # Longer texts are cut in the page (the browser chokes on megabytes of code); downloads
 # always carry the whole text.

@@ -11,10 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from components.request_text import render_exchange
-from explorer.calls import CallResult
+from explorer.codec.rest_text import parse_error_location
 from explorer.constants import MethodKind
-from explorer.dtypes import dtype_for_numpy
-from explorer.rest_text import parse_error_location
+from explorer.model.dtypes import dtype_for_numpy
+from explorer.run.calls import CallResult
 
 _MAX_EXAMPLES_SHOWN = 20
 _MAX_IMAGES = 8

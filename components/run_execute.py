@@ -11,11 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from components.result_panel import RunOutcome
-from explorer import calls, serving_rules
-from explorer.constants import MethodKind
-from explorer.errors import ExplorerError, ServingRuleError
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
-from explorer.rest_exchange import (
+from explorer.codec.exchange import (
     INLINE_BODY_LIMIT,
     body_text,
     compact_text,
@@ -23,9 +19,14 @@ from explorer.rest_exchange import (
     error_text,
     serving_url,
 )
+from explorer.constants import MethodKind
+from explorer.errors import ExplorerError, ServingRuleError
+from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
+from explorer.run import calls
+from explorer.serving import rules
 
 if TYPE_CHECKING:
-    from explorer.remote import RemoteTarget
+    from explorer.remote.target import RemoteTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ def execute(
     method_name_check: bool,
     remote: RemoteTarget | None = None,
 ) -> RunOutcome:
-    """One call, sent to ``remote`` when given, else through explorer.calls in this process;
+    """One call, sent to ``remote`` when given, else through explorer.run.calls in this process;
     every failure becomes the answer, never a crash."""
     if remote is not None:
         from components.remote_panel import remote_outcome
@@ -89,7 +90,7 @@ def execute(
         if request.left_out or output_filter or extra_fetches
         else None
     )
-    fed_components = serving_rules.component_fed_note(signature)
+    fed_components = rules.component_fed_note(signature)
     if api is MethodKind.PREDICT and fed_components is not None:
         notes = (*notes, fed_components)
         unsaveable = "TF Serving cannot answer it (inputs fed through their components)"

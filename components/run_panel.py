@@ -1,6 +1,6 @@
 """The Run tab: call a signature through TF Serving's Classify, Regress or Predict API.
 
-Everything a run does goes through ``explorer.calls`` (TF Serving's semantics, in process);
+Everything a run does goes through ``explorer.run.calls`` (TF Serving's semantics, in process);
 this module only draws the chooser, the editors, the Run button and the outcome. Typed
 inputs and the last outcome are kept in ``st.session_state`` under keys scoped to model,
 version, tag-set and signature, so switching signature and back keeps them.
@@ -26,17 +26,17 @@ from components.presentation import (
 from components.request_text import render_rest_editor
 from components.result_panel import render_outcome
 from components.run_execute import RunRequest, execute
-from explorer import calls, runner
-from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, MethodKind
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo
-from explorer.rest_exchange import (
+from explorer.codec.exchange import (
     body_text,
 )
-from explorer.safety import scan_meta_graph
-from explorer.serving_rules import ServingVerdict, check_signature
+from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, MethodKind
+from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
+from explorer.run import calls, runner
+from explorer.safety.scan import scan_meta_graph
+from explorer.serving.rules import ServingVerdict, check_signature
 
 if TYPE_CHECKING:
-    from explorer.remote import RemoteTarget
+    from explorer.remote.target import RemoteTarget
 
 _API_LABELS = {
     MethodKind.CLASSIFY: "Classify",

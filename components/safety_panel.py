@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from explorer.safety import ScanResult
+from explorer.safety.scan import ScanResult
 
 
 def render_safety_banner(scan: ScanResult, model_id: str) -> bool:

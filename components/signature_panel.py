@@ -7,8 +7,8 @@ import streamlit as st
 
 from components import keys
 from explorer.constants import MethodKind
-from explorer.model_info import MetaGraphInfo, SignatureInfo, TensorInfo
-from explorer.serving_rules import check_signature
+from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
+from explorer.serving.rules import check_signature
 
 _MARK = {True: "✓ accepted", False: "✗ rejected"}
 

@@ -18,20 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from explorer.calls import (
-        CallResult,
-        CallTiming,
-        call_rest,
-        classify,
-        classify_examples,
-        predict,
-        predict_arrays,
-        regress,
-        regress_examples,
-        request_template,
-    )
     from explorer.constants import MethodKind
-    from explorer.dot import render_svg, to_dot
     from explorer.errors import (
         ExecutionError,
         ExplorerError,
@@ -43,67 +30,80 @@ if TYPE_CHECKING:
         UnknownTagSetError,
         UnsafeModelError,
     )
-    from explorer.example_features import ExampleFeature, example_template, expected_features
-    from explorer.metadata_json import metadata_response
-    from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo
-    from explorer.node_inspector import describe_node, find_nodes
-    from explorer.reader import read_model
-    from explorer.safety import (
+    from explorer.graph.build import SignatureGraph, build_signature_graph
+    from explorer.graph.dot import render_svg, to_dot
+    from explorer.graph.example_features import ExampleFeature, example_template, expected_features
+    from explorer.graph.inspector import describe_node, find_nodes
+    from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo
+    from explorer.model.reader import read_model
+    from explorer.run.calls import (
+        CallResult,
+        CallTiming,
+        call_rest,
+        classify,
+        classify_examples,
+        predict,
+        predict_arrays,
+        regress,
+        regress_examples,
+        request_template,
+    )
+    from explorer.safety.scan import (
         ScanResult,
         UnsafeOpFinding,
         require_safe,
         scan_meta_graph,
         scan_model,
     )
-    from explorer.serving_rules import ServingVerdict, check_all, check_signature
-    from explorer.signature_graph import SignatureGraph, build_signature_graph
+    from explorer.serving.metadata import metadata_response
+    from explorer.serving.rules import ServingVerdict, check_all, check_signature
 
 # Public name → the module that defines it. Imported on first use (PEP 562), so
 # `import explorer` stays cheap: the CLI's `show` must not pay for numpy or the runner.
 _EXPORTS = {
-    "CallResult": "explorer.calls",
-    "CallTiming": "explorer.calls",
-    "ExampleFeature": "explorer.example_features",
+    "CallResult": "explorer.run.calls",
+    "CallTiming": "explorer.run.calls",
+    "ExampleFeature": "explorer.graph.example_features",
     "ExecutionError": "explorer.errors",
     "ExplorerError": "explorer.errors",
     "InputError": "explorer.errors",
     "InvalidSavedModelError": "explorer.errors",
-    "MetaGraphInfo": "explorer.model_info",
+    "MetaGraphInfo": "explorer.model.info",
     "MethodKind": "explorer.constants",
-    "ModelInfo": "explorer.model_info",
+    "ModelInfo": "explorer.model.info",
     "ModelSourceError": "explorer.errors",
-    "ScanResult": "explorer.safety",
+    "ScanResult": "explorer.safety.scan",
     "ServingRuleError": "explorer.errors",
-    "ServingVerdict": "explorer.serving_rules",
-    "SignatureGraph": "explorer.signature_graph",
-    "SignatureInfo": "explorer.model_info",
-    "TensorInfo": "explorer.model_info",
+    "ServingVerdict": "explorer.serving.rules",
+    "SignatureGraph": "explorer.graph.build",
+    "SignatureInfo": "explorer.model.info",
+    "TensorInfo": "explorer.model.info",
     "UnknownSignatureError": "explorer.errors",
     "UnknownTagSetError": "explorer.errors",
     "UnsafeModelError": "explorer.errors",
-    "UnsafeOpFinding": "explorer.safety",
-    "build_signature_graph": "explorer.signature_graph",
-    "call_rest": "explorer.calls",
-    "check_all": "explorer.serving_rules",
-    "check_signature": "explorer.serving_rules",
-    "classify": "explorer.calls",
-    "classify_examples": "explorer.calls",
-    "describe_node": "explorer.node_inspector",
-    "example_template": "explorer.example_features",
-    "expected_features": "explorer.example_features",
-    "find_nodes": "explorer.node_inspector",
-    "metadata_response": "explorer.metadata_json",
-    "predict": "explorer.calls",
-    "predict_arrays": "explorer.calls",
-    "read_model": "explorer.reader",
-    "regress": "explorer.calls",
-    "regress_examples": "explorer.calls",
-    "render_svg": "explorer.dot",
-    "request_template": "explorer.calls",
-    "require_safe": "explorer.safety",
-    "scan_meta_graph": "explorer.safety",
-    "scan_model": "explorer.safety",
-    "to_dot": "explorer.dot",
+    "UnsafeOpFinding": "explorer.safety.scan",
+    "build_signature_graph": "explorer.graph.build",
+    "call_rest": "explorer.run.calls",
+    "check_all": "explorer.serving.rules",
+    "check_signature": "explorer.serving.rules",
+    "classify": "explorer.run.calls",
+    "classify_examples": "explorer.run.calls",
+    "describe_node": "explorer.graph.inspector",
+    "example_template": "explorer.graph.example_features",
+    "expected_features": "explorer.graph.example_features",
+    "find_nodes": "explorer.graph.inspector",
+    "metadata_response": "explorer.serving.metadata",
+    "predict": "explorer.run.calls",
+    "predict_arrays": "explorer.run.calls",
+    "read_model": "explorer.model.reader",
+    "regress": "explorer.run.calls",
+    "regress_examples": "explorer.run.calls",
+    "render_svg": "explorer.graph.dot",
+    "request_template": "explorer.run.calls",
+    "require_safe": "explorer.safety.scan",
+    "scan_meta_graph": "explorer.safety.scan",
+    "scan_model": "explorer.safety.scan",
+    "to_dot": "explorer.graph.dot",
 }
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Record the bundled test cases: ``cases.jsonl`` beside flowers_tf1 and portable_linear.
 
-Each case is a REST request sent to the real model through ``explorer.calls`` and the
-answer TF Serving's REST API would give, saved with ``explorer.cases``, so
+Each case is a REST request sent to the real model through ``explorer.run.calls`` and the
+answer TF Serving's REST API would give, saved with ``explorer.compat.cases``, so
 ``python -m explorer replay sample_models/portable_linear sample_models/portable_linear/
 cases.jsonl`` has yesterday's answers to check. The files are data, not part of any
 SavedModel (TensorFlow and TF Serving ignore them). portable_linear's cases are recorded
@@ -87,9 +87,9 @@ def write_cases(out_dir: Path = HERE, names: Iterable[str] = ()) -> list[Path]:
     """
     if str(HERE.parent) not in sys.path:
         sys.path.insert(0, str(HERE.parent))  # run as a script: make ``explorer`` importable
-    from explorer import calls
-    from explorer.cases import make_case, save_cases
-    from explorer.reader import read_model
+    from explorer.run import calls
+    from explorer.compat.cases import make_case, save_cases
+    from explorer.model.reader import read_model
 
     wanted = set(names)
     written = []

@@ -39,7 +39,7 @@ def test_only_the_runner_imports_tensorflow() -> None:
         for p in (REPO / "explorer").rglob("*.py")
         if "tensorflow" in _imports(p)
     )
-    assert importers == ["explorer/runner.py"]
+    assert importers == ["explorer/run/runner.py"]
 
 
 def test_all_lists_exactly_the_public_names() -> None:

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from explorer import calls, runner, serving_rules
 from explorer.cli.common import (
     EXIT_FINDING,
     EXIT_OK,
@@ -29,9 +28,11 @@ from explorer.cli.common import (
     quiet_native_logs,
 )
 from explorer.cli.remote_args import add_remote_arguments, run_remote_call, wants_server
+from explorer.codec.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
 from explorer.constants import MethodKind
 from explorer.errors import ExecutionError, ServingRuleError
-from explorer.request_limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
+from explorer.run import calls, runner
+from explorer.serving import rules
 
 _SUMMARIES = {
     MethodKind.PREDICT: (
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             _write(json.dumps({"error": str(exc)}, ensure_ascii=False))
             return EXIT_FINDING
     _write(result.response_text)
-    note = serving_rules.component_fed_note(meta_graph.signature(result.signature_key))
+    note = rules.component_fed_note(meta_graph.signature(result.signature_key))
     if note is not None and args.method is MethodKind.PREDICT:
         sys.stderr.write(f"note: {note}\n")
     return EXIT_OK

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from explorer.model_info import MetaGraphInfo, ModelInfo
-from explorer.reader import read_model
+from explorer.model.info import MetaGraphInfo, ModelInfo
+from explorer.model.reader import read_model
 
 EXIT_OK = 0
 EXIT_FINDING = 1

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from explorer.cli.common import EXIT_FINDING, EXIT_OK, add_method_name_check_argument, print_json
-from explorer.compat import CompatReport, diff_models
-from explorer.locate import is_number
-from explorer.model_info import ModelInfo
-from explorer.reader import read_model
+from explorer.compat.diff import CompatReport, diff_models
+from explorer.model.info import ModelInfo
+from explorer.model.locate import is_number
+from explorer.model.reader import read_model
 
 _EPILOG = """\
 OLD and NEW are each a SavedModel folder, a version folder, or a TF Serving base folder

@@ -11,8 +11,8 @@ import argparse
 import sys
 
 from explorer.cli.common import EXIT_OK, add_model_arguments, load_model, print_json
-from explorer.dot import render_svg, to_dot
-from explorer.signature_graph import DEFAULT_NODE_BUDGET, build_signature_graph
+from explorer.graph.build import DEFAULT_NODE_BUDGET, build_signature_graph
+from explorer.graph.dot import render_svg, to_dot
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

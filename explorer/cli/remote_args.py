@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from explorer.cli.common import EXIT_FINDING, EXIT_OK, CommandError
-from explorer.remote_address import TlsOptions
-from explorer.remote_errors import RemoteError
+from explorer.remote.address import TlsOptions
+from explorer.remote.errors import RemoteError
 
 _DEFAULT_TIMEOUT_S = 10.0
 
@@ -86,7 +86,7 @@ def remote_target(args: argparse.Namespace) -> Any:
         CommandError: no --model, or an option that only applies to local models.
         RemoteError: a bad URL, version with label, unreadable TLS files.
     """
-    from explorer.remote import RemoteTarget
+    from explorer.remote.target import RemoteTarget
 
     if not args.model:
         raise CommandError(f"--server {args.server} needs --model NAME: the model on the server.")
@@ -126,9 +126,9 @@ def run_remote_show(args: argparse.Namespace) -> int:
     Raises:
         CommandError, RemoteError: as :func:`remote_target`; the server cannot be asked.
     """
-    from explorer.listing import meta_graph_listing
-    from explorer.metadata_json import dumps
-    from explorer.remote_metadata import model_info_from_metadata
+    from explorer.remote.metadata import model_info_from_metadata
+    from explorer.serving.listing import meta_graph_listing
+    from explorer.serving.metadata import dumps
 
     target = remote_target(args)
     doc = target.metadata_json()

@@ -1,6 +1,6 @@
 """``replay``: send every saved test case to a model again and compare the answers.
 
-A cases file (JSON lines, from the app's "Save as test case" or ``explorer.cases``)
+A cases file (JSON lines, from the app's "Save as test case" or ``explorer.compat.cases``)
 holds REST requests and the answers TF Serving gave. Each is sent to PATH and compared:
 floats within --rtol/--atol, everything else exactly, an error where a result was
 recorded (or the reverse) a failure. Exit codes: 0 every case passes, 1 a case fails,
@@ -13,9 +13,6 @@ import argparse
 import sys
 from typing import Any
 
-from explorer.call_target import serving_meta_graph
-from explorer.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
-from explorer.cases import ReplayReport, load_cases, replay_cases
 from explorer.cli.common import (
     EXIT_FINDING,
     EXIT_OK,
@@ -27,6 +24,9 @@ from explorer.cli.common import (
     print_json,
     quiet_native_logs,
 )
+from explorer.compat.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
+from explorer.compat.cases import ReplayReport, load_cases, replay_cases
+from explorer.run.target import serving_meta_graph
 
 
 def add_parser(subparsers: Any) -> None:

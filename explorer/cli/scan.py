@@ -7,8 +7,8 @@ import sys
 from typing import Any
 
 from explorer.cli.common import EXIT_FINDING, EXIT_OK, add_model_arguments, print_json
-from explorer.reader import read_model
-from explorer.safety import ScanResult, UnsafeOpFinding, scan_meta_graph
+from explorer.model.reader import read_model
+from explorer.safety.scan import ScanResult, UnsafeOpFinding, scan_meta_graph
 
 
 def add_parser(subparsers: Any) -> None:

@@ -14,9 +14,9 @@ import sys
 import threading
 from typing import Any
 
-from explorer.call_target import serving_meta_graph
 from explorer.cli.common import EXIT_OK, CommandError, add_allow_unsafe_argument
-from explorer.locate import is_number
+from explorer.model.locate import is_number
+from explorer.run.target import serving_meta_graph
 
 
 def add_parser(subparsers: Any) -> None:
@@ -73,8 +73,8 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         CommandError: a bad --label, or a port that cannot be bound.
         ExplorerError: the model cannot be read or loaded.
     """
-    from explorer.reader import read_model
-    from explorer.serving_server import ModelRegistry, RestServer
+    from explorer.model.reader import read_model
+    from explorer.standin.rest_server import ModelRegistry, RestServer
 
     name = args.model_name or read_model(args.path).name
     labels = {}
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
     try:
         servers.append(_start(lambda: RestServer(registry, host=args.host, port=args.rest_port)))
         if args.grpc_port >= 0:
-            from explorer.serving_grpc import GrpcServer
+            from explorer.standin.grpc_server import GrpcServer
 
             servers.append(
                 _start(lambda: GrpcServer(registry, host=args.host, port=args.grpc_port))

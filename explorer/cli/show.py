@@ -8,9 +8,9 @@ from typing import Any
 
 from explorer.cli.common import EXIT_OK, add_model_arguments
 from explorer.cli.remote_args import add_remote_arguments, run_remote_show, wants_server
-from explorer.listing import model_listing
-from explorer.metadata_json import dumps, metadata_response
-from explorer.reader import read_model
+from explorer.model.reader import read_model
+from explorer.serving.listing import model_listing
+from explorer.serving.metadata import dumps, metadata_response
 
 
 def add_parser(subparsers: Any) -> None:

@@ -16,8 +16,8 @@ import streamlit as st
 from components.cases_panel import render_cases_panel
 from components.compare_panel import render_compare_page
 from components.run_panel import render_run_panel
-from explorer.reader import read_model
-from explorer.samples import list_samples
+from explorer.model.reader import read_model
+from explorer.model.samples import list_samples
 
 st.set_page_config(page_title="Compare and cases", layout="wide")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from components.graph_panel import GraphOptions, apply_click, render_graph_tab
-from explorer.reader import read_model
-from explorer.samples import list_samples
-from explorer.signature_graph import SignatureGraph
+from explorer.graph.build import SignatureGraph
+from explorer.model.reader import read_model
+from explorer.model.samples import list_samples
 
 sample = next(s for s in list_samples() if s.name == "tabular_churn")
 meta_graph = read_model(sample.path).meta_graph()

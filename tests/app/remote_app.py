@@ -19,7 +19,7 @@ from components.remote_panel import (
     render_target_picker,
 )
 from components.run_panel import render_run_panel
-from explorer.reader import read_model
+from explorer.model.reader import read_model
 
 st.set_page_config(page_title="TF Serving target", layout="wide")
 target = render_target_picker()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from components.run_panel import render_run_panel
-from explorer.model_info import ModelInfo
-from explorer.reader import read_model
-from explorer.samples import list_samples
+from explorer.model.info import ModelInfo
+from explorer.model.reader import read_model
+from explorer.model.samples import list_samples
 
 st.set_page_config(page_title="Run panel", layout="wide")
 

@@ -16,9 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from components.run_panel import run_scope
-from explorer.cases import cases_text, load_cases
-from explorer.paths import ENV_ALLOWED_ROOTS
-from explorer.reader import read_model
+from explorer.compat.cases import cases_text, load_cases
+from explorer.model.reader import read_model
+from explorer.safety.paths import ENV_ALLOWED_ROOTS
 from tests.conftest import ANCHORS, REPO, SAMPLES
 
 APP = str(REPO / "tests" / "app" / "compare_cases_app.py")

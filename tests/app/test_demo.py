@@ -19,10 +19,10 @@ from components import keys
 from components.presentation import report_html
 from components.result_panel import RunOutcome
 from components.run_panel import run_scope
-from explorer.cases import load_cases
-from explorer.deep_link import from_query_params
-from explorer.reader import read_model
-from explorer.report import timing_summary
+from explorer.compat.cases import load_cases
+from explorer.model.reader import read_model
+from explorer.present.deep_link import from_query_params
+from explorer.present.report import timing_summary
 from tests.conftest import REPO, SAMPLES
 
 MAIN_APP = REPO / "app.py"

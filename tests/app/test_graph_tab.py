@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from explorer.reader import read_model
+from explorer.model.reader import read_model
 from tests.conftest import REPO, SAMPLES
 
 APP = str(REPO / "app.py")

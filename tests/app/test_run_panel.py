@@ -1,7 +1,7 @@
 """AppTest: the Run panel calls samples through Classify, Regress and Predict from its forms.
 
 Runs in process, so TensorFlow is imported once for the whole session and each model is
-loaded once (explorer.runner keeps it).
+loaded once (explorer.run.runner keeps it).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from components.run_panel import run_scope
-from explorer.reader import read_model
+from explorer.model.reader import read_model
 from tests.conftest import REPO, SAMPLES
 
 APP = str(REPO / "tests" / "app" / "run_panel_app.py")

@@ -2,7 +2,7 @@
 
 Two AppTest sessions of the Run panel page (tests/app/run_panel_app.py) send different
 REST bodies to flowers_tf1. The runner must hold one Session for both (one entry in
-``explorer.runner.loaded_models()``), and each session must show only its own request
+``explorer.run.runner.loaded_models()``), and each session must show only its own request
 and the answer to it, even when their runs interleave.
 """
 
@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from components.run_panel import run_scope
-from explorer import calls, runner
-from explorer.reader import read_model
+from explorer.model.reader import read_model
+from explorer.run import calls, runner
 from tests.conftest import REPO, SAMPLES
 
 APP = str(REPO / "tests" / "app" / "run_panel_app.py")

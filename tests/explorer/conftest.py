@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.model_info import ModelInfo
+from explorer.model.info import ModelInfo
 from tests.explorer.request_models import load_models
 
 

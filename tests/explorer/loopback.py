@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from explorer.serving_grpc import GrpcServer
-from explorer.serving_server import ModelRegistry, RestServer
+from explorer.standin.grpc_server import GrpcServer
+from explorer.standin.rest_server import ModelRegistry, RestServer
 from tests.conftest import HALF_PLUS_TWO_2_VERSIONS, HALF_PLUS_TWO_CPU
 
 # Model names as TF Serving's tests serve them (reference §6.2).

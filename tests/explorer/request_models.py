@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer import calls
-from explorer.model_info import ModelInfo
-from explorer.reader import read_model
+from explorer.model.info import ModelInfo
+from explorer.model.reader import read_model
+from explorer.run import calls
 from tests.conftest import HALF_PLUS_TWO_CPU, SAMPLES
 
 MODEL_NAMES = (

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from explorer import tf_example
+from explorer.codec import tf_example
 from explorer.errors import ExplorerError
-from explorer.model_info import ModelInfo
+from explorer.model.info import ModelInfo
 
 # --- strategies ---------------------------------------------------------------------------
 # Choices list the valid case first and most often: Hypothesis leans towards the first

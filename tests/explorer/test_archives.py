@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from explorer.archives import (
+from explorer.errors import ModelSourceError
+from explorer.model.reader import read_model
+from explorer.safety.archives import (
     ENV_MAX_BYTES,
     ENV_MAX_MEMBERS,
     ENV_MAX_RATIO,
@@ -23,8 +25,6 @@ from explorer.archives import (
     extract_archive,
     is_archive_name,
 )
-from explorer.errors import ModelSourceError
-from explorer.reader import read_model
 from tests.conftest import HALF_PLUS_TWO_2_VERSIONS, HALF_PLUS_TWO_CPU
 
 MODEL = HALF_PLUS_TWO_CPU / "00000123"

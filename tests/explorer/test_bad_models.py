@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from explorer import calls
 from explorer.errors import (
     ExecutionError,
     ExplorerError,
@@ -26,7 +25,8 @@ from explorer.errors import (
     ModelSourceError,
     UnknownTagSetError,
 )
-from explorer.reader import read_model
+from explorer.model.reader import read_model
+from explorer.run import calls
 from tests.cli_runs import run_explorer_commands
 from tests.conftest import REPO, SAMPLES
 

@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from explorer import calls, tf_example
-from explorer.call_steps import classification, regression
+from explorer.codec import tf_example
 from explorer.constants import MethodKind
 from explorer.errors import (
     ExecutionError,
@@ -26,8 +25,10 @@ from explorer.errors import (
     ModelSourceError,
     ServingRuleError,
 )
-from explorer.model_info import ModelInfo
-from explorer.reader import read_model
+from explorer.model.info import ModelInfo
+from explorer.model.reader import read_model
+from explorer.run import calls
+from explorer.run.steps import classification, regression
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_models"
 C, R, P = MethodKind.CLASSIFY, MethodKind.REGRESS, MethodKind.PREDICT

@@ -8,14 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer import calls, serving_rules
 from explorer.constants import MethodKind
 from explorer.errors import (
     InputError,
     ServingRuleError,
     UnsafeModelError,
 )
-from explorer.reader import read_model
+from explorer.model.reader import read_model
+from explorer.run import calls
+from explorer.serving import rules
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_models"
 C, R, P = MethodKind.CLASSIFY, MethodKind.REGRESS, MethodKind.PREDICT
@@ -44,9 +45,7 @@ def _sample_calls() -> list[tuple[str, str, MethodKind]]:
         meta_graph = read_model(SAMPLES / name).meta_graph()
         for sig in meta_graph.callable_signatures:
             cases += [
-                (name, sig.key, m)
-                for m in MethodKind
-                if serving_rules.check_signature(sig, m).accepted
+                (name, sig.key, m) for m in MethodKind if rules.check_signature(sig, m).accepted
             ]
     return cases
 

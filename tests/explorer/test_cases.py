@@ -1,4 +1,4 @@
-"""``explorer.cases`` and ``explorer.case_diff``: cases files, answer comparison, replay."""
+"""``explorer.compat.cases`` and ``case_diff``: cases files, answer comparison, replay."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from explorer.case_diff import compare_responses
-from explorer.cases import (
+from explorer.compat.case_diff import compare_responses
+from explorer.compat.cases import (
     CasesFileError,
     TestCase,
     cases_text,
@@ -22,7 +22,7 @@ from explorer.cases import (
     with_case,
 )
 from explorer.errors import UnsafeModelError
-from explorer.reader import read_model
+from explorer.model.reader import read_model
 from tests.conftest import HALF_PLUS_TWO_CPU, SAMPLES
 
 LINEAR = SAMPLES / "portable_linear"

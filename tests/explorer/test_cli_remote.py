@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from explorer import calls
-from explorer.reader import read_model
+from explorer.model.reader import read_model
+from explorer.run import calls
 from tests.cli_runs import run_explorer_commands
 from tests.conftest import ANCHORS, HALF_PLUS_TWO_CPU, REPO
 from tests.explorer.loopback import Servers, free_port, serving

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer import protos
+from explorer.model import protos
 from tests.conftest import ANCHORS, REPO, SAMPLES
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from explorer.cli import serve
 from explorer.cli.common import CommandError
-from explorer.remote import RemoteTarget
+from explorer.remote.target import RemoteTarget
 from tests.conftest import HALF_PLUS_TWO_2_VERSIONS
 
 
@@ -71,8 +71,8 @@ def test_settings_tf_serving_would_refuse_are_user_errors(extra: list[str], mess
 
 
 def test_a_model_without_a_serve_meta_graph_is_not_served(tmp_path: Path) -> None:
-    from explorer import protos
     from explorer.errors import UnknownTagSetError
+    from explorer.model import protos
 
     saved_model = protos.SavedModel()
     saved_model.meta_graphs.add().meta_info_def.tags.append("train")

@@ -1,4 +1,4 @@
-"""``explorer.compat``: the signature diff on the samples, TF Serving's two-version anchor,
+"""``explorer.compat.diff``: the signature diff on the samples, TF Serving's two-version anchor,
 and synthetic signatures for every class of change."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from explorer import protos
-from explorer.compat import COMPATIBLE, Change, CompatReport, diff_models
+from explorer.compat.diff import COMPATIBLE, Change, CompatReport, diff_models
 from explorer.constants import CLASSIFY_METHOD_NAME, PREDICT_METHOD_NAME, REGRESS_METHOD_NAME
 from explorer.errors import UnknownTagSetError
-from explorer.example_features import ExampleFeature
-from explorer.model_info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo
-from explorer.reader import read_model
+from explorer.graph.example_features import ExampleFeature
+from explorer.model import protos
+from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo
+from explorer.model.reader import read_model
 from tests.conftest import HALF_PLUS_TWO_2_VERSIONS, HALF_PLUS_TWO_CPU, REPO, SAMPLES
 
 LINEAR = SAMPLES / "portable_linear"
@@ -98,7 +98,7 @@ def test_report_as_dict_is_json() -> None:
 
 def test_compat_imports_neither_numpy_nor_tensorflow() -> None:
     code = (
-        "import sys, explorer.compat, explorer.cases; "
+        "import sys, explorer.compat.diff, explorer.compat.cases; "
         "bad = {'numpy', 'tensorflow'} & set(sys.modules); assert not bad, bad"
     )
     result = subprocess.run(
@@ -354,7 +354,7 @@ def test_example_feature_changes(
     old_mg, new_mg = _mg(_sig()), _mg(_sig())
     features = {id(old_mg): old, id(new_mg): new}
     monkeypatch.setattr(
-        "explorer.example_features.expected_features", lambda mg, sig: features[id(mg)]
+        "explorer.graph.example_features.expected_features", lambda mg, sig: features[id(mg)]
     )
     (change,) = diff_models(old_mg, new_mg).changes
     assert (change.kind, change.what, change.column) == expected

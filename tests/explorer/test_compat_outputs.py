@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from explorer.compat import diff_models
+from explorer.compat.diff import diff_models
 from explorer.constants import CLASSIFY_METHOD_NAME
-from explorer.reader import read_model
+from explorer.model.reader import read_model
 from tests.conftest import SAMPLES
 from tests.explorer.test_compat import _diff, _sig, _t
 

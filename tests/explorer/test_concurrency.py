@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from explorer import calls, runner
 from explorer.errors import ExplorerError
-from explorer.model_info import ModelInfo
-from explorer.reader import read_model
+from explorer.model.info import ModelInfo
+from explorer.model.reader import read_model
+from explorer.run import calls, runner
 from tests.conftest import SAMPLES
 
 THREADS = 8

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from explorer.constants import MethodKind
-from explorer.deep_link import (
+from explorer.errors import ExplorerError
+from explorer.present.deep_link import (
     MAX_INLINE_INPUTS,
     DeepLinkError,
     ViewState,
@@ -21,7 +22,6 @@ from explorer.deep_link import (
     to_query_params,
     unknown_params,
 )
-from explorer.errors import ExplorerError
 
 FULL = ViewState(
     source="sample",

@@ -9,17 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.dot import (
-    HIGHLIGHT_COLOR,
-    INPUT_COLOR,
-    OUTPUT_COLOR,
-    GraphvizError,
-    render_svg,
-    to_dot,
-)
-from explorer.model_info import MetaGraphInfo
-from explorer.reader import read_model
-from explorer.signature_graph import (
+from explorer.graph.build import (
     Cluster,
     GraphEdge,
     GraphNode,
@@ -27,6 +17,16 @@ from explorer.signature_graph import (
     SignatureGraph,
     build_signature_graph,
 )
+from explorer.graph.dot import (
+    HIGHLIGHT_COLOR,
+    INPUT_COLOR,
+    OUTPUT_COLOR,
+    GraphvizError,
+    render_svg,
+    to_dot,
+)
+from explorer.model.info import MetaGraphInfo
+from explorer.model.reader import read_model
 from tests.conftest import SAMPLES
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from google.protobuf import text_format
 
-from explorer import protos, tf_example
-from explorer.example_features import ExampleFeature, example_template, expected_features
-from explorer.model_info import MetaGraphInfo, SignatureInfo, TensorInfo
-from explorer.reader import read_model
+from explorer.codec import tf_example
+from explorer.graph.example_features import ExampleFeature, example_template, expected_features
+from explorer.model import protos
+from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
+from explorer.model.reader import read_model
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_models"
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from explorer.graph_actions import GraphAction, UnknownGraphElementError, action_for
-from explorer.model_info import MetaGraphInfo
-from explorer.node_inspector import describe_node
-from explorer.reader import read_model
-from explorer.signature_graph import SignatureGraph, build_signature_graph
+from explorer.graph.actions import GraphAction, UnknownGraphElementError, action_for
+from explorer.graph.build import SignatureGraph, build_signature_graph
+from explorer.graph.inspector import describe_node
+from explorer.model.info import MetaGraphInfo
+from explorer.model.reader import read_model
 from tests.conftest import HALF_PLUS_TWO_CPU, SAMPLES
 
 _CASES = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.model_info import MetaGraphInfo
-from explorer.reader import read_model
-from explorer.signature_graph import build_signature_graph
+from explorer.graph.build import build_signature_graph
+from explorer.model.info import MetaGraphInfo
+from explorer.model.reader import read_model
 
 BIG = 10_000  # a budget that opens every group
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from explorer import graph_attrs, protos
-from explorer.model_info import MetaGraphInfo
-from explorer.node_inspector import UnknownNodeError, describe_node, find_nodes
-from explorer.reader import read_model
-from explorer.signature_graph import build_signature_graph
+from explorer.graph import attrs
+from explorer.graph.build import build_signature_graph
+from explorer.graph.inspector import UnknownNodeError, describe_node, find_nodes
+from explorer.model import protos
+from explorer.model.info import MetaGraphInfo
+from explorer.model.reader import read_model
 from tests.conftest import SAMPLES
 
 
@@ -120,10 +121,10 @@ def _tensor(dtype: int, dims: list[int], **values: list[float]) -> object:
 
 def test_large_constants_are_elided_with_their_shape() -> None:
     small = _tensor(1, [2, 2], float_val=[1.0, 2.0, 3.0, 4.5])
-    assert graph_attrs.describe_tensor(small) == "DT_FLOAT (2, 2) = [1, 2, 3, 4.5]"
+    assert attrs.describe_tensor(small) == "DT_FLOAT (2, 2) = [1, 2, 3, 4.5]"
     splat = _tensor(3, [3], int_val=[7])
-    assert graph_attrs.describe_tensor(splat) == "DT_INT32 (3,) = [7, 7, 7]"
+    assert attrs.describe_tensor(splat) == "DT_INT32 (3,) = [7, 7, 7]"
     large = _tensor(1, [100, 10], float_val=[0.0])
-    assert graph_attrs.describe_tensor(large) == "DT_FLOAT (100, 10) (1000 values elided)"
+    assert attrs.describe_tensor(large) == "DT_FLOAT (100, 10) (1000 values elided)"
     text = _tensor(7, [], string_val=[b"hello"])
-    assert graph_attrs.describe_tensor(text) == "DT_STRING () scalar = hello"
+    assert attrs.describe_tensor(text) == "DT_STRING () scalar = hello"

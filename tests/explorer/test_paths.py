@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from explorer.errors import ModelSourceError
-from explorer.paths import ENV_ALLOWED_ROOTS, AllowedRoots, check_allowed
-from explorer.samples import SAMPLES_DIR
+from explorer.model.samples import SAMPLES_DIR
+from explorer.safety.paths import ENV_ALLOWED_ROOTS, AllowedRoots, check_allowed
 
 
 @pytest.fixture

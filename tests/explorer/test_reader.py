@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from explorer import protos
 from explorer.errors import (
     InvalidSavedModelError,
     ModelSourceError,
     UnknownSignatureError,
     UnknownTagSetError,
 )
-from explorer.reader import read_model
+from explorer.model import protos
+from explorer.model.reader import read_model
 
 
 def test_reads_every_anchor_signature(half_plus_two_cpu: Path) -> None:
@@ -155,9 +155,9 @@ def test_missing_variables_folder_is_still_readable(
 def test_reading_metadata_never_imports_tensorflow(half_plus_two_cpu: Path) -> None:
     code = (
         "import sys, explorer\n"
-        "from explorer.reader import read_model\n"
-        "from explorer.serving_rules import check_all\n"
-        "from explorer.metadata_json import metadata_response\n"
+        "from explorer.model.reader import read_model\n"
+        "from explorer.serving.rules import check_all\n"
+        "from explorer.serving.metadata import metadata_response\n"
         f"m = read_model({str(half_plus_two_cpu)!r})\n"
         "[check_all(s) for s in m.meta_graph().signatures]\n"
         "metadata_response(m, m.meta_graph())\n"

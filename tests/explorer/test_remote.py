@@ -1,6 +1,6 @@
 """The TF Serving target against real loopback servers, over REST and gRPC.
 
-The servers are the explorer's stand-in TF Serving (``explorer.serving_server`` /
+The servers are the explorer's stand-in TF Serving (``explorer.standin.rest_server`` /
 ``serving_grpc``: TF Serving's routes and the official gRPC servicers over the in-process
 runner), serving TF Serving's own test model as model "default" version 123, as its
 ``tensorflow_model_server_test.py`` does. Answers must equal the goldens of reference §6
@@ -15,12 +15,12 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from explorer import calls
 from explorer.errors import InputError, ServingRuleError
-from explorer.reader import read_model
-from explorer.remote import RemoteTarget
-from explorer.remote_errors import UnknownModelError
-from explorer.remote_metadata import decode_outputs, model_info_from_metadata
+from explorer.model.reader import read_model
+from explorer.remote.errors import UnknownModelError
+from explorer.remote.metadata import decode_outputs, model_info_from_metadata
+from explorer.remote.target import RemoteTarget
+from explorer.run import calls
 from tests.conftest import ANCHORS, HALF_PLUS_TWO_CPU
 from tests.explorer.loopback import Servers, serving
 

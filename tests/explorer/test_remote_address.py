@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.remote_address import (
+from explorer.remote.address import (
     AllowedServers,
     ServerAddress,
     check_server_allowed,
     parse_server_url,
 )
-from explorer.remote_errors import RemoteAddressError
+from explorer.remote.errors import RemoteAddressError
 
 
 @pytest.mark.parametrize(

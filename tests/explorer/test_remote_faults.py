@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.remote import RemoteTarget, TlsOptions
-from explorer.remote_errors import (
+from explorer.remote.errors import (
     MalformedReplyError,
     RemoteAddressError,
     RemoteCancelledError,
@@ -21,9 +20,10 @@ from explorer.remote_errors import (
     RemoteTimeoutError,
     RemoteTLSError,
 )
-from explorer.remote_grpc import SERVICES, apis
-from explorer.serving_grpc import GrpcServer
-from explorer.serving_server import RestServer
+from explorer.remote.grpc_transport import SERVICES, apis
+from explorer.remote.target import RemoteTarget, TlsOptions
+from explorer.standin.grpc_server import GrpcServer
+from explorer.standin.rest_server import RestServer
 from tests.explorer.loopback import Servers, free_port, http_server, self_signed, serving
 
 BODY = {"instances": [2.0]}

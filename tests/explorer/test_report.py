@@ -6,8 +6,7 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-from explorer.call_values import CallTiming
-from explorer.report import (
+from explorer.present.report import (
     ReportTable,
     classify_chart_svg,
     render_report_html,
@@ -16,6 +15,7 @@ from explorer.report import (
     response_table,
     timing_summary,
 )
+from explorer.run.result import CallTiming
 
 REQUEST = (
     '{"signature_name": "classify_images", "examples": [{"image": [0.5, 0.25], '

@@ -18,9 +18,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer import calls
 from explorer.errors import ExplorerError
-from explorer.model_info import ModelInfo
+from explorer.model.info import ModelInfo
+from explorer.run import calls
 from tests.explorer.request_models import check_usable
 from tests.explorer.request_strategies import (
     BUDGETS,

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from explorer import calls
-from explorer.array_inputs import read_npy
+from explorer.codec.arrays import read_npy
+from explorer.codec.limits import MAX_ELEMENTS_ENV, ElementBudget
 from explorer.errors import InputError
-from explorer.request_limits import MAX_ELEMENTS_ENV, ElementBudget
+from explorer.run import calls
 from tests.explorer.request_models import check_usable
 
 

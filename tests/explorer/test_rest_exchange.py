@@ -7,14 +7,14 @@ import shlex
 
 import pytest
 
-from explorer.constants import MethodKind
-from explorer.rest_exchange import (
+from explorer.codec.exchange import (
     body_text,
     compact_text,
     curl_command,
     error_text,
     serving_url,
 )
+from explorer.constants import MethodKind
 
 
 def test_serving_url_names_model_version_and_verb() -> None:

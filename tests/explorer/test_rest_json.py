@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from explorer import rest_json, rest_text
+from explorer.codec import rest_request, rest_text
 from explorer.errors import InputError, ServingRuleError
-from explorer.model_info import SignatureInfo, TensorInfo
+from explorer.model.info import SignatureInfo, TensorInfo
 
 
 def _sig(*inputs: tuple[str, str]) -> SignatureInfo:
@@ -24,8 +24,8 @@ I32 = _sig(("x", "DT_INT32"))
 STR = _sig(("x", "DT_STRING"))
 
 
-def _inputs(body: str, signature: SignatureInfo = X_FLOAT) -> rest_json.PredictInputs:
-    return rest_json.predict_inputs(rest_json.parse_body(body), signature)
+def _inputs(body: str, signature: SignatureInfo = X_FLOAT) -> rest_request.PredictInputs:
+    return rest_request.predict_inputs(rest_request.parse_body(body), signature)
 
 
 def _error(body: str, signature: SignatureInfo = X_FLOAT) -> InputError:
@@ -59,7 +59,7 @@ def _error(body: str, signature: SignatureInfo = X_FLOAT) -> InputError:
 )
 def test_parse_body_rejects_like_rapidjson(body: str, message: str) -> None:
     with pytest.raises(InputError, match="^" + _re(message)):
-        rest_json.parse_body(body)
+        rest_request.parse_body(body)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_parse_body_rejects_like_rapidjson(body: str, message: str) -> None:
 )
 def test_parse_errors_are_located_by_line_and_column(body: str, where: str) -> None:
     with pytest.raises(InputError) as info:
-        rest_json.parse_body(body)
+        rest_request.parse_body(body)
     assert rest_text.parse_error_location(str(info.value), body) == where
 
 
@@ -86,30 +86,30 @@ def test_only_parse_errors_with_an_offset_are_located() -> None:
 
 def test_a_repeated_member_is_read_as_its_first_occurrence() -> None:
     # rapidjson keeps both; FindMember("instances") returns the first.
-    doc = rest_json.parse_body('{"instances": [[1.0]], "instances": [], "x": {"a": 1, "a": 2}}')
+    doc = rest_request.parse_body('{"instances": [[1.0]], "instances": [], "x": {"a": 1, "a": 2}}')
     assert doc == {"instances": [[1.0]], "x": {"a": 1}}
 
 
 def test_big_but_finite_numbers_and_lookalike_strings_pass() -> None:
-    doc = rest_json.parse_body('{"a": "1e400", "b": 1e308, "c": 1e-400, "d": 1.5E+307}')
+    doc = rest_request.parse_body('{"a": "1e400", "b": 1e308, "c": 1e-400, "d": 1.5E+307}')
     assert doc == {"a": "1e400", "b": 1e308, "c": 0.0, "d": 1.5e307}
 
 
 def test_parse_body_accepts_nan_and_infinity() -> None:
-    doc = rest_json.parse_body('{"x": [NaN, Infinity, -Infinity]}')
+    doc = rest_request.parse_body('{"x": [NaN, Infinity, -Infinity]}')
     assert np.isnan(doc["x"][0])
     assert doc["x"][1:] == [float("inf"), float("-inf")]
 
 
 def test_signature_name_must_be_a_string() -> None:
-    doc = rest_json.parse_body('{ "signature_name": 100 }')
+    doc = rest_request.parse_body('{ "signature_name": 100 }')
     with pytest.raises(InputError) as info:
-        rest_json.request_signature_name(doc)
+        rest_request.request_signature_name(doc)
     assert str(info.value) == (
         'JSON Value: {\n    "signature_name": 100\n} not formatted correctly. '
         "'signature_name' key must be a string value."
     )
-    assert rest_json.request_signature_name({}) == ""
+    assert rest_request.request_signature_name({}) == ""
 
 
 # --- predict: row and columnar forms ---------------------------------------------------------
@@ -154,7 +154,7 @@ def test_row_objects_batch_each_named_input() -> None:
     ],
 )
 def test_values_convert_to_the_declared_dtype(value, dtype, expected) -> None:
-    array = rest_json.to_array(value, dtype)
+    array = rest_request.to_array(value, dtype)
     assert array.dtype == expected.dtype
     np.testing.assert_array_equal(array, expected)
 
@@ -262,9 +262,9 @@ def test_bools_hidden_among_numbers_are_found_in_large_inputs() -> None:
     values = [[0.0, 1.0] * 100 for _ in range(3)]
     values[2][150] = True
     with pytest.raises(InputError, match="JSON Value: true Type: True"):
-        rest_json.to_array(values, "DT_FLOAT")
+        rest_request.to_array(values, "DT_FLOAT")
     values[2][150] = 1
-    assert rest_json.to_array(values, "DT_FLOAT").shape == (3, 200)
+    assert rest_request.to_array(values, "DT_FLOAT").shape == (3, 200)
 
 
 # --- classify / regress bodies ----------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_bools_hidden_among_numbers_are_found_in_large_inputs() -> None:
 )
 def test_examples_list_errors(body: str, message: str) -> None:
     with pytest.raises(InputError, match=_re(message)):
-        rest_json.example_lists(rest_json.parse_body(body))
+        rest_request.example_lists(rest_request.parse_body(body))
 
 
 # --- responses -------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ def test_examples_list_errors(body: str, message: str) -> None:
 
 def test_float_outputs_use_tf_servings_decimal_format() -> None:
     values = np.array([9000000, 999999, 0.5, 0.0003, 0.00003, 555557.5], np.float32)
-    assert rest_json.decimal_texts(values) == [
+    assert rest_request.decimal_texts(values) == [
         "9e+06",
         "999999.0",
         "0.5",
@@ -297,12 +297,12 @@ def test_float_outputs_use_tf_servings_decimal_format() -> None:
         "555557.5",
     ]
     special = np.array([np.nan, np.inf, -np.inf, 0.1, 3.0], np.float32)
-    assert rest_json.decimal_texts(special) == ["NaN", "Infinity", "-Infinity", "0.1", "3.0"]
-    assert rest_json.decimal_texts(np.array([1 / 3])) == ["0.33333333333333331"]
+    assert rest_request.decimal_texts(special) == ["NaN", "Infinity", "-Infinity", "0.1", "3.0"]
+    assert rest_request.decimal_texts(np.array([1 / 3])) == ["0.33333333333333331"]
 
 
 def test_row_response_layout_is_rapidjson_pretty_writer() -> None:
-    text = rest_json.predict_response_text(
+    text = rest_request.predict_response_text(
         {"y": np.array([3.0, 3.5, 4.0], np.float32)}, row_format=True
     )
     assert text == '{\n    "predictions": [3.0, 3.5, 4.0\n    ]\n}'
@@ -310,37 +310,37 @@ def test_row_response_layout_is_rapidjson_pretty_writer() -> None:
 
 
 def test_columnar_response_and_bytes_outputs() -> None:
-    text = rest_json.predict_response_text(
+    text = rest_request.predict_response_text(
         {"str_tensor_bytes": np.array([b"hello", b"world"], dtype=object)}, row_format=False
     )
     assert json.loads(text) == {"outputs": [{"b64": "aGVsbG8="}, {"b64": "d29ybGQ="}]}
     many = {"a": np.array([[1, 2]]), "b": np.array([True]), "s": np.array([b"x"], dtype=object)}
-    assert json.loads(rest_json.predict_response_text(many, row_format=True)) == {
+    assert json.loads(rest_request.predict_response_text(many, row_format=True)) == {
         "predictions": [{"a": [1, 2], "b": True, "s": "x"}]
     }
 
 
 def test_row_response_errors() -> None:
     with pytest.raises(ServingRuleError, match="Tensor name: y has no shape information "):
-        rest_json.predict_response_text({"y": np.array(3.0)}, row_format=True)
+        rest_request.predict_response_text({"y": np.array(3.0)}, row_format=True)
     arrays = {"a": np.zeros(2), "b": np.zeros(3)}
     with pytest.raises(ServingRuleError, match="Tensor name: b has inconsistent batch size: 3 exp"):
-        rest_json.predict_response_text(arrays, row_format=True)
+        rest_request.predict_response_text(arrays, row_format=True)
     with pytest.raises(ServingRuleError, match="Failed to write JSON value for tensor type: half"):
-        rest_json.predict_response_text({"y": np.zeros(1, np.float16)}, row_format=False)
+        rest_request.predict_response_text({"y": np.zeros(1, np.float16)}, row_format=False)
     assert json.loads(
-        rest_json.predict_response_text({"y": np.zeros((0, 2))}, row_format=True)
+        rest_request.predict_response_text({"y": np.zeros((0, 2))}, row_format=True)
     ) == {"predictions": []}
 
 
 def test_classification_and_regression_results() -> None:
-    text = rest_json.classify_response_text([["car", "bike", "bus"]], [[0.2, 0.7, 0.1]])
+    text = rest_request.classify_response_text([["car", "bike", "bus"]], [[0.2, 0.7, 0.1]])
     assert json.loads(text) == {"results": [[["car", 0.2], ["bike", 0.7], ["bus", 0.1]]]}
     assert text == '{\n    "results": [[["car", 0.2], ["bike", 0.7], ["bus", 0.1]]\n    ]\n}'
-    text = rest_json.regress_response_text(np.array([0.2, 0.9, 1.0], np.float32))
+    text = rest_request.regress_response_text(np.array([0.2, 0.9, 1.0], np.float32))
     assert text == '{\n    "results": [0.2, 0.9, 1.0]\n}'
     with pytest.raises(ServingRuleError, match="Cannot convert empty RegressionResults to JSON"):
-        rest_json.regress_response_text(np.array([]))
+        rest_request.regress_response_text(np.array([]))
 
 
 def _re(text: str) -> str:

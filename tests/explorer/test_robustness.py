@@ -9,15 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from explorer import cli, grpc_messages
-from explorer.cases import CasesFileError, parse_cases
+from explorer import cli
+from explorer.codec import grpc_messages
+from explorer.compat.cases import CasesFileError, parse_cases
 from explorer.errors import InputError
-from explorer.locate import is_number
-from explorer.reader import read_model
-from explorer.remote import RemoteTarget
-from explorer.remote_errors import MalformedReplyError, RemoteAddressError
-from explorer.remote_reply import checked_status
-from explorer.serving_server import ModelRegistry, RestServer
+from explorer.model.locate import is_number
+from explorer.model.reader import read_model
+from explorer.remote.errors import MalformedReplyError, RemoteAddressError
+from explorer.remote.reply import checked_status
+from explorer.remote.target import RemoteTarget
+from explorer.standin.rest_server import ModelRegistry, RestServer
 from tests.conftest import HALF_PLUS_TWO_CPU, SAMPLES
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -117,8 +118,8 @@ def test_a_bug_in_a_command_is_one_error_line(
     [([2**40, 2**40], "overflows int64"), ([100_000, 1_000], "asks for 100,000,000 elements")],
 )
 def test_a_tensor_proto_too_big_to_fill_is_a_parsing_error(dims: list[int], message: str) -> None:
-    from explorer import protos
-    from explorer.tensor_proto import tensor_proto_to_array
+    from explorer.codec.tensor_proto import tensor_proto_to_array
+    from explorer.model import protos
 
     proto = protos.message_class("tensorflow.TensorProto")(dtype=1)
     for size in dims:

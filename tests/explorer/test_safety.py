@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 
 from explorer.errors import UnsafeModelError
-from explorer.reader import read_model
-from explorer.safety import (
+from explorer.model.reader import read_model
+from explorer.safety.ops import UNSAFE_OPS, Category, markdown_table
+from explorer.safety.scan import (
     INIT_OP,
     ScanResult,
     require_safe,
     scan_meta_graph,
     scan_model,
 )
-from explorer.unsafe_ops import UNSAFE_OPS, Category, markdown_table
 from tests.conftest import ANCHORS, SAMPLES
 
 CLEAN_SAMPLES = ("flowers_tf1", "tabular_churn", "keras_multi_io", "sparse_ragged_tf1")
@@ -235,7 +235,7 @@ def test_markdown_table_lists_every_op_once() -> None:
 
 
 def test_documented_unsafe_op_list_matches_the_code() -> None:
-    from explorer.unsafe_ops import markdown_table
+    from explorer.safety.ops import markdown_table
     from tests.conftest import REPO
 
     doc = (REPO / "docs" / "unsafe-ops.md").read_text()

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from explorer import protos
-from explorer.model_info import MetaGraphInfo
-from explorer.reader import read_model
-from explorer.safety import (
+from explorer.model import protos
+from explorer.model.info import MetaGraphInfo
+from explorer.model.reader import read_model
+from explorer.safety.ops import unsafe_op
+from explorer.safety.scan import (
     INIT_OP,
     RESTORE_OP,
     scan_meta_graph,
 )
-from explorer.unsafe_ops import unsafe_op
 
 # --- hand-built graphs (no TensorFlow) -----------------------------------------------------
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from explorer.model_info import TensorInfo
-from explorer.reader import read_model
+from explorer.model.info import TensorInfo
+from explorer.model.reader import read_model
 from sample_models.build import SAMPLES, SampleSpec, SignatureDecl, TensorDecl
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_models"

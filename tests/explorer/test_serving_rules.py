@@ -8,9 +8,9 @@ import pytest
 
 from explorer.constants import MethodKind
 from explorer.errors import ServingRuleError
-from explorer.model_info import SignatureInfo, TensorInfo
-from explorer.reader import read_model
-from explorer.serving_rules import check_signature, require_accepted, resolve_signature
+from explorer.model.info import SignatureInfo, TensorInfo
+from explorer.model.reader import read_model
+from explorer.serving.rules import check_signature, require_accepted, resolve_signature
 
 C, R, P = MethodKind.CLASSIFY, MethodKind.REGRESS, MethodKind.PREDICT
 

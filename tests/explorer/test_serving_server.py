@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from explorer.serving_server import ModelRegistry, handle_rest
+from explorer.standin.rest_server import ModelRegistry, handle_rest
 from tests.conftest import HALF_PLUS_TWO_2_VERSIONS, HALF_PLUS_TWO_CPU, SAMPLES
 
 

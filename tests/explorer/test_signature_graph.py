@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from explorer import graph_attrs, protos
 from explorer.errors import UnknownSignatureError
-from explorer.model_info import MetaGraphInfo
-from explorer.reader import read_model
-from explorer.signature_graph import GraphOptionError, SignatureGraph, build_signature_graph
+from explorer.graph import attrs
+from explorer.graph.build import GraphOptionError, SignatureGraph, build_signature_graph
+from explorer.model import protos
+from explorer.model.info import MetaGraphInfo
+from explorer.model.reader import read_model
 from tests.conftest import SAMPLES
 
 BIG = 10_000  # a budget that opens every group
@@ -347,20 +348,20 @@ def _node(op: str, **list_attrs: list[int]) -> object:
 
 def test_function_tensor_names_map_to_flat_output_numbers() -> None:
     batch_norm = _node("FusedBatchNormV3")
-    assert graph_attrs.output_index(batch_norm, "y", 0) == 0
-    assert graph_attrs.output_index(batch_norm, "batch_variance", 0) == 2
+    assert attrs.output_index(batch_norm, "y", 0) == 0
+    assert attrs.output_index(batch_norm, "batch_variance", 0) == 2
     parse = _node("ParseExampleV2", Tdense=[1, 1], sparse_types=[9])
     parse.attr["num_sparse"].i = 1
     # sparse_indices, sparse_values, sparse_shapes come first.
-    assert graph_attrs.output_index(parse, "dense_values", 1) == 4
-    assert graph_attrs.output_dtype(parse, 0) == "DT_INT64"
-    assert graph_attrs.output_dtype(parse, 3) == "DT_FLOAT"
-    assert graph_attrs.output_index(_node("Identity"), "output", 0) == 0
-    assert graph_attrs.output_index(_node("Unique"), "nope", 0) is None
+    assert attrs.output_index(parse, "dense_values", 1) == 4
+    assert attrs.output_dtype(parse, 0) == "DT_INT64"
+    assert attrs.output_dtype(parse, 3) == "DT_FLOAT"
+    assert attrs.output_index(_node("Identity"), "output", 0) == 0
+    assert attrs.output_index(_node("Unique"), "nope", 0) is None
 
 
 def test_node_ids_inside_branches_resolve_in_the_inspector(nested_tf2: MetaGraphInfo) -> None:
-    from explorer.node_inspector import describe_node
+    from explorer.graph.inspector import describe_node
 
     graph = build_signature_graph(nested_tf2, "serving_default", node_budget=BIG)
     node = next(n for n in graph.nodes if "@then_branch::" in n.id and n.op == "Mul")

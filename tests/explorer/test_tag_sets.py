@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from explorer import calls, protos
 from explorer.errors import UnknownTagSetError
-from explorer.reader import read_model
+from explorer.model import protos
+from explorer.model.reader import read_model
+from explorer.run import calls
 from tests.conftest import REPO
 
 
@@ -62,7 +63,7 @@ def test_cli_run_without_a_serve_meta_graph_is_a_user_error(tmp_path: Path) -> N
 
 
 def test_diff_and_replay_judge_the_meta_graph_tf_serving_loads(tmp_path: Path) -> None:
-    from explorer.compat import diff_models
+    from explorer.compat.diff import diff_models
 
     train_only = read_model(_model(tmp_path / "old", ("train",)))
     with pytest.raises(UnknownTagSetError, match="TF Serving loads the tag-set 'serve'"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer import protos
+from explorer.codec.tensor_proto import fill_tensor_proto, tensor_proto_to_array
 from explorer.errors import InputError
-from explorer.tensor_proto import fill_tensor_proto, tensor_proto_to_array
+from explorer.model import protos
 
 TensorProto = protos.message_class("tensorflow.TensorProto")
 

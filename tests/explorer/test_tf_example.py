@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from explorer import tf_example
+from explorer.codec import tf_example
 from explorer.errors import InputError
 
 

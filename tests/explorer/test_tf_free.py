@@ -1,6 +1,6 @@
 """Reading metadata never imports TensorFlow, and yet gives exactly TensorFlow's JSON.
 
-Issue "Instant metadata": ``explorer.protos`` builds TensorFlow's message classes from the
+Issue "Instant metadata": ``explorer.model.protos`` builds TensorFlow's message classes from the
 descriptors inside TF's ``*_pb2.py`` files, so that everything that only reads a model
 costs milliseconds instead of the ~6 s TensorFlow takes to import. Two things can break
 that: a module growing a TensorFlow (or Keras) import, and the private descriptor pool
@@ -24,18 +24,18 @@ from tests.conftest import ANCHORS, REPO, SAMPLES
 # Must import without TensorFlow however they are used: the metadata path of the library.
 METADATA_MODULES = (
     "explorer",
-    "explorer.reader",
-    "explorer.serving_rules",
-    "explorer.metadata_json",
-    "explorer.listing",
-    "explorer.samples",
+    "explorer.model.reader",
+    "explorer.serving.rules",
+    "explorer.serving.metadata",
+    "explorer.serving.listing",
+    "explorer.model.samples",
     "explorer.cli",
     "explorer.cli.show",
 )
 # The one module allowed to import TensorFlow (lazily, to run a signature). Every other
 # module under explorer/ is checked too, as soon as its file exists: signature_graph, dot,
 # safety, node_inspector, example_features, rest_json, tf_example, calls, cli/graph, ...
-TF_ALLOWED = frozenset({"explorer.runner"})
+TF_ALLOWED = frozenset({"explorer.run.runner"})
 # Top-level packages whose presence in sys.modules means the ~6 s import happened
 # (streamlit too: explorer/ never imports it).
 FORBIDDEN = ("tensorflow", "keras", "tf_keras", "streamlit")
@@ -55,7 +55,7 @@ _PROBE = textwrap.dedent(
             top = name.partition(".")[0]
             if top in FORBIDDEN and top not in culprits:
                 stack = traceback.extract_stack()[:-1]
-                # importlib.util.find_spec only locates (explorer.protos does, for TF's
+                # importlib.util.find_spec only locates (explorer.model.protos does, for TF's
                 # .py files); an import goes through _find_and_load.
                 if any(frame.name == "_find_and_load" for frame in stack):
                     culprits[top] = "".join(traceback.format_list(stack[-25:]))
@@ -71,7 +71,7 @@ _PROBE = textwrap.dedent(
             errors[name] = f"{type(exc).__name__}: {exc}"
     try:
         from explorer.cli import main
-        from explorer.samples import list_samples
+        from explorer.model.samples import list_samples
 
         list_samples()
         for argv in shows:

@@ -1,0 +1,153 @@
+"""Rich HTML for Jupyter: models, MetaGraphs and signatures as tables with verdicts."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from explorer.constants import MethodKind
+from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo, format_size
+from explorer.serving.rules import check_signature
+
+if TYPE_CHECKING:
+    from explorer.graph.build import SignatureGraph
+    from explorer.run.result import CallResult
+
+_STYLE = (
+    "<style>.se-t{border-collapse:collapse;margin:4px 0 10px}"
+    ".se-t th,.se-t td{border:1px solid #ccc;padding:2px 8px;text-align:left;"
+    "font-family:monospace;font-size:12px}.se-t th{background:#f3f3f3}"
+    ".se-ok{color:#137333}.se-no{color:#b3261e}</style>"
+)
+
+
+def model_html(model: ModelInfo) -> str:
+    """A model: name, version, path, and every MetaGraph's signatures."""
+    version = f" · version {model.version}" if model.version is not None else ""
+    parts = [
+        _STYLE,
+        f"<b>{escape(model.name)}</b>{version} · <code>{escape(model.path)}</code> · "
+        f"variables {format_size(model.variables_size_bytes)}",
+    ]
+    parts.extend(meta_graph_html(mg) for mg in model.meta_graphs)
+    return "".join(parts)
+
+
+def meta_graph_html(meta_graph: MetaGraphInfo) -> str:
+    """One MetaGraph: its facts and one row per signature with TF Serving verdicts."""
+    rows = []
+    for sig in meta_graph.signatures:
+        verdicts = []
+        for method in MethodKind:
+            verdict = check_signature(sig, method)
+            verdicts.append(
+                "initializer" if sig.is_init_op else _mark(verdict.accepted, verdict.reason)
+            )
+        inputs = ", ".join(t.key for t in sig.inputs)
+        outputs = ", ".join(t.key for t in sig.outputs)
+        rows.append(
+            [escape(sig.key), escape(sig.method_name), escape(inputs), escape(outputs), *verdicts]
+        )
+    head = (
+        f"<p>tag-set <code>{escape(meta_graph.tag_set)}</code> · TensorFlow "
+        f"{escape(meta_graph.tensorflow_version or '?')} · {meta_graph.node_count:,} nodes · "
+        f"{meta_graph.function_count} functions</p>"
+    )
+    return head + _table(
+        ["signature", "method_name", "inputs", "outputs", "Classify", "Regress", "Predict"], rows
+    )
+
+
+def signature_html(signature: SignatureInfo) -> str:
+    """A signature: method name, input and output TensorInfos, and verdicts for both modes."""
+    verdict_rows = []
+    for method in MethodKind:
+        default = check_signature(signature, method)
+        strict = check_signature(signature, method, method_name_check=True)
+        verdict_rows.append(
+            [
+                method.value,
+                _mark(default.accepted, default.reason),
+                _mark(strict.accepted, strict.reason),
+                escape(" • ".join(default.request_time_issues)),
+            ]
+        )
+    return (
+        _STYLE
+        + f"<b>{escape(signature.key)}</b> · <code>{escape(signature.method_name)}</code>"
+        + "<br>inputs"
+        + _tensor_table(signature.inputs)
+        + "outputs"
+        + _tensor_table(signature.outputs)
+        + _table(
+            ["API", "TF Serving default", "method-name check on", "fails at request time"],
+            verdict_rows,
+        )
+    )
+
+
+def graph_html(graph: SignatureGraph) -> str:
+    """The graph as inline SVG; without Graphviz's ``dot`` program, a note and the DOT text.
+
+    Jupyter needs no browser-side renderer: the SVG is laid out here, by ``dot``.
+    """
+    from explorer.graph.dot import GraphvizError, render_svg
+
+    stats = graph.stats
+    caption = (
+        f"<p><b>{escape(graph.signature_key)}</b>: {stats.visible_nodes} boxes for "
+        f"{stats.slice_nodes:,} ops (of {stats.metagraph_nodes:,}); "
+        f"{stats.collapsed_groups} group(s) closed</p>"
+    )
+    try:
+        svg = render_svg(graph.dot)
+    except GraphvizError as err:
+        return (
+            f"{caption}<p>{escape(str(err))}</p><details><summary>DOT</summary>"
+            f"<pre>{escape(graph.dot)}</pre></details>"
+        )
+    return caption + svg[svg.find("<svg") :]
+
+
+def call_result_html(result: CallResult) -> str:
+    """A call's answer: one table per result or output, then timing and the response JSON."""
+    timing = result.timing
+    parts = [
+        _STYLE,
+        f"<b>{escape(result.method.value)}</b> on <code>{escape(result.signature_key)}</code>"
+        f" · conversion {timing.conversion_ms:.1f} ms · execution {timing.execution_ms:.1f} ms",
+    ]
+    for name, frame in result.to_dataframes().items():
+        parts.append(f"<p><b>{escape(name)}</b></p>{frame.to_html(classes='se-t', border=0)}")
+    parts.append(
+        "<details><summary>TF Serving's response JSON</summary>"
+        f"<pre>{escape(result.response_text)}</pre></details>"
+    )
+    return "".join(parts)
+
+
+def _tensor_table(tensors: tuple[TensorInfo, ...]) -> str:
+    rows = [
+        [
+            escape(t.key),
+            escape(t.name or ", ".join(t.tensor_names)),
+            escape(t.dtype),
+            escape(t.shape_text),
+            escape(t.encoding if t.encoding != "composite_tensor" else str(t.composite_spec)),
+        ]
+        for t in tensors
+    ]
+    return _table(["key", "tensor", "dtype", "shape", "encoding"], rows)
+
+
+def _mark(accepted: bool, reason: str | None) -> str:
+    if accepted:
+        return '<span class="se-ok">✓ accepted</span>'
+    first = escape((reason or "").split("\n", 1)[0])
+    return f'<span class="se-no" title="{escape(reason or "")}">✗ {first}</span>'
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="se-t"><tr>{head}</tr>{body}</table>'

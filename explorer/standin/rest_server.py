@@ -1,0 +1,325 @@
+"""A stand-in TF Serving on loopback: its REST routes over the explorer's in-process runner.
+
+For tests, demos and trying the remote target without a model server: ``ModelRegistry``
+maps model names to SavedModels (a TF Serving base folder gives every numeric version,
+labels map to versions) and resolves model specs with TF Serving's NOT_FOUND texts;
+``RestServer`` answers TF Serving's REST routes (``http_rest_api_util.cc``) through
+``explorer.run.calls``, so bodies, errors and HTTP statuses are TF Serving's. The gRPC face is
+``explorer.standin.grpc_server``. Not for production: use ``tensorflow_model_server``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import ssl
+import threading
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from explorer.codec.exchange import error_text
+from explorer.codec.rest_request import parse_body, rest_status
+from explorer.constants import MethodKind
+from explorer.errors import ExplorerError, ServingRuleError
+from explorer.model.info import ModelInfo
+from explorer.model.locate import is_number
+from explorer.model.reader import read_model
+from explorer.run import calls, runner
+from explorer.serving.metadata import metadata_response
+
+# TF Serving's route regexes (http_rest_api_util.cc), matched case-insensitively in full.
+_PREDICTION = re.compile(
+    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)",
+    re.IGNORECASE,
+)
+_STATUS = re.compile(
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
+    re.IGNORECASE,
+)
+_INT64_MAX = 2**63 - 1
+MAX_BODY_BYTES = 256 * 1024 * 1024
+
+
+class ModelRegistry:
+    """The models a loopback server serves, by name, version and label.
+
+    Args:
+        models: model name → SavedModel folder or TF Serving base folder. An unversioned
+            folder is served as version 1.
+        labels: model name → {label: version} (TF Serving's ``version_labels``).
+        allow_unsafe: run models that reach unsafe ops (only models you trust).
+
+    Raises:
+        ExplorerError: a folder is not a readable SavedModel.
+    """
+
+    def __init__(
+        self,
+        models: Mapping[str, str | os.PathLike[str]],
+        *,
+        labels: Mapping[str, Mapping[str, int]] | None = None,
+        allow_unsafe: bool = False,
+    ) -> None:
+        self.allow_unsafe = allow_unsafe
+        self._versions: dict[str, dict[int, ModelInfo]] = {}
+        for name, path in models.items():
+            latest = read_model(path)
+            if latest.version is None:
+                self._versions[name] = {1: dataclasses.replace(latest, name=name, version=1)}
+                continue
+            self._versions[name] = {
+                v: dataclasses.replace(read_model(path, version=v), name=name)
+                for v in latest.available_versions
+            }
+        self._labels = {name: dict(m) for name, m in (labels or {}).items()}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._versions)
+
+    def versions(self, name: str) -> tuple[int, ...]:
+        return tuple(sorted(self._versions.get(name, {})))
+
+    def resolve(self, name: str, version: int | None, label: str | None) -> ModelInfo:
+        """The servable a model spec names, with TF Serving's errors.
+
+        Raises:
+            ServingRuleError: version and label both, an unknown label (INVALID_ARGUMENT),
+                or no such model/version (NOT_FOUND, ``Servable not found for request``).
+        """
+        version = self._version_for(name, version, label)
+        versions = self._versions.get(name, {})
+        if version is None and versions:
+            version = max(versions)
+        if version not in versions:
+            request = f"Latest({name})" if version is None else f"Specific({name}, {version})"
+            raise ServingRuleError(f"Servable not found for request: {request}", code="NOT_FOUND")
+        return versions[version]
+
+    def status_json(self, name: str, version: int | None, label: str | None) -> dict[str, Any]:
+        """``GetModelStatusResponse`` as TF Serving's JSON (newest version first).
+
+        Raises:
+            ServingRuleError: NOT_FOUND as ``get_model_status_impl.cc`` words it.
+        """
+        if not name:
+            raise ServingRuleError("Missing model name in request.")
+        version = self._version_for(name, version, label)
+        versions = self._versions.get(name, {})
+        if version is not None and version not in versions:
+            raise ServingRuleError(
+                f"Could not find version {version} of model {name}", code="NOT_FOUND"
+            )
+        if not versions:
+            raise ServingRuleError(f"Could not find any versions of model {name}", code="NOT_FOUND")
+        chosen = [version] if version is not None else sorted(versions, reverse=True)
+        return {
+            "model_version_status": [
+                {
+                    "version": str(v),
+                    "state": "AVAILABLE",
+                    "status": {"error_code": "OK", "error_message": ""},
+                }
+                for v in chosen
+            ]
+        }
+
+    def warm(self) -> None:
+        """Load every served model now (TF Serving loads at start), so calls are fast.
+
+        Raises:
+            ExplorerError: a model cannot be loaded, or reaches unsafe ops without opt-in.
+        """
+        for versions in self._versions.values():
+            for model in versions.values():
+                runner.load(model.path, model.meta_graph(), allow_unsafe=self.allow_unsafe)
+
+    def _version_for(self, name: str, version: int | None, label: str | None) -> int | None:
+        if version is not None and label is not None:
+            raise ServingRuleError(
+                f"Both model version ({version}) and model version label ({label}) cannot "
+                "be supplied."
+            )
+        if label is None:
+            return version
+        found = self._labels.get(name, {}).get(label)
+        if found is None:
+            raise ServingRuleError(f"Unrecognized servable version label: {label}")
+        return found
+
+
+def handle_rest(
+    registry: ModelRegistry, http_method: str, path: str, body: bytes
+) -> tuple[int, str]:
+    """Answer one TF Serving REST request: (HTTP status, body text).
+
+    Args:
+        registry: the models served.
+        http_method: ``GET`` or ``POST``.
+        path: the request path, e.g. ``/v1/models/default/versions/123:predict``.
+        body: the request body.
+
+    Returns:
+        The status and the JSON body, errors as ``{"error": ...}`` with TF Serving's status.
+
+    Raises:
+        Nothing: every failure becomes TF Serving's error answer.
+    """
+    try:
+        return 200, _route(registry, http_method, path, body)
+    except ServingRuleError as exc:
+        return rest_status(exc.code), error_text(str(exc))
+    except ExplorerError as exc:  # unsafe model, unreadable folder: the server's fault
+        return 500, error_text(str(exc))
+
+
+def _route(registry: ModelRegistry, http_method: str, path: str, body: bytes) -> str:
+    malformed = ServingRuleError(f"Malformed request: {http_method} {path}")
+    pattern = _PREDICTION if http_method == "POST" else _STATUS if http_method == "GET" else None
+    match = pattern.fullmatch(path) if pattern is not None else None
+    if match is None:
+        raise malformed
+    name, version_text, label = (_unquote(g) if g else None for g in match.groups()[:3])
+    version = None
+    if version_text is not None:
+        version = int(version_text)
+        if version > _INT64_MAX:
+            raise ServingRuleError(f"Failed to convert version: {version_text} to numeric.")
+    if http_method == "GET":
+        if not name:
+            raise ServingRuleError("Missing model name in request.")
+        if match.group(4):
+            return _metadata_text(registry.resolve(name, version, label))
+        return json.dumps(registry.status_json(name, version, label), indent=1)
+    try:
+        model = registry.resolve(name or "", version, label)
+    except ServingRuleError:
+        parse_body(body)  # TF Serving parses the body before it looks the model up
+        raise
+    method = MethodKind(match.group(4).lower())
+    call = {
+        MethodKind.PREDICT: calls.predict,
+        MethodKind.CLASSIFY: calls.classify,
+        MethodKind.REGRESS: calls.regress,
+    }[method]
+    return call(model, body, allow_unsafe=registry.allow_unsafe).response_text
+
+
+def _metadata_text(model: ModelInfo) -> str:
+    # http_rest_api_util.cc ToJsonString: two protobuf printouts pasted into one object.
+    doc = metadata_response(model, model.meta_graph())
+    spec = json.dumps(doc["model_spec"], indent=1)
+    signature_defs = json.dumps(doc["metadata"]["signature_def"], indent=1, ensure_ascii=False)
+    return f'{{\n"model_spec":{spec},\n"metadata": {{"signature_def": {signature_defs}}}\n}}\n'
+
+
+def _unquote(text: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(text)
+
+
+class RestServer:
+    """TF Serving's REST API on ``host:port`` (port 0: a free one), on a daemon thread.
+
+    Args:
+        registry: the models to serve.
+        host: the interface; loopback by default.
+        port: the port, or 0 for any free one (see ``.port``).
+        ssl_context: a server-side context to answer over HTTPS.
+    """
+
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
+        self.registry = registry
+        self._server = _Server((host, port), _Handler)
+        self._server.registry = registry
+        self._scheme = "http" if ssl_context is None else "https"
+        if ssl_context is not None:  # HTTPS, for trying a client's TLS settings
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+        # A short poll interval: stop() waits for the serving loop to notice.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.1,), name="tf-serving-rest", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"{self._scheme}://{self._server.server_address[0]}:{self.port}"
+
+    def start(self) -> RestServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> RestServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    registry: ModelRegistry
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_POST(self) -> None:
+        self._answer("POST")
+
+    def _refuse(self) -> None:
+        # TF Serving's HTTP server answers any other method as a request it cannot route.
+        self._send(400, error_text(f"Malformed request: {self.command} {self.path}"))
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse
+
+    def _answer(self, http_method: str) -> None:
+        path = self.path.split("?", 1)[0]
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        length = int(declared) if is_number(declared) else -1
+        if length < 0:
+            status, text = 400, error_text(f"Malformed Content-Length: {declared!r}")
+            self.close_connection = True
+        elif length > MAX_BODY_BYTES:
+            status, text = 400, error_text(f"Request body of {length} bytes is too large.")
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            if not path.lower().startswith("/v1/"):
+                status, text = 404, error_text(f"Not found: {path}")
+            else:
+                status, text = handle_rest(self.server.registry, http_method, path, body)
+        self._send(status, text)
+
+    def _send(self, status: int, text: str) -> None:
+        data = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: tests and the serve command print their own lines
