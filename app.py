@@ -47,7 +47,7 @@ from explorer.safety.scan import scan_meta_graph
 # Compare page's modules are imported when first drawn (~0.1 s of a cold start).
 if TYPE_CHECKING:
     from components.graph_panel import GraphOptions
-    from explorer.graph.build import SignatureGraph
+    from explorer.graph.elements import SignatureGraph
 
 # TensorFlow's import waits this long after the first page is sent, so the browser can draw
 # it; it is still ready well before anyone has filled a form and pressed Run.

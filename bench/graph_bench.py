@@ -36,8 +36,9 @@ from _export import export_applications
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from explorer.graph.build import DEFAULT_NODE_BUDGET, build_signature_graph  # noqa: E402
+from explorer.graph.build import build_signature_graph  # noqa: E402
 from explorer.graph.dot import to_dot  # noqa: E402
+from explorer.graph.elements import DEFAULT_NODE_BUDGET  # noqa: E402
 from explorer.model.reader import read_model  # noqa: E402
 
 MODELS = ("ResNet50", "MobileNetV2", "EfficientNetB0")

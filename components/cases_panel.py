@@ -17,21 +17,13 @@ import streamlit as st
 
 from components import keys
 from components.error_panel import show_error
-from components.result_panel import RunOutcome
 from explorer.compat.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
-from explorer.compat.cases import (
-    CasesFileError,
-    ReplayReport,
-    TestCase,
-    cases_text,
-    make_case,
-    parse_cases,
-    replay_cases,
-    with_case,
-)
-from explorer.errors import ExplorerError
+from explorer.compat.cases import TestCase, cases_text, make_case, parse_cases, with_case
+from explorer.compat.replay import ReplayReport, replay_cases
+from explorer.errors import CasesFileError, ExplorerError
 from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
+from explorer.run.dispatch import RunOutcome
 
 BUNDLED_CASES_FILE = "cases.jsonl"
 _PASS_STYLE = "background-color: #e3f4e1"

@@ -228,8 +228,6 @@ def _find_case(folder: str, state: ViewState) -> TestCase:
     raise DeepLinkError(
         f'Link parameter "case": no saved case "{state.case}" for this model. Cases: {names}.',
         param="case",
-        expected=names,
-        got=state.case or "",
     )
 
 

@@ -15,8 +15,9 @@ import streamlit as st
 from components import keys
 from components.run_panel import run_scope
 from explorer.codec.exchange import body_text
-from explorer.compat.cases import CasesFileError, TestCase, load_cases
+from explorer.compat.cases import TestCase, load_cases
 from explorer.constants import MethodKind
+from explorer.errors import CasesFileError
 from explorer.model.info import MetaGraphInfo, ModelInfo
 from explorer.model.locate import is_number
 

@@ -10,10 +10,11 @@ import streamlit as st
 
 from components import keys
 from components.zoomable_svg import render_zoomable_svg
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, GraphvizError
 from explorer.graph.actions import GraphAction, action_for
-from explorer.graph.build import DEFAULT_NODE_BUDGET, SignatureGraph, build_signature_graph
-from explorer.graph.dot import GraphvizError, render_svg, to_dot
+from explorer.graph.build import build_signature_graph
+from explorer.graph.dot import render_svg, to_dot
+from explorer.graph.elements import DEFAULT_NODE_BUDGET, SignatureGraph
 from explorer.graph.inspector import describe_node, find_nodes
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 

@@ -19,10 +19,11 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.result_panel import RunOutcome, render_images
+from components.result_panel import render_images
 from explorer.constants import MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.present import report
+from explorer.run.dispatch import RunOutcome
 
 RUN_TAB = "Run"  # the app's tab with the Run panel
 _MAX_EXAMPLES = 10

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from components.error_panel import show_error
-from explorer.errors import ExplorerError
-from explorer.remote.errors import (
+from explorer.errors import (
+    ExplorerError,
     MalformedReplyError,
     RemoteAddressError,
     RemoteCancelledError,

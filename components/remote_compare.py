@@ -11,16 +11,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import keys
+from components import keys, run_panel
 from components.remote_calls import call_with_cancel
-from components.result_panel import RunOutcome
 from explorer.codec.exchange import body_text
 from explorer.compat import case_diff
 from explorer.constants import MethodKind
-from explorer.errors import ExplorerError
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.remote.target import RemoteTarget
-from explorer.run import calls
+from explorer.run.dispatch import CallRequest, RunOutcome, dispatch
+from explorer.run.local import call_rest
 
 _KIND_WORDS = {
     "missing": "only in this process's answer",
@@ -43,8 +42,6 @@ def render_compare_panel(
 ) -> None:
     """A "Compare with TF Serving" button under the Run tab: the request the Run tab holds,
     run in this process and on the server, and where the two answers differ."""
-    from components import run_panel
-
     if signature.is_init_op:
         return
     scope = run_panel.run_scope(model, meta_graph, signature)
@@ -63,18 +60,20 @@ def render_compare_panel(
         f"Compare {api.value} with TF Serving", key=keys.run_key(scope, keys.REMOTE_COMPARE_RUN,
                                                                  api.value)
     ):  # fmt: skip
-        text = _current_request(run_panel, meta_graph, signature, scope, api)
-        local = calls.call_rest(
+        text = run_panel.current_request_text(meta_graph, signature, scope, api)
+        local = call_rest(
             model, api, text, allow_unsafe=allow_unsafe, method_name_check=method_name_check,
             tags=meta_graph.tag_set,
         )  # fmt: skip
-        try:
-            reply = call_with_cancel(
-                lambda cancel: target.send(api, text, cancel=cancel), f"Waiting for {target.url}"
-            )
-            remote: dict[str, Any] = dict(reply.response_json)
-        except ExplorerError as err:
-            remote = {"error": f"(no answer) {err}"}
+        outcome = call_with_cancel(
+            lambda cancel: dispatch(target, CallRequest(api, body=text), cancel=cancel),
+            f"Waiting for {target.url}",
+        )
+        remote = (
+            outcome.response_json
+            if outcome.status is not None
+            else {"error": f"(no answer) {outcome.error}"}
+        )
         st.session_state[stored] = (local, remote)
     if stored in st.session_state:
         local, remote = st.session_state[stored]
@@ -115,15 +114,6 @@ def render_compare_results(
     left.code(body_text(local), language="json", wrap_lines=True)
     right.markdown("**TF Serving**")
     right.code(body_text(remote), language="json", wrap_lines=True)
-
-
-def _current_request(
-    run_panel: Any, meta_graph: MetaGraphInfo, signature: SignatureInfo, scope: str, api: Any
-) -> str:
-    current = getattr(run_panel, "current_request_text", None)
-    if current is not None:
-        return str(current(meta_graph, signature, scope, api))
-    return body_text(calls.request_template(meta_graph, signature, api))
 
 
 def _answer(result: Any) -> dict[str, Any]:

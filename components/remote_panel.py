@@ -11,18 +11,13 @@ In the app, servers are limited to ``EXPLORER_ALLOWED_SERVERS`` / ``allowed_serv
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from components import keys
 from components.remote_calls import call_with_cancel, show_remote_error
 from components.remote_compare import render_compare_panel, render_compare_results
-from components.result_panel import RunOutcome
-from explorer.codec.exchange import INLINE_BODY_LIMIT, body_text, compact_text, error_text
-from explorer.constants import MethodKind
-from explorer.errors import ExplorerError, ServingRuleError
+from explorer.errors import ExplorerError
 from explorer.model.info import ModelInfo
 from explorer.model.locate import is_number
 from explorer.remote.address import (
@@ -32,7 +27,6 @@ from explorer.remote.address import (
     parse_server_url,
 )
 from explorer.remote.target import RemoteTarget, TlsOptions
-from explorer.run import calls
 
 
 def render_target_picker() -> RemoteTarget | None:
@@ -135,64 +129,6 @@ def render_remote_model(target: RemoteTarget) -> ModelInfo | None:
     return model
 
 
-def remote_outcome(
-    target: RemoteTarget,
-    api: MethodKind,
-    *,
-    body: dict[str, Any] | None,
-    text: str | None,
-    output_filter: tuple[str, ...] = (),
-    extra_fetches: tuple[str, ...] = (),
-) -> RunOutcome:
-    """Send the Run tab's request to the server; the outcome the result panel draws.
-
-    ``text`` (the REST editor) is sent as typed, else ``body`` (the forms) as JSON.
-    """
-    sent = text if text is not None else body_text(body)
-    on_the_wire = text if text is not None else compact_text(body)
-    notes = []
-    options: dict[str, Any] = {}
-    if output_filter and target.protocol == "grpc":
-        options["output_filter"] = output_filter
-    elif output_filter:
-        notes.append("output_filter is a gRPC option: over REST, TF Serving returned every output.")
-    if extra_fetches:
-        notes.append("Extra tensors can only be fetched in this process: TF Serving ignored them.")
-    payload: Any = text if text is not None else body
-    result, error, status = None, None, 200
-    try:
-        result = call_with_cancel(
-            lambda cancel: target.call_result(api, payload, cancel=cancel, **options),
-            f"Waiting for {target.url}",
-        )
-    except ServingRuleError as err:  # the server's answer to a request it rejects
-        error, status = str(err), calls.rest_status(err.code)
-    except ExplorerError as err:  # no answer: refused, timeout, TLS, unknown model, ...
-        error, status = str(err), None
-    except Exception as err:  # a bug here must not end the session
-        error, status = f"Unexpected error ({type(err).__name__}): {err}", None
-    if status is not None:  # answered: the timing shown is the round trip
-        notes.insert(0, f"Sent to {target.describe()}; execution time is the round trip.")
-    grpc_only = bool(extra_fetches) or (bool(output_filter) and target.protocol == "grpc")
-    return RunOutcome(
-        method=api,
-        request_text=sent,
-        url=target.endpoint(api),
-        curl=target.replay_command(api, on_the_wire),
-        response_text=error_text(error) if error is not None else result.response_text,  # type: ignore[union-attr]
-        status=status,
-        error=error,
-        result=result,
-        notes=tuple(notes),
-        big_request=len(on_the_wire) > INLINE_BODY_LIMIT,
-        unsaveable=(
-            "this run used gRPC-only features, so its REST request would not get the same answer"
-            if grpc_only
-            else None
-        ),
-    )
-
-
 def render_server_status(target: RemoteTarget) -> None:
     """The model's versions and states on the server (``GET /v1/models/NAME``)."""
     st.markdown(f"{target.describe()} · `{target.endpoint()}`")
@@ -237,7 +173,6 @@ def _secret_list(name: str) -> tuple[str, ...]:
 __all__ = [
     "call_with_cancel",
     "compare_requested",
-    "remote_outcome",
     "render_compare_panel",
     "render_compare_results",
     "render_remote_model",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -14,39 +12,14 @@ from components.request_text import render_exchange
 from explorer.codec.rest_text import parse_error_location
 from explorer.constants import MethodKind
 from explorer.model.dtypes import dtype_for_numpy
-from explorer.run.calls import CallResult
+from explorer.run.dispatch import RunOutcome
+from explorer.run.result import CallResult
 
 _MAX_EXAMPLES_SHOWN = 20
 _MAX_IMAGES = 8
 _MAX_JSON_CHARS = 20_000
 # Tiny images (the samples' 4x4 pixels) are blown up with square pixels to at least this.
 _MIN_IMAGE_PIXELS = 128
-
-
-@dataclass(frozen=True, slots=True)
-class RunOutcome:
-    """One Run press: what was sent, what TF Serving's REST API would answer, the arrays."""
-
-    method: MethodKind
-    request_text: str
-    url: str
-    curl: str
-    response_text: str
-    # HTTP status TF Serving would answer with (200, or 400/404/500/501 for an error);
-    # None when the explorer refused to run (unsafe ops, unreadable model) or failed itself.
-    status: int | None
-    # The error message ({"error": ...}); None on success.
-    error: str | None
-    result: CallResult | None
-    # Where this run differs from replaying the curl command (gRPC-only features used).
-    notes: tuple[str, ...] = ()
-    big_request: bool = False
-    # Extra graph tensors fetched in the same run (an error may come from them).
-    extra_fetches: tuple[str, ...] = ()
-    # When the run happened (local time with its UTC offset), for the HTML report.
-    created: datetime | None = None
-    # Why this answer cannot be kept as a test case (its REST request would not get it).
-    unsaveable: str | None = None
 
 
 def render_outcome(outcome: RunOutcome, *, key: str) -> None:

@@ -1,15 +1,17 @@
 """The Run tab: call a signature through TF Serving's Classify, Regress or Predict API.
 
-Everything a run does goes through ``explorer.run.calls`` (TF Serving's semantics, in process);
-this module only draws the chooser, the editors, the Run button and the outcome. Typed
-inputs and the last outcome are kept in ``st.session_state`` under keys scoped to model,
-version, tag-set and signature, so switching signature and back keeps them.
+Every run goes through ``explorer.run.dispatch`` (TF Serving's semantics, in this explorer
+or on a TF Serving); this module only draws the chooser, the editors, the Run button and
+the outcome. Typed inputs and the last outcome are kept in ``st.session_state`` under keys
+scoped to model, version, tag-set and signature, so switching signature and back keeps
+them.
 """
 
 from __future__ import annotations
 
 import os
 from contextlib import nullcontext
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -23,15 +25,17 @@ from components.presentation import (
     render_presentation_outcome,
     render_report_download,
 )
+from components.remote_calls import call_with_cancel
 from components.request_text import render_rest_editor
 from components.result_panel import render_outcome
-from components.run_execute import RunRequest, execute
 from explorer.codec.exchange import (
     body_text,
 )
 from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.run import calls, runner
+from explorer.run.dispatch import CallRequest, dispatch
+from explorer.run.local import LocalTarget
 from explorer.safety.scan import scan_meta_graph
 from explorer.serving.rules import ServingVerdict, check_signature
 
@@ -82,13 +86,13 @@ def render_run_panel(
     )
     if chosen is None:
         return
-    api, request, output_filter, extra_fetches = chosen
+    api, request = chosen
     left, right = (
         st.columns([2, 3], gap="large") if presentation else (nullcontext(), nullcontext())
     )
     with left:
         if presentation:
-            render_presentation_inputs(api, request.text or "")
+            render_presentation_inputs(api, request.shown_text() if request is not None else "")
         scan = scan_meta_graph(meta_graph)
         blocked = not scan.clean and not allow_unsafe
         if blocked:
@@ -103,10 +107,10 @@ def render_run_panel(
         pressed = st.button(
             f"Run {api.value}",
             type="primary",
-            disabled=blocked or not request.ready,
+            disabled=blocked or request is None,
             key=keys.run_key(scope, keys.RUN_BUTTON, api.value),
         )
-        if (pressed or autorun) and not blocked and request.ready:
+        if (pressed or autorun) and not blocked and request is not None:
             loaded = (os.path.abspath(model.path), tuple(meta_graph.tags)) in runner.loaded_models()
             waiting = (
                 "Asking TF Serving…"
@@ -116,18 +120,19 @@ def render_run_panel(
                 else "Loading TensorFlow and the model…"
             )
             with st.spinner(waiting):
-                st.session_state[outcome_key] = execute(
-                    model,
-                    meta_graph,
-                    signature,
-                    api,
-                    request,
-                    output_filter=output_filter,
-                    extra_fetches=extra_fetches,
-                    allow_unsafe=allow_unsafe,
-                    method_name_check=method_name_check,
-                    remote=remote,
-                )
+                if remote is not None:
+                    st.session_state[outcome_key] = call_with_cancel(
+                        lambda cancel: dispatch(remote, request, cancel=cancel),
+                        f"Waiting for {remote.url}",
+                    )
+                else:
+                    local = LocalTarget(
+                        model,
+                        tags=meta_graph.tag_set,
+                        allow_unsafe=allow_unsafe,
+                        method_name_check=method_name_check,
+                    )
+                    st.session_state[outcome_key] = dispatch(local, request)
     outcome = st.session_state.get(outcome_key)
     with right:
         if presentation:
@@ -158,7 +163,7 @@ def _render_editors(
     signature: SignatureInfo,
     scope: str,
     verdicts: dict[MethodKind, ServingVerdict],
-) -> tuple[MethodKind, RunRequest, tuple[str, ...], tuple[str, ...]] | None:
+) -> tuple[MethodKind, CallRequest | None] | None:
     api = _render_api_chooser(scope, signature, verdicts)
     if not _accepted_or_forced(scope, api, verdicts[api]):
         return None
@@ -177,17 +182,18 @@ def _render_editors(
     form_key = keys.run_key(scope, keys.RUN_FORM_BODY, api.value)
     if mode == keys.MODE_FORM:
         request = _render_form(meta_graph, signature, scope, api)
-        if request.body is not None:
+        if request is not None and isinstance(request.body, dict):
             st.session_state[form_key] = body_text(request.body)
     else:
         prefill = st.session_state.get(form_key) or body_text(
             calls.request_template(meta_graph, signature, api)
         )
-        request = RunRequest(
-            text=render_rest_editor(keys.run_key(scope, keys.RUN_REST_BODY, api.value), prefill)
-        )
+        text = render_rest_editor(keys.run_key(scope, keys.RUN_REST_BODY, api.value), prefill)
+        request = CallRequest(api, body=text) if text is not None else None
     output_filter, extra_fetches = _render_debug_options(meta_graph, signature, scope, api)
-    return api, request, output_filter, extra_fetches
+    if request is None:
+        return api, None
+    return api, replace(request, output_filter=output_filter, extra_fetches=extra_fetches)
 
 
 def _presentation_request(
@@ -195,7 +201,7 @@ def _presentation_request(
     signature: SignatureInfo,
     scope: str,
     verdicts: dict[MethodKind, ServingVerdict],
-) -> tuple[MethodKind, RunRequest, tuple[str, ...], tuple[str, ...]] | None:
+) -> tuple[MethodKind, CallRequest | None] | None:
     # No editors, no debugging options: the request kept from the full view, as REST text.
     chosen = st.session_state.get(keys.run_key(scope, keys.RUN_API))
     api = MethodKind(chosen) if chosen else preferred_api(signature, verdicts)
@@ -206,7 +212,7 @@ def _presentation_request(
             "presentation view off for the details."
         )
         return None
-    return api, RunRequest(text=current_request_text(meta_graph, signature, scope, api)), (), ()
+    return api, CallRequest(api, body=current_request_text(meta_graph, signature, scope, api))
 
 
 def preferred_api(
@@ -264,17 +270,25 @@ def _accepted_or_forced(scope: str, api: MethodKind, verdict: ServingVerdict) ->
 
 def _render_form(
     meta_graph: MetaGraphInfo, signature: SignatureInfo, scope: str, api: MethodKind
-) -> RunRequest:
+) -> CallRequest | None:
     if api is MethodKind.PREDICT:
         form = render_predict_form(meta_graph, signature, scope)
-        return RunRequest(
-            body=form.body(signature.key),
-            values=form.values,
-            left_out=form.left_out,
+        body = form.body(signature.key)
+        if body is None:
+            return None
+        if not form.left_out:
+            return CallRequest(api, body=body)
+        # Inputs left out take their defaults: fed the gRPC way, the values as typed.
+        return CallRequest(
+            api,
+            body=body,
+            arrays=form.values,
+            signature=signature.key,
             row_format=form.row_format,
+            left_out=form.left_out,
         )
     built = render_example_builder(meta_graph, signature, scope)
-    return RunRequest(body=built.body)
+    return CallRequest(api, body=built.body) if built.body is not None else None
 
 
 def _render_debug_options(

@@ -15,6 +15,7 @@ Reading metadata never imports TensorFlow; only running a signature does.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,8 +31,9 @@ if TYPE_CHECKING:
         UnknownTagSetError,
         UnsafeModelError,
     )
-    from explorer.graph.build import SignatureGraph, build_signature_graph
+    from explorer.graph.build import build_signature_graph
     from explorer.graph.dot import render_svg, to_dot
+    from explorer.graph.elements import SignatureGraph
     from explorer.graph.example_features import ExampleFeature, example_template, expected_features
     from explorer.graph.inspector import describe_node, find_nodes
     from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
     from explorer.run.calls import (
         CallResult,
         CallTiming,
-        call_rest,
         classify,
         classify_examples,
         predict,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         regress_examples,
         request_template,
     )
+    from explorer.run.local import call_rest
     from explorer.safety.scan import (
         ScanResult,
         UnsafeOpFinding,
@@ -83,7 +85,7 @@ _EXPORTS = {
     "UnsafeModelError": "explorer.errors",
     "UnsafeOpFinding": "explorer.safety.scan",
     "build_signature_graph": "explorer.graph.build",
-    "call_rest": "explorer.run.calls",
+    "call_rest": "explorer.run.local",
     "check_all": "explorer.serving.rules",
     "check_signature": "explorer.serving.rules",
     "classify": "explorer.run.calls",
@@ -164,3 +166,36 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+# Classes with an HTML view in notebooks (explorer.present.html.HTML_VIEWS), by module and
+# name: IPython looks them up by name, so nothing is imported until one is shown.
+_HTML_VIEWS = (
+    ("explorer.model.info", "ModelInfo"),
+    ("explorer.model.info", "MetaGraphInfo"),
+    ("explorer.model.info", "SignatureInfo"),
+    ("explorer.graph.elements", "SignatureGraph"),
+    ("explorer.run.result", "CallResult"),
+)
+
+
+def _html_view(value: Any) -> str:
+    # Here, not at the top: the views import the graph and call layers, which `import
+    # explorer` must not pay for (the CLI's show stays numpy-free).
+    from explorer.present.html import html_view
+
+    return html_view(value)
+
+
+def _register_notebook_views() -> None:
+    """Give the data classes their HTML views when running under IPython."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["text/html"]
+    for module, name in _HTML_VIEWS:
+        formatter.for_type_by_name(module, name, _html_view)
+
+
+_register_notebook_views()

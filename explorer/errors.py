@@ -1,18 +1,41 @@
-"""The one error hierarchy for every failure a user can cause.
+"""The one error tree: every failure a user, a model or a server can cause, and nothing else.
 
-    ExplorerError                  base: anything a user can cause and fix
-    ├── ModelSourceError           path missing, not a directory, bad archive, no version folders
-    ├── InvalidSavedModelError     saved_model.pb(.txt) unreadable; wraps the parser's cause
-    ├── UnknownTagSetError         no MetaGraph with those tags; lists the tag-sets there are
-    ├── UnknownSignatureError      no SignatureDef with that key; lists the keys there are
-    ├── ServingRuleError           TF Serving would reject the call; its sentence verbatim
-    ├── InputError                 bad request JSON, missing/extra key, wrong dtype or shape
-    ├── UnsafeModelError           unsafe ops found and not opted in; lists them
-    └── ExecutionError             TensorFlow raised while running; the cause kept as __cause__
+    ExplorerError                    base: the message says what is wrong and how to fix it
+    ├── UsageError                   a command-line argument or option value that cannot be used
+    ├── DependencyError              a package or program the feature needs is not installed
+    ├── ModelSourceError             path missing or not allowed, bad archive, no version folders
+    │   └── UnsafeArchiveError       an archive member breaks a safety rule
+    ├── InvalidSavedModelError       saved_model.pb(.txt) unreadable; wraps the parser's cause
+    ├── UnknownTagSetError           no MetaGraph with those tags; lists the tag-sets there are
+    ├── UnknownSignatureError        no SignatureDef with that key; lists the keys there are
+    ├── UnsafeModelError             unsafe ops reachable and not opted in; lists them
+    ├── ModelLoadError               TensorFlow could not load the SavedModel (TF Serving neither)
+    ├── ServingRuleError             TF Serving's answer to a request it rejects; its text verbatim
+    │   ├── InputError               bad request JSON, missing/extra key, wrong dtype or shape
+    │   └── ExecutionError           TensorFlow failed while running; the runtime's text
+    ├── GraphError                   a graph view, click or search names nothing in the graph
+    │   ├── GraphOptionError         an option (key, group, budget) that does not fit the graph
+    │   ├── UnknownGraphElementError a click on something the drawn graph does not hold
+    │   └── UnknownNodeError         no op or function with that name
+    ├── GraphvizError                Graphviz's dot is missing, failed or took too long
+    ├── CasesFileError               a test-cases file that cannot be read
+    ├── DeepLinkError                a link parameter that cannot describe a view
+    └── RemoteError                  a TF Serving could not be asked, or did not answer as one
+        ├── RemoteAddressError       the URL cannot be used (scheme, host, port, version+label)
+        ├── RemoteConnectionError    refused, unreachable, unknown host, connection dropped
+        ├── RemoteTimeoutError       no complete answer within the timeout
+        ├── RemoteTLSError           TLS handshake or certificate failure, unreadable cert files
+        ├── UnknownModelError        the server has no such model, version or label
+        ├── MalformedReplyError      the reply is not TF Serving's (wrong port, proxy page)
+        └── RemoteCancelledError     the user cancelled the call
 
 The app shows ``str(err)`` in an error box and keeps its session; the CLI prints it on
-one stderr line and exits 2 (or, for a rejected request, prints ``{"error": ...}``
-and exits 1, as TF Serving's REST API answers).
+one stderr line and exits 2, except a ServingRuleError, which is TF Serving's answer: it
+prints ``{"error": ...}`` and exits 1, as TF Serving's REST API answers. Anything that is
+not an ExplorerError is a bug and is reported as one, never turned into an answer.
+
+A request the server *answers* with an error is a ServingRuleError, not a RemoteError,
+so local and remote answers compare as they are.
 """
 
 from __future__ import annotations
@@ -24,8 +47,31 @@ class ExplorerError(Exception):
     """Base class of every error a user can cause: the message says what to fix."""
 
 
+class UsageError(ExplorerError):
+    """A command-line argument or option value that cannot be used as given."""
+
+
+class DependencyError(ExplorerError):
+    """A package (or program) the feature needs is not installed; says what to install."""
+
+    def __init__(self, what: str, install: str, *, detail: str = "") -> None:
+        self.install = install
+        extra = f" ({detail})" if detail else ""
+        super().__init__(f"{what} is not available{extra}. Install it with: {install}")
+
+
 class ModelSourceError(ExplorerError):
     """The path, archive or versioned base folder does not lead to a SavedModel."""
+
+
+class UnsafeArchiveError(ModelSourceError):
+    """An archive member breaks a safety rule; nothing from the archive is kept."""
+
+    def __init__(self, archive: str, member: str, rule: str) -> None:
+        self.archive = archive
+        self.member = member
+        self.rule = rule
+        super().__init__(f"Refusing archive {archive}: member {member!r} {rule}.")
 
 
 class InvalidSavedModelError(ExplorerError):
@@ -64,6 +110,21 @@ class UnknownSignatureError(ExplorerError):
         )
 
 
+class UnsafeModelError(ExplorerError):
+    """The model holds ops that reach outside TensorFlow and the user has not opted in."""
+
+    def __init__(self, ops: Iterable[str]) -> None:
+        self.ops = tuple(sorted(set(ops)))
+        super().__init__(
+            f"Refusing to run: the model contains unsafe ops ({', '.join(self.ops)}). "
+            "Opt in with 'I trust this model' in the app or --allow-unsafe-ops on the CLI."
+        )
+
+
+class ModelLoadError(ExplorerError):
+    """TensorFlow could not load the SavedModel: TF Serving could not serve it either."""
+
+
 class ServingRuleError(ExplorerError):
     """TF Serving would reject this call; the message is TF Serving's own text.
 
@@ -77,34 +138,130 @@ class ServingRuleError(ExplorerError):
 
 
 class InputError(ServingRuleError):
-    """A request TF Serving would refuse: bad JSON, a missing key, a wrong dtype or shape."""
+    """A request TF Serving would refuse: bad JSON, a missing key, a wrong dtype or shape.
+
+    ``key`` names the input (or request member) at fault when there is one, so a form
+    can show the message at that input.
+    """
 
     def __init__(
-        self,
-        message: str,
-        *,
-        key: str | None = None,
-        expected: str | None = None,
-        got: str | None = None,
-        code: str = "INVALID_ARGUMENT",
+        self, message: str, *, key: str | None = None, code: str = "INVALID_ARGUMENT"
     ) -> None:
         self.key = key
-        self.expected = expected
-        self.got = got
         super().__init__(message, code=code)
 
 
-class UnsafeModelError(ExplorerError):
-    """The model holds ops that reach outside TensorFlow and the user has not opted in."""
+class ExecutionError(ServingRuleError):
+    """TensorFlow failed while running a signature; the message is the runtime's."""
 
-    def __init__(self, findings: Iterable[object]) -> None:
-        self.findings = tuple(findings)
-        names = sorted({getattr(f, "op", str(f)) for f in self.findings})
+
+class GraphError(ExplorerError):
+    """A graph view, click or search that names nothing in the graph."""
+
+
+class GraphOptionError(GraphError):
+    """A graph option names nothing in this signature's graph (a key, scope or function)."""
+
+    def __init__(
+        self, what: str, value: str, choices: Iterable[str], message: str | None = None
+    ) -> None:
+        self.what = what
+        self.value = value
+        self.choices = tuple(choices)
         super().__init__(
-            f"Refusing to run: the model contains unsafe ops ({', '.join(names)}). "
-            "Opt in with 'I trust this model' in the app or --allow-unsafe-ops on the CLI."
+            message
+            or f'No {what} "{value}" in this signature\'s graph. '
+            f"Choose one of: {', '.join(self.choices) or '(none)'}."
         )
 
 
-class ExecutionError(ServingRuleError):
-    """TensorFlow raised while running a signature; the message is the runtime's."""
+class UnknownGraphElementError(GraphError):
+    """A click named no box and no open cluster of the graph it was made on."""
+
+    def __init__(self, element_id: str, signature_key: str) -> None:
+        self.element_id = element_id
+        super().__init__(
+            f'Nothing called "{element_id}" is drawn in the graph of signature '
+            f'"{signature_key}"; the drawing may be older than the graph. Draw it again.'
+        )
+
+
+class UnknownNodeError(GraphError):
+    """No op (or no function) with the requested name."""
+
+    def __init__(self, name: str, where: str, similar: tuple[str, ...]) -> None:
+        self.name = name
+        self.where = where
+        self.similar = similar
+        hint = f" Similar names: {', '.join(similar)}." if similar else ""
+        super().__init__(f'No node "{name}" in {where}.{hint}')
+
+
+class GraphvizError(ExplorerError):
+    """Graphviz's ``dot`` program is missing, failed, or took too long."""
+
+
+class CasesFileError(ExplorerError):
+    """A cases file that cannot be read: not JSON lines, or a line is not a valid case."""
+
+
+class DeepLinkError(ExplorerError):
+    """A link parameter that cannot describe a view; ``param`` names it."""
+
+    def __init__(self, message: str, *, param: str) -> None:
+        self.param = param
+        super().__init__(message)
+
+
+class RemoteError(ExplorerError):
+    """The server could not be asked, or did not answer as TF Serving does.
+
+    Every message names the server, the model and what to check, because the user's next
+    step is usually a flag or a port, not the request.
+    """
+
+    def __init__(self, message: str, *, server: str = "", model: str = "") -> None:
+        self.server = server
+        self.model = model
+        super().__init__(message)
+
+
+class RemoteAddressError(RemoteError):
+    """The server URL or model spec cannot be used as given."""
+
+
+class RemoteConnectionError(RemoteError):
+    """No connection: refused, unreachable, unknown host, or dropped mid-call."""
+
+
+class RemoteTimeoutError(RemoteError):
+    """The server did not answer completely within the timeout."""
+
+    def __init__(
+        self, message: str, *, timeout_s: float, server: str = "", model: str = ""
+    ) -> None:
+        self.timeout_s = timeout_s
+        super().__init__(message, server=server, model=model)
+
+
+class RemoteTLSError(RemoteError):
+    """TLS failed: handshake, certificate verification, or the certificate files."""
+
+
+class UnknownModelError(RemoteError):
+    """The server does not serve that model, version or label (TF Serving's NOT_FOUND)."""
+
+    def __init__(
+        self, message: str, *, server_message: str, server: str = "", model: str = ""
+    ) -> None:
+        # TF Serving's own text, e.g. "Servable not found for request: Latest(foo)".
+        self.server_message = server_message
+        super().__init__(message, server=server, model=model)
+
+
+class MalformedReplyError(RemoteError):
+    """The reply is not what TF Serving sends: not its JSON, or a proto that does not parse."""
+
+
+class RemoteCancelledError(RemoteError):
+    """The call was cancelled before the server answered."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from explorer.run.local import call_rest
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,7 @@ def write_cases(out_dir: Path = HERE, names: Iterable[str] = ()) -> list[Path]:
                 name,
                 method,
                 request,
-                calls.call_rest(model, method, json.dumps(request)),
+                call_rest(model, method, json.dumps(request)),
                 created=None,
             )
             for name, method, request in requests

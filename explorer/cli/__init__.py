@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from explorer.cli.common import EXIT_USER_ERROR, CommandError, print_error
+from explorer.cli.common import EXIT_USER_ERROR, print_error
 from explorer.errors import ExplorerError
 
 # Sub-command → the module that defines it, in the order --help lists them.
@@ -66,9 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(arguments)
     try:
         return int(args.run(args))
-    except CommandError as exc:
-        print_error(str(exc))
-        return exc.exit_code
     except ExplorerError as exc:
         print_error(str(exc))
         return EXIT_USER_ERROR

@@ -13,26 +13,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from explorer.cli.common import (
     EXIT_FINDING,
     EXIT_OK,
     EXIT_USER_ERROR,
-    CommandError,
     add_allow_unsafe_argument,
     add_method_name_check_argument,
     add_model_arguments,
     load_model,
+    print_error,
     quiet_native_logs,
+    read_request,
+    request_text,
 )
-from explorer.cli.remote_args import add_remote_arguments, run_remote_call, wants_server
+from explorer.cli.remote_args import add_remote_arguments, remote_target, wants_server
 from explorer.codec.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
 from explorer.constants import MethodKind
-from explorer.errors import ExecutionError, ServingRuleError
-from explorer.run import calls, runner
-from explorer.serving import rules
+from explorer.run import runner
+from explorer.run.dispatch import CallRequest, dispatch
+from explorer.run.local import LocalTarget
 
 _SUMMARIES = {
     MethodKind.PREDICT: (
@@ -102,66 +103,56 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the model, send the request, print TF Serving's answer.
+    """Send the request to the model (or ``--server``), print TF Serving's answer.
 
     Args:
         args: the parsed command line.
 
     Returns:
-        0 answered, 1 rejected by TF Serving's rules or runtime.
+        0 answered, 1 rejected by TF Serving's rules or runtime, 2 not run at all (the
+        message on stderr: unsafe ops, a model TensorFlow cannot load, no server).
 
     Raises:
-        CommandError: the request file cannot be read or the model cannot be loaded.
-        ExplorerError: bad path, corrupt model, unknown tags, unsafe ops (exit 2).
+        UsageError: the request file cannot be read, or an option does not apply.
+        ExplorerError: bad path, corrupt model, unknown tags (exit 2).
     """
+    body = read_request(args.request)
     if wants_server(args):
-        return run_remote_call(args)
-    model, meta_graph = load_model(args)
-    body = _read_request(args.request)
-    call = {
-        MethodKind.PREDICT: calls.predict,
-        MethodKind.CLASSIFY: calls.classify,
-        MethodKind.REGRESS: calls.regress,
-    }[args.method]
-    with quiet_native_logs():
+        target = remote_target(args)
+        text = request_text(body, args.request)
         try:
-            runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe)
-        except ExecutionError as exc:
-            raise CommandError(str(exc), EXIT_USER_ERROR) from exc
-        try:
-            result = call(
-                model,
-                body,
-                signature=args.signature,
-                method_name_check=args.method_name_check,
-                allow_unsafe=args.allow_unsafe,
-                tags=args.tags,
-                max_request_elements=args.max_request_elements,
+            outcome = dispatch(
+                target, CallRequest(args.method, body=text, signature=args.signature)
             )
-        except ServingRuleError as exc:
-            _write(json.dumps({"error": str(exc)}, ensure_ascii=False))
-            return EXIT_FINDING
-    _write(result.response_text)
-    note = rules.component_fed_note(meta_graph.signature(result.signature_key))
-    if note is not None and args.method is MethodKind.PREDICT:
-        sys.stderr.write(f"note: {note}\n")
+        finally:
+            target.close()
+    else:
+        model, meta_graph = load_model(args)
+        local = LocalTarget(
+            model,
+            tags=args.tags,
+            allow_unsafe=args.allow_unsafe,
+            method_name_check=args.method_name_check,
+            max_request_elements=args.max_request_elements,
+        )
+        with quiet_native_logs():
+            # An unsafe model, or one TensorFlow cannot load, is not TF Serving's answer to
+            # this request: load it first, so the failure is a user error (exit 2).
+            runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe)
+            outcome = dispatch(local, CallRequest(args.method, body=body, signature=args.signature))
+    if outcome.status is None:  # refused before TF Serving could answer
+        print_error(outcome.error or "")
+        return EXIT_USER_ERROR
+    if outcome.error is not None:
+        _write(json.dumps({"error": outcome.error}, ensure_ascii=False))
+        return EXIT_FINDING
+    _write(outcome.response_text.rstrip("\n"))
+    for note in outcome.notes:
+        if not note.startswith("Sent to "):  # the round-trip note is the app's
+            sys.stderr.write(f"note: {note}\n")
     return EXIT_OK
 
 
 def _write(text: str) -> None:
     # A request may carry lone surrogates into an error text; print them escaped.
     sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
-
-
-def _read_request(spec: str) -> str | bytes:
-    # Files and stdin are read as bytes, as TF Serving receives a body: text that is not
-    # UTF-8 is then the request's fault (exit 1, rapidjson's error), not the file's.
-    if spec == "-":
-        return sys.stdin.buffer.read()
-    if spec.startswith("@"):
-        path = Path(spec[1:]).expanduser()
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read the request file {path}: {exc}") from exc
-    return spec

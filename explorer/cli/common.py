@@ -8,22 +8,16 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from explorer.errors import UsageError
 from explorer.model.info import MetaGraphInfo, ModelInfo
 from explorer.model.reader import read_model
 
 EXIT_OK = 0
 EXIT_FINDING = 1
 EXIT_USER_ERROR = 2
-
-
-class CommandError(Exception):
-    """A user error found by the CLI itself (bad argument value); exits with ``exit_code``."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_USER_ERROR) -> None:
-        self.exit_code = exit_code
-        super().__init__(message)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,3 +99,38 @@ def quiet_native_logs() -> Iterator[None]:
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def read_request(spec: str) -> str | bytes:
+    """The body from ``--request``: JSON text, ``@file`` or ``-`` (stdin).
+
+    Files and stdin are read as bytes, as TF Serving receives a body: text that is not
+    UTF-8 is then the request's fault (exit 1, rapidjson's error), not the file's.
+
+    Raises:
+        UsageError: the file cannot be read.
+    """
+    if spec == "-":
+        return sys.stdin.buffer.read()
+    if spec.startswith("@"):
+        path = Path(spec[1:]).expanduser()
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"Cannot read the request file {path}: {exc}") from exc
+    return spec
+
+
+def request_text(body: str | bytes, spec: str) -> str:
+    """A body to send to a server as typed: it must be UTF-8 text.
+
+    Raises:
+        UsageError: the bytes are not UTF-8.
+    """
+    if isinstance(body, str):
+        return body
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = "stdin" if spec == "-" else spec[1:]
+        raise UsageError(f"Cannot read the request file {where}: {exc}") from exc

@@ -11,8 +11,9 @@ import argparse
 import sys
 
 from explorer.cli.common import EXIT_OK, add_model_arguments, load_model, print_json
-from explorer.graph.build import DEFAULT_NODE_BUDGET, build_signature_graph
+from explorer.graph.build import build_signature_graph
 from explorer.graph.dot import render_svg, to_dot
+from explorer.graph.elements import DEFAULT_NODE_BUDGET
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -2,8 +2,9 @@
 running TF Serving instead of a local model, with the same output and exit codes.
 
 The sub-commands call :func:`add_remote_arguments` on their parser (which makes PATH
-optional), then :func:`wants_server` first thing in ``run``: True sends them to
-:func:`run_remote_show` / :func:`run_remote_call`. Exit codes as for local models: 0
+optional), then :func:`wants_server` first thing in ``run``: True sends ``show`` to
+:func:`run_remote_show` and a call to :func:`remote_target` (then the one dispatcher,
+``explorer.run.dispatch``, as for a local model). Exit codes as for local models: 0
 answered, 1 rejected by TF Serving (``{"error": ...}`` on stdout), 2 anything that kept the
 request from being answered (bad URL, refused, timeout, TLS, unknown model) on stderr.
 """
@@ -11,14 +12,15 @@ request from being answered (bad URL, refused, timeout, TLS, unknown model) on s
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from explorer.cli.common import EXIT_FINDING, EXIT_OK, CommandError
+from explorer.cli.common import EXIT_OK
+from explorer.errors import RemoteError, UsageError
 from explorer.remote.address import TlsOptions
-from explorer.remote.errors import RemoteError
+
+if TYPE_CHECKING:
+    from explorer.remote.target import RemoteTarget
 
 _DEFAULT_TIMEOUT_S = 10.0
 
@@ -66,30 +68,31 @@ def wants_server(args: argparse.Namespace) -> bool:
     """True to run against ``--server``; False for a local PATH.
 
     Raises:
-        CommandError: neither PATH nor --server, or both.
+        UsageError: neither PATH nor --server, or both.
     """
     server = getattr(args, "server", None)
     if server is None and args.path is None:
-        raise CommandError("Give a model PATH, or --server URL --model NAME for a TF Serving.")
+        raise UsageError("Give a model PATH, or --server URL --model NAME for a TF Serving.")
     if server is not None and args.path is not None:
-        raise CommandError(
+        raise UsageError(
             f"Give either PATH ({args.path}) or --server ({server}), not both: PATH runs the "
             "model in this process, --server asks a TF Serving."
         )
     return server is not None
 
 
-def remote_target(args: argparse.Namespace) -> Any:
+def remote_target(args: argparse.Namespace) -> RemoteTarget:
     """The RemoteTarget the arguments name.
 
     Raises:
-        CommandError: no --model, or an option that only applies to local models.
+        UsageError: no --model, or an option that only applies to local models.
         RemoteError: a bad URL, version with label, unreadable TLS files.
     """
+    # Here, not at the top: ``show`` reads this module and must not pay for the call stack.
     from explorer.remote.target import RemoteTarget
 
     if not args.model:
-        raise CommandError(f"--server {args.server} needs --model NAME: the model on the server.")
+        raise UsageError(f"--server {args.server} needs --model NAME: the model on the server.")
     local_only = {
         "tags": "--tags (TF Serving serves one tag-set, set by its --saved_model_tags)",
         "method_name_check": "--enable-signature-method-name-check (a TF Serving flag: the "
@@ -98,7 +101,7 @@ def remote_target(args: argparse.Namespace) -> Any:
     }
     for dest, words in local_only.items():
         if getattr(args, dest, None):
-            raise CommandError(f"{words} does not apply with --server.")
+            raise UsageError(f"{words} does not apply with --server.")
     tls = TlsOptions(
         ca_cert=args.ca_cert,
         client_cert=args.client_cert,
@@ -124,7 +127,7 @@ def run_remote_show(args: argparse.Namespace) -> int:
         0.
 
     Raises:
-        CommandError, RemoteError: as :func:`remote_target`; the server cannot be asked.
+        UsageError, RemoteError: as :func:`remote_target`; the server cannot be asked.
     """
     from explorer.remote.metadata import model_info_from_metadata
     from explorer.serving.listing import meta_graph_listing
@@ -148,43 +151,3 @@ def run_remote_show(args: argparse.Namespace) -> int:
     # Line 2 counts nodes and names the TF version: the metadata has neither.
     sys.stdout.write("\n".join(lines) + "\n\n" + "\n".join(listing[:1] + listing[2:]) + "\n")
     return EXIT_OK
-
-
-def run_remote_call(args: argparse.Namespace) -> int:
-    """``predict|classify|regress --server``: send the body, print TF Serving's answer.
-
-    Returns:
-        0 answered (the response body on stdout), 1 rejected (``{"error": ...}``).
-
-    Raises:
-        CommandError: the request file cannot be read, or an option that does not apply.
-        RemoteError: refused, timeout, TLS, unknown model, not TF Serving's reply (exit 2).
-    """
-    target = remote_target(args)
-    body = read_request(args.request)
-    try:
-        reply = target.send(args.method, body, signature=args.signature)
-    finally:
-        target.close()
-    if reply.error is not None:
-        sys.stdout.write(json.dumps({"error": reply.error}, ensure_ascii=False) + "\n")
-        return EXIT_FINDING
-    sys.stdout.write(reply.response_text.rstrip("\n") + "\n")
-    return EXIT_OK
-
-
-def read_request(spec: str) -> str:
-    """The body from ``--request``: JSON text, ``@file`` or ``-`` (stdin).
-
-    Raises:
-        CommandError: the file cannot be read.
-    """
-    if spec == "-":
-        return sys.stdin.read()
-    if spec.startswith("@"):
-        path = Path(spec[1:]).expanduser()
-        try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"Cannot read the request file {path}: {exc}") from exc
-    return spec

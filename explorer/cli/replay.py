@@ -16,7 +16,6 @@ from typing import Any
 from explorer.cli.common import (
     EXIT_FINDING,
     EXIT_OK,
-    CommandError,
     add_allow_unsafe_argument,
     add_method_name_check_argument,
     add_model_arguments,
@@ -25,7 +24,9 @@ from explorer.cli.common import (
     quiet_native_logs,
 )
 from explorer.compat.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
-from explorer.compat.cases import ReplayReport, load_cases, replay_cases
+from explorer.compat.cases import load_cases
+from explorer.compat.replay import ReplayReport, replay_cases
+from explorer.errors import UsageError
 from explorer.run.target import serving_meta_graph
 
 
@@ -78,12 +79,12 @@ def run(args: argparse.Namespace) -> int:
         0 when every case passes, 1 when one fails.
 
     Raises:
-        CommandError: the cases file holds no case (exit 2).
+        UsageError: the cases file holds no case (exit 2).
         ExplorerError: bad path, tags, cases file, unsafe model or load failure (exit 2).
     """
     cases = load_cases(args.cases)
     if not cases:
-        raise CommandError(f"No test cases in {args.cases}.")
+        raise UsageError(f"No test cases in {args.cases}.")
     model, _ = load_model(args)
     serving_meta_graph(model, args.tags)  # the MetaGraph TF Serving loads, or a user error
     with quiet_native_logs():

@@ -14,7 +14,8 @@ import sys
 import threading
 from typing import Any
 
-from explorer.cli.common import EXIT_OK, CommandError, add_allow_unsafe_argument
+from explorer.cli.common import EXIT_OK, add_allow_unsafe_argument
+from explorer.errors import UsageError
 from explorer.model.locate import is_number
 from explorer.run.target import serving_meta_graph
 
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         0 after a clean stop.
 
     Raises:
-        CommandError: a bad --label, or a port that cannot be bound.
+        UsageError: a bad --label, or a port that cannot be bound.
         ExplorerError: the model cannot be read or loaded.
     """
     from explorer.model.reader import read_model
@@ -81,17 +82,17 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
     for item in args.label:
         label, _, version = item.partition("=")
         if not label or not is_number(version):
-            raise CommandError(f'--label "{item}": expected LABEL=VERSION, e.g. stable=2.')
+            raise UsageError(f'--label "{item}": expected LABEL=VERSION, e.g. stable=2.')
         labels[label] = int(version)
     if not args.host.strip():
-        raise CommandError('--host "": name an interface, e.g. 127.0.0.1 (0.0.0.0 for all).')
+        raise UsageError('--host "": name an interface, e.g. 127.0.0.1 (0.0.0.0 for all).')
     registry = ModelRegistry(
         {name: args.path}, labels={name: labels}, allow_unsafe=args.allow_unsafe
     )
     versions = registry.versions(name)
     for label, version in labels.items():
         if version not in versions:  # TF Serving refuses a label for a version it lacks
-            raise CommandError(
+            raise UsageError(
                 f'--label "{label}={version}": {name} has no version {version} (versions: '
                 f"{', '.join(map(str, versions))})."
             )
@@ -128,7 +129,7 @@ def _start(make: Any) -> Any:
     try:
         return make().start()
     except (OSError, RuntimeError) as exc:  # address in use, no permission (gRPC: RuntimeError)
-        raise CommandError(
+        raise UsageError(
             f"Cannot listen there: {exc}. Pick another port (0: any free one)."
         ) from exc
 

@@ -54,9 +54,7 @@ def array_values(
     values = dict(inputs)
     for key, value in inputs.items():
         if not isinstance(key, str):
-            raise InputError(
-                f"Input names must be strings; got {key!r} ({type(key).__name__}).", got=repr(key)
-            )
+            raise InputError(f"Input names must be strings; got {key!r} ({type(key).__name__}).")
         info = infos.get(key)
         if isinstance(value, Path):
             value = values[key] = read_npy(value, key=key, budget=budget)
@@ -233,7 +231,6 @@ def _sparse_feeds(info: TensorInfo, value: Any) -> dict[str, Any]:
             f'Input "{info.key}" is sparse: send {{"indices": [[...]], "values": [...], '
             '"dense_shape": [...]}.',
             key=info.key,
-            expected="indices/values/dense_shape",
         )
     shape = _numeric(info.key, parts["dense_shape"], "DT_INT64")
     if shape.ndim != 1 or shape.size == 0:

@@ -19,8 +19,8 @@ import numpy as np
 from explorer.codec import rest_request, tf_example
 from explorer.codec.tensor_proto import fill_tensor_proto, tensor_proto_to_array
 from explorer.constants import MethodKind
+from explorer.errors import MalformedReplyError
 from explorer.model.info import MetaGraphInfo
-from explorer.remote.errors import MalformedReplyError
 from explorer.remote.grpc_transport import apis
 from explorer.serving import rules
 from explorer.serving.metadata import signature_def_json

@@ -185,7 +185,6 @@ def _leaf(value: Any, dtype: str) -> Any:
             raise InputError(
                 f"Number too big to be stored in double: an integer of {value.bit_length()} "
                 f"bits (expected type: {tf_type_name(dtype)})",
-                expected=dtype,
             ) from None
     if dtype in _INT_RANGE:
         low, high = _INT_RANGE[dtype]
@@ -204,7 +203,6 @@ def _leaf(value: Any, dtype: str) -> Any:
         return value
     raise InputError(
         f"Conversion of JSON Value: {value_text(value)} to type: {tf_type_name(dtype)}",
-        expected=dtype,
         code="UNIMPLEMENTED",
     )
 
@@ -258,7 +256,6 @@ def encode_text(text: str) -> bytes:
         raise InputError(
             f"JSON Value: {ascii(text)[:200]} is not valid UTF-8 text (it holds a lone "
             "UTF-16 surrogate).",
-            expected="UTF-8 text",
         ) from None
 
 
@@ -287,6 +284,4 @@ def _type_error(value: Any, dtype: str) -> InputError:
     return InputError(
         f"JSON Value: {value_text(value)} Type: {value_type(value)} is not of expected "
         f"type: {tf_type_name(dtype)}",
-        expected=dtype,
-        got=value_type(value),
     )

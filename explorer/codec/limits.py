@@ -95,8 +95,6 @@ class ElementBudget:
             f"max_request_elements=N (CLI: --max-request-elements N) or the environment "
             f"variable {MAX_ELEMENTS_ENV} (0 turns it off).",
             key=key,
-            expected=f"at most {self.limit:,} elements",
-            got=f"{self.used:,} elements",
             code="RESOURCE_EXHAUSTED",
         )
 
@@ -117,7 +115,6 @@ def too_deep(key: str | None, levels: int = MAX_RANK) -> InputError:
         f"{name}JSON lists nested more than {levels} levels deep; a tensor can have at most "
         f"{MAX_RANK} dimensions here (numpy's limit).",
         key=key,
-        expected=f"at most {levels} levels of nesting",
     )
 
 

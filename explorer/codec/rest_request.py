@@ -34,7 +34,6 @@ from explorer.codec.limits import (
     require_object,
     too_deep,
     value_text,
-    value_type,
 )
 from explorer.codec.rest_response import (
     classify_response_text,
@@ -101,8 +100,6 @@ def request_signature_name(doc: Mapping[str, Any]) -> str:
             f"JSON Value: {value_text(doc)} not formatted correctly. "
             "'signature_name' key must be a string value.",
             key="signature_name",
-            expected="a string",
-            got=value_type(name),
         )
     return name
 

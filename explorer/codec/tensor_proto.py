@@ -96,7 +96,6 @@ def tensor_proto_to_array(proto: TensorProto) -> np.ndarray:
         raise InputError(
             f"A TensorProto of {name} cannot be converted: supported dtypes are "
             f"{', '.join(sorted(_FIELDS))}.",
-            got=name,
         )
     shape = [int(d.size) for d in proto.tensor_shape.dim]
     if any(s < 0 for s in shape):
@@ -118,7 +117,6 @@ def tensor_proto_to_array(proto: TensorProto) -> np.ndarray:
         raise InputError(
             f"tensor parsing error: TensorProto shape {shape} asks for {count:,} elements from "
             f"{len(values)} values, more than the {DEFAULT_MAX_ELEMENTS:,} a request may carry.",
-            got=str(shape),
         )
     if 0 < len(values) < count:
         # Tensor::FromProto: a shorter typed field repeats its last value to fill the shape.
@@ -129,8 +127,6 @@ def tensor_proto_to_array(proto: TensorProto) -> np.ndarray:
     raise InputError(
         f"TensorProto of {name} holds {len(values)} values, more than its shape {shape} "
         f"allows ({count}).",
-        got=str(len(values)),
-        expected=str(count),
     )
 
 
@@ -147,7 +143,6 @@ def dtype_of(array: np.ndarray) -> str:
             return name
     raise InputError(
         f"Arrays of {array.dtype.name} have no TensorFlow DataType a TensorProto can carry.",
-        got=array.dtype.name,
     )
 
 
@@ -189,6 +184,4 @@ def _as_bytes(value: Any) -> bytes:
         return value.encode("utf-8")
     raise InputError(
         f"A DT_STRING tensor holds {type(value).__name__} values; expected bytes or str.",
-        expected="bytes or str",
-        got=type(value).__name__,
     )

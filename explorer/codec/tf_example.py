@@ -46,8 +46,6 @@ def example_from_json(features: Any) -> Example:
     if not isinstance(features, dict):
         raise InputError(
             f"Example must be JSON object but got JSON {value_type(features)}",
-            expected="a JSON object",
-            got=value_type(features),
         )
     example = example_class()()
     feature_map = example.features.feature
@@ -153,14 +151,11 @@ def _feature_values(name: str, content: Any) -> tuple[str | None, list[Any]]:
             raise InputError(
                 f"Feature: {name} has element with unexpected JSON type: {value_type(value)}",
                 key=name,
-                got=value_type(value),
             )
         if kind is not None and element_kind != kind:
             raise InputError(
                 f"Unexpected element type in feature: {name} expecting type: {_KIND_WORDS[kind]}",
                 key=name,
-                expected=_KIND_WORDS[kind],
-                got=_KIND_WORDS[element_kind],
             )
         if element is None:
             element = decode_b64(value)

@@ -13,25 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from explorer.errors import ExplorerError
-from explorer.graph.build import SignatureGraph
+from explorer.errors import UnknownGraphElementError
+from explorer.graph.elements import SignatureGraph
 
 ActionKind = Literal["inspect", "expand", "collapse", "highlight", "clear_highlight"]
 
 _INSPECTED_KINDS = frozenset({"op", "const", "variable", "placeholder"})
 _OPENED_KINDS = frozenset({"group", "function_call", "control_flow", "parameters"})
 _KEY_KINDS = frozenset({"input_key", "output_key"})
-
-
-class UnknownGraphElementError(ExplorerError):
-    """A click named no box and no open cluster of the graph it was made on."""
-
-    def __init__(self, element_id: str, signature_key: str) -> None:
-        self.element_id = element_id
-        super().__init__(
-            f'Nothing called "{element_id}" is drawn in the graph of signature '
-            f'"{signature_key}"; the drawing may be older than the graph. Draw it again.'
-        )
 
 
 @dataclass(frozen=True, slots=True)

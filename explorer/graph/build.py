@@ -7,163 +7,22 @@ into the function library), groups the ops into functions and name scopes
 keys sit on the left, linked to their tensors and to the ops owning them; output keys
 on the right. ``explorer.graph.dot.to_dot`` draws the result; the app and the CLI only read it.
 
-Ids are stable across calls: an op's id is its name, prefixed by the call chain
-(``StatefulPartitionedCall::StatefulPartitionedCall::dense/MatMul``; an If branch adds
-``@then_branch``); a scope group's id ends in "/", a name-prefix group in "_*"; keys
-are ``input:<key>`` / ``output:<key>`` and tensors ``tensor:<name>``.
-``explorer.graph.inspector.describe_node`` accepts these op ids.
+The graph's data classes and its ids are ``explorer.graph.elements``;
+``explorer.graph.inspector.describe_node`` accepts its op ids.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from typing import Any
 
-from explorer.errors import ExplorerError
+from explorer.errors import GraphOptionError
+from explorer.graph.elements import DEFAULT_NODE_BUDGET, GraphStats, SignatureGraph
 from explorer.graph.grouping import Group, build_hierarchy, choose_expanded
 from explorer.graph.highlight import highlight_set
 from explorer.graph.slicing import FlatGraph, slice_graph
 from explorer.graph.view import assemble_view
-from explorer.model.info import MetaGraphInfo, Shape
-
-DEFAULT_NODE_BUDGET = 150
-
-
-class GraphOptionError(ExplorerError):
-    """A graph option names nothing in this signature's graph (a key, scope or function)."""
-
-    def __init__(
-        self, what: str, value: str, choices: Iterable[str], message: str | None = None
-    ) -> None:
-        self.what = what
-        self.value = value
-        self.choices = tuple(choices)
-        super().__init__(
-            message
-            or f'No {what} "{value}" in this signature\'s graph. '
-            f"Choose one of: {', '.join(self.choices) or '(none)'}."
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class GraphNode:
-    """One box of the view: a key, a tensor, an op or a collapsed group."""
-
-    id: str
-    label: str
-    # "input_key", "output_key", "tensor", "op", "const", "variable", "placeholder",
-    # "function_call" (a collapsed call), "control_flow" (a collapsed If/While/Case),
-    # "group" (a collapsed name scope) or "parameters" (collapsed constants & variables).
-    kind: str
-    op: str = ""
-    name: str = ""  # node name inside its graph or function; tensor name for tensors
-    # FunctionDef it lives in ("" for the top-level graph); a closed call: the one it calls.
-    function: str = ""
-    scope: str = ""
-    device: str = ""
-    cluster: str | None = None  # id of the open cluster drawn around it
-    size: int = 1  # ops it stands for (groups: all ops inside)
-    on_path: bool = True  # on an input→output path (False: a constant/variable feeding one)
-    highlighted: bool = False
-    detail: str = ""  # tensors and keys: dtype and shape
-
-
-@dataclass(frozen=True, slots=True)
-class GraphEdge:
-    """A link between two boxes; several underlying tensors may share one edge."""
-
-    src: str
-    dst: str
-    kind: str  # "key" (key ↔ tensor ↔ op), "data", "control" or "loop" (While: next iteration)
-    label: str = ""
-    dtype: str = ""
-    shape: Shape = None
-    shape_known: bool = False
-    tensor: str = ""  # the (first) tensor it carries, as the graph names it
-    count: int = 1  # distinct tensors drawn as this edge
-    highlighted: bool = False
-    # Set when the edge stands for links into a whole open cluster (a closed
-    # "constants & variables" box feeding a function): it ends at that cluster's border
-    # and ``dst`` is just a box inside it.
-    dst_cluster: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Cluster:
-    """A group: open ones are drawn as clusters, closed ones as a single box."""
-
-    id: str
-    label: str
-    kind: str  # "function", "control_flow", "scope" or "parameters"
-    parent: str | None
-    children: tuple[str, ...]  # ids of boxes and clusters directly inside (open only)
-    collapsed: bool
-    size: int  # ops inside
-    function: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class GraphStats:
-    """How much the slicing and the grouping kept."""
-
-    metagraph_nodes: int  # ops in the top-level graph plus every library function
-    slice_nodes: int  # ops the signature runs (inlined), before grouping
-    visible_nodes: int  # boxes drawn, keys and tensors included
-    visible_edges: int
-    functions_inlined: int
-    collapsed_groups: int
-    node_budget: int
-
-
-@dataclass(frozen=True, slots=True)
-class SignatureGraph:
-    """Everything ``to_dot`` and the app need to draw one signature."""
-
-    signature_key: str
-    method_name: str
-    nodes: tuple[GraphNode, ...]
-    edges: tuple[GraphEdge, ...]
-    clusters: tuple[Cluster, ...]
-    stats: GraphStats
-    highlight: str | None = None
-    # (FunctionDef or "" for the top-level graph, op name) of every op the signature runs,
-    # drawn or grouped away: what a node search can tell apart from the rest of the model.
-    ops: frozenset[tuple[str, str]] = frozenset()
-
-    def node(self, node_id: str) -> GraphNode | None:
-        return next((n for n in self.nodes if n.id == node_id), None)
-
-    @property
-    def dot(self) -> str:
-        """The view as Graphviz DOT text."""
-        from explorer.graph.dot import to_dot
-
-        return to_dot(self)
-
-    def to_graphviz(self) -> Any:
-        """A ``graphviz.Source`` of the view (renders inline in Jupyter; needs ``dot``)."""
-        import graphviz
-
-        return graphviz.Source(self.dot)
-
-    def _repr_html_(self) -> str:
-        from explorer.present.html import graph_html
-
-        return graph_html(self)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: nodes, edges, clusters and stats as plain dicts and lists."""
-        return {
-            "signature_key": self.signature_key,
-            "method_name": self.method_name,
-            "highlight": self.highlight,
-            "stats": asdict(self.stats),
-            "nodes": [asdict(n) for n in self.nodes],
-            "edges": [asdict(e) for e in self.edges],
-            "clusters": [asdict(c) for c in self.clusters],
-        }
+from explorer.model.info import MetaGraphInfo
 
 
 def build_signature_graph(

@@ -14,8 +14,8 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 
-from explorer.errors import ExplorerError
-from explorer.graph.build import Cluster, GraphEdge, GraphNode, SignatureGraph
+from explorer.errors import GraphvizError
+from explorer.graph.elements import Cluster, GraphEdge, GraphNode, SignatureGraph
 
 HIGHLIGHT_COLOR = "#d62728"
 INPUT_COLOR = "#1f5fa8"
@@ -47,10 +47,6 @@ _CLUSTER_STYLES: dict[str, str] = {
 
 
 _DOT_TIMEOUT_S = 120
-
-
-class GraphvizError(ExplorerError):
-    """Graphviz's ``dot`` program is missing, failed, or took too long."""
 
 
 def render_svg(dot_text: str) -> str:

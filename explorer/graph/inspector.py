@@ -12,23 +12,12 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.errors import ExplorerError
+from explorer.errors import UnknownNodeError
 from explorer.graph import attrs
 from explorer.model.info import MetaGraphInfo, format_shape
 
 ProtoMessage = Any
 DEFAULT_LIMIT = 200
-
-
-class UnknownNodeError(ExplorerError):
-    """No op (or no function) with the requested name."""
-
-    def __init__(self, name: str, where: str, similar: tuple[str, ...]) -> None:
-        self.name = name
-        self.where = where
-        self.similar = similar
-        hint = f" Similar names: {', '.join(similar)}." if similar else ""
-        super().__init__(f'No node "{name}" in {where}.{hint}')
 
 
 @dataclass(frozen=True, slots=True)

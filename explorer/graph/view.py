@@ -9,16 +9,13 @@ attrs here, for the few hundred edges shown, not for the whole slice).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from explorer.graph import attrs
+from explorer.graph.elements import Cluster, GraphEdge, GraphNode
 from explorer.graph.grouping import PARAMETERS_LABEL, Group, Hierarchy
 from explorer.graph.highlight import Marked, key_id, tensor_id
 from explorer.graph.slicing import Endpoint, FlatGraph
 from explorer.model.info import SignatureInfo, TensorInfo, format_shape
-
-if TYPE_CHECKING:
-    from explorer.graph.build import Cluster, GraphEdge, GraphNode
 
 _GROUP_KINDS = {
     "function": "function_call",
@@ -41,7 +38,6 @@ def assemble_view(
 
     ``levels`` is each op's distance from the inputs (-1: not on an input→output path).
     """
-    from explorer.graph.build import Cluster, GraphNode
 
     on_path = [level >= 0 for level in levels]
 
@@ -140,7 +136,6 @@ def _key_nodes_and_edges(
     marked: Marked | None,
     nodes: list[GraphNode],
 ) -> list[GraphEdge]:
-    from explorer.graph.build import GraphEdge, GraphNode
 
     ids = marked.ids if marked else frozenset()
     edges: list[GraphEdge] = []
@@ -261,7 +256,6 @@ def _op_edges(
     hot_ops: Iterable[int],
     targets: dict[int, tuple[str, str]],
 ) -> list[GraphEdge]:
-    from explorer.graph.build import GraphEdge
 
     hot = set(hot_ops)
     merged: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
@@ -320,7 +314,6 @@ def _op_edges(
 def _loop_edges(flat: FlatGraph, rep: list[str]) -> list[GraphEdge]:
     """While loops' hand-overs between boxes: a body result → what reads it next
     iteration; none inside one box (a closed loop keeps its loop to itself)."""
-    from explorer.graph.build import GraphEdge
 
     merged: dict[tuple[str, str], list[str]] = {}
     for src, _, dst, tensor in flat.loops:

@@ -71,11 +71,6 @@ class SignatureInfo:
         """``__saved_model_init_op`` runs the model's initializers; it is not callable."""
         return self.key == INIT_OP_SIGNATURE_KEY
 
-    def _repr_html_(self) -> str:
-        from explorer.present.html import signature_html
-
-        return signature_html(self)
-
     def input(self, key: str) -> TensorInfo | None:
         return next((t for t in self.inputs if t.key == key), None)
 
@@ -110,11 +105,6 @@ class MetaGraphInfo:
     # The SavedModel folder it was read from: what the runner loads to call it.
     model_dir: str = ""
 
-    def _repr_html_(self) -> str:
-        from explorer.present.html import meta_graph_html
-
-        return meta_graph_html(self)
-
     @property
     def tag_set(self) -> str:
         return ",".join(self.tags)
@@ -147,11 +137,6 @@ class ModelInfo:
     saved_model_schema_version: int
     variables_size_bytes: int
     file_format: str  # "saved_model.pb" or "saved_model.pbtxt"
-
-    def _repr_html_(self) -> str:
-        from explorer.present.html import model_html
-
-        return model_html(self)
 
     def meta_graph(self, tags: str | tuple[str, ...] | None = None) -> MetaGraphInfo:
         """The MetaGraph with exactly these tags (comma-separated or a tuple; spaces around

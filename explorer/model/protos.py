@@ -21,14 +21,16 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
+from explorer.errors import DependencyError
+
 _WELL_KNOWN_PREFIX = "google/protobuf/"
 _INSTALLED_BY = {"tensorflow": "tensorflow", "tensorflow_serving": "tensorflow-serving-api"}
+_REINSTALL = "python3 -m pip install --force-reinstall -r requirements.txt"
+# The pool is built once, whole, under the lock: two first calls racing must not build two
+# pools (the second would find every file "already added" and stay empty).
 _lock = threading.Lock()
 _added: set[str] = set()  # proto files already in the pool
-
-
-class ProtoSchemaError(RuntimeError):
-    """TensorFlow's generated protobuf modules could not be found or read."""
+_built: descriptor_pool.DescriptorPool | None = None
 
 
 def message_class(full_name: str) -> type[Any]:
@@ -45,7 +47,7 @@ def serving_message_class(full_name: str) -> type[Any]:
     """A TF Serving API message class, e.g. ``"tensorflow.serving.PredictRequest"``.
 
     Raises:
-        ProtoSchemaError: tensorflow-serving-api (or TensorFlow) is not installed.
+        DependencyError: tensorflow-serving-api (or TensorFlow) is not installed.
     """
     pool = _pool()
     with _lock:
@@ -59,10 +61,10 @@ def _package_root(package: str) -> Path:
     # find_spec on a top-level package locates it without executing its __init__.
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ProtoSchemaError(
-            f"{_INSTALLED_BY.get(package, package)} is not installed: it provides the "
-            f"{package} message schemas. Install the project's requirements "
-            "(pip install -r requirements.txt)."
+        distribution = _INSTALLED_BY.get(package, package)
+        raise DependencyError(
+            f"{distribution} (it provides the {package} message schemas)",
+            f"python3 -m pip install {distribution}",
         )
     return Path(next(iter(spec.submodule_search_locations))).parent
 
@@ -79,13 +81,18 @@ _SERVING_PROTOS = (
 )
 
 
-@cache
 def _pool() -> descriptor_pool.DescriptorPool:
-    with _lock:
-        pool = descriptor_pool.DescriptorPool()
-        for proto in _ENTRY_PROTOS:
-            _add_file(pool, proto)
+    global _built
+    pool = _built
+    if pool is not None:
         return pool
+    with _lock:
+        if _built is None:
+            pool = descriptor_pool.DescriptorPool()
+            for proto in _ENTRY_PROTOS:
+                _add_file(pool, proto)
+            _built = pool  # published only once complete
+        return _built
 
 
 def _add_file(
@@ -123,7 +130,9 @@ def _serialized_descriptor(proto_path: str, module: str | None) -> tuple[bytes, 
     try:
         source = module_file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ProtoSchemaError(f"Cannot read {module_file} for {proto_path}: {exc}") from exc
+        raise DependencyError(
+            f"The {proto_path} schema", _REINSTALL, detail=f"cannot read {module_file}: {exc}"
+        ) from exc
     serialized = None
     imports: dict[str, str] = {}
     for node in ast.walk(ast.parse(source, filename=str(module_file))):
@@ -139,5 +148,9 @@ def _serialized_descriptor(proto_path: str, module: str | None) -> tuple[bytes, 
         ):
             serialized = node.args[0].value
     if serialized is None:
-        raise ProtoSchemaError(f"No serialized descriptor in {module_file}")
+        raise DependencyError(
+            f"The {proto_path} schema",
+            _REINSTALL,
+            detail=f"no serialized descriptor in {module_file}",
+        )
     return serialized, imports

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from explorer.constants import MethodKind
-from explorer.errors import ExplorerError
+from explorer.errors import DeepLinkError
 
 SOURCE_SAMPLE = "sample"
 SOURCE_FOLDER = "folder"
@@ -57,16 +57,6 @@ UPLOAD_MESSAGE = (
     "browser session. Put the model in a folder on the server (inside the allowed roots) "
     "and link that folder instead."
 )
-
-
-class DeepLinkError(ExplorerError):
-    """A link parameter that cannot describe a view; ``param`` names it."""
-
-    def __init__(self, message: str, *, param: str, expected: str = "", got: str = "") -> None:
-        self.param = param
-        self.expected = expected
-        self.got = got
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,8 +278,6 @@ def _check_inputs_size(text: str) -> None:
             f"once URL-encoded, got {size:,}. Save the request as a test case and link it "
             "with case=<name> instead.",
             param="inputs",
-            expected=f"at most {MAX_INLINE_INPUTS} characters",
-            got=str(size),
         )
 
 
@@ -318,8 +306,6 @@ def _bad(param: str, expected: str, got: str) -> DeepLinkError:
     return DeepLinkError(
         f'Link parameter "{param}": expected {expected}, got {shown!r}.',
         param=param,
-        expected=expected,
-        got=shown,
     )
 
 

@@ -1,17 +1,23 @@
-"""Rich HTML for Jupyter: models, MetaGraphs and signatures as tables with verdicts."""
+"""Rich HTML for Jupyter: models, MetaGraphs, signatures, graphs and call results.
+
+The data classes know nothing of their views: :data:`HTML_VIEWS` maps each class to its
+view, and ``explorer/__init__.py`` registers them with IPython's HTML formatter by class
+name (deferred, so a notebook pays for this module only when it shows one of them).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
-from typing import TYPE_CHECKING
+from typing import Any
 
 from explorer.constants import MethodKind
+from explorer.errors import GraphvizError
+from explorer.graph.dot import render_svg, to_dot
+from explorer.graph.elements import SignatureGraph
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo, format_size
+from explorer.run.result import CallResult
 from explorer.serving.rules import check_signature
-
-if TYPE_CHECKING:
-    from explorer.graph.build import SignatureGraph
-    from explorer.run.result import CallResult
 
 _STYLE = (
     "<style>.se-t{border-collapse:collapse;margin:4px 0 10px}"
@@ -91,20 +97,19 @@ def graph_html(graph: SignatureGraph) -> str:
 
     Jupyter needs no browser-side renderer: the SVG is laid out here, by ``dot``.
     """
-    from explorer.graph.dot import GraphvizError, render_svg
-
     stats = graph.stats
     caption = (
         f"<p><b>{escape(graph.signature_key)}</b>: {stats.visible_nodes} boxes for "
         f"{stats.slice_nodes:,} ops (of {stats.metagraph_nodes:,}); "
         f"{stats.collapsed_groups} group(s) closed</p>"
     )
+    dot = to_dot(graph)
     try:
-        svg = render_svg(graph.dot)
+        svg = render_svg(dot)
     except GraphvizError as err:
         return (
             f"{caption}<p>{escape(str(err))}</p><details><summary>DOT</summary>"
-            f"<pre>{escape(graph.dot)}</pre></details>"
+            f"<pre>{escape(dot)}</pre></details>"
         )
     return caption + svg[svg.find("<svg") :]
 
@@ -151,3 +156,24 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f'<table class="se-t"><tr>{head}</tr>{body}</table>'
+
+
+HTML_VIEWS: dict[type, Callable[[Any], str]] = {
+    ModelInfo: model_html,
+    MetaGraphInfo: meta_graph_html,
+    SignatureInfo: signature_html,
+    SignatureGraph: graph_html,
+    CallResult: call_result_html,
+}
+
+
+def html_view(value: Any) -> str:
+    """The HTML view of any object in :data:`HTML_VIEWS`.
+
+    Raises:
+        TypeError: ``value`` has no HTML view (a caller's bug).
+    """
+    view = HTML_VIEWS.get(type(value))
+    if view is None:
+        raise TypeError(f"No HTML view for {type(value).__name__}")
+    return view(value)

@@ -13,8 +13,8 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from explorer.errors import RemoteAddressError, UnknownModelError
 from explorer.model.locate import is_number
-from explorer.remote.errors import RemoteAddressError
 
 REST_DEFAULT_PORT = 8501
 GRPC_DEFAULT_PORT = 8500
@@ -241,3 +241,15 @@ def check_settings(
         raise RemoteAddressError(
             f"TLS options were given but {address.url} is plain text: use {scheme}."
         )
+
+
+def unknown_model(details: str, server: str, model: str) -> UnknownModelError:
+    """NOT_FOUND (or an unknown label) as the error that says what to check."""
+    return UnknownModelError(
+        f'{server} does not serve that model: "{details}". Check the model name ("{model}", '
+        "TF Serving's --model_name or model_config_list), the version (a loaded version "
+        "folder) and the label (version_labels in the model config).",
+        server_message=details,
+        server=server,
+        model=model,
+    )

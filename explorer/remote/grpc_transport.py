@@ -1,9 +1,9 @@
 """TF Serving's gRPC API: a channel, the services' methods, deadlines, cancel, and errors.
 
 Every RPC runs as a future with a gRPC deadline while the caller polls for a cancel, so no
-call outlives its timeout. Status codes are sorted into TF Serving's *answers*
-(:class:`GrpcStatus`: INVALID_ARGUMENT, FAILED_PRECONDITION, ... which the caller turns into
-``{"error": ...}``) and failures to reach it (:mod:`explorer.remote.errors`: refused,
+call outlives its timeout. Status codes are sorted into TF Serving's *answers* (a
+``ServingRuleError`` with its code: INVALID_ARGUMENT, FAILED_PRECONDITION, ... which the
+caller turns into ``{"error": ...}``) and failures to reach it (a ``RemoteError``: refused,
 deadline, TLS, NOT_FOUND, a port that is not gRPC). The messages themselves are built in
 :mod:`explorer.codec.grpc_messages`.
 
@@ -24,16 +24,17 @@ from types import SimpleNamespace
 from typing import Any
 
 from explorer.constants import MethodKind
-from explorer.model import protos
-from explorer.remote.address import ServerAddress, TlsOptions
-from explorer.remote.errors import (
+from explorer.errors import (
+    DependencyError,
     MalformedReplyError,
     RemoteCancelledError,
     RemoteConnectionError,
     RemoteTimeoutError,
     RemoteTLSError,
-    unknown_model,
+    ServingRuleError,
 )
+from explorer.model import protos
+from explorer.remote.address import ServerAddress, TlsOptions, unknown_model
 from explorer.remote.rest_transport import MAX_REPLY_BYTES
 
 _POLL_S = 0.05
@@ -62,35 +63,26 @@ MESSAGES = {
 _OTHER_MESSAGES = ("SignatureDefMap",)
 
 
-class GrpcStatus(Exception):
-    """TF Serving answered with a non-OK status (its answer, not a transport failure)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(message)
-
-
 @cache
 def apis() -> SimpleNamespace:
     """grpc, json_format and TF Serving's message classes by short name
     (``apis().PredictRequest``), built once.
 
     Raises:
-        RemoteConnectionError: grpcio or tensorflow-serving-api is not installed.
+        DependencyError: grpcio or tensorflow-serving-api is not installed.
     """
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's C++ logging off stderr
     try:
         import grpc
-        from google.protobuf import json_format
-
-        names = [n for pair in MESSAGES.values() for n in pair] + list(_OTHER_MESSAGES)
-        classes = {n: protos.serving_message_class(f"tensorflow.serving.{n}") for n in names}
-    except (ImportError, protos.ProtoSchemaError) as exc:
-        raise RemoteConnectionError(
-            f"gRPC targets need grpcio and tensorflow-serving-api ({exc}). Install the "
-            "project's requirements, or use the server's REST port with http://."
+    except ImportError as exc:
+        raise DependencyError(
+            "grpcio (gRPC targets need it; a REST target on http:// does not)",
+            "python3 -m pip install grpcio",
         ) from exc
+    from google.protobuf import json_format
+
+    names = [n for pair in MESSAGES.values() for n in pair] + list(_OTHER_MESSAGES)
+    classes = {n: protos.serving_message_class(f"tensorflow.serving.{n}") for n in names}
     return SimpleNamespace(grpc=grpc, json_format=json_format, **classes)
 
 
@@ -131,7 +123,7 @@ class GrpcTransport:
         """Call one RPC with a deadline; returns the response and the milliseconds taken.
 
         Raises:
-            GrpcStatus: TF Serving answered with an error status.
+            ServingRuleError: TF Serving answered with an error status (its code).
             RemoteError: refused, timed out, cancelled, TLS, unknown model, or a reply
                 that is not TF Serving's.
         """
@@ -261,7 +253,7 @@ class GrpcTransport:
                 server=server,
                 model=model,
             )
-        return GrpcStatus(code, details)
+        return ServingRuleError(details, code=code)
 
 
 def _timeout(address: ServerAddress, timeout_s: float, model: str) -> RemoteTimeoutError:

@@ -17,11 +17,10 @@ from google.protobuf import json_format
 
 from explorer.codec import rest_request
 from explorer.constants import SERVE_TAG
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, MalformedReplyError
 from explorer.model import protos
 from explorer.model.info import MetaGraphInfo, ModelInfo
 from explorer.model.reader import signature_info_from_proto
-from explorer.remote.errors import MalformedReplyError
 
 # ModelInfo.file_format for a model known only from a server's metadata.
 REMOTE_FORMAT = "TF Serving metadata"

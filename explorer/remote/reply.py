@@ -18,10 +18,10 @@ from typing import Any
 from explorer.codec import grpc_messages, limits, rest_request
 from explorer.codec.exchange import error_text
 from explorer.constants import MethodKind
-from explorer.errors import InputError, ServingRuleError
+from explorer.errors import InputError, MalformedReplyError, ServingRuleError
 from explorer.model.info import MetaGraphInfo
-from explorer.remote.errors import MalformedReplyError, unknown_model
-from explorer.remote.grpc_transport import GrpcStatus, GrpcTransport
+from explorer.remote.address import unknown_model
+from explorer.remote.grpc_transport import GrpcTransport
 from explorer.remote.rest_transport import HttpAnswer
 
 # HTTP status → canonical code (the inverse of rest_request.rest_status, for REST errors).
@@ -212,10 +212,10 @@ def grpc_reply(
         response, elapsed = transport.invoke(
             method, request, timeout_s=timeout_s, cancel=cancel, model=model
         )
-    except GrpcStatus as status:
-        if is_unknown_model(status.code, status.message):
-            raise unknown_model(status.message, server, model) from None
-        return _rejected(method, endpoint, status.code, status.message, text, 0.0)
+    except ServingRuleError as status:
+        if is_unknown_model(status.code, str(status)):
+            raise unknown_model(str(status), server, model) from None
+        return _rejected(method, endpoint, status.code, str(status), text, 0.0)
     outputs: dict[str, Any] = {}
     try:
         if method is MethodKind.PREDICT:

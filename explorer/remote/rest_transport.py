@@ -4,7 +4,7 @@ Standard library only (``http.client`` + ``ssl``). The exchange runs on a worker
 while the caller waits on a deadline for the *whole* answer: a socket timeout alone bounds
 each read, so a server that trickles bytes could otherwise hold the page for ever. On the
 deadline or a cancel, the caller shuts the socket, which ends the worker's read at once.
-Low-level failures become :mod:`explorer.remote.errors` with what to check.
+Low-level failures become :mod:`explorer.errors` (RemoteError) with what to check.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.remote.address import ServerAddress, TlsOptions
-from explorer.remote.errors import (
+from explorer.errors import (
     MalformedReplyError,
     RemoteCancelledError,
     RemoteConnectionError,
@@ -28,6 +27,7 @@ from explorer.remote.errors import (
     RemoteTimeoutError,
     RemoteTLSError,
 )
+from explorer.remote.address import ServerAddress, TlsOptions
 
 # A reply larger than this is refused rather than held in memory (TF Serving has no limit).
 MAX_REPLY_BYTES = 256 * 1024 * 1024

@@ -6,7 +6,7 @@ and ``/metadata``); ``grpc://host:8500`` to its gRPC API (``PredictionService``,
 ``ModelService``) with ``tensorflow-serving-api``'s message schemas. Either way a call
 takes the REST body the in-process calls take and answers with the REST JSON TF Serving
 writes (``{"error": ...}`` for a request it rejects), so local and remote answers compare
-as they are. Failures to *reach* TF Serving raise :mod:`explorer.remote.errors`.
+as they are. Failures to *reach* TF Serving raise :mod:`explorer.errors` (RemoteError).
 
 Without TensorFlow: REST needs only the standard library; gRPC needs grpcio and TF
 Serving's message classes, which :mod:`explorer.model.protos` builds from the schemas
@@ -25,19 +25,16 @@ from typing import Any
 from explorer.codec import grpc_messages
 from explorer.codec.exchange import curl_command
 from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, MethodKind
-from explorer.errors import InputError, ServingRuleError
+from explorer.errors import InputError, RemoteError, ServingRuleError
 from explorer.model.info import ModelInfo
 from explorer.remote.address import (
     ServerAddress,
     TlsOptions,
     check_settings,
     parse_server_url,
-)
-from explorer.remote.errors import (
-    RemoteError,
     unknown_model,
 )
-from explorer.remote.grpc_transport import GrpcStatus, GrpcTransport
+from explorer.remote.grpc_transport import GrpcTransport
 from explorer.remote.metadata import decode_outputs, model_info_from_metadata
 from explorer.remote.reply import (
     HTTP_CODES,
@@ -51,6 +48,7 @@ from explorer.remote.reply import (
     rest_reply,
 )
 from explorer.remote.rest_transport import RestTransport
+from explorer.run.dispatch import GRPC_ONLY, CallRequest
 from explorer.run.result import CallResult, CallTiming
 
 __all__ = ["RemoteReply", "RemoteTarget", "TlsOptions", "model_info_from_metadata"]
@@ -286,18 +284,12 @@ class RemoteTarget:
         """
         return dict(self.send(MethodKind.REGRESS, body, **options).response_json)
 
-    def call_result(
-        self,
-        method: MethodKind | str,
-        body: str | bytes | Mapping[str, Any],
-        **options: Any,
-    ) -> CallResult:
-        """:meth:`send` shaped like an in-process call, for the app's result views.
+    def call(self, request: CallRequest, *, cancel: threading.Event | None = None) -> CallResult:
+        """A call shaped like an in-process one (the dispatcher's :class:`CallTarget`).
 
-        Args:
-            method: ``predict``, ``classify`` or ``regress``.
-            body: the REST body.
-            **options: as :meth:`send`.
+        The REST body is sent (``request.arrays`` cannot cross a REST server as they are:
+        give a body). Over REST an ``output_filter`` is not sent (TF Serving's REST API
+        answers every output; :meth:`notes` says so); extra fetches never are.
 
         Returns:
             A CallResult: the response text and JSON as received, predict outputs as arrays,
@@ -308,10 +300,18 @@ class RemoteTarget:
             RemoteError: as :meth:`send`.
         """
         start = time.perf_counter()
-        reply = self.send(method, body, **options)
+        body = request.body if request.body is not None else request.arrays_body()
+        output_filter = request.output_filter if self.protocol == "grpc" else ()
+        reply = self.send(
+            request.verb,
+            body,
+            signature=request.signature,
+            output_filter=output_filter,
+            cancel=cancel,
+        )
         if reply.error is not None:
             raise ServingRuleError(reply.error, code=reply.code)
-        _, parsed = request_body(body, options.get("signature"))
+        _, parsed = request_body(body, request.signature)
         doc = parsed or {}
         key = str(doc.get("signature_name") or DEFAULT_SERVING_SIGNATURE_KEY)
         outputs = reply.outputs
@@ -328,6 +328,27 @@ class RemoteTarget:
             timing=CallTiming(max(total_ms - reply.elapsed_ms, 0.0), reply.elapsed_ms, 0.0),
             request=doc,
         )
+
+    def notes(self, request: CallRequest, *, answered: bool) -> tuple[str, ...]:
+        """What the answer means: a round trip, and options the server ignored."""
+        notes = []
+        if answered:
+            notes.append(f"Sent to {self.describe()}; execution time is the round trip.")
+        if request.output_filter and self.protocol != "grpc":
+            notes.append(
+                "output_filter is a gRPC option: over REST, TF Serving returned every output."
+            )
+        if request.extra_fetches:
+            notes.append(
+                "Extra tensors can only be fetched in this process: TF Serving ignored them."
+            )
+        return tuple(notes)
+
+    def unsaveable(self, request: CallRequest) -> str | None:
+        """Why the answer cannot be a test case: gRPC-only features were used."""
+        if request.extra_fetches or (request.output_filter and self.protocol == "grpc"):
+            return GRPC_ONLY
+        return None
 
     def close(self) -> None:
         """Close the gRPC channel (REST keeps no connection open)."""
@@ -356,8 +377,8 @@ class RemoteTarget:
                 response, _ = self._grpc.invoke(
                     what, request, timeout_s=self.timeout_s, cancel=cancel, model=self.model
                 )
-            except GrpcStatus as status:
-                raise self._refused(what, status.code, status.message) from None
+            except ServingRuleError as status:
+                raise self._refused(what, status.code, str(status)) from None
             if what == "metadata":
                 return grpc_messages.metadata_json(response, self.url)
             return grpc_messages.status_json(response)

@@ -21,8 +21,8 @@ from explorer.codec.arrays import array_values, split_composites, take_composite
 from explorer.codec.limits import ElementBudget
 from explorer.codec.rest_request import rest_status
 from explorer.constants import MethodKind
-from explorer.errors import ExplorerError
 from explorer.model.info import MetaGraphInfo, SignatureInfo
+from explorer.run import templates
 from explorer.run.result import ArrayRequest, CallOptions, CallResult, CallTiming, RunContext
 from explorer.run.steps import run_examples, run_predict
 from explorer.run.target import ModelTarget, resolve_target
@@ -31,7 +31,6 @@ from explorer.serving import rules
 __all__ = [
     "CallResult",
     "CallTiming",
-    "call_rest",
     "classify",
     "classify_examples",
     "predict",
@@ -272,37 +271,6 @@ def regress_examples(target: ModelTarget, examples: Sequence[Any], **options: An
     return classify_examples(target, examples, method=MethodKind.REGRESS, **options)
 
 
-def call_rest(
-    target: ModelTarget, method: MethodKind | str, body: Body, **options: Any
-) -> dict[str, Any]:
-    """What TF Serving's REST API answers: the response JSON, or ``{"error": message}``.
-
-    Args:
-        target: as :func:`predict`.
-        method: ``classify``, ``regress`` or ``predict``.
-        body: the REST request body (text, bytes or a parsed dict).
-        **options: keyword options of that method (``signature``, ``allow_unsafe``, ...).
-
-    Returns:
-        The response JSON, or ``{"error": message}`` for anything TF Serving (or this
-        explorer, e.g. an unsafe model) refuses.
-
-    Raises:
-        Nothing for a bad body, model or option; the loaded model stays usable.
-    """
-    calls = {
-        MethodKind.CLASSIFY: classify,
-        MethodKind.REGRESS: regress,
-        MethodKind.PREDICT: predict,
-    }
-    try:
-        return dict(calls[MethodKind(method)](target, body, **options).response_json)
-    except ExplorerError as exc:
-        return {"error": str(exc)}
-    except (ValueError, TypeError, KeyError) as exc:  # an unknown method name or option
-        return {"error": f"{type(exc).__name__}: {exc}"}
-
-
 def request_template(
     meta_graph: MetaGraphInfo, signature: SignatureInfo, method: MethodKind | str
 ) -> dict[str, Any]:
@@ -321,9 +289,7 @@ def request_template(
     Raises:
         ValueError: ``method`` is not a MethodKind.
     """
-    from explorer.run.result import template
-
-    return template(meta_graph, signature, MethodKind(method))
+    return templates.template(meta_graph, signature, MethodKind(method))
 
 
 # --- shared steps -------------------------------------------------------------------------

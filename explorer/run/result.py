@@ -1,7 +1,10 @@
-"""Values around a call: its result and options, templates, request JSON, frames.
+"""What a call returns (:class:`CallResult`, :class:`CallTiming`) and what carries it
+through the steps (:class:`CallOptions`, :class:`RunContext`), and a request given as
+Python values written back as the REST body it stands for.
 
 How Python values, ``.npy`` files and sparse/ragged inputs become feeds is
-``explorer.codec.arrays``.
+``explorer.codec.arrays``; prefilled request bodies are ``explorer.run.templates``;
+pandas views of a result are ``explorer.run.frames``.
 """
 
 from __future__ import annotations
@@ -14,12 +17,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from explorer.codec import tf_example
-from explorer.codec.arrays import RAGGED_SPEC, tf_dtype
 from explorer.constants import MethodKind
-from explorer.graph.example_features import example_template, expected_features
-from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
-
-_ZERO = {"DT_STRING": "", "DT_BOOL": False, "DT_FLOAT": 0.0, "DT_DOUBLE": 0.0, "DT_HALF": 0.0}
+from explorer.model.info import MetaGraphInfo, SignatureInfo
+from explorer.run import frames
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +67,10 @@ class CallResult:
         """The request as a TF Serving REST body (arrays and tf.Examples written as JSON)."""
         return request_json_for(self.method, self.signature_key, self.request)
 
-    def _repr_html_(self) -> str:
-        from explorer.present.html import call_result_html
-
-        return call_result_html(self)
-
     def to_dataframes(self) -> dict[str, Any]:
         """pandas DataFrames: ``results`` for classify/regress, one per output for predict,
         and ``extra:<tensor>`` per extra fetch."""
-        return dataframes(self.method, self.response_json, self.outputs, self.extra)
+        return frames.dataframes(self.method, self.response_json, self.outputs, self.extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,87 +108,6 @@ def request_json_for(method: MethodKind, signature_key: str, request: Any) -> di
     return body
 
 
-def template(
-    meta_graph: MetaGraphInfo, signature: SignatureInfo, method: MethodKind
-) -> dict[str, Any]:
-    """A prefilled REST body: one example (classify/regress) or instance (predict).
-
-    A predict input that the graph parses as tf.Examples gets a serialized template
-    example as ``{"b64": ...}``, so the template runs as it is.
-    """
-    body: dict[str, Any] = {"signature_name": signature.key}
-    example = example_template(expected_features(meta_graph, signature))
-    if method is not MethodKind.PREDICT:
-        body["examples"] = [example]
-        return body
-    row_form = bool(signature.inputs) and all(
-        t.encoding == "composite_tensor" or (t.encoding == "name" and t.shape != ())
-        for t in signature.inputs
-    )
-    values = {t.key: _template_value(t, row_form) for t in signature.inputs}
-    if example and len(values) == 1:
-        serialized = tf_example.example_from_json(example).SerializeToString()
-        key = signature.inputs[0].key
-        values[key] = {"b64": base64.b64encode(serialized).decode("ascii")}
-        if not row_form and signature.inputs[0].shape:
-            values[key] = [values[key]]
-    if row_form:
-        body["instances"] = [values if len(values) > 1 else next(iter(values.values()))]
-    else:
-        body["inputs"] = values if len(values) != 1 else next(iter(values.values()))
-    return body
-
-
-def dataframes(
-    method: MethodKind,
-    response: Mapping[str, Any],
-    outputs: Mapping[str, Any],
-    extra: Mapping[str, Any],
-) -> dict[str, Any]:
-    """pandas DataFrames of a call's results (see ``CallResult.to_dataframes``)."""
-    import pandas as pd
-
-    frames: dict[str, Any] = {}
-    if method is MethodKind.CLASSIFY:
-        rows = [
-            (i, c, label, score)
-            for i, classes in enumerate(response["results"])
-            for c, (label, score) in enumerate(classes)
-        ]
-        frames["results"] = pd.DataFrame(rows, columns=["example", "class", "label", "score"])
-    elif method is MethodKind.REGRESS:
-        results = response["results"]
-        frames["results"] = pd.DataFrame({"example": range(len(results)), "value": results})
-    else:
-        frames.update((alias, _frame(pd, array)) for alias, array in outputs.items())
-    frames.update((f"extra:{name}", _frame(pd, array)) for name, array in extra.items())
-    return frames
-
-
-def _frame(pd: Any, array: Any) -> Any:
-    array = np.asarray(array)
-    if array.dtype == object:
-        array = np.vectorize(_text, otypes=[object])(array) if array.size else array
-    if array.ndim <= 1:
-        return pd.DataFrame({"value": array.reshape(-1)})
-    flat = array.reshape(array.shape[0], -1)
-    columns = [",".join(map(str, i)) for i in np.ndindex(*array.shape[1:])]
-    return pd.DataFrame(flat, columns=columns)
-
-
-def _template_value(info: TensorInfo, row_form: bool) -> Any:
-    zero = _ZERO.get(info.dtype, 0)
-    if info.encoding == "coo_sparse":
-        rank = len(info.shape) if info.shape else 2
-        return {"indices": [[0] * rank], "values": [zero], "dense_shape": [1] * rank}
-    if info.encoding == "composite_tensor":
-        match = RAGGED_SPEC.match(info.composite_spec or "")
-        leaf = _ZERO.get(tf_dtype(match[1]), 0) if match else 0
-        return [leaf] if row_form else [[leaf]]
-    dims = [] if info.shape is None else [d or 1 for d in info.shape]
-    return np.full(dims[1:] if row_form and dims else dims, zero).tolist()
-
-
 def _example_json(example: Any) -> Any:
     if isinstance(example, (bytes, bytearray)) or hasattr(example, "SerializeToString"):
         return tf_example.example_to_json(example)
@@ -223,7 +137,3 @@ def _bytes_json(value: Any) -> Any:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         return {"b64": base64.b64encode(value).decode("ascii")}
-
-
-def _text(value: Any) -> Any:
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.errors import ExecutionError, InputError
+from explorer.errors import ExecutionError, InputError, ModelLoadError
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 
 TFModule = Any  # tensorflow, imported lazily
@@ -189,7 +189,7 @@ def load(
 
     Raises:
         UnsafeModelError: unsafe ops and no opt-in (checked on every call).
-        ExecutionError: TensorFlow could not load the SavedModel.
+        ModelLoadError: TensorFlow could not load the SavedModel.
     """
     # Every call: the scan is cached per proto, and an opt-in covers one call only.
     from explorer.safety.scan import require_safe
@@ -205,11 +205,9 @@ def load(
         try:
             model = LoadedModel(key[0], key[1], tf)
         except tf.errors.OpError as exc:
-            raise ExecutionError(
-                _load_failure(key, exc.message), code=_code_name(exc.error_code)
-            ) from exc
+            raise ModelLoadError(_load_failure(key, exc.message)) from exc
         except (OSError, RuntimeError, ValueError) as exc:
-            raise ExecutionError(_load_failure(key, str(exc))) from exc
+            raise ModelLoadError(_load_failure(key, str(exc))) from exc
         _models[key] = model
         return model, (time.perf_counter() - start) * 1000
 
@@ -298,8 +296,6 @@ def _check_feed(name: str, value: Any) -> None:
             f"Feed {name}: a string tensor of rank {ndim}; at most {_MAX_STRING_RANK} "
             "dimensions can be fed here (TensorFlow's Python binding crashes past that).",
             key=name,
-            expected=f"rank <= {_MAX_STRING_RANK}",
-            got=f"rank {ndim}",
         )
 
 

@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO
 
 from explorer.constants import SAVED_MODEL_PB
-from explorer.errors import ModelSourceError
+from explorer.errors import ModelSourceError, UnsafeArchiveError
 from explorer.model.locate import is_saved_model_dir, list_versions
 
 ENV_MAX_BYTES = "EXPLORER_MAX_ARCHIVE_BYTES"
@@ -58,16 +58,6 @@ _READ_ERRORS = (
 )
 # Folders archivers add beside the real content.
 _JUNK = frozenset({"__MACOSX", ".DS_Store"})
-
-
-class UnsafeArchiveError(ModelSourceError):
-    """An archive member breaks a safety rule; nothing from the archive is kept."""
-
-    def __init__(self, archive: str, member: str, rule: str) -> None:
-        self.archive = archive
-        self.member = member
-        self.rule = rule
-        super().__init__(f"Refusing archive {archive}: member {member!r} {rule}.")
 
 
 @dataclass(frozen=True, slots=True)

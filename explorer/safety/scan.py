@@ -165,7 +165,7 @@ def require_safe(meta_graph: MetaGraphInfo, *, allow_unsafe: bool) -> None:
         return
     result = scan_meta_graph(meta_graph)
     if not result.clean:
-        raise UnsafeModelError(result.reachable_findings)
+        raise UnsafeModelError(f.op for f in result.reachable_findings)
 
 
 def _scan(meta_graph: MetaGraphInfo) -> ScanResult:

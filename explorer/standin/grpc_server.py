@@ -1,11 +1,11 @@
-"""A stand-in TF Serving's gRPC API over the in-process runner.
+"""A stand-in TF Serving's gRPC API over the explorer's runner.
 
 ``PredictionService`` (Predict, Classify, Regress, GetModelMetadata) and
 ``ModelService.GetModelStatus`` at TF Serving's method paths with TF Serving's own message
-classes (:func:`explorer.remote.grpc_transport.apis`), answered through
-``explorer.run.calls`` (Predict with the TensorProtos' own dtypes, as TF Serving feeds them) and a
-:class:`~explorer.standin.rest_server.ModelRegistry`. Errors are aborted with TF Serving's
-status code and message.
+classes (:func:`explorer.remote.grpc_transport.apis`), answered through the one
+dispatcher, ``explorer.run.dispatch`` (Predict with the TensorProtos' own dtypes, as TF
+Serving feeds them) and a :class:`~explorer.standin.rest_server.ModelRegistry`. Errors are
+aborted with TF Serving's status code and message.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from explorer.codec.tensor_proto import fill_tensor_proto, tensor_proto_to_array
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
 from explorer.remote.grpc_transport import MESSAGES, RPCS, SERVICES, apis
-from explorer.run import calls
+from explorer.run.dispatch import CallRequest, dispatch
+from explorer.run.local import LocalTarget
 from explorer.standin.rest_server import ModelRegistry
 
 
@@ -76,9 +77,17 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
     api = apis()
     grpc = api.grpc
 
-    def abort(context: Any, exc: ExplorerError) -> None:
-        code = exc.code if isinstance(exc, ServingRuleError) else "INTERNAL"
-        context.abort(getattr(grpc.StatusCode, code, grpc.StatusCode.INTERNAL), str(exc))
+    def abort(context: Any, code: str, message: str) -> None:
+        context.abort(getattr(grpc.StatusCode, code, grpc.StatusCode.INTERNAL), message)
+
+    def refuse(context: Any, exc: ExplorerError) -> None:
+        abort(context, exc.code if isinstance(exc, ServingRuleError) else "INTERNAL", str(exc))
+
+    def run(context: Any, model: Any, request: CallRequest) -> Any:
+        outcome = dispatch(LocalTarget(model, allow_unsafe=registry.allow_unsafe), request)
+        if outcome.result is None:  # the server's fault (INTERNAL) unless TF Serving's answer
+            abort(context, outcome.code or "INTERNAL", outcome.error or "")
+        return outcome.result
 
     def resolve(request: Any) -> Any:
         if not request.HasField("model_spec"):
@@ -96,15 +105,15 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
             try:
                 model = resolve(request)
                 arrays = {k: tensor_proto_to_array(v) for k, v in request.inputs.items()}
-                result = calls.predict_arrays(
-                    model,
-                    arrays,
-                    signature=request.model_spec.signature_name or None,
-                    output_filter=list(request.output_filter),
-                    allow_unsafe=registry.allow_unsafe,
-                )
             except ExplorerError as exc:
-                return abort(context, exc)
+                return refuse(context, exc)
+            call = CallRequest(
+                MethodKind.PREDICT,
+                arrays=arrays,
+                signature=request.model_spec.signature_name or None,
+                output_filter=tuple(request.output_filter),
+            )
+            result = run(context, model, call)
             response = api.PredictResponse()
             fill_model_spec(
                 response.model_spec, model.name, model.version, None, result.signature_key
@@ -115,9 +124,10 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
 
         def Classify(self, request: Any, context: Any) -> Any:
             try:
-                model, result = _examples(MethodKind.CLASSIFY, request)
+                model, call = _examples(MethodKind.CLASSIFY, request)
             except ExplorerError as exc:
-                return abort(context, exc)
+                return refuse(context, exc)
+            result = run(context, model, call)
             response = api.ClassificationResponse()
             fill_model_spec(
                 response.model_spec, model.name, model.version, None, result.signature_key
@@ -130,9 +140,10 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
 
         def Regress(self, request: Any, context: Any) -> Any:
             try:
-                model, result = _examples(MethodKind.REGRESS, request)
+                model, call = _examples(MethodKind.REGRESS, request)
             except ExplorerError as exc:
-                return abort(context, exc)
+                return refuse(context, exc)
+            result = run(context, model, call)
             response = api.RegressionResponse()
             fill_model_spec(
                 response.model_spec, model.name, model.version, None, result.signature_key
@@ -153,7 +164,7 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
                 if unsupported:
                     raise ServingRuleError(f"Metadata field {unsupported[0]} is not supported")
             except ExplorerError as exc:
-                return abort(context, exc)
+                return refuse(context, exc)
             signature_defs = api.SignatureDefMap()
             for key, signature in model.meta_graph().proto.signature_def.items():
                 signature_defs.signature_def[key].CopyFrom(signature)
@@ -175,11 +186,11 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
                     spec.version_label if choice == "version_label" else None,
                 )
             except ExplorerError as exc:
-                return abort(context, exc)
+                return refuse(context, exc)
             response = api.GetModelStatusResponse()
             return api.json_format.ParseDict(status, response)
 
-    def _examples(method: MethodKind, request: Any) -> tuple[Any, Any]:
+    def _examples(method: MethodKind, request: Any) -> tuple[Any, CallRequest]:
         model = resolve(request)
         kind = request.input.WhichOneof("kind")
         context = None
@@ -191,15 +202,8 @@ def _servicers(registry: ModelRegistry) -> tuple[Any, Any]:
         else:
             holder = None
         examples = [e.SerializeToString() for e in holder.examples] if holder else []
-        result = calls.classify_examples(
-            model,
-            examples,
-            context=context,
-            signature=request.model_spec.signature_name or None,
-            method=method,
-            allow_unsafe=registry.allow_unsafe,
-        )
-        return model, result
+        signature = request.model_spec.signature_name or None
+        return model, CallRequest(method, arrays=examples, context=context, signature=signature)
 
     return PredictionService(), ModelService()
 

@@ -3,9 +3,10 @@
 For tests, demos and trying the remote target without a model server: ``ModelRegistry``
 maps model names to SavedModels (a TF Serving base folder gives every numeric version,
 labels map to versions) and resolves model specs with TF Serving's NOT_FOUND texts;
-``RestServer`` answers TF Serving's REST routes (``http_rest_api_util.cc``) through
-``explorer.run.calls``, so bodies, errors and HTTP statuses are TF Serving's. The gRPC face is
-``explorer.standin.grpc_server``. Not for production: use ``tensorflow_model_server``.
+``RestServer`` answers TF Serving's REST routes (``http_rest_api_util.cc``) through the
+one dispatcher (``explorer.run.dispatch``), so bodies, errors and HTTP statuses are TF
+Serving's. The gRPC face is ``explorer.standin.grpc_server``. Not for production: use
+``tensorflow_model_server``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from explorer.errors import ExplorerError, ServingRuleError
 from explorer.model.info import ModelInfo
 from explorer.model.locate import is_number
 from explorer.model.reader import read_model
-from explorer.run import calls, runner
+from explorer.run import runner
+from explorer.run.dispatch import CallRequest, dispatch
+from explorer.run.local import LocalTarget
 from explorer.serving.metadata import metadata_response
 
 # TF Serving's route regexes (http_rest_api_util.cc), matched case-insensitively in full.
@@ -169,14 +172,14 @@ def handle_rest(
         Nothing: every failure becomes TF Serving's error answer.
     """
     try:
-        return 200, _route(registry, http_method, path, body)
+        return _route(registry, http_method, path, body)
     except ServingRuleError as exc:
         return rest_status(exc.code), error_text(str(exc))
-    except ExplorerError as exc:  # unsafe model, unreadable folder: the server's fault
+    except ExplorerError as exc:  # an unreadable folder: the server's fault
         return 500, error_text(str(exc))
 
 
-def _route(registry: ModelRegistry, http_method: str, path: str, body: bytes) -> str:
+def _route(registry: ModelRegistry, http_method: str, path: str, body: bytes) -> tuple[int, str]:
     malformed = ServingRuleError(f"Malformed request: {http_method} {path}")
     pattern = _PREDICTION if http_method == "POST" else _STATUS if http_method == "GET" else None
     match = pattern.fullmatch(path) if pattern is not None else None
@@ -192,20 +195,17 @@ def _route(registry: ModelRegistry, http_method: str, path: str, body: bytes) ->
         if not name:
             raise ServingRuleError("Missing model name in request.")
         if match.group(4):
-            return _metadata_text(registry.resolve(name, version, label))
-        return json.dumps(registry.status_json(name, version, label), indent=1)
+            return 200, _metadata_text(registry.resolve(name, version, label))
+        return 200, json.dumps(registry.status_json(name, version, label), indent=1)
     try:
         model = registry.resolve(name or "", version, label)
     except ServingRuleError:
         parse_body(body)  # TF Serving parses the body before it looks the model up
         raise
-    method = MethodKind(match.group(4).lower())
-    call = {
-        MethodKind.PREDICT: calls.predict,
-        MethodKind.CLASSIFY: calls.classify,
-        MethodKind.REGRESS: calls.regress,
-    }[method]
-    return call(model, body, allow_unsafe=registry.allow_unsafe).response_text
+    request = CallRequest(MethodKind(match.group(4).lower()), body=body)
+    outcome = dispatch(LocalTarget(model, allow_unsafe=registry.allow_unsafe), request)
+    # A model the server cannot run (unsafe, unloadable) is the server's fault: 500.
+    return outcome.status or 500, outcome.response_text
 
 
 def _metadata_text(model: ModelInfo) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.graph_panel import GraphOptions, apply_click, render_graph_tab
-from explorer.graph.build import SignatureGraph
+from explorer.graph.elements import SignatureGraph
 from explorer.model.reader import read_model
 from explorer.model.samples import list_samples
 

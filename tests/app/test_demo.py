@@ -17,12 +17,12 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from components.presentation import report_html
-from components.result_panel import RunOutcome
 from components.run_panel import run_scope
 from explorer.compat.cases import load_cases
 from explorer.model.reader import read_model
 from explorer.present.deep_link import from_query_params
 from explorer.present.report import timing_summary
+from explorer.run.dispatch import RunOutcome
 from tests.conftest import REPO, SAMPLES
 
 MAIN_APP = REPO / "app.py"

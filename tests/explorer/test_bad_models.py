@@ -19,14 +19,15 @@ from pathlib import Path
 import pytest
 
 from explorer.errors import (
-    ExecutionError,
     ExplorerError,
     InvalidSavedModelError,
+    ModelLoadError,
     ModelSourceError,
     UnknownTagSetError,
 )
 from explorer.model.reader import read_model
 from explorer.run import calls
+from explorer.run.local import call_rest
 from tests.cli_runs import run_explorer_commands
 from tests.conftest import REPO, SAMPLES
 
@@ -102,9 +103,7 @@ def test_the_cli_exits_2_with_one_stderr_line(cli_runs, name: str) -> None:
 def test_an_empty_folder(broken) -> None:
     with pytest.raises(ModelSourceError, match=r"holds no saved_model\.pb or saved_model\.pbtxt"):
         read_model(broken["empty"])
-    assert (
-        "holds no saved_model.pb" in calls.call_rest(broken["empty"], "predict", PREDICT)["error"]
-    )
+    assert "holds no saved_model.pb" in call_rest(broken["empty"], "predict", PREDICT)["error"]
 
 
 def test_a_truncated_saved_model_pb(broken) -> None:
@@ -122,19 +121,19 @@ def test_a_garbage_pbtxt(broken) -> None:
 def test_missing_variables_read_but_do_not_run(broken) -> None:
     model = read_model(broken["no_variables"])  # metadata needs no variables
     assert {s.key for s in model.meta_graph().callable_signatures} >= {"serving_default"}
-    with pytest.raises(ExecutionError) as info:
+    with pytest.raises(ModelLoadError) as info:
         calls.predict(model, PREDICT)
     message = str(info.value)
     assert message.startswith(f"Cannot load {model.path} (tags serve): ")
     assert "has no variables/ sub-folder" in message
-    assert "error" in calls.call_rest(model, "predict", PREDICT)  # an answer, not a crash
+    assert "error" in call_rest(model, "predict", PREDICT)  # an answer, not a crash
     good = calls.predict(SAMPLES / "flowers_tf1", PREDICT)  # the runner still works
     assert len(good.response_json["predictions"][0]) == 3
 
 
 def test_a_missing_asset_is_named(broken) -> None:
     model = read_model(broken["no_asset"])
-    with pytest.raises(ExecutionError) as info:
+    with pytest.raises(ModelLoadError) as info:
         calls.classify(model, CHURN)
     message = str(info.value)
     assert str(broken["no_asset"] / "assets" / "plan_vocab.txt") in message

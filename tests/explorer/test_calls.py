@@ -28,6 +28,7 @@ from explorer.errors import (
 from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
 from explorer.run import calls
+from explorer.run.local import call_rest
 from explorer.run.steps import classification, regression
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_models"
@@ -141,7 +142,7 @@ def test_rest_goldens(request, model, method, body, expected) -> None:
     result = {C: calls.classify, R: calls.regress, P: calls.predict}[method](target, body)
     assert_json_close(dict(result.response_json), expected)
     assert json.loads(result.response_text) == result.response_json
-    assert calls.call_rest(target, method, body) == result.response_json
+    assert call_rest(target, method, body) == result.response_json
 
 
 def test_response_text_is_tf_servings_byte_for_byte(cpu: ModelInfo) -> None:
@@ -200,16 +201,16 @@ def test_rest_body_errors(two: ModelInfo) -> None:
         ('{ "signature_name": 100 }', "'signature_name' key must be a string value."),
     ]:
         assert message in str(_raises(InputError, calls.predict, two, body))
-        assert message in calls.call_rest(two, P, body)["error"]
+        assert message in call_rest(two, P, body)["error"]
 
 
 def test_unknown_signature_is_worded_per_api(two: ModelInfo) -> None:
     body = '{"signature_name": "nope", "instances": [1.0], "examples": [{}]}'
     for method in (C, R):
-        assert calls.call_rest(two, method, body) == {
+        assert call_rest(two, method, body) == {
             "error": "No signature was found with the name: nope"
         }
-    assert calls.call_rest(two, P, body) == {
+    assert call_rest(two, P, body) == {
         "error": 'Serving signature name: "nope" not found in signature def'
     }
     error = _raises(ServingRuleError, calls.predict_arrays, two, {"x": 1.0}, signature="nope")
@@ -244,11 +245,11 @@ def test_wrong_dtype_fails_in_the_runtime_with_its_text(two, value, kind) -> Non
 
 def test_parse_example_errors_propagate_unchanged(two: ModelInfo) -> None:
     missing = '{"signature_name": "regress_x_to_y", "examples": [{"y": 1.0}]}'
-    assert calls.call_rest(two, R, missing)["error"].startswith(
+    assert call_rest(two, R, missing)["error"].startswith(
         "Name: <unknown>, Feature: x (data type: float) is required but could not be found."
     )
     as_int = '{"signature_name": "classify_x_to_y", "examples": [{"x": 2}]}'
-    assert calls.call_rest(two, C, as_int)["error"].startswith(
+    assert call_rest(two, C, as_int)["error"].startswith(
         "Name: <unknown>, Key: x, Index: 0.  Data types don't match. Data type: int64 but "
         "expected type: float"
     )
@@ -256,19 +257,19 @@ def test_parse_example_errors_propagate_unchanged(two: ModelInfo) -> None:
 
 def test_classify_and_regress_rule_errors(two: ModelInfo) -> None:
     checked = '{"signature_name": "regress_x_to_y", "examples": [{"x": 1.0}]}'
-    assert calls.call_rest(two, C, checked, method_name_check=True) == {
+    assert call_rest(two, C, checked, method_name_check=True) == {
         "error": "Expected classification signature method_name to be "
         "tensorflow/serving/classify. Was: tensorflow/serving/regress"
     }
     default = '{"examples": [{"x": 1.0}]}'
-    assert calls.call_rest(two, C, default)["error"].startswith(
+    assert call_rest(two, C, default)["error"].startswith(
         "No classification inputs found in SignatureDef: inputs {"
     )
     error = _raises(InputError, calls.classify_examples, two, [], signature="classify_x_to_y")
     assert str(error) == "Input is empty."
     # A float-input classify signature passes the rules and fails at Session::Run.
     floats = '{"signature_name": "classify_x2_to_y3", "examples": [{"x": 1.0}]}'
-    assert calls.call_rest(two, C, floats) == {
+    assert call_rest(two, C, floats) == {
         "error": "Expects arg[0] to be float but string is provided"
     }
 
@@ -319,7 +320,7 @@ def test_regression_output_checks() -> None:
 
 
 def test_errors_leave_the_model_usable_and_extra_fetches_work(two: ModelInfo) -> None:
-    assert "error" in calls.call_rest(two, P, '{"instances": [[true]]}')
+    assert "error" in call_rest(two, P, '{"instances": [[true]]}')
     result = calls.predict(two, '{"instances": [[2.0]]}', extra_fetches=["a:0", "x:0"])
     assert result.response_json == {"predictions": [[3.0]]}
     assert result.extra["a:0"].tolist() == 0.5
@@ -355,6 +356,6 @@ def test_concurrent_calls_share_one_session(two: ModelInfo) -> None:
 
 
 def test_a_target_must_be_a_model() -> None:
-    assert "Not a model" in calls.call_rest(42, P, "{}")["error"]  # type: ignore[arg-type]
+    assert "Not a model" in call_rest(42, P, "{}")["error"]  # type: ignore[arg-type]
     with pytest.raises(ModelSourceError):
         calls.predict("/no/such/model", "{}")

@@ -16,6 +16,7 @@ from explorer.errors import (
 )
 from explorer.model.reader import read_model
 from explorer.run import calls
+from explorer.run.local import call_rest
 from explorer.serving import rules
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_models"
@@ -54,7 +55,7 @@ def _sample_calls() -> list[tuple[str, str, MethodKind]]:
 def test_samples_answer_their_template_requests(sample: str, key: str, method: MethodKind) -> None:
     model = read_model(SAMPLES / sample)
     body = calls.request_template(model.meta_graph(), model.meta_graph().signature(key), method)
-    response = calls.call_rest(model, method, json.dumps(body))
+    response = call_rest(model, method, json.dumps(body))
     assert "error" not in response, response
     (key,) = response
     assert key in ({"predictions", "outputs"} if method is P else {"results"})
@@ -105,7 +106,7 @@ def test_signature_defaults_fill_inputs_left_out() -> None:
 def test_the_init_op_signature_is_not_callable() -> None:
     model = read_model(SAMPLES / "portable_linear")
     body = '{"signature_name": "__saved_model_init_op", "inputs": {}}'
-    assert calls.call_rest(model, P, body) == {
+    assert call_rest(model, P, body) == {
         "error": "Failed to get input map for signature: __saved_model_init_op"
     }
     error = _raises(
@@ -125,5 +126,5 @@ def test_unsafe_models_run_only_when_allowed() -> None:
     sample = SAMPLES / "unsafe_read_file"
     with pytest.raises(UnsafeModelError):
         calls.predict(sample, '{"instances": [[1.0]]}')
-    assert "error" in calls.call_rest(sample, P, '{"instances": [[1.0]]}')
+    assert "error" in call_rest(sample, P, '{"instances": [[1.0]]}')
     assert calls.predict(sample, '{"instances": [[1.0]]}', allow_unsafe=True).response_json

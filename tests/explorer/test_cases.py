@@ -11,17 +11,16 @@ import pytest
 
 from explorer.compat.case_diff import compare_responses
 from explorer.compat.cases import (
-    CasesFileError,
     TestCase,
     cases_text,
     load_cases,
     make_case,
     parse_cases,
-    replay_cases,
     save_cases,
     with_case,
 )
-from explorer.errors import UnsafeModelError
+from explorer.compat.replay import replay_cases
+from explorer.errors import CasesFileError, UnsafeModelError
 from explorer.model.reader import read_model
 from tests.conftest import HALF_PLUS_TWO_CPU, SAMPLES
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from explorer.cli import serve
-from explorer.cli.common import CommandError
+from explorer.errors import UsageError
 from explorer.remote.target import RemoteTarget
 from tests.conftest import HALF_PLUS_TWO_2_VERSIONS
 
@@ -54,7 +54,7 @@ def test_serve_answers_rest_and_grpc_until_stopped(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_bad_label_is_a_user_error() -> None:
-    with pytest.raises(CommandError, match="expected LABEL=VERSION"):
+    with pytest.raises(UsageError, match="expected LABEL=VERSION"):
         serve.run(_args(str(HALF_PLUS_TWO_2_VERSIONS), "--label", "stable"))
 
 
@@ -66,7 +66,7 @@ def test_a_bad_label_is_a_user_error() -> None:
     ],
 )
 def test_settings_tf_serving_would_refuse_are_user_errors(extra: list[str], message: str) -> None:
-    with pytest.raises(CommandError, match=re.escape(message)):
+    with pytest.raises(UsageError, match=re.escape(message)):
         serve.run(_args(str(HALF_PLUS_TWO_2_VERSIONS), *extra))
 
 

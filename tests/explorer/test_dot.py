@@ -9,14 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.graph.build import (
-    Cluster,
-    GraphEdge,
-    GraphNode,
-    GraphStats,
-    SignatureGraph,
-    build_signature_graph,
-)
+from explorer.graph.build import build_signature_graph
 from explorer.graph.dot import (
     HIGHLIGHT_COLOR,
     INPUT_COLOR,
@@ -25,6 +18,7 @@ from explorer.graph.dot import (
     render_svg,
     to_dot,
 )
+from explorer.graph.elements import Cluster, GraphEdge, GraphNode, GraphStats, SignatureGraph
 from explorer.model.info import MetaGraphInfo
 from explorer.model.reader import read_model
 from tests.conftest import SAMPLES

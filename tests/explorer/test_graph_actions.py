@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from explorer.graph.actions import GraphAction, UnknownGraphElementError, action_for
-from explorer.graph.build import SignatureGraph, build_signature_graph
+from explorer.errors import UnknownGraphElementError
+from explorer.graph.actions import GraphAction, action_for
+from explorer.graph.build import build_signature_graph
+from explorer.graph.elements import SignatureGraph
 from explorer.graph.inspector import describe_node
 from explorer.model.info import MetaGraphInfo
 from explorer.model.reader import read_model

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from explorer.errors import UnknownNodeError
 from explorer.graph import attrs
 from explorer.graph.build import build_signature_graph
-from explorer.graph.inspector import UnknownNodeError, describe_node, find_nodes
+from explorer.graph.inspector import describe_node, find_nodes
 from explorer.model import protos
 from explorer.model.info import MetaGraphInfo
 from explorer.model.reader import read_model

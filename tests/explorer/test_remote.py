@@ -15,12 +15,14 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from explorer.errors import InputError, ServingRuleError
+from explorer.constants import MethodKind
+from explorer.errors import InputError, ServingRuleError, UnknownModelError
 from explorer.model.reader import read_model
-from explorer.remote.errors import UnknownModelError
 from explorer.remote.metadata import decode_outputs, model_info_from_metadata
 from explorer.remote.target import RemoteTarget
 from explorer.run import calls
+from explorer.run.dispatch import CallRequest
+from explorer.run.local import call_rest
 from tests.conftest import ANCHORS, HALF_PLUS_TWO_CPU
 from tests.explorer.loopback import Servers, serving
 
@@ -153,7 +155,7 @@ def test_rejected_requests_answer_tf_servings_error(
     assert reply.code == "INVALID_ARGUMENT"
     assert message in (reply.error or "")
     assert json.loads(reply.response_text) == {"error": reply.error}
-    in_process = calls.call_rest(read_model(HALF_PLUS_TWO_CPU), "predict", body)
+    in_process = call_rest(read_model(HALF_PLUS_TWO_CPU), "predict", body)
     assert reply.error == in_process["error"]
 
 
@@ -200,14 +202,15 @@ def test_rest_refuses_output_filter_with_a_reason(servers: Servers) -> None:
         _target(servers, "rest").send("predict", {"inputs": [2.0]}, output_filter=["y"])
 
 
-def test_call_result_looks_like_an_in_process_call(servers: Servers, protocol: str) -> None:
-    result = _target(servers, protocol).call_result("predict", {"instances": [[2.0], [4.0]]})
+def test_a_remote_call_looks_like_an_in_process_call(servers: Servers, protocol: str) -> None:
+    request = CallRequest(MethodKind.PREDICT, body={"instances": [[2.0], [4.0]]})
+    result = _target(servers, protocol).call(request)
     assert result.signature_key == "serving_default"
     assert result.response_json == {"predictions": [[3.0], [4.0]]}
     assert result.outputs["y"].tolist() == [[3.0], [4.0]]
     assert result.timing.execution_ms > 0
     with pytest.raises(ServingRuleError, match="not of expected type") as caught:
-        _target(servers, protocol).call_result("predict", {"instances": ["x"]})
+        _target(servers, protocol).call(CallRequest(MethodKind.PREDICT, body={"instances": ["x"]}))
     assert caught.value.code == "INVALID_ARGUMENT"
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from explorer.errors import RemoteAddressError
 from explorer.remote.address import (
     AllowedServers,
     ServerAddress,
     check_server_allowed,
     parse_server_url,
 )
-from explorer.remote.errors import RemoteAddressError
 
 
 @pytest.mark.parametrize(

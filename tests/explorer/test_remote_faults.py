@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.remote.errors import (
+from explorer.errors import (
     MalformedReplyError,
     RemoteAddressError,
     RemoteCancelledError,

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from explorer.errors import ExplorerError
 from explorer.model.info import ModelInfo
 from explorer.run import calls
+from explorer.run.local import call_rest
 from tests.explorer.request_models import check_usable
 from tests.explorer.request_strategies import (
     BUDGETS,
@@ -72,7 +73,7 @@ def _fuzz_rest(models: dict[str, ModelInfo], verb: str, strategy: Any) -> None:
                 assert json.dumps(json.loads(outcome.response_text)) == json.dumps(
                     dict(outcome.response_json)
                 )
-                rest = calls.call_rest(models[model], verb, body, max_request_elements=budget)
+                rest = call_rest(models[model], verb, body, max_request_elements=budget)
                 assert set(rest) == set(outcome.response_json)
 
     prop()

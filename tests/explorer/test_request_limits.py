@@ -15,6 +15,7 @@ from explorer.codec.arrays import read_npy
 from explorer.codec.limits import MAX_ELEMENTS_ENV, ElementBudget
 from explorer.errors import InputError
 from explorer.run import calls
+from explorer.run.local import call_rest
 from tests.explorer.request_models import check_usable
 
 
@@ -39,7 +40,7 @@ def test_an_oversized_request_is_refused_before_anything_is_allocated(models) ->
     assert "at most 10,000,000" in str(error)
     assert MAX_ELEMENTS_ENV in str(error)
     assert (error.key, error.code) == ("x", "RESOURCE_EXHAUSTED")
-    assert calls.call_rest(model, "predict", body)["error"] == str(error)
+    assert call_rest(model, "predict", body)["error"] == str(error)
 
 
 def test_the_budget_is_a_keyword_option_and_an_environment_variable(models, monkeypatch) -> None:
@@ -63,7 +64,7 @@ def test_the_budget_is_a_keyword_option_and_an_environment_variable(models, monk
     context = {"context": {"x": [1.0, 2.0]}, "examples": [{}]}  # 1 + 2 context values
     assert "3 elements" in str(_refused(calls.classify, cpu, context, signature="classify_x_to_y"))
     monkeypatch.setenv(MAX_ELEMENTS_ENV, "lots")
-    assert MAX_ELEMENTS_ENV in calls.call_rest(model, "predict", rows)["error"]
+    assert MAX_ELEMENTS_ENV in call_rest(model, "predict", rows)["error"]
 
 
 def test_multi_input_rows_count_every_input(models) -> None:
@@ -132,7 +133,7 @@ def test_rapidjson_text_errors_python_would_miss(models) -> None:
         ('{"instances": [[' + "9" * 5_000 + "]]}", "Number too big to be stored in double"),
         ('{"instances": ["\ud800"]}', "Invalid encoding in string. at offset: 16"),
     ]:
-        outcome = calls.call_rest(model, "predict", text)
+        outcome = call_rest(model, "predict", text)
         if message is None:
             assert outcome == {"predictions": [[2.5]]}
         else:

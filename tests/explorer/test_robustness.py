@@ -11,11 +11,10 @@ import pytest
 
 from explorer import cli
 from explorer.codec import grpc_messages
-from explorer.compat.cases import CasesFileError, parse_cases
-from explorer.errors import InputError
+from explorer.compat.cases import parse_cases
+from explorer.errors import CasesFileError, InputError, MalformedReplyError, RemoteAddressError
 from explorer.model.locate import is_number
 from explorer.model.reader import read_model
-from explorer.remote.errors import MalformedReplyError, RemoteAddressError
 from explorer.remote.reply import checked_status
 from explorer.remote.target import RemoteTarget
 from explorer.standin.rest_server import ModelRegistry, RestServer

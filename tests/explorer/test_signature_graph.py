@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from explorer.errors import UnknownSignatureError
+from explorer.errors import GraphOptionError, UnknownSignatureError
 from explorer.graph import attrs
-from explorer.graph.build import GraphOptionError, SignatureGraph, build_signature_graph
+from explorer.graph.build import build_signature_graph
+from explorer.graph.elements import SignatureGraph
 from explorer.model import protos
 from explorer.model.info import MetaGraphInfo
 from explorer.model.reader import read_model

@@ -1,0 +1,119 @@
+"""The signature graph as plain data: boxes, edges, clusters and counts (``SignatureGraph``).
+
+Built by ``explorer.graph.build``; drawn by ``explorer.graph.dot`` and the app; read by
+the CLI's ``graph --format json``. Ids are stable across calls: an op's id is its name,
+prefixed by the call chain (``StatefulPartitionedCall::StatefulPartitionedCall::dense/
+MatMul``; an If branch adds ``@then_branch``); a scope group's id ends in "/", a
+name-prefix group in "_*"; keys are ``input:<key>`` / ``output:<key>`` and tensors
+``tensor:<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from explorer.model.info import Shape
+
+DEFAULT_NODE_BUDGET = 150
+
+
+@dataclass(frozen=True, slots=True)
+class GraphNode:
+    """One box of the view: a key, a tensor, an op or a collapsed group."""
+
+    id: str
+    label: str
+    # "input_key", "output_key", "tensor", "op", "const", "variable", "placeholder",
+    # "function_call" (a collapsed call), "control_flow" (a collapsed If/While/Case),
+    # "group" (a collapsed name scope) or "parameters" (collapsed constants & variables).
+    kind: str
+    op: str = ""
+    name: str = ""  # node name inside its graph or function; tensor name for tensors
+    # FunctionDef it lives in ("" for the top-level graph); a closed call: the one it calls.
+    function: str = ""
+    scope: str = ""
+    device: str = ""
+    cluster: str | None = None  # id of the open cluster drawn around it
+    size: int = 1  # ops it stands for (groups: all ops inside)
+    on_path: bool = True  # on an input→output path (False: a constant/variable feeding one)
+    highlighted: bool = False
+    detail: str = ""  # tensors and keys: dtype and shape
+
+
+@dataclass(frozen=True, slots=True)
+class GraphEdge:
+    """A link between two boxes; several underlying tensors may share one edge."""
+
+    src: str
+    dst: str
+    kind: str  # "key" (key ↔ tensor ↔ op), "data", "control" or "loop" (While: next iteration)
+    label: str = ""
+    dtype: str = ""
+    shape: Shape = None
+    shape_known: bool = False
+    tensor: str = ""  # the (first) tensor it carries, as the graph names it
+    count: int = 1  # distinct tensors drawn as this edge
+    highlighted: bool = False
+    # Set when the edge stands for links into a whole open cluster (a closed
+    # "constants & variables" box feeding a function): it ends at that cluster's border
+    # and ``dst`` is just a box inside it.
+    dst_cluster: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A group: open ones are drawn as clusters, closed ones as a single box."""
+
+    id: str
+    label: str
+    kind: str  # "function", "control_flow", "scope" or "parameters"
+    parent: str | None
+    children: tuple[str, ...]  # ids of boxes and clusters directly inside (open only)
+    collapsed: bool
+    size: int  # ops inside
+    function: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GraphStats:
+    """How much the slicing and the grouping kept."""
+
+    metagraph_nodes: int  # ops in the top-level graph plus every library function
+    slice_nodes: int  # ops the signature runs (inlined), before grouping
+    visible_nodes: int  # boxes drawn, keys and tensors included
+    visible_edges: int
+    functions_inlined: int
+    collapsed_groups: int
+    node_budget: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureGraph:
+    """Everything ``to_dot`` and the app need to draw one signature."""
+
+    signature_key: str
+    method_name: str
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]
+    clusters: tuple[Cluster, ...]
+    stats: GraphStats
+    highlight: str | None = None
+    # (FunctionDef or "" for the top-level graph, op name) of every op the signature runs,
+    # drawn or grouped away: what a node search can tell apart from the rest of the model.
+    ops: frozenset[tuple[str, str]] = frozenset()
+
+    def node(self, node_id: str) -> GraphNode | None:
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: nodes, edges, clusters and stats as plain dicts and lists."""
+        return {
+            "signature_key": self.signature_key,
+            "method_name": self.method_name,
+            "highlight": self.highlight,
+            "stats": asdict(self.stats),
+            "nodes": [asdict(n) for n in self.nodes],
+            "edges": [asdict(e) for e in self.edges],
+            "clusters": [asdict(c) for c in self.clusters],
+        }
