@@ -194,6 +194,7 @@ def main() -> None:
         with signatures_tab:
             _render_signatures(meta_graph, signature)
     if graph_tab.open and signature is not None:
+        # Lazy: the first paint does not pay for a tab it does not draw.
         from components.graph_panel import render_graph_tab
 
         model_key = f"{model.path}::{meta_graph.tag_set}::{_stamp(model.path)}"
@@ -222,6 +223,7 @@ def main() -> None:
                 if preload.status() != "loading":  # a Run just now waited for it
                     loading_note.empty()
                 if target is not None:  # a local model and a server: run both, compare
+                    # Lazy: the first paint does not pay for a tab it does not draw.
                     from components.remote_compare import render_compare_panel
 
                     render_compare_panel(
@@ -233,6 +235,7 @@ def main() -> None:
                         method_name_check=method_name_check,
                     )
     if cases_tab.open:
+        # Lazy: the first paint does not pay for a tab it does not draw.
         from components.cases_panel import render_cases_panel
 
         with cases_tab:
@@ -244,6 +247,7 @@ def main() -> None:
                 read_version=lambda version: _read(base, version),
             )
     if facts_tab.open:
+        # Lazy: the first paint does not pay for a tab it does not draw.
         from components.meta_graph_panel import render_meta_graph_facts
 
         with facts_tab:
@@ -304,6 +308,7 @@ def _main_remote(target: RemoteTarget) -> None:
 
 def compare() -> None:
     """The Compare page: two models, the verdict for their clients, the changes."""
+    # Lazy: the first paint does not pay for a tab it does not draw.
     from components.compare_panel import render_compare_page
 
     render_compare_page(list_samples(), allowed_roots=_secret_roots(), read=_read)

@@ -21,6 +21,8 @@ from explorer.errors import ExplorerError
 from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
 from explorer.model.samples import Sample
+from explorer.safety.archives import extract_archive
+from explorer.safety.paths import AllowedRoots, check_allowed
 
 Reader = Callable[[str, "int | None"], ModelInfo]
 _SIDES = {
@@ -179,8 +181,6 @@ def _side_path(
         ).strip()
         if not typed:
             return None
-        from explorer.safety.paths import AllowedRoots, check_allowed
-
         return str(check_allowed(typed, AllowedRoots.from_env(extra=allowed_roots)))
     upload = st.file_uploader(
         "SavedModel archive",
@@ -194,8 +194,6 @@ def _side_path(
 
 def _extracted(side: str, upload_id: str, filename: str, data: bytes) -> str:
     """The extracted folder of this side's upload; the previous one is removed."""
-    from explorer.safety.archives import extract_archive
-
     held_key = keys.compare_key(side, "extracted")
     held = st.session_state.get(held_key)
     if held is None or held[0] != upload_id:

@@ -10,6 +10,7 @@ import streamlit as st
 from explorer.compat.diff import CompatReport
 from explorer.compat.features import requirement
 from explorer.compat.rules import Change
+from explorer.graph.example_features import expected_features
 from explorer.model.info import MetaGraphInfo, SignatureInfo, format_shape
 
 # Cell backgrounds by class of change (light enough for black text).
@@ -135,8 +136,6 @@ def _render_side(
 
 
 def _feature_frame(meta_graph: MetaGraphInfo, signature: SignatureInfo) -> pd.DataFrame:
-    from explorer.graph.example_features import expected_features
-
     rows = [
         {
             "feature": f.name,

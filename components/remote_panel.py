@@ -27,6 +27,7 @@ from explorer.remote.address import (
     parse_server_url,
 )
 from explorer.remote.target import RemoteTarget, TlsOptions
+from explorer.safety.paths import SECRETS_KEY, AllowedRoots, check_allowed
 
 
 def render_target_picker() -> RemoteTarget | None:
@@ -153,8 +154,6 @@ def render_server_status(target: RemoteTarget) -> None:
 
 def _allowed_file(path: str) -> str:
     # Certificate paths are typed paths on the app's server: the folders' allowed roots apply.
-    from explorer.safety.paths import SECRETS_KEY, AllowedRoots, check_allowed
-
     return str(check_allowed(path, AllowedRoots.from_env(extra=_secret_list(SECRETS_KEY))))
 
 

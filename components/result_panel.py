@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -163,8 +164,6 @@ def _texts(array: np.ndarray) -> np.ndarray:
 
 
 def _json(array: np.ndarray) -> None:
-    import json
-
     text = json.dumps(_texts(array).tolist(), default=str)
     if len(text) > _MAX_JSON_CHARS:
         st.caption(

@@ -9,6 +9,7 @@ fresh widget when it is drawn again.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from collections.abc import Callable
@@ -109,7 +110,6 @@ def read_tensor_file(name: str, data: bytes) -> Any:
 def jsonable(array: np.ndarray) -> Any:
     """Nested lists for an array; bytes become text, or ``{"b64": ...}`` if not UTF-8."""
     if array.dtype.kind in "SO":
-        import base64
 
         def text(item: Any) -> Any:
             if isinstance(item, bytes):

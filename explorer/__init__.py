@@ -190,7 +190,7 @@ def _html_view(value: Any) -> str:
 def _register_notebook_views() -> None:
     """Give the data classes their HTML views when running under IPython."""
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         return
     formatter = shell.display_formatter.formatters["text/html"]

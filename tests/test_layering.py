@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,18 @@ from tests.conftest import REPO
 
 
 def _imports(path: Path) -> set[str]:
+    """Top-level packages a module imports (type-only imports under TYPE_CHECKING aside)."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    type_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for n in ast.walk(block)
+    }
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -69,3 +80,28 @@ def test_show_imports_neither_numpy_nor_tensorflow() -> None:
         "assert not leaked, leaked\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_the_import_contracts_hold() -> None:
+    done = subprocess.run(["lint-imports"], cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_a_lower_layer_importing_a_higher_one_breaks_the_contract(tmp_path: Path) -> None:
+    # The contracts must catch a real violation, not just pass on today's code.
+    shutil.copytree(REPO / "explorer", tmp_path / "explorer")
+    shutil.copytree(REPO / "components", tmp_path / "components")
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "explorer" / "model" / "upward.py").write_text("import explorer.cli\n")
+    done = subprocess.run(
+        ["lint-imports"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode != 0
+    assert "explorer.model is not allowed to import explorer.cli" in done.stdout
+
+
+def test_the_core_type_checks() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout[-3000:]

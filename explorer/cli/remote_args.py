@@ -129,6 +129,7 @@ def run_remote_show(args: argparse.Namespace) -> int:
     Raises:
         UsageError, RemoteError: as :func:`remote_target`; the server cannot be asked.
     """
+    # Here, not at the top: a local ``show`` reads this module and must stay numpy-free.
     from explorer.remote.metadata import model_info_from_metadata
     from explorer.serving.listing import meta_graph_listing
     from explorer.serving.metadata import dumps

@@ -17,7 +17,10 @@ from typing import Any
 from explorer.cli.common import EXIT_OK, add_allow_unsafe_argument
 from explorer.errors import UsageError
 from explorer.model.locate import is_number
+from explorer.model.reader import read_model
 from explorer.run.target import serving_meta_graph
+from explorer.standin.grpc_server import GrpcServer
+from explorer.standin.rest_server import ModelRegistry, RestServer
 
 
 def add_parser(subparsers: Any) -> None:
@@ -74,9 +77,6 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         UsageError: a bad --label, or a port that cannot be bound.
         ExplorerError: the model cannot be read or loaded.
     """
-    from explorer.model.reader import read_model
-    from explorer.standin.rest_server import ModelRegistry, RestServer
-
     name = args.model_name or read_model(args.path).name
     labels = {}
     for item in args.label:
@@ -104,8 +104,6 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
     try:
         servers.append(_start(lambda: RestServer(registry, host=args.host, port=args.rest_port)))
         if args.grpc_port >= 0:
-            from explorer.standin.grpc_server import GrpcServer
-
             servers.append(
                 _start(lambda: GrpcServer(registry, host=args.host, port=args.grpc_port))
             )

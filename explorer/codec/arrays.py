@@ -89,7 +89,7 @@ def read_npy(source: Path | str | bytes, *, key: str = "", budget: ElementBudget
     try:
         stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
     except OSError as exc:
-        raise InputError(f"{name}cannot open {source}: {exc.strerror}", key=key) from exc
+        raise InputError(f"{name}cannot open {source!s}: {exc.strerror}", key=key) from exc
     with stream:
         try:
             if stream.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
@@ -108,7 +108,8 @@ def read_npy(source: Path | str | bytes, *, key: str = "", budget: ElementBudget
                 raise ValueError(f"its header has a negative dimension: {shape}")
             budget.take(key, element_count(shape), shape)
             stream.seek(0)
-            return np.load(stream, allow_pickle=False)
+            loaded: np.ndarray = np.load(stream, allow_pickle=False)
+            return loaded
         except InputError:
             raise
         except (ValueError, OSError, EOFError, TypeError) as exc:
@@ -144,7 +145,7 @@ def split_composites(
         plain = not isinstance(value, dict) or composite[0].key not in value
     else:
         plain = isinstance(value, list) and bool(value)
-        plain = plain and not all(isinstance(row, dict) for row in value)
+        plain = plain and not all(isinstance(row, dict) for row in value or ())
     if plain and len(signature.inputs) == 1:
         return {}, dense, {composite[0].key: value}
     if form == "inputs" and isinstance(value, dict):

@@ -6,24 +6,53 @@ response back into REST JSON (``MakeJsonFromTensors``, ``MakeJsonFromClassificat
 ...). These functions do the same with the explorer's converters (``rest_json``,
 ``tf_example``, ``tensor_proto``) and TF Serving's own message classes, so a
 gRPC target answers with the very text a REST target would, errors in TF Serving's words.
-The message classes come from :func:`explorer.remote.grpc_transport.apis` (built on first use).
+The message classes are :func:`messages` (built on first use from the schemas
+``tensorflow-serving-api`` installs, without importing it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+from google.protobuf import json_format
 
 from explorer.codec import rest_request, tf_example
 from explorer.codec.tensor_proto import fill_tensor_proto, tensor_proto_to_array
 from explorer.constants import MethodKind
 from explorer.errors import MalformedReplyError
+from explorer.model import protos
 from explorer.model.info import MetaGraphInfo
-from explorer.remote.grpc_transport import apis
 from explorer.serving import rules
 from explorer.serving.metadata import signature_def_json
+
+# gRPC method → (request, response) message names, as in prediction_service.proto and
+# model_service.proto.
+MESSAGES = {
+    "Predict": ("PredictRequest", "PredictResponse"),
+    "Classify": ("ClassificationRequest", "ClassificationResponse"),
+    "Regress": ("RegressionRequest", "RegressionResponse"),
+    "GetModelMetadata": ("GetModelMetadataRequest", "GetModelMetadataResponse"),
+    "GetModelStatus": ("GetModelStatusRequest", "GetModelStatusResponse"),
+}
+_OTHER_MESSAGES = ("SignatureDefMap",)
+
+
+@cache
+def messages() -> SimpleNamespace:
+    """TF Serving's message classes by short name (``messages().PredictRequest``) and
+    protobuf's ``json_format``, built once.
+
+    Raises:
+        DependencyError: tensorflow-serving-api (or TensorFlow) is not installed.
+    """
+    names = [n for pair in MESSAGES.values() for n in pair] + list(_OTHER_MESSAGES)
+    classes = {n: protos.serving_message_class(f"tensorflow.serving.{n}") for n in names}
+    return SimpleNamespace(json_format=json_format, **classes)
+
 
 # (model name, version, label): the model spec of every request.
 Target = tuple[str, int | None, str | None]
@@ -66,7 +95,7 @@ def predict_request(
     signature = rules.resolve_signature(meta_graph, name, MethodKind.PREDICT, rest=True)
     rest_request.require_input_map(signature, name)
     converted = rest_request.predict_inputs(doc, signature)
-    request = apis().PredictRequest()
+    request = messages().PredictRequest()
     fill_model_spec(request.model_spec, *target, signature_name=name)
     for alias, array in converted.tensors.items():
         fill_tensor_proto(request.inputs[alias], array)
@@ -91,7 +120,7 @@ def examples_request(method: MethodKind, doc: Mapping[str, Any], target: Target)
     Raises:
         InputError: a body TF Serving's JSON layer rejects (context first, as it checks).
     """
-    api = apis()
+    api = messages()
     name = rest_request.request_signature_name(doc)
     context = tf_example.example_from_json(doc["context"]) if "context" in doc else None
     _, examples = rest_request.example_lists(doc)
@@ -128,7 +157,7 @@ def regress_answer(response: Any) -> str:
 
 
 def metadata_request(target: Target) -> Any:
-    request = apis().GetModelMetadataRequest()
+    request = messages().GetModelMetadataRequest()
     fill_model_spec(request.model_spec, *target)
     request.metadata_field.append("signature_def")
     return request
@@ -140,7 +169,7 @@ def metadata_json(response: Any, server: str) -> dict[str, Any]:
     Raises:
         MalformedReplyError: no ``signature_def`` entry, or one that is not a SignatureDefMap.
     """
-    api = apis()
+    api = messages()
     signature_defs = api.SignatureDefMap()
     packed = response.metadata.get("signature_def")
     if packed is None or not packed.Unpack(signature_defs):
@@ -163,14 +192,14 @@ def metadata_json(response: Any, server: str) -> dict[str, Any]:
 
 
 def status_request(target: Target) -> Any:
-    request = apis().GetModelStatusRequest()
+    request = messages().GetModelStatusRequest()
     fill_model_spec(request.model_spec, *target)
     return request
 
 
 def status_json(response: Any) -> dict[str, Any]:
     """``GET /v1/models/NAME``'s JSON (protobuf's printer, default fields printed)."""
-    result: dict[str, Any] = apis().json_format.MessageToDict(
+    result: dict[str, Any] = messages().json_format.MessageToDict(
         response, always_print_fields_with_no_presence=True
     )
     return result

@@ -78,10 +78,10 @@ def to_array(
         flat: list[Any] = []
         fill(value, 0, dims, dtype, flat)
         array = from_flat(flat, dims, dtype)
-    return array
+    return np.asarray(array)
 
 
-def fast_array(value: Any, dims: list[int], dtype: str, may_hold_bools: bool) -> Any:
+def fast_array(value: Any, dims: list[int], dtype: str, may_hold_bools: bool) -> np.ndarray | None:
     """The converted array if every leaf is plainly valid, else None (take the exact path)."""
     target = _NUMPY.get(dtype)
     if target is None or 0 in dims:
@@ -265,7 +265,7 @@ def dense_shape(value: Any, key: str | None = None) -> list[int]:
     Raises:
         InputError: nested more than 64 levels deep (checked without recursion).
     """
-    dims = []
+    dims: list[int] = []
     while isinstance(value, (list, tuple)):
         if len(dims) == MAX_RANK:
             raise too_deep(key)

@@ -14,7 +14,7 @@ Works on any TensorProto class (TensorFlow's own, tensorflow-serving-api's, or t
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +22,9 @@ from explorer.codec.limits import DEFAULT_MAX_ELEMENTS
 from explorer.errors import InputError
 from explorer.model.dtypes import numpy_name
 
-TensorProto = Any  # a tensorflow.TensorProto message of any descriptor pool
+if TYPE_CHECKING:
+    from explorer.model.proto_types import TensorProto
+
 
 # DataType name → the typed field Tensor::AsProtoField writes it to.
 _FIELDS = {

@@ -14,9 +14,9 @@ Uses ``explorer.model.protos`` so nothing here imports TensorFlow.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -26,7 +26,9 @@ from explorer.codec.rest_text import INT64_MAX, is_double
 from explorer.errors import InputError
 from explorer.model import protos
 
-Example = Any  # the dynamic ``tensorflow.Example`` message class
+if TYPE_CHECKING:
+    from explorer.model.proto_types import Example
+
 
 _KIND_WORDS = {"bytes_list": "bytes", "float_list": "float", "int64_list": "int64"}
 
@@ -94,13 +96,14 @@ def example_to_json(serialized: bytes | Example) -> dict[str, Any]:
     Raises:
         InputError: the bytes are not a ``tf.Example``.
     """
-    example = serialized
     if isinstance(serialized, (bytes, bytearray)):
         example = example_class()()
         try:
             example.ParseFromString(bytes(serialized))
         except Exception as exc:  # protobuf raises DecodeError, a plain Exception subclass
             raise InputError(f"Not a serialized tf.Example: {exc}") from exc
+    else:
+        example = serialized
     result: dict[str, Any] = {}
     for name in sorted(example.features.feature):
         feature = example.features.feature[name]
@@ -116,16 +119,16 @@ def example_to_json(serialized: bytes | Example) -> dict[str, Any]:
 
 
 @cache
-def example_class() -> type[Any]:
+def example_class() -> type[Example]:
     """The ``tensorflow.Example`` message class (from ``explorer.model.protos``, no TensorFlow)."""
-    return protos.message_class("tensorflow.Example")
+    return cast("type[Example]", protos.message_class("tensorflow.Example"))
 
 
 def _serialized(item: Any) -> bytes:
     if isinstance(item, (bytes, bytearray)):
         return bytes(item)
     if hasattr(item, "SerializeToString"):
-        return item.SerializeToString()
+        return bytes(item.SerializeToString())
     return example_from_json(item).SerializeToString()
 
 
@@ -133,6 +136,7 @@ def _feature_values(name: str, content: Any) -> tuple[str | None, list[Any]]:
     # AddValueToFeature over each element; the first element fixes the list kind.
     kind: str | None = None
     values: list[Any] = []
+    element: int | float | bytes | None
     for value in content if isinstance(content, list) else [content]:
         if isinstance(value, np.generic):  # classify_examples' numpy values
             value = value.item()
@@ -159,7 +163,7 @@ def _feature_values(name: str, content: Any) -> tuple[str | None, list[Any]]:
             )
         if element is None:
             element = decode_b64(value)
-        elif element_kind == "int64_list" and element > INT64_MAX:
+        elif isinstance(element, int) and element > INT64_MAX:
             # Only integers up to uint64 get here: rapidjson holds larger ones as doubles.
             raise InputError(
                 f"Feature: {name} has uint64_t element. Only int64_t is supported.", key=name
@@ -177,13 +181,13 @@ def value_count(features: Any) -> int:
     return sum(len(v) if isinstance(v, list) else 1 for v in features.values())
 
 
-def _double(name: str, value: float) -> float:
+def _double(name: str, value: int | float) -> float:
     try:
         return float(value)
     except OverflowError:  # an integer token past double's range (rapidjson: too big)
         raise InputError(
             f"Feature: {name} has a number too big to be stored in double "
-            f"(an integer of {value.bit_length()} bits).",
+            f"(an integer of {int(value).bit_length()} bits).",
             key=name,
         ) from None
 
@@ -197,8 +201,3 @@ def _bytes_json(value: bytes) -> Any:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         return {"b64": base64.b64encode(value).decode("ascii")}
-
-
-def examples_json(examples: Iterable[bytes]) -> list[dict[str, Any]]:
-    """:func:`example_to_json` over a batch."""
-    return [example_to_json(e) for e in examples]

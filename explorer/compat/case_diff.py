@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-6
@@ -24,8 +24,7 @@ class Difference:
 
     # JSON path into the response, e.g. "predictions[0][1]" or "outputs.y[2]".
     path: str
-    # "value", "type", "length", "missing", "extra" or "error".
-    kind: str
+    kind: Literal["value", "type", "length", "missing", "extra", "error"]
     expected: Any
     got: Any
 

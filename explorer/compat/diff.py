@@ -101,7 +101,7 @@ def diff_models(
     old: ModelInfo | MetaGraphInfo,
     new: ModelInfo | MetaGraphInfo,
     *,
-    tags: str | tuple[str, ...] | None = None,
+    tags: str | None = None,
     method_name_check: bool = False,
 ) -> CompatReport:
     """Compare two SavedModels' signatures as clients of the old one would meet the new one.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from explorer.compat.rules import BREAKING, KIND_ORDER, NOTABLE, SAFE, Change
+from explorer.compat.rules import BREAKING, KIND_ORDER, NOTABLE, SAFE, Change, ChangeKind
 from explorer.model.info import MetaGraphInfo, Shape, SignatureInfo, format_shape
 
 _WHY = {
@@ -54,7 +54,9 @@ def feature_changes(
     after = {f.name: f for f in expected_features(new_mg, new)}
     found: list[Change] = []
 
-    def add(kind: str, name: str, what: str, was: str | None, now: str | None, column: str) -> None:
+    def add(
+        kind: ChangeKind, name: str, what: str, was: str | None, now: str | None, column: str
+    ) -> None:
         found.append(Change(kind, old.key, name, what, was, now, "feature", column, _WHY[what]))
 
     for name, was in before.items():
@@ -85,17 +87,19 @@ def requirement(feature: Any) -> str:
     return "required" if feature.required else f"default {_default_text(feature.default)}"
 
 
-def _pair(was: Any, now: Any) -> list[tuple[str, str, str, str, str]]:
-    found = []
+def _pair(was: Any, now: Any) -> list[tuple[ChangeKind, str, str, str, str]]:
+    found: list[tuple[ChangeKind, str, str, str, str]] = []
     if was.dtype != now.dtype:
         found.append((BREAKING, "dtype changed", was.dtype, now.dtype, "dtype"))
     if was.kind != now.kind:
-        kind = BREAKING if now.kind == "dense" and now.required else NOTABLE
+        kind: ChangeKind = BREAKING if now.kind == "dense" and now.required else NOTABLE
         found.append((kind, "kind changed", was.kind, now.kind, "kind"))
     elif was.kind == "dense" and was.shape != now.shape:
         same_size = _size(was.shape) is not None and _size(was.shape) == _size(now.shape)
-        kind, what = (NOTABLE, "reshaped") if same_size else (BREAKING, "shape changed")
-        found.append((kind, what, format_shape(was.shape), format_shape(now.shape), "shape"))
+        reshaped: tuple[ChangeKind, str] = (
+            (NOTABLE, "reshaped") if same_size else (BREAKING, "shape changed")
+        )
+        found.append((*reshaped, format_shape(was.shape), format_shape(now.shape), "shape"))
     if was.kind != "dense" or now.kind != "dense":
         return found  # only dense features have defaults
     before, after = _default_text(was.default), _default_text(now.default)

@@ -10,6 +10,7 @@ Classify/Regress/Predict is ``serving_rules``' verdict on each side.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from google.protobuf import text_format
 
@@ -17,9 +18,9 @@ from explorer.constants import PREDICT_METHOD_NAME, MethodKind
 from explorer.model.info import Shape, SignatureInfo, TensorInfo
 from explorer.serving.rules import check_signature
 
-BREAKING = "breaking"
-NOTABLE = "notable"
-SAFE = "safe"
+BREAKING: Final = "breaking"
+NOTABLE: Final = "notable"
+SAFE: Final = "safe"
 KIND_ORDER = {BREAKING: 0, NOTABLE: 1, SAFE: 2}
 
 # What each change does to clients, by (part, what).
@@ -47,11 +48,15 @@ _WHY = {
 }
 
 
+# What a change means for clients: they break, they keep working, or answers change.
+ChangeKind = Literal["breaking", "safe", "notable"]
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One difference between the old and the new model, and what it means for clients."""
 
-    kind: str  # "breaking", "safe" or "notable"
+    kind: ChangeKind
     signature: str  # signature key; "" for the MetaGraph itself
     # Input/output alias, feature name or API; "" when the change is the signature's own.
     key: str
@@ -86,7 +91,7 @@ class Change:
         return f"{subject} {self.what}"
 
 
-def input_shape_change(old: Shape, new: Shape) -> tuple[str, str, str] | None:
+def input_shape_change(old: Shape, new: Shape) -> tuple[ChangeKind, str, str] | None:
     """(kind, what, why) for an input's declared shape; None when it did not change.
 
     Raises:
@@ -108,7 +113,7 @@ def input_shape_change(old: Shape, new: Shape) -> tuple[str, str, str] | None:
     return SAFE, "shape relaxed", "A fixed dimension became -1: every old request still fits."
 
 
-def output_shape_change(old: Shape, new: Shape) -> tuple[str, str, str] | None:
+def output_shape_change(old: Shape, new: Shape) -> tuple[ChangeKind, str, str] | None:
     """(kind, what, why) for an output's declared shape; None when it did not change.
 
     Raises:
@@ -141,7 +146,9 @@ def tensor_changes(old_sig: SignatureInfo, new_sig: SignatureInfo, part: str) ->
     new_map = {t.key: t for t in (new_sig.inputs if inputs else new_sig.outputs)}
     found: list[Change] = []
 
-    def add(kind: str, key: str, what: str, old: str | None, new: str | None, column: str) -> None:
+    def add(
+        kind: ChangeKind, key: str, what: str, old: str | None, new: str | None, column: str
+    ) -> None:
         why = _WHY.get((part, what)) or _WHY.get(("any", what), "")
         if what.startswith("added to a single output") or what.startswith("added as the single"):
             what = "added"

@@ -14,14 +14,16 @@ is right for every op with a single (possibly list) output arg.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.model import protos
 from explorer.model.info import Shape, format_shape
 
-ProtoMessage = Any  # dynamic protobuf classes carry no static types
+if TYPE_CHECKING:
+    from explorer.model.proto_types import AttrValue, NodeDef, TensorProto, TensorShapeProto
+
 
 # Ops that call a library function; their outputs are the function's outputs in order.
 CALL_OPS = frozenset({"StatefulPartitionedCall", "PartitionedCall", "TPUPartitionedCall"})
@@ -158,7 +160,7 @@ def split_graph_ref(ref: str) -> tuple[str, int]:
     return ref, 0
 
 
-def output_index(node: ProtoMessage, arg_name: str, index: int) -> int | None:
+def output_index(node: NodeDef, arg_name: str, index: int) -> int | None:
     """Flat output number of ``node:arg_name:index`` (FunctionDef syntax), or None if
     the op has several output args we do not know the order of."""
     args = _OUTPUT_ARGS.get(node.op)
@@ -172,7 +174,7 @@ def output_index(node: ProtoMessage, arg_name: str, index: int) -> int | None:
     return None
 
 
-def output_dtype(node: ProtoMessage, port: int, function_outputs: tuple[str, ...] = ()) -> str:
+def output_dtype(node: NodeDef, port: int, function_outputs: tuple[str, ...] = ()) -> str:
     """The DT_ name of output ``port`` as the attrs record it, or "" if they do not.
 
     Args:
@@ -207,7 +209,7 @@ def output_dtype(node: ProtoMessage, port: int, function_outputs: tuple[str, ...
     return ""
 
 
-def output_shape(node: ProtoMessage, port: int) -> tuple[bool, Shape]:
+def output_shape(node: NodeDef, port: int) -> tuple[bool, Shape]:
     """(known, shape) of output ``port`` from the ``_output_shapes`` attr."""
     attrs = node.attr
     if "_output_shapes" not in attrs:
@@ -218,7 +220,7 @@ def output_shape(node: ProtoMessage, port: int) -> tuple[bool, Shape]:
     return True, shape_of(shapes[port])
 
 
-def shape_of(shape: ProtoMessage) -> Shape:
+def shape_of(shape: TensorShapeProto) -> Shape:
     """``TensorShapeProto`` → tuple (None for -1) or None for unknown rank."""
     if shape.unknown_rank:
         return None
@@ -231,7 +233,7 @@ def type_name(number: int) -> str:
     return value.name if value is not None else f"DT_UNKNOWN_{number}"
 
 
-def describe_attr(value: ProtoMessage) -> str:
+def describe_attr(value: AttrValue) -> str:
     """One AttrValue in words: dtypes as DT_ names, shapes as tuples, functions by name,
     tensors summarised (small ones with their values, large ones by dtype and shape)."""
     kind = value.WhichOneof("value")
@@ -256,12 +258,12 @@ def describe_attr(value: ProtoMessage) -> str:
     return str(getattr(value, kind))
 
 
-def describe_tensor(tensor: ProtoMessage) -> str:
+def describe_tensor(tensor: TensorProto) -> str:
     """A TensorProto as "DT_FLOAT (2, 2) = [1, 2, 3, 4]", eliding values past a few."""
     dtype = type_name(tensor.dtype)
     shape = shape_of(tensor.tensor_shape)
     head = f"{dtype} {format_shape(shape)}"
-    size = int(np.prod(shape)) if shape else 1
+    size = int(np.prod([d or 0 for d in shape])) if shape else 1
     if size > _MAX_VALUES_SHOWN:
         return f"{head} ({size} values elided)"
     values = _tensor_values(tensor, dtype, size)
@@ -270,7 +272,7 @@ def describe_tensor(tensor: ProtoMessage) -> str:
     return f"{head} = [{', '.join(values)}]" if shape else f"{head} = {values[0]}"
 
 
-def _tensor_values(tensor: ProtoMessage, dtype: str, size: int) -> list[str] | None:
+def _tensor_values(tensor: TensorProto, dtype: str, size: int) -> list[str] | None:
     if dtype == "DT_STRING":
         raw = [_bytes_text(s) for s in tensor.string_val]
         return _broadcast(raw, size)
@@ -287,7 +289,7 @@ def _tensor_values(tensor: ProtoMessage, dtype: str, size: int) -> list[str] | N
     if np_type is None:
         return None
     if tensor.tensor_content:
-        array = np.frombuffer(tensor.tensor_content, dtype=np_type)
+        array: np.ndarray = np.frombuffer(tensor.tensor_content, dtype=np_type)
         return [_number_text(v) for v in array[:size].tolist()]
     field = {
         "DT_FLOAT": "float_val",
@@ -311,7 +313,7 @@ def _number_text(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _describe_list(values: ProtoMessage) -> str:
+def _describe_list(values: AttrValue.ListValue) -> str:
     for field in ("type", "shape", "func", "tensor", "s", "i", "f", "b"):
         items = getattr(values, field)
         if len(items):
@@ -339,7 +341,7 @@ def _bytes_text(raw: bytes) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def _parse_output_dtype(node: ProtoMessage, port: int) -> str:
+def _parse_output_dtype(node: NodeDef, port: int) -> str:
     position = 0
     for name, count in _OUTPUT_ARGS.get(node.op, ()):
         size = _arg_count(node, count)
@@ -353,7 +355,7 @@ def _parse_output_dtype(node: ProtoMessage, port: int) -> str:
     return ""
 
 
-def _arg_count(node: ProtoMessage, count: int | str) -> int:
+def _arg_count(node: NodeDef, count: int | str) -> int:
     if isinstance(count, int):
         return count
     if count not in node.attr:

@@ -11,11 +11,31 @@ name-prefix group in "_*"; keys are ``input:<key>`` / ``output:<key>`` and tenso
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from explorer.model.info import Shape
 
 DEFAULT_NODE_BUDGET = 150
+
+# A box: a signature key, a tensor, an op (by what it is), or a closed group: a call
+# ("function_call"), an If/While/Case ("control_flow"), a name scope ("group") or the
+# constants & variables feeding a frame ("parameters").
+NodeKind = Literal[
+    "input_key",
+    "output_key",
+    "tensor",
+    "op",
+    "const",
+    "variable",
+    "placeholder",
+    "function_call",
+    "control_flow",
+    "group",
+    "parameters",
+]
+# "key": key ↔ tensor ↔ op; "loop": a While body's result fed to its next iteration.
+EdgeKind = Literal["key", "data", "control", "loop"]
+ClusterKind = Literal["function", "control_flow", "scope", "parameters"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +44,7 @@ class GraphNode:
 
     id: str
     label: str
-    # "input_key", "output_key", "tensor", "op", "const", "variable", "placeholder",
-    # "function_call" (a collapsed call), "control_flow" (a collapsed If/While/Case),
-    # "group" (a collapsed name scope) or "parameters" (collapsed constants & variables).
-    kind: str
+    kind: NodeKind
     op: str = ""
     name: str = ""  # node name inside its graph or function; tensor name for tensors
     # FunctionDef it lives in ("" for the top-level graph); a closed call: the one it calls.
@@ -47,7 +64,7 @@ class GraphEdge:
 
     src: str
     dst: str
-    kind: str  # "key" (key ↔ tensor ↔ op), "data", "control" or "loop" (While: next iteration)
+    kind: EdgeKind
     label: str = ""
     dtype: str = ""
     shape: Shape = None
@@ -67,7 +84,7 @@ class Cluster:
 
     id: str
     label: str
-    kind: str  # "function", "control_flow", "scope" or "parameters"
+    kind: ClusterKind
     parent: str | None
     children: tuple[str, ...]  # ids of boxes and clusters directly inside (open only)
     collapsed: bool

@@ -17,10 +17,11 @@ import base64
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+from explorer.model import protos
 from explorer.model.dtypes import numpy_name
 from explorer.model.info import MetaGraphInfo, Shape, SignatureInfo
 
@@ -42,7 +43,7 @@ class ExampleFeature:
     shape: Shape
     # Dense: the default's values flattened (bytes for DT_STRING); None when required/sparse.
     default: tuple[Any, ...] | None
-    kind: str = "dense"  # "dense", "sparse" or "ragged"
+    kind: Literal["dense", "sparse", "ragged"] = "dense"
     # True for a dense feature without a default: every example must carry it.
     required: bool = False
 
@@ -224,7 +225,8 @@ def _tensor_values(tensor: Any) -> list[Any]:
     dtype = _dtype(tensor.dtype)
     size = int(np.prod([d.size for d in tensor.tensor_shape.dim])) if tensor.tensor_shape.dim else 1
     if tensor.tensor_content and dtype != "DT_STRING":
-        return np.frombuffer(tensor.tensor_content, dtype=numpy_name(dtype)).tolist()
+        values: list[Any] = np.frombuffer(tensor.tensor_content, dtype=numpy_name(dtype)).tolist()
+        return values
     field = {
         "DT_STRING": "string_val",
         "DT_FLOAT": "float_val",
@@ -239,8 +241,6 @@ def _tensor_values(tensor: Any) -> list[Any]:
 
 
 def _dtype(number: int) -> str:
-    from explorer.model import protos
-
     enum = protos.message_class("tensorflow.AttrValue").DESCRIPTOR.fields_by_name["type"]
     value = enum.enum_type.values_by_number.get(number)
     return value.name if value is not None else f"DT_UNKNOWN_{number}"

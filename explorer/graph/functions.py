@@ -9,14 +9,15 @@ and in ``node_inspector``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from explorer.graph import attrs
 
-ProtoMessage = Any
+if TYPE_CHECKING:
+    from explorer.model.proto_types import FunctionDef, NodeDef
 
 
-def callees(node: ProtoMessage, library: dict[str, ProtoMessage]) -> list[tuple[str, str]]:
+def callees(node: NodeDef, library: dict[str, FunctionDef]) -> list[tuple[str, str]]:
     """(role, function name) pairs a node runs: "" for a plain call, the branch attr for
     control flow; empty for an ordinary op or one whose function is missing."""
     op = node.op
@@ -40,7 +41,7 @@ def callees(node: ProtoMessage, library: dict[str, ProtoMessage]) -> list[tuple[
     return found if found and all(name in library for _, name in found) else []
 
 
-def cf_inputs(node: ProtoMessage) -> list[str]:
+def cf_inputs(node: NodeDef) -> list[str]:
     """Inputs of a control-flow op that its branches do not take: the If predicate or
     Case index, and control inputs."""
     first = 1 if node.op in ("If", "StatelessIf", "Case", "StatelessCase") else 0

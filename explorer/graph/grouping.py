@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from explorer.graph.slicing import FlatGraph, Frame
 
@@ -35,8 +36,8 @@ class Group:
 
     id: str
     label: str
-    # "root", "function", "control_flow", "scope" (name scope or name prefix), "parameters"
-    kind: str
+    # "scope" covers a name scope and a name prefix.
+    kind: Literal["root", "function", "control_flow", "scope", "parameters"]
     parent: Group | None
     scope: str = ""  # name scope inside its frame, e.g. "resnet50_1/conv1_conv_1"
     function: str = ""  # FunctionDef a function group runs
@@ -287,7 +288,8 @@ def _split_wide(group: Group, flat: FlatGraph, base: str, words: int) -> None:
     """Split a group's children into ``<prefix>_*`` groups by their first ``words``
     ``_``-separated words (names taken relative to ``base``)."""
     buckets: dict[str, list[Group | int]] = {}
-    for item in [*group.groups, *group.leaves]:
+    items: list[Group | int] = [*group.groups, *group.leaves]
+    for item in items:
         parts = _local_name(item, flat).removeprefix(base).split("_")
         key = "_".join(parts[:words]) if len(parts) > words else ""
         buckets.setdefault(key, []).append(item)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from explorer.errors import UnknownNodeError
 from explorer.graph import attrs
 from explorer.model.info import MetaGraphInfo, format_shape
 
-ProtoMessage = Any
+if TYPE_CHECKING:
+    from explorer.model.proto_types import FunctionDef, GraphDef, MetaGraphDef, NodeDef
+
 DEFAULT_LIMIT = 200
 
 
@@ -36,7 +38,7 @@ class NodeInput:
 
     ref: str  # "x:0", "dense/MatMul:product:0", "^init", or a function input arg name
     node: str  # producing op ("" for a function input arg)
-    kind: str  # "data", "control" or "arg"
+    kind: Literal["data", "control", "arg"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,7 @@ def describe_node(
     )
 
 
-def _all_nodes(meta_graph: ProtoMessage) -> list[tuple[str, ProtoMessage]]:
+def _all_nodes(meta_graph: MetaGraphDef) -> list[tuple[str, NodeDef]]:
     graph = meta_graph.graph_def
     found = [("", node) for node in graph.node]
     for func in graph.library.function:
@@ -154,9 +156,7 @@ def _all_nodes(meta_graph: ProtoMessage) -> list[tuple[str, ProtoMessage]]:
     return found
 
 
-def _follow_id(
-    graph: ProtoMessage, library: dict[str, ProtoMessage], node_id: str
-) -> tuple[str, str]:
+def _follow_id(graph: GraphDef, library: dict[str, FunctionDef], node_id: str) -> tuple[str, str]:
     """``call::call@then_branch::name`` → (function holding ``name``, ``name``)."""
     *chain, name = node_id.split("::")
     nodes = {n.name: n for n in graph.node}
@@ -175,7 +175,7 @@ def _follow_id(
     return function, name
 
 
-def _roles(node: ProtoMessage, library: dict[str, ProtoMessage]) -> list[tuple[str, str]]:
+def _roles(node: NodeDef, library: dict[str, FunctionDef]) -> list[tuple[str, str]]:
     found = []
     for key in sorted(node.attr):
         value = node.attr[key]
@@ -198,7 +198,7 @@ def _input(ref: str, args: set[str]) -> NodeInput:
     return NodeInput(ref, ref.split(":")[0], "data")
 
 
-def _consumers(nodes: list[ProtoMessage], name: str) -> tuple[NodeConsumer, ...]:
+def _consumers(nodes: list[NodeDef], name: str) -> tuple[NodeConsumer, ...]:
     found = []
     for other in nodes:
         for ref in other.input:
@@ -207,7 +207,7 @@ def _consumers(nodes: list[ProtoMessage], name: str) -> tuple[NodeConsumer, ...]
     return tuple(sorted(found, key=lambda c: (c.name, c.ref)))
 
 
-def _outputs(node: ProtoMessage) -> tuple[tuple[int, str, str], ...]:
+def _outputs(node: NodeDef) -> tuple[tuple[int, str, str], ...]:
     count = len(node.attr["_output_shapes"].list.shape) if "_output_shapes" in node.attr else 0
     if not count and attrs.output_dtype(node, 0):
         count = 1
@@ -218,5 +218,5 @@ def _outputs(node: ProtoMessage) -> tuple[tuple[int, str, str], ...]:
     return tuple(rows)
 
 
-def _calls(node: ProtoMessage, library: dict[str, ProtoMessage]) -> tuple[str, ...]:
+def _calls(node: NodeDef, library: dict[str, FunctionDef]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for _, name in _roles(node, library)))

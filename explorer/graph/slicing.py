@@ -28,12 +28,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from explorer.graph import attrs
 from explorer.graph.functions import callees, cf_inputs
 
-ProtoMessage = Any
+if TYPE_CHECKING:
+    from explorer.model.proto_types import FunctionDef, MetaGraphDef, NodeDef
+
 # (flat node index, output port or -1 for a control edge, tensor name as written)
 Endpoint = tuple[int, int, str]
 FlatEdge = tuple[int, int, int, str]  # (source index, port or -1, destination index, tensor)
@@ -47,7 +49,7 @@ class Frame:
     id: str  # "" for the top-level graph; else the calling frame's id + "::" + call name
     parent: Frame | None
     function: str  # FunctionDef name; "" at the top
-    nodes: dict[str, ProtoMessage]
+    nodes: dict[str, NodeDef]
     # Function input_arg name → position, and the caller's tensor feeding each position.
     args: dict[str, int] = field(default_factory=dict)
     arg_refs: tuple[str, ...] = ()
@@ -71,7 +73,7 @@ class FlatNode:
 
     id: str
     name: str
-    node: ProtoMessage
+    node: NodeDef
     frame: Frame
     fed: bool = False  # owns a signature input tensor; its own inputs are not followed
 
@@ -92,7 +94,7 @@ class FlatGraph:
 
 
 def slice_graph(
-    meta_graph: ProtoMessage, inputs: tuple[str, ...], outputs: tuple[str, ...]
+    meta_graph: MetaGraphDef, inputs: tuple[str, ...], outputs: tuple[str, ...]
 ) -> tuple[FlatGraph, dict[str, tuple[Endpoint, ...]]]:
     """Slice ``meta_graph`` between signature tensors (``"x:0"``, ``"NoOp"``).
 
@@ -120,7 +122,7 @@ def slice_graph(
 
 
 class _Slicer:
-    def __init__(self, meta_graph: ProtoMessage, inputs: tuple[str, ...]) -> None:
+    def __init__(self, meta_graph: MetaGraphDef, inputs: tuple[str, ...]) -> None:
         graph = meta_graph.graph_def
         self.library = {f.signature.name: f for f in graph.library.function}
         self.top = Frame(id="", parent=None, function="", nodes={n.name: n for n in graph.node})
@@ -234,7 +236,10 @@ class _Slicer:
         if node_id in self.calls:
             return self.calls[node_id] or None
         node = frame.nodes.get(name)
-        targets = callees(node, self.library) if node is not None else []
+        if node is None:
+            self.calls[node_id] = ()
+            return None
+        targets = callees(node, self.library)
         if (
             not targets
             or frame.depth >= _MAX_DEPTH
@@ -253,7 +258,7 @@ class _Slicer:
         return self.calls[node_id]
 
     def _new_frame(
-        self, parent: Frame, call: str, role: str, function: ProtoMessage, refs: tuple[str, ...]
+        self, parent: Frame, call: str, role: str, function: FunctionDef, refs: tuple[str, ...]
     ) -> Frame:
         signature = function.signature
         owner = parent.prefix + call
@@ -307,7 +312,7 @@ class _Slicer:
             children = self.calls.get(frame.prefix + name)
             fed = frame is self.top and (name, port) in self.fed
             if children and not fed:
-                rets = []
+                rets: list[Endpoint] = []
                 for child in children:
                     if child.role in ("cond",) or port is None or port >= len(child.outputs):
                         continue

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from explorer.graph import attrs
-from explorer.graph.elements import Cluster, GraphEdge, GraphNode
+from explorer.graph.elements import Cluster, ClusterKind, GraphEdge, GraphNode, NodeKind
 from explorer.graph.grouping import PARAMETERS_LABEL, Group, Hierarchy
 from explorer.graph.highlight import Marked, key_id, tensor_id
 from explorer.graph.slicing import Endpoint, FlatGraph
 from explorer.model.info import SignatureInfo, TensorInfo, format_shape
 
-_GROUP_KINDS = {
+_GROUP_KINDS: dict[str, NodeKind] = {
     "function": "function_call",
     "control_flow": "control_flow",
     "scope": "group",
@@ -102,7 +102,7 @@ def assemble_view(
                 Cluster(
                     id=child.id,
                     label=_box_label(child, base),
-                    kind=child.kind,
+                    kind=_cluster_kind(child),
                     parent=cluster,
                     children=children,
                     collapsed=not is_open,
@@ -365,7 +365,7 @@ def _short_name(name: str, base: str) -> str:
     return name
 
 
-def _op_kind(op: str, inlined_call: bool) -> str:
+def _op_kind(op: str, inlined_call: bool) -> NodeKind:
     if op in attrs.CONTROL_FLOW_ATTRS:
         return "control_flow"
     if op in attrs.CONST_OPS:
@@ -387,3 +387,9 @@ def _members(group: Group) -> list[int]:
         found.extend(g.leaves)
         stack.extend(g.groups)
     return found
+
+
+def _cluster_kind(group: Group) -> ClusterKind:
+    if group.kind == "root":  # the root frame is never drawn as a cluster
+        raise ValueError("the root group has no cluster")
+    return group.kind

@@ -30,11 +30,6 @@ def numpy_name(dtype: str) -> str:
     return dtype.removeprefix("DT_").lower()
 
 
-def short_name(dtype: str) -> str:
-    """TF Serving's lower-case type word used in its JSON errors: ``DT_FLOAT`` → ``float``."""
-    return {"DT_STRING": "string", "DT_BOOL": "bool"}.get(dtype, numpy_name(dtype))
-
-
 def dtype_for_numpy(numpy_dtype_name: str) -> str | None:
     """``"float32"`` → ``"DT_FLOAT"``; None for numpy types TensorFlow has no plain name for."""
     return _DT_BY_NUMPY.get(numpy_dtype_name)

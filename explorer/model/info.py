@@ -8,12 +8,21 @@ unsafe-op scan and the runner; nothing else needs protobuf.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
-from explorer.constants import INIT_OP_SIGNATURE_KEY
+from explorer.constants import INIT_OP_SIGNATURE_KEY, SERVE_TAG
+from explorer.errors import UnknownSignatureError, UnknownTagSetError
+from explorer.model.dtypes import numpy_name
+
+if TYPE_CHECKING:
+    from explorer.model.proto_types import MetaGraphDef, SignatureDef
 
 # A shape: None means unknown rank; a None dim means -1 (unknown size).
 Shape = tuple[int | None, ...] | None
+
+
+# How a TensorInfo names its tensor(s): one name, a COO triple, or composite components.
+TensorEncoding = Literal["name", "coo_sparse", "composite_tensor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +31,7 @@ class TensorInfo:
 
     key: str
     # "name" (a dense tensor), "coo_sparse" or "composite_tensor".
-    encoding: str
+    encoding: TensorEncoding
     # Graph tensor name for dense tensors, e.g. "serving_default_x:0"; None otherwise.
     name: str | None
     dtype: str
@@ -35,8 +44,6 @@ class TensorInfo:
 
     @property
     def numpy_dtype(self) -> str:
-        from explorer.model.dtypes import numpy_name
-
         return numpy_name(self.dtype)
 
     @property
@@ -64,7 +71,7 @@ class SignatureInfo:
     # Input keys that have a default TensorProto (TF Serving feeds it when left out).
     defaults: tuple[str, ...] = ()
     # The parsed ``meta_graph_pb2.SignatureDef``, for TF Serving's DebugString messages.
-    proto: Any = field(default=None, repr=False, compare=False, hash=False)
+    proto: SignatureDef | None = field(default=None, repr=False, compare=False, hash=False)
 
     @property
     def is_init_op(self) -> bool:
@@ -101,7 +108,7 @@ class MetaGraphInfo:
     function_count: int
     function_node_count: int
     assets: tuple[AssetInfo, ...]
-    proto: Any = field(repr=False, compare=False, hash=False)
+    proto: MetaGraphDef = field(repr=False, compare=False, hash=False)
     # The SavedModel folder it was read from: what the runner loads to call it.
     model_dir: str = ""
 
@@ -114,8 +121,6 @@ class MetaGraphInfo:
         return tuple(s for s in self.signatures if not s.is_init_op)
 
     def signature(self, key: str) -> SignatureInfo:
-        from explorer.errors import UnknownSignatureError
-
         for sig in self.signatures:
             if sig.key == key:
                 return sig
@@ -146,9 +151,6 @@ class ModelInfo:
         Raises:
             UnknownTagSetError: no MetaGraph has that tag-set.
         """
-        from explorer.constants import SERVE_TAG
-        from explorer.errors import UnknownTagSetError
-
         if tags is None:
             serving = [mg for mg in self.meta_graphs if SERVE_TAG in mg.tags]
             exact = [mg for mg in serving if set(mg.tags) == {SERVE_TAG}]

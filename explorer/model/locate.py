@@ -7,6 +7,7 @@ whose numeric sub-folders are versions (newest served by default).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def list_versions(base: Path) -> dict[int, Path]:
     return versions
 
 
-def locate_model(path: str | Path, *, version: int | None = None) -> ModelLocation:
+def locate_model(path: str | os.PathLike[str], *, version: int | None = None) -> ModelLocation:
     """Resolve a folder to the SavedModel TF Serving would serve from it.
 
     Args:

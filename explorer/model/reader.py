@@ -6,9 +6,10 @@ reading metadata costs milliseconds even for large models.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from google.protobuf import message, text_format
 
@@ -26,10 +27,19 @@ from explorer.model.info import (
 from explorer.model.locate import ModelLocation, locate_model
 from explorer.model.structured_value import describe_type_spec
 
-ProtoMessage = Any  # dynamic protobuf classes carry no static types
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from explorer.model.proto_types import (
+        MetaGraphDef,
+        SavedModel,
+        SignatureDef,
+        TensorInfoProto,
+        TensorShapeProto,
+    )
 
 
-def read_model(path: str | Path, *, version: int | None = None) -> ModelInfo:
+def read_model(path: str | os.PathLike[str], *, version: int | None = None) -> ModelInfo:
     """Read every MetaGraph and SignatureDef of a SavedModel.
 
     Args:
@@ -48,7 +58,7 @@ def read_model(path: str | Path, *, version: int | None = None) -> ModelInfo:
     return _model_info(location, saved_model, file_format)
 
 
-def read_saved_model_proto(directory: Path) -> tuple[ProtoMessage, str]:
+def read_saved_model_proto(directory: Path) -> tuple[SavedModel, str]:
     """Parse the SavedModel proto of a folder; returns it and the file it came from.
 
     Raises:
@@ -79,7 +89,7 @@ def read_saved_model_proto(directory: Path) -> tuple[ProtoMessage, str]:
     return saved_model, file_format
 
 
-def tensor_info_from_proto(key: str, info: ProtoMessage) -> TensorInfo:
+def tensor_info_from_proto(key: str, info: TensorInfoProto) -> TensorInfo:
     """A ``meta_graph_pb2.TensorInfo`` as our TensorInfo."""
     dtype = dtype_name(info, info.dtype)
     shape = shape_from_proto(info.tensor_shape) if info.HasField("tensor_shape") else None
@@ -112,21 +122,21 @@ def tensor_info_from_proto(key: str, info: ProtoMessage) -> TensorInfo:
     return TensorInfo(key=key, encoding="name", name=info.name, dtype=dtype, shape=shape)
 
 
-def shape_from_proto(shape: ProtoMessage) -> Shape:
+def shape_from_proto(shape: TensorShapeProto) -> Shape:
     """``TensorShapeProto`` → tuple (None for a -1 dim), or None for unknown rank."""
     if shape.unknown_rank:
         return None
     return tuple(None if d.size < 0 else int(d.size) for d in shape.dim)
 
 
-def dtype_name(owner: ProtoMessage, number: int) -> str:
+def dtype_name(owner: Message, number: int) -> str:
     """The DataType enum name (``DT_FLOAT``) for a dtype number found on ``owner``."""
     enum = owner.DESCRIPTOR.fields_by_name["dtype"].enum_type
-    value = enum.values_by_number.get(number)
+    value = enum.values_by_number.get(number) if enum is not None else None
     return value.name if value is not None else f"DT_UNKNOWN_{number}"
 
 
-def _model_info(location: ModelLocation, saved_model: ProtoMessage, file_format: str) -> ModelInfo:
+def _model_info(location: ModelLocation, saved_model: SavedModel, file_format: str) -> ModelInfo:
     return ModelInfo(
         path=str(location.directory),
         name=location.name,
@@ -141,7 +151,7 @@ def _model_info(location: ModelLocation, saved_model: ProtoMessage, file_format:
     )
 
 
-def _meta_graph_info(meta_graph: ProtoMessage, directory: Path) -> MetaGraphInfo:
+def _meta_graph_info(meta_graph: MetaGraphDef, directory: Path) -> MetaGraphInfo:
     info = meta_graph.meta_info_def
     nodes = meta_graph.graph_def.node
     functions = meta_graph.graph_def.library.function
@@ -164,7 +174,7 @@ def _meta_graph_info(meta_graph: ProtoMessage, directory: Path) -> MetaGraphInfo
     )
 
 
-def signature_info_from_proto(key: str, signature: ProtoMessage) -> SignatureInfo:
+def signature_info_from_proto(key: str, signature: SignatureDef) -> SignatureInfo:
     """A ``meta_graph_pb2.SignatureDef`` as our SignatureInfo (keys sorted)."""
     return SignatureInfo(
         key=key,
@@ -176,7 +186,7 @@ def signature_info_from_proto(key: str, signature: ProtoMessage) -> SignatureInf
     )
 
 
-def _assets(meta_graph: ProtoMessage, directory: Path) -> tuple[AssetInfo, ...]:
+def _assets(meta_graph: MetaGraphDef, directory: Path) -> tuple[AssetInfo, ...]:
     declared = [
         AssetInfo(
             filename=asset.filename,

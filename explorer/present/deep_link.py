@@ -143,9 +143,9 @@ def from_query_params(params: Mapping[str, str | Sequence[str]]) -> ViewState:
             "A link names either a sample or a folder, not both: remove sample= or folder=.",
             param="folder",
         )
-    source: SourceKind | None = SOURCE_SAMPLE if "sample" in given else None
+    source: SourceKind | None = "sample" if "sample" in given else None
     if "folder" in given:
-        source = SOURCE_FOLDER
+        source = "folder"
     version = given.get("version")
     if version is not None and not (version.isascii() and version.isdigit() and len(version) < 19):
         raise _bad("version", "a version number such as 2", version)
@@ -218,7 +218,8 @@ def link_url(base_url: str, state: ViewState) -> str:
 
 
 def _check_state(state: ViewState) -> None:
-    if state.source == "upload":
+    source: str | None = state.source  # any text at run time: a caller builds the state
+    if source == "upload":
         raise DeepLinkError(UPLOAD_MESSAGE, param="upload")
     if state.source not in (None, SOURCE_SAMPLE, SOURCE_FOLDER):
         raise _bad("sample", '"sample" or "folder" as the source', str(state.source))

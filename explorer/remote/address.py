@@ -12,6 +12,7 @@ import os
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from explorer.errors import RemoteAddressError, UnknownModelError
 from explorer.model.locate import is_number
@@ -19,7 +20,7 @@ from explorer.model.locate import is_number
 REST_DEFAULT_PORT = 8501
 GRPC_DEFAULT_PORT = 8500
 # scheme → (protocol, TLS)
-_SCHEMES = {
+_SCHEMES: dict[str, tuple[Literal["rest", "grpc"], bool]] = {
     "http": ("rest", False),
     "https": ("rest", True),
     "grpc": ("grpc", False),
@@ -45,7 +46,7 @@ class TlsOptions:
 class ServerAddress:
     """A parsed server URL."""
 
-    protocol: str  # "rest" or "grpc"
+    protocol: Literal["rest", "grpc"]
     host: str
     port: int
     secure: bool

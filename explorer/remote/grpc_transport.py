@@ -23,6 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from explorer.codec.grpc_messages import MESSAGES, messages
 from explorer.constants import MethodKind
 from explorer.errors import (
     DependencyError,
@@ -33,7 +34,6 @@ from explorer.errors import (
     RemoteTLSError,
     ServingRuleError,
 )
-from explorer.model import protos
 from explorer.remote.address import ServerAddress, TlsOptions, unknown_model
 from explorer.remote.rest_transport import MAX_REPLY_BYTES
 
@@ -51,16 +51,6 @@ SERVICES = {
     "prediction": "tensorflow.serving.PredictionService",
     "model": "tensorflow.serving.ModelService",
 }
-# gRPC method → (request, response) message names, as in prediction_service.proto and
-# model_service.proto.
-MESSAGES = {
-    "Predict": ("PredictRequest", "PredictResponse"),
-    "Classify": ("ClassificationRequest", "ClassificationResponse"),
-    "Regress": ("RegressionRequest", "RegressionResponse"),
-    "GetModelMetadata": ("GetModelMetadataRequest", "GetModelMetadataResponse"),
-    "GetModelStatus": ("GetModelStatusRequest", "GetModelStatusResponse"),
-}
-_OTHER_MESSAGES = ("SignatureDefMap",)
 
 
 @cache
@@ -72,18 +62,14 @@ def apis() -> SimpleNamespace:
         DependencyError: grpcio or tensorflow-serving-api is not installed.
     """
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's C++ logging off stderr
-    try:
+    try:  # here, not at the top: grpcio is needed (and paid for) by gRPC targets only
         import grpc
     except ImportError as exc:
         raise DependencyError(
             "grpcio (gRPC targets need it; a REST target on http:// does not)",
             "python3 -m pip install grpcio",
         ) from exc
-    from google.protobuf import json_format
-
-    names = [n for pair in MESSAGES.values() for n in pair] + list(_OTHER_MESSAGES)
-    classes = {n: protos.serving_message_class(f"tensorflow.serving.{n}") for n in names}
-    return SimpleNamespace(grpc=grpc, json_format=json_format, **classes)
+    return SimpleNamespace(grpc=grpc, **vars(messages()))
 
 
 def method_path(service: str, method: str) -> str:
@@ -164,7 +150,7 @@ class GrpcTransport:
         api = apis()
         with self._lock:
             if self._channel is None:
-                options = [
+                options: list[tuple[str, int | str]] = [
                     ("grpc.max_receive_message_length", MAX_REPLY_BYTES),
                     ("grpc.max_send_message_length", MAX_REPLY_BYTES),
                 ]

@@ -164,7 +164,10 @@ def dispatch(
         Nothing a user can cause: only bugs propagate.
     """
     wire = request.wire_text()
-    result, error, status, code = None, None, 200, None
+    result: CallResult | None = None
+    error: str | None = None
+    status: int | None = 200
+    code: str | None = None
     try:
         result = target.call(request, cancel=cancel)
     except ServingRuleError as err:
@@ -176,7 +179,7 @@ def dispatch(
         request_text=request.shown_text(),
         url=target.endpoint(request.verb),
         curl=target.replay_command(request.verb, wire),
-        response_text=error_text(error) if result is None else result.response_text,
+        response_text=result.response_text if result is not None else error_text(error or ""),
         status=status,
         error=error,
         result=result,

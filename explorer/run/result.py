@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -28,7 +28,7 @@ class ArrayRequest:
 
     signature_name: str | None
     # "inputs" (alias → value) or "examples" (examples, context).
-    kind: str
+    kind: Literal["inputs", "examples"]
     payload: Any
 
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from explorer.errors import ExecutionError, InputError, ModelLoadError
 from explorer.model.info import MetaGraphInfo, SignatureInfo
+from explorer.safety.scan import require_safe
 
 TFModule = Any  # tensorflow, imported lazily
-TFTensor = Any
 
 # absl's canonical status codes, by number (tf.errors.OpError.error_code).
 _CODE_NAMES = (
@@ -192,8 +192,6 @@ def load(
         ModelLoadError: TensorFlow could not load the SavedModel.
     """
     # Every call: the scan is cached per proto, and an opt-in covers one call only.
-    from explorer.safety.scan import require_safe
-
     require_safe(meta_graph, allow_unsafe=allow_unsafe)
     key = (os.path.abspath(model_dir), tuple(meta_graph.tags))
     with _lock:
@@ -270,6 +268,7 @@ def unload(model_dir: str | None = None) -> None:
 def _tensorflow() -> TFModule:
     # Keep TensorFlow's C++ start-up chatter off the CLI's stderr unless asked for.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Here, not at the top: importing TensorFlow costs ~6 s, paid only to run a model.
     import tensorflow as tf
 
     return tf

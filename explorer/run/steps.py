@@ -302,7 +302,9 @@ def classification(
             "Tensors class and score should match in dim_size(1). "
             f"Got {classes.shape[1]} vs. {scores.shape[1]}"
         )
-    width = (classes if classes is not None else scores).shape[1]
+    shown = classes if classes is not None else scores
+    assert shown is not None  # the signature has classes or scores: classify accepted it
+    width = shown.shape[1]
     labels = (
         [[_label(v) for v in row] for row in classes.tolist()]
         if classes is not None
@@ -337,7 +339,8 @@ def regression(array: Any, num_examples: int) -> np.ndarray:
         )
     if dt_name(array) != "DT_FLOAT":
         raise ServingRuleError(f"Expected output Tensor of DT_FLOAT.  Got: {dt_name(array)}")
-    return array.reshape(-1)
+    flat: np.ndarray = array.reshape(-1)
+    return flat
 
 
 def dt_name(array: Any) -> str:

@@ -73,8 +73,9 @@ def resolve_target(target: ModelTarget, tags: str | None) -> tuple[MetaGraphInfo
             "This MetaGraphInfo does not say which folder it was read from; pass the "
             "ModelInfo from read_model(path), or the path, instead."
         )
-    # The type's name, not repr: a ModelInfo from a reloaded module would print kilobytes.
-    kind = f"{type(target).__module__}.{type(target).__qualname__}"
+    # Reachable at run time: a notebook passes anything. The type's name, not repr: a
+    # ModelInfo from a reloaded module would print kilobytes.
+    kind = f"{type(target).__module__}.{type(target).__qualname__}"  # type: ignore[unreachable]
     raise ModelSourceError(
         f"Not a model: a {kind}. Pass a path, ModelInfo or MetaGraphInfo (if this is a "
         "ModelInfo, its module was reloaded since it was read: read the model again)."

@@ -30,7 +30,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Literal
 
 from explorer.constants import SAVED_MODEL_PB
 from explorer.errors import ModelSourceError, UnsafeArchiveError
@@ -106,7 +106,7 @@ class ExtractedArchive:
     # whose numeric sub-folders are versions.
     model_dir: Path
     filename: str  # as uploaded
-    _finalizer: weakref.finalize = field(init=False, repr=False, compare=False)
+    _finalizer: weakref.finalize[..., None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_finalizer", weakref.finalize(self, _remove_tree, self.root))
@@ -203,10 +203,13 @@ def _open_source(data: bytes | str | os.PathLike[str]) -> Iterator[BinaryIO]:
         yield source
 
 
+MemberKind = Literal["file", "dir", "symbolic link", "hard link", "special"]
+
+
 @dataclass(frozen=True, slots=True)
 class _Member:  # one archive member, the same for zip and tar
     name: str
-    kind: str  # "file", "dir", "symbolic link", "hard link" or "special"
+    kind: MemberKind
     link: str
     open: Callable[[], IO[bytes] | None]
     # (bytes written so far, total written) → (produced, consumed) for the ratio check.
@@ -224,7 +227,8 @@ def _zip_members(source: BinaryIO, archive: str, limits: ArchiveLimits) -> Itera
             raise _too_many(archive, infos[limits.max_members].filename, limits)
         for info in infos:
             mode = stat.S_IFMT(info.external_attr >> 16)  # 0 when made on Windows
-            kind = {stat.S_IFLNK: "symbolic link", stat.S_IFDIR: "dir"}.get(mode, "special")
+            kinds: dict[int, MemberKind] = {stat.S_IFLNK: "symbolic link", stat.S_IFDIR: "dir"}
+            kind = kinds.get(mode, "special")
             if mode in (0, stat.S_IFREG):
                 kind = "dir" if info.is_dir() else "file"
             # compress_size cannot exceed the archive's real size, which we hold whole.
@@ -236,7 +240,7 @@ def _tar_members(source: BinaryIO, gzipped: bool) -> Iterator[_Member]:
     # Stream mode ("r|"): one pass, never seeking back to re-read a member.
     with tarfile.open(fileobj=source, mode="r|gz" if gzipped else "r|") as tf:
         while (info := tf.next()) is not None:
-            kind = "file" if info.isfile() else "dir" if info.isdir() else "special"
+            kind: MemberKind = "file" if info.isfile() else "dir" if info.isdir() else "special"
             kind = "symbolic link" if info.issym() else "hard link" if info.islnk() else kind
             # One gzip stream: everything written against all compressed bytes read.
             ratio = (lambda _n, total: (total, source.tell())) if gzipped else None

@@ -5,13 +5,16 @@ called functions, and whether a vocabulary op's file name traces back to a model
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from explorer.model import protos
 from explorer.safety.ops import UnsafeOp, unsafe_op
 
+if TYPE_CHECKING:
+    from explorer.model.proto_types import FunctionDef, GraphDef, MetaGraphDef, NodeDef
 
-def asset_tensor_names(proto: Any) -> frozenset[str]:
+
+def asset_tensor_names(proto: MetaGraphDef) -> frozenset[str]:
     """Tensors the loader feeds with a file inside the model's ``assets/`` folder.
 
     Only ``asset_file_def`` entries (and the older ``saved_model_assets`` collection of
@@ -47,11 +50,11 @@ def _tensor_name(ref: str) -> str:
     return f"{name}:{index or 0}"
 
 
-def _data_inputs(node: Any) -> list[str]:
+def _data_inputs(node: NodeDef) -> list[str]:
     return [ref for ref in node.input if not ref.startswith("^")]
 
 
-def _callees(node: Any, functions: dict[str, Any]) -> Iterator[str]:
+def _callees(node: NodeDef, functions: dict[str, FunctionDef]) -> Iterator[str]:
     """Names of the library functions a node calls: by op type or any function attr."""
     if node.op in functions:
         yield node.op
@@ -74,17 +77,19 @@ _Sites = dict[str, list[tuple[str | None, list[str] | None]]]
 class SafetyGraph:
     """Name indexes over a GraphDef and its function library, built once per scan."""
 
-    def __init__(self, graph_def: Any) -> None:
-        self.nodes: dict[str, Any] = {n.name: n for n in graph_def.node}
-        self.functions: dict[str, Any] = {f.signature.name: f for f in graph_def.library.function}
+    def __init__(self, graph_def: GraphDef) -> None:
+        self.nodes: dict[str, NodeDef] = {n.name: n for n in graph_def.node}
+        self.functions: dict[str, FunctionDef] = {
+            f.signature.name: f for f in graph_def.library.function
+        }
         self._edges: dict[str, tuple[list[str], list[str]]] = {}
         self._closures: dict[str, frozenset[str]] = {}
         self._traced: dict[tuple[str | None, str], bool] = {}
         self._sites: _Sites | None = None
 
-    def unsafe_nodes(self) -> Iterator[tuple[str | None, Any, UnsafeOp]]:
+    def unsafe_nodes(self) -> Iterator[tuple[str | None, NodeDef, UnsafeOp]]:
         """(function or None, NodeDef, table row) for every unsafe node anywhere."""
-        scoped = [(None, self.nodes.values())]
+        scoped: list[tuple[str | None, Iterable[NodeDef]]] = [(None, self.nodes.values())]
         scoped += [(name, f.node_def) for name, f in self.functions.items()]
         for scope, nodes in scoped:
             for node in nodes:
@@ -109,14 +114,14 @@ class SafetyGraph:
                     continue
                 # Parsed once per scan (inlined: this loop dominates the scan's time).
                 inputs = [ref.partition(":")[0].lstrip("^") for ref in node.input]
-                called = [f for c in _callees(node, lib) for f in self._closure(c)] if lib else ()
+                called = [f for c in _callees(node, lib) for f in self._closure(c)] if lib else []
                 entry = edges[name] = (inputs, called)
             seen.add(name)
             stack += entry[0]
             functions.update(entry[1])
         return seen, functions
 
-    def traces_to_asset(self, function: str | None, node: Any, assets: frozenset[str]) -> bool:
+    def traces_to_asset(self, function: str | None, node: NodeDef, assets: frozenset[str]) -> bool:
         """Whether a vocabulary op's filename (input 1) is one of the model's assets."""
         data = _data_inputs(node)
         return len(data) > 1 and self._trace(function, data[1], assets)
@@ -178,7 +183,7 @@ class SafetyGraph:
         """Function → (calling scope, data inputs mapped onto its arguments, or None)."""
         if self._sites is None:
             self._sites = {}
-            scoped = [(None, n) for n in self.nodes.values()]
+            scoped: list[tuple[str | None, NodeDef]] = [(None, n) for n in self.nodes.values()]
             scoped += [(name, n) for name, f in self.functions.items() for n in f.node_def]
             for scope, node in scoped:
                 data = _data_inputs(node)

@@ -56,7 +56,7 @@ class AllowedRoots:
         env = os.environ if environ is None else environ
         configured = [p for p in env.get(ENV_ALLOWED_ROOTS, "").split(os.pathsep) if p.strip()]
         configured += [os.fspath(p) for p in extra or () if os.fspath(p).strip()]
-        return cls.of([SAMPLES_DIR, *(configured or [Path.cwd()])])
+        return cls.of([os.fspath(SAMPLES_DIR), *(configured or [os.getcwd()])])
 
     @classmethod
     def of(cls, roots: Iterable[str | os.PathLike[str]]) -> AllowedRoots:
@@ -72,10 +72,6 @@ class AllowedRoots:
         """Whether the real location of ``path`` is inside one of the roots."""
         real = _real(path)
         return any(real == root or real.is_relative_to(root) for root in self.roots)
-
-    def check(self, path: str | os.PathLike[str]) -> Path:
-        """See :func:`check_allowed`."""
-        return check_allowed(path, self)
 
 
 def check_allowed(

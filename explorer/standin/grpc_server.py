@@ -13,11 +13,11 @@ from __future__ import annotations
 from concurrent import futures
 from typing import Any
 
-from explorer.codec.grpc_messages import fill_model_spec
+from explorer.codec.grpc_messages import MESSAGES, fill_model_spec
 from explorer.codec.tensor_proto import fill_tensor_proto, tensor_proto_to_array
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
-from explorer.remote.grpc_transport import MESSAGES, RPCS, SERVICES, apis
+from explorer.remote.grpc_transport import RPCS, SERVICES, apis
 from explorer.run.dispatch import CallRequest, dispatch
 from explorer.run.local import LocalTarget
 from explorer.standin.rest_server import ModelRegistry

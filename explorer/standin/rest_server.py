@@ -20,6 +20,7 @@ import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 from explorer.codec.exchange import error_text
 from explorer.codec.rest_request import parse_body, rest_status
@@ -217,8 +218,6 @@ def _metadata_text(model: ModelInfo) -> str:
 
 
 def _unquote(text: str) -> str:
-    from urllib.parse import unquote
-
     return unquote(text)
 
 
@@ -257,7 +256,8 @@ class RestServer:
 
     @property
     def url(self) -> str:
-        return f"{self._scheme}://{self._server.server_address[0]}:{self.port}"
+        host = str(self._server.server_address[0])
+        return f"{self._scheme}://{host}:{self.port}"
 
     def start(self) -> RestServer:
         self._thread.start()

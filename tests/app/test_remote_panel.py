@@ -6,14 +6,13 @@ The loopback servers run in this process (``tests.explorer.loopback``), as the A
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from components.run_panel import render_run_panel, run_scope
+from components.run_panel import run_scope
 from tests.conftest import HALF_PLUS_TWO_2_VERSIONS, REPO
 from tests.explorer.loopback import Servers, free_port, serving
 
@@ -61,10 +60,6 @@ def test_signatures_and_status_come_from_the_server(servers: Servers, protocol: 
     assert f"TF Serving at {servers.url(protocol)}" in _texts(at)
 
 
-@pytest.mark.skipif(
-    "remote" not in inspect.signature(render_run_panel).parameters,
-    reason="components/run_panel.py has no remote= hook yet (see docs/remote.md)",
-)
 @pytest.mark.parametrize("protocol", ["rest", "grpc"])
 def test_the_run_tab_sends_to_the_server(servers: Servers, protocol: str) -> None:
     at = _open(servers.url(protocol))

@@ -92,8 +92,6 @@ def http_server(
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
     """A certificate for "localhost" and 127.0.0.1 and its key, as PEM files."""
-    crypto = pytest.importorskip("cryptography")
-    del crypto
     from ipaddress import IPv4Address
 
     from cryptography import x509

@@ -61,7 +61,6 @@ def test_samples_answer_their_template_requests(sample: str, key: str, method: M
     assert key in ({"predictions", "outputs"} if method is P else {"results"})
 
 
-@pytest.mark.skipif(not (SAMPLES / "tabular_churn").is_dir(), reason="sample not built")
 def test_tabular_churn_classifies_with_its_vocabulary_labels() -> None:
     body = {"examples": [{"age": 30.0, "monthly_charges": 70.0, "plan": "pro", "tenure_months": 3}]}
     result = calls.classify(SAMPLES / "tabular_churn", body)
@@ -69,7 +68,6 @@ def test_tabular_churn_classifies_with_its_vocabulary_labels() -> None:
     assert abs(sum(score for _, score in result.response_json["results"][0]) - 1.0) < 1e-5
 
 
-@pytest.mark.skipif(not (SAMPLES / "sparse_ragged_tf1").is_dir(), reason="sample not built")
 def test_sparse_and_ragged_inputs_are_fed_through_their_components() -> None:
     sample = SAMPLES / "sparse_ragged_tf1"
     ragged = calls.predict(
@@ -81,7 +79,6 @@ def test_sparse_and_ragged_inputs_are_fed_through_their_components() -> None:
     assert summed.outputs["item_id_sum"].tolist() == [3, 3]
 
 
-@pytest.mark.skipif(not (SAMPLES / "keras_multi_io").is_dir(), reason="sample not built")
 def test_signature_defaults_fill_inputs_left_out() -> None:
     model = read_model(SAMPLES / "keras_multi_io")
     inputs = {"age": np.array([[30.0]], np.float32), "clicks": np.array([[3]]), "country": [["fr"]]}
@@ -102,7 +99,6 @@ def test_signature_defaults_fill_inputs_left_out() -> None:
     )
 
 
-@pytest.mark.skipif(not (SAMPLES / "portable_linear").is_dir(), reason="sample not built")
 def test_the_init_op_signature_is_not_callable() -> None:
     model = read_model(SAMPLES / "portable_linear")
     body = '{"signature_name": "__saved_model_init_op", "inputs": {}}'
@@ -121,7 +117,6 @@ def test_the_init_op_signature_is_not_callable() -> None:
     assert str(error).startswith("Expected prediction signature method_name to be one of {")
 
 
-@pytest.mark.skipif(not (SAMPLES / "unsafe_read_file").is_dir(), reason="sample not built")
 def test_unsafe_models_run_only_when_allowed() -> None:
     sample = SAMPLES / "unsafe_read_file"
     with pytest.raises(UnsafeModelError):

@@ -17,17 +17,8 @@ import pytest
 from explorer.model.reader import read_model
 from explorer.run import calls
 from tests.cli_runs import run_explorer_commands
-from tests.conftest import ANCHORS, HALF_PLUS_TWO_CPU, REPO
+from tests.conftest import ANCHORS, HALF_PLUS_TWO_CPU
 from tests.explorer.loopback import Servers, free_port, serving
-
-_HOOKED = all(
-    "remote_args" in (REPO / "explorer" / "cli" / name).read_text(encoding="utf-8")
-    for name in ("show.py", "calls.py")
-)
-pytestmark = pytest.mark.skipif(
-    not _HOOKED,
-    reason="explorer/cli/show.py and calls.py do not call explorer.cli.remote_args yet",
-)
 
 CLASSIFY = '{"signature_name": "classify_x_to_y", "examples": [{"x": 2.0}]}'
 PREDICT = '{"instances": [2.0, 3.0, 4.0]}'

@@ -95,8 +95,6 @@ def test_json_lists_every_meta_graph(two_tag_sets: Path) -> None:
 
 
 def test_unsafe_sample_json() -> None:
-    if not (SAMPLES / "unsafe_read_file").is_dir():
-        pytest.skip("sample model unsafe_read_file not built yet")
     result = _run(str(SAMPLES / "unsafe_read_file"), "--json")
     assert result.returncode == 1, result.stderr
     (graph,) = json.loads(result.stdout)["meta_graphs"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from google.protobuf import text_format
 
 from explorer.codec import tf_example
@@ -38,7 +37,6 @@ def test_inputs_that_are_not_parsed_have_no_features(half_plus_two_2_versions: P
     assert _features(half_plus_two_2_versions, "serving_default") == ()
 
 
-@pytest.mark.skipif(not (SAMPLES / "tabular_churn").is_dir(), reason="sample not built")
 def test_tf2_parse_example_inside_a_called_function() -> None:
     features = {f.name: f for f in _features(SAMPLES / "tabular_churn", "serving_default")}
     assert features["age"] == ExampleFeature("age", "DT_FLOAT", (1,), (40.0,))
@@ -50,7 +48,6 @@ def test_tf2_parse_example_inside_a_called_function() -> None:
     assert template == {"age": 40.0, "monthly_charges": 0.0, "plan": "basic", "tenure_months": 0}
 
 
-@pytest.mark.skipif(not (SAMPLES / "flowers_tf1").is_dir(), reason="sample not built")
 def test_parse_example_v2_with_a_vector_feature() -> None:
     (image,) = _features(SAMPLES / "flowers_tf1", "classify_images")
     assert (image.name, image.shape, image.required) == ("image", (16,), True)

@@ -23,10 +23,7 @@ def half_plus_two(half_plus_two_cpu: Path) -> MetaGraphInfo:
 
 @pytest.fixture(scope="module")
 def keras_multi_io() -> MetaGraphInfo:
-    path = SAMPLES / "keras_multi_io"
-    if not (path / "saved_model.pb").is_file():
-        pytest.skip("sample model keras_multi_io not built")
-    return read_model(path).meta_graph()
+    return read_model(SAMPLES / "keras_multi_io").meta_graph()
 
 
 def test_find_by_op_type_is_case_insensitive(half_plus_two: MetaGraphInfo) -> None:

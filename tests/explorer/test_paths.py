@@ -115,4 +115,4 @@ def test_home_folder_is_expanded(layout: dict[str, Path], monkeypatch: pytest.Mo
     monkeypatch.setenv("HOME", str(layout["allowed"]))
     roots = AllowedRoots.of(["~"])
     assert check_allowed("~/models/m1", roots) == (layout["allowed"] / "models" / "m1").resolve()
-    assert roots.check("~/shortcut") == (layout["allowed"] / "models" / "m1").resolve()
+    assert check_allowed("~/shortcut", roots) == (layout["allowed"] / "models" / "m1").resolve()

@@ -298,14 +298,11 @@ def test_variables_feeding_a_call_are_one_group_when_closed(nested_tf2: MetaGrap
     assert parameters[0].size == 2  # the handles of w and b
 
 
-# --- committed sample models (skipped while they are being rebuilt) --------------------
+# --- committed sample models ------------------------------------------------------------
 
 
 def _sample(name: str) -> MetaGraphInfo:
-    path = SAMPLES / name
-    if not (path / "saved_model.pb").is_file():
-        pytest.skip(f"sample model {name} not built")
-    return read_model(path).meta_graph()
+    return read_model(SAMPLES / name).meta_graph()
 
 
 def test_sparse_and_ragged_keys_link_to_every_component() -> None:
