@@ -8,30 +8,30 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from components import keys
-from components.deep_link_panel import apply_link, apply_link_to_run, render_share_link
 from components.error_panel import show_error
-from components.examples_panel import render_examples_panel
-from components.model_picker import (
+from components.model.picker import (
     ModelSource,
     render_meta_graph_picker,
     render_signature_picker,
     render_source_picker,
     render_version_picker,
 )
-from components.presentation import render_presentation_header, render_presentation_toggle
-from components.remote_panel import (
+from components.model.safety_panel import render_safety_banner
+from components.model.signature_panel import (
+    render_signature,
+    render_signature_overview,
+    render_verdicts,
+)
+from components.present.deep_link_panel import apply_link, apply_link_to_run, render_share_link
+from components.present.presentation import render_presentation_header, render_presentation_toggle
+from components.remote.remote_panel import (
     compare_requested,
     render_remote_model,
     render_server_status,
     render_target_picker,
 )
-from components.run_panel import render_run_panel
-from components.safety_panel import render_safety_banner
-from components.signature_panel import (
-    render_signature,
-    render_signature_overview,
-    render_verdicts,
-)
+from components.run.examples_panel import render_examples_panel
+from components.run.run_panel import render_run_panel
 from explorer.errors import ExplorerError, ModelSourceError
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.model.locate import locate_model
@@ -46,7 +46,7 @@ from explorer.safety.scan import scan_meta_graph
 # The first paint needs only the pickers and the Signatures tab: the other tabs' and the
 # Compare page's modules are imported when first drawn (~0.1 s of a cold start).
 if TYPE_CHECKING:
-    from components.graph_panel import GraphOptions
+    from components.graph.graph_panel import GraphOptions
     from explorer.graph.elements import SignatureGraph
 
 # TensorFlow's import waits this long after the first page is sent, so the browser can draw
@@ -195,7 +195,7 @@ def main() -> None:
             _render_signatures(meta_graph, signature)
     if graph_tab.open and signature is not None:
         # Lazy: the first paint does not pay for a tab it does not draw.
-        from components.graph_panel import render_graph_tab
+        from components.graph.graph_panel import render_graph_tab
 
         model_key = f"{model.path}::{meta_graph.tag_set}::{_stamp(model.path)}"
         with graph_tab:
@@ -224,7 +224,7 @@ def main() -> None:
                     loading_note.empty()
                 if target is not None:  # a local model and a server: run both, compare
                     # Lazy: the first paint does not pay for a tab it does not draw.
-                    from components.remote_compare import render_compare_panel
+                    from components.remote.remote_compare import render_compare_panel
 
                     render_compare_panel(
                         target,
@@ -236,7 +236,7 @@ def main() -> None:
                     )
     if cases_tab.open:
         # Lazy: the first paint does not pay for a tab it does not draw.
-        from components.cases_panel import render_cases_panel
+        from components.compare.cases_panel import render_cases_panel
 
         with cases_tab:
             render_cases_panel(
@@ -248,7 +248,7 @@ def main() -> None:
             )
     if facts_tab.open:
         # Lazy: the first paint does not pay for a tab it does not draw.
-        from components.meta_graph_panel import render_meta_graph_facts
+        from components.model.meta_graph_panel import render_meta_graph_facts
 
         with facts_tab:
             render_meta_graph_facts(model, meta_graph)
@@ -309,7 +309,7 @@ def _main_remote(target: RemoteTarget) -> None:
 def compare() -> None:
     """The Compare page: two models, the verdict for their clients, the changes."""
     # Lazy: the first paint does not pay for a tab it does not draw.
-    from components.compare_panel import render_compare_page
+    from components.compare.compare_panel import render_compare_page
 
     render_compare_page(list_samples(), allowed_roots=_secret_roots(), read=_read)
 

@@ -185,7 +185,7 @@ class _BrowserRender:
 
     def render(self, dot_text: str) -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from components.zoomable_svg import page_html
+        from components.graph.zoomable_svg import page_html
         from explorer.graph.dot import render_svg
 
         self._page.set_content(page_html(render_svg(dot_text)))

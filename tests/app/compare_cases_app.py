@@ -13,9 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import streamlit as st
 
-from components.cases_panel import render_cases_panel
-from components.compare_panel import render_compare_page
-from components.run_panel import render_run_panel
+from components.compare.cases_panel import render_cases_panel
+from components.compare.compare_panel import render_compare_page
+from components.run.run_panel import render_run_panel
 from explorer.model.reader import read_model
 from explorer.model.samples import list_samples
 

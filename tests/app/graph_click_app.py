@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.graph_panel import GraphOptions, apply_click, render_graph_tab
+from components.graph.graph_panel import GraphOptions, apply_click, render_graph_tab
 from explorer.graph.elements import SignatureGraph
 from explorer.model.reader import read_model
 from explorer.model.samples import list_samples

@@ -11,14 +11,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import streamlit as st
 
-from components.remote_panel import (
+from components.remote.remote_panel import (
     compare_requested,
     render_compare_panel,
     render_remote_model,
     render_server_status,
     render_target_picker,
 )
-from components.run_panel import render_run_panel
+from components.run.run_panel import render_run_panel
 from explorer.model.reader import read_model
 
 st.set_page_config(page_title="TF Serving target", layout="wide")

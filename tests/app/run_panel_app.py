@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.run_panel import render_run_panel
+from components.run.run_panel import render_run_panel
 from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
 from explorer.model.samples import list_samples

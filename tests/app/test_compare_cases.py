@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from components.run_panel import run_scope
+from components.run.run_panel import run_scope
 from explorer.compat.cases import cases_text, load_cases
 from explorer.model.reader import read_model
 from explorer.safety.paths import ENV_ALLOWED_ROOTS

@@ -16,8 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from components.presentation import report_html
-from components.run_panel import run_scope
+from components.present.presentation import report_html
+from components.run.run_panel import run_scope
 from explorer.compat.cases import load_cases
 from explorer.model.reader import read_model
 from explorer.present.deep_link import from_query_params

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from components.run_panel import run_scope
+from components.run.run_panel import run_scope
 from tests.conftest import HALF_PLUS_TWO_2_VERSIONS, REPO
 from tests.explorer.loopback import Servers, free_port, serving
 

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from components.run_panel import run_scope
+from components.run.run_panel import run_scope
 from explorer.model.reader import read_model
 from tests.conftest import REPO, SAMPLES
 
@@ -195,7 +195,7 @@ def test_tensor_files_are_read_without_pickle(tmp_path) -> None:
 
     import numpy as np
 
-    from components.run_state import read_tensor_file
+    from components.run.run_state import read_tensor_file
     from explorer.errors import InputError
 
     buffer = io.BytesIO()

@@ -15,7 +15,7 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from components.run_panel import run_scope
+from components.run.run_panel import run_scope
 from explorer.model.reader import read_model
 from explorer.run import calls, runner
 from tests.conftest import REPO, SAMPLES

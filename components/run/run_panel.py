@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from components import keys
-from components.cases_panel import render_save_case
-from components.example_builder import render_example_builder, signature_features
-from components.predict_form import render_predict_form
-from components.presentation import (
+from components.compare.cases_panel import render_save_case
+from components.present.presentation import (
     render_presentation_inputs,
     render_presentation_outcome,
     render_report_download,
 )
-from components.remote_calls import call_with_cancel
-from components.request_text import render_rest_editor
-from components.result_panel import render_outcome
+from components.remote.remote_calls import call_with_cancel
+from components.run.example_builder import render_example_builder, signature_features
+from components.run.predict_form import render_predict_form
+from components.run.request_text import render_rest_editor
+from components.run.result_panel import render_outcome
 from explorer.codec.exchange import (
     body_text,
 )

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from components import keys
-from components.run_panel import run_scope
+from components.run.run_panel import run_scope
 from explorer.codec.exchange import body_text
 from explorer.compat.cases import TestCase, load_cases
 from explorer.constants import MethodKind

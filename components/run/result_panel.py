@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components.request_text import render_exchange
+from components.run.request_text import render_exchange
 from explorer.codec.rest_text import parse_error_location
 from explorer.constants import MethodKind
 from explorer.model.dtypes import dtype_for_numpy

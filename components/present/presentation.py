@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.result_panel import render_images
+from components.run.result_panel import render_images
 from explorer.constants import MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.present import report

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.run_state import kept_table, kept_upload, reset_table
+from components.run.run_state import kept_table, kept_upload, reset_table
 from explorer.constants import MethodKind
 from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
 from explorer.run.calls import request_template

@@ -17,9 +17,9 @@ import streamlit as st
 
 from components import keys
 from components.error_panel import show_error
-from components.examples_panel import cases_at, load_case, model_cases
-from components.presentation import RUN_TAB
-from components.run_panel import current_request_text, preferred_api, run_scope
+from components.present.presentation import RUN_TAB
+from components.run.examples_panel import cases_at, load_case, model_cases
+from components.run.run_panel import current_request_text, preferred_api, run_scope
 from explorer.codec.exchange import body_text
 from explorer.compat.cases import TestCase
 from explorer.constants import MethodKind

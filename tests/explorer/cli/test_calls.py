@@ -16,7 +16,7 @@ import pytest
 
 from tests.cli_runs import run_explorer_commands
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ANCHORS = REPO.parent / "shared" / "anchors" / "tfserving"
 CPU = str(ANCHORS / "saved_model_half_plus_two_cpu")
 TWO = str(ANCHORS / "saved_model_half_plus_two_2_versions")

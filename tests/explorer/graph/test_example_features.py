@@ -14,7 +14,7 @@ from explorer.model import protos
 from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
 from explorer.model.reader import read_model
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_models"
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_models"
 
 
 def _features(path: Path, key: str) -> tuple[ExampleFeature, ...]:

@@ -2,9 +2,9 @@
 compare its answers with this process's.
 
 Everything on the wire goes through ``explorer.remote.target.RemoteTarget``; this module draws the
-choices and outcomes. Calls run through ``components.remote_calls.call_with_cancel``, so the
+choices and outcomes. Calls run through ``components.remote.remote_calls.call_with_cancel``, so the
 Stop button (or any rerun) abandons a call at once instead of waiting for the timeout; the
-comparison lives in ``components.remote_compare`` (re-exported here).
+comparison lives in ``components.remote.remote_compare`` (re-exported here).
 In the app, servers are limited to ``EXPLORER_ALLOWED_SERVERS`` / ``allowed_servers``
 (default: this machine) and certificate files to the allowed roots.
 """
@@ -15,8 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.remote_calls import call_with_cancel, show_remote_error
-from components.remote_compare import render_compare_panel, render_compare_results
+from components.remote.remote_calls import call_with_cancel, show_remote_error
+from components.remote.remote_compare import render_compare_panel, render_compare_results
 from explorer.errors import ExplorerError
 from explorer.model.info import ModelInfo
 from explorer.model.locate import is_number

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.zoomable_svg import render_zoomable_svg
+from components.graph.zoomable_svg import render_zoomable_svg
 from explorer.errors import ExplorerError, GraphvizError
 from explorer.graph.actions import GraphAction, action_for
 from explorer.graph.build import build_signature_graph

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.run_state import kept_table, reset_table
+from components.run.run_state import kept_table, reset_table
 from explorer.graph.example_features import ExampleFeature, example_template, expected_features
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 

@@ -31,7 +31,7 @@ from explorer.run import calls
 from explorer.run.local import call_rest
 from explorer.run.steps import classification, regression
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_models"
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_models"
 C, R, P = MethodKind.CLASSIFY, MethodKind.REGRESS, MethodKind.PREDICT
 
 

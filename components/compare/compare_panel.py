@@ -3,7 +3,7 @@
 Each side is a bundled sample (and version), a folder on the server or an uploaded
 archive. ``explorer.compat.diff.diff_models`` does the judging; this page shows its one-line
 verdict, every change coloured by class, and each signature's TensorInfos side by side
-with the changed cells highlighted (``components.compare_tables``).
+with the changed cells highlighted (``components.compare.compare_tables``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from components import keys
-from components.compare_tables import render_changes_table, render_signature_pair
+from components.compare.compare_tables import render_changes_table, render_signature_pair
 from components.error_panel import show_error
 from explorer.compat.diff import CompatReport, diff_models
 from explorer.errors import ExplorerError

@@ -18,7 +18,7 @@ from explorer.model.info import TensorInfo
 from explorer.model.reader import read_model
 from sample_models.build import SAMPLES, SampleSpec, SignatureDecl, TensorDecl
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_models"
+SAMPLES_DIR = Path(__file__).resolve().parents[3] / "sample_models"
 MAX_TOTAL_BYTES = 5 * 1024 * 1024
 
 # One case per SavedModel on disk: (sample, version or None).

@@ -10,7 +10,7 @@ from explorer.compat.diff import diff_models
 from explorer.constants import CLASSIFY_METHOD_NAME
 from explorer.model.reader import read_model
 from tests.conftest import SAMPLES
-from tests.explorer.test_compat import _diff, _sig, _t
+from tests.explorer.compat.test_diff import _diff, _sig, _t
 
 
 def test_a_new_model_without_its_variables_breaks_clients(tmp_path: Path) -> None:

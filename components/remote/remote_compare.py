@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import keys, run_panel
-from components.remote_calls import call_with_cancel
+from components import keys
+from components.remote.remote_calls import call_with_cancel
+from components.run import run_panel
 from explorer.codec.exchange import body_text
 from explorer.compat import case_diff
 from explorer.constants import MethodKind

@@ -1,0 +1,1 @@
+"""The Compare page and the Test cases tab: diffs and replays."""

@@ -1,0 +1,1 @@
+"""The Graph tab: the clickable drawing and the node inspector."""

@@ -1,0 +1,1 @@
+"""Sidebar pickers and the Signatures/MetaGraph facts tabs: a model and what it declares."""

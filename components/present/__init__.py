@@ -1,0 +1,1 @@
+"""Presentation view and deep links: what a stakeholder sees and shares."""

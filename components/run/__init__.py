@@ -1,0 +1,1 @@
+"""The Run tab: editors, the Run button, outcomes and examples."""
