@@ -9,16 +9,16 @@ fresh widget when it is drawn again.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer.codec.arrays import read_npy
+from explorer.codec.json_tensor import value_json
+from explorer.codec.limits import ElementBudget
 from explorer.errors import InputError
 
 
@@ -89,13 +89,8 @@ def read_tensor_file(name: str, data: bytes) -> Any:
         InputError: the file is not a readable array, or holds objects.
     """
     if name.lower().endswith(".npy"):
-        try:
-            array = np.load(io.BytesIO(data), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise InputError(
-                f"Cannot read {name} as a .npy array (object arrays are refused): {exc}"
-            ) from exc
-        return jsonable(array)
+        # The element budget is checked from the header before anything is allocated.
+        return value_json(read_npy(data, key=name, budget=ElementBudget(None)))
     try:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -105,19 +100,3 @@ def read_tensor_file(name: str, data: bytes) -> Any:
             f"{name} holds a JSON object; expected a value or nested lists for one input."
         )
     return value
-
-
-def jsonable(array: np.ndarray) -> Any:
-    """Nested lists for an array; bytes become text, or ``{"b64": ...}`` if not UTF-8."""
-    if array.dtype.kind in "SO":
-
-        def text(item: Any) -> Any:
-            if isinstance(item, bytes):
-                try:
-                    return item.decode("utf-8")
-                except UnicodeDecodeError:
-                    return {"b64": base64.b64encode(item).decode("ascii")}
-            return item
-
-        return np.vectorize(text, otypes=[object])(array).tolist() if array.size else []
-    return array.tolist()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from itertools import chain
 from typing import Any
 
@@ -285,3 +286,28 @@ def _type_error(value: Any, dtype: str) -> InputError:
         f"JSON Value: {value_text(value)} Type: {value_type(value)} is not of expected "
         f"type: {tf_type_name(dtype)}",
     )
+
+
+def bytes_json(value: Any) -> Any:
+    """A string element as REST JSON writes it in a request: text when it is UTF-8, else
+    ``{"b64": ...}``; anything but bytes unchanged."""
+    if not isinstance(value, bytes):
+        return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"b64": base64.b64encode(value).decode("ascii")}
+
+
+def value_json(value: Any) -> Any:
+    """Python and numpy values (arrays, scalars, dicts of them) as a REST request's JSON
+    value: nested lists, string elements through :func:`bytes_json`."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        if value.dtype == object or value.dtype.kind == "S":
+            return np.vectorize(bytes_json, otypes=[object])(value).tolist() if value.size else []
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {k: value_json(v) for k, v in value.items()}
+    if hasattr(value, "numpy"):  # a TensorFlow tensor
+        return value_json(np.asarray(value))
+    return value

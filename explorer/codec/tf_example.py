@@ -13,14 +13,13 @@ Uses ``explorer.model.protos`` so nothing here imports TensorFlow.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from explorer.codec.json_tensor import decode_b64, encode_text
+from explorer.codec.json_tensor import bytes_json, decode_b64, encode_text
 from explorer.codec.limits import value_type
 from explorer.codec.rest_text import INT64_MAX, is_double
 from explorer.errors import InputError
@@ -110,7 +109,7 @@ def example_to_json(serialized: bytes | Example) -> dict[str, Any]:
         kind = feature.WhichOneof("kind")
         values = list(getattr(feature, kind).value) if kind else []
         if kind == "bytes_list":
-            values = [_bytes_json(v) for v in values]
+            values = [bytes_json(v) for v in values]
         elif kind == "float_list":
             # float32's shortest repr (0.1, not 0.10000000149011612).
             values = [float(str(np.float32(v))) for v in values]
@@ -194,10 +193,3 @@ def _double(name: str, value: int | float) -> float:
 
 def _is_b64(value: Mapping[str, Any]) -> bool:
     return len(value) == 1 and isinstance(value.get("b64"), str)
-
-
-def _bytes_json(value: bytes) -> Any:
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"b64": base64.b64encode(value).decode("ascii")}

@@ -9,14 +9,12 @@ pandas views of a result are ``explorer.run.frames``.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-import numpy as np
-
 from explorer.codec import tf_example
+from explorer.codec.json_tensor import value_json
 from explorer.constants import MethodKind
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.run import frames
@@ -104,7 +102,7 @@ def request_json_for(method: MethodKind, signature_key: str, request: Any) -> di
             body["context"] = _example_json(context)
         body["examples"] = [_example_json(e) for e in examples]
         return body
-    body["inputs"] = {k: _jsonable(v) for k, v in request.payload.items()}
+    body["inputs"] = {k: value_json(v) for k, v in request.payload.items()}
     return body
 
 
@@ -112,28 +110,3 @@ def _example_json(example: Any) -> Any:
     if isinstance(example, (bytes, bytearray)) or hasattr(example, "SerializeToString"):
         return tf_example.example_to_json(example)
     return example
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (np.ndarray, np.generic)):
-        if value.dtype == object or value.dtype.kind == "S":
-            return (
-                np.vectorize(_bytes_json, otypes=[object])(value).tolist()
-                if value.size
-                else value.tolist()
-            )
-        return value.tolist()
-    if isinstance(value, Mapping):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if hasattr(value, "numpy"):  # a TensorFlow tensor
-        return _jsonable(np.asarray(value))
-    return value
-
-
-def _bytes_json(value: Any) -> Any:
-    if not isinstance(value, bytes):
-        return value
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"b64": base64.b64encode(value).decode("ascii")}
