@@ -9,10 +9,12 @@
     ├── UnknownTagSetError           no MetaGraph with those tags; lists the tag-sets there are
     ├── UnknownSignatureError        no SignatureDef with that key; lists the keys there are
     ├── UnsafeModelError             unsafe ops reachable and not opted in; lists them
+    ├── ModelLimitError              past a limit that protects the server (size, nodes, depth)
     ├── ModelLoadError               TensorFlow could not load the SavedModel (TF Serving neither)
     ├── ServingRuleError             TF Serving's answer to a request it rejects; its text verbatim
     │   ├── InputError               bad request JSON, missing/extra key, wrong dtype or shape
     │   └── ExecutionError           TensorFlow failed while running; the runtime's text
+    │       └── WorkerEndedError     the model's worker ended mid-call (crash, memory, time limit)
     ├── GraphError                   a graph view, click or search names nothing in the graph
     │   ├── GraphOptionError         an option (key, group, budget) that does not fit the graph
     │   ├── UnknownGraphElementError a click on something the drawn graph does not hold
@@ -41,6 +43,7 @@ so local and remote answers compare as they are.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 
 class ExplorerError(Exception):
@@ -121,6 +124,16 @@ class UnsafeModelError(ExplorerError):
         )
 
 
+class ModelLimitError(ExplorerError):
+    """The model is past a limit that protects the server; the message names the limit,
+    its value, and the environment variable that raises it."""
+
+    def __init__(self, message: str, *, limit: str) -> None:
+        # The environment variable (or option) that sets the limit.
+        self.limit = limit
+        super().__init__(message)
+
+
 class ModelLoadError(ExplorerError):
     """TensorFlow could not load the SavedModel: TF Serving could not serve it either."""
 
@@ -153,6 +166,27 @@ class InputError(ServingRuleError):
 
 class ExecutionError(ServingRuleError):
     """TensorFlow failed while running a signature; the message is the runtime's."""
+
+
+class WorkerEndedError(ExecutionError):
+    """The worker process running the model ended during the call: TensorFlow crashed or
+    aborted, the worker outgrew its memory limit, or the call outlived its time limit.
+
+    TF Serving runs the same kernels in its own process, so there such a request takes the
+    whole server down; ``note`` says so in words for the person reading the answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Literal["crashed", "memory", "timeout"],
+        note: str,
+        code: str = "INTERNAL",
+    ) -> None:
+        self.reason = reason
+        self.note = note
+        super().__init__(message, code=code)
 
 
 class GraphError(ExplorerError):
