@@ -38,7 +38,7 @@ from explorer.model.locate import locate_model
 from explorer.model.reader import read_model
 from explorer.model.samples import list_samples
 from explorer.remote.target import RemoteTarget
-from explorer.run import preload
+from explorer.run import runner
 from explorer.safety.archives import extract_archive
 from explorer.safety.paths import AllowedRoots, check_allowed
 from explorer.safety.scan import scan_meta_graph
@@ -49,9 +49,9 @@ if TYPE_CHECKING:
     from components.graph.graph_panel import GraphOptions
     from explorer.graph.elements import SignatureGraph
 
-# TensorFlow's import waits this long after the first page is sent, so the browser can draw
-# it; it is still ready well before anyone has filled a form and pressed Run.
-_TF_PRELOAD_DELAY_S = 3.0
+# The model's worker starts (importing TensorFlow) this long after the first page is sent,
+# so the browser can draw it; it is still ready well before anyone has pressed Run.
+_WARM_DELAY_S = 3.0
 
 _NO_MODEL_YET = {
     keys.SOURCE_UPLOAD: "Upload a .zip or .tar.gz of a SavedModel (or of a TF Serving base "
@@ -102,7 +102,8 @@ def _source_path(source: ModelSource) -> str:
         if source.upload_bytes is None:  # the kept upload, but its folder is gone
             raise ModelSourceError(f"The upload {source.upload_name} is gone: upload it again.")
         if held is not None:
-            held[1].cleanup()  # the previous upload's folder goes with it
+            runner.unload(str(held[1].model_dir))  # the previous upload's model goes,
+            held[1].cleanup()  # and its folder with it
             del st.session_state["upload.extracted"]
         assert source.upload_name is not None
         extracted = extract_archive(source.upload_bytes, source.upload_name)
@@ -182,7 +183,7 @@ def main() -> None:
                 presentation=True,
             )
         render_share_link(model, meta_graph, signature)
-        _start_tensorflow()
+        _warm(model, meta_graph, allow_run)
         return
     # Lazy tabs: only the open tab's content runs, so the first paint is just the tables.
     signatures_tab, graph_tab, run_tab, cases_tab, facts_tab = st.tabs(
@@ -207,9 +208,10 @@ def main() -> None:
     if run_tab.open:
         with run_tab:
             loading_note = st.empty()
-            if preload.status() == "loading":
+            if runner.model_state(model.path, meta_graph) == "loading":
                 loading_note.caption(
-                    "TensorFlow is loading in the background; the first Run waits for it."
+                    "The model is loading into its worker in the background; the first Run "
+                    "waits for it."
                 )
             render_examples_panel(model, meta_graph, signature_key)
             if signature is not None:
@@ -220,8 +222,8 @@ def main() -> None:
                     allow_unsafe=allow_run,
                     method_name_check=method_name_check,
                 )
-                if preload.status() != "loading":  # a Run just now waited for it
-                    loading_note.empty()
+                if runner.model_state(model.path, meta_graph) != "loading":
+                    loading_note.empty()  # a Run just now waited for it
                 if target is not None:  # a local model and a server: run both, compare
                     # Lazy: the first paint does not pay for a tab it does not draw.
                     from components.remote.remote_compare import render_compare_panel
@@ -253,7 +255,7 @@ def main() -> None:
         with facts_tab:
             render_meta_graph_facts(model, meta_graph)
     render_share_link(model, meta_graph, signature)
-    _start_tensorflow()
+    _warm(model, meta_graph, allow_run)
 
 
 def _render_signatures(meta_graph: MetaGraphInfo, signature: SignatureInfo | None) -> None:
@@ -265,10 +267,12 @@ def _render_signatures(meta_graph: MetaGraphInfo, signature: SignatureInfo | Non
             render_verdicts(signature)
 
 
-def _start_tensorflow() -> None:
-    # After the page is painted: TensorFlow is only needed to run a signature.
-    preload.start(delay_s=_TF_PRELOAD_DELAY_S)
-    st.sidebar.caption(f"TensorFlow: {preload.status()}")
+def _warm(model: ModelInfo, meta_graph: MetaGraphInfo, allow_run: bool) -> None:
+    # After the page is painted: the model loads into its worker before anyone presses Run.
+    runner.warm(model.path, meta_graph, allow_unsafe=allow_run, delay_s=_WARM_DELAY_S)
+    state = runner.model_state(model.path, meta_graph)
+    words = {"loaded": "loaded", "loading": "loading…", "idle": "not loaded"}[state]
+    st.sidebar.caption(f"Model worker: {words} · {runner.sandbox_line()}")
 
 
 def _main_remote(target: RemoteTarget) -> None:

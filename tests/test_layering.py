@@ -44,13 +44,13 @@ def test_components_hold_no_tensorflow(path: Path) -> None:
     assert not {"tensorflow", "keras"} & _imports(path)
 
 
-def test_only_the_runner_imports_tensorflow() -> None:
+def test_only_the_workers_session_imports_tensorflow() -> None:
     importers = sorted(
         str(p.relative_to(REPO))
         for p in (REPO / "explorer").rglob("*.py")
         if "tensorflow" in _imports(p)
     )
-    assert importers == ["explorer/run/runner.py"]
+    assert importers == ["explorer/run/session.py"]
 
 
 def test_all_lists_exactly_the_public_names() -> None:

@@ -21,6 +21,7 @@ from explorer.errors import ExplorerError
 from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
 from explorer.model.samples import Sample
+from explorer.run import runner
 from explorer.safety.archives import extract_archive
 from explorer.safety.paths import AllowedRoots, check_allowed
 
@@ -198,6 +199,7 @@ def _extracted(side: str, upload_id: str, filename: str, data: bytes) -> str:
     held = st.session_state.get(held_key)
     if held is None or held[0] != upload_id:
         if held is not None:
+            runner.unload(str(held[1].model_dir))
             held[1].cleanup()
             del st.session_state[held_key]
         st.session_state[held_key] = (upload_id, extract_archive(data, filename))

@@ -4,8 +4,8 @@ Prints the exact response body TF Serving would send and exits 0. A request TF S
 would reject prints ``{"error": "..."}`` (its message) on stdout and exits 1. Anything
 wrong before a request can be made (bad path, corrupt model, unknown tags, unsafe ops
 without ``--allow-unsafe-ops``, unreadable request file, a model TensorFlow cannot load)
-is one stderr line and exit 2. TensorFlow's own C++ start-up log lines are kept off
-stderr for that reason (set ``EXPLORER_TF_LOGS=1`` to see them).
+is one stderr line and exit 2. TensorFlow runs in a worker process whose log is kept off
+stderr for that reason (set ``EXPLORER_TF_LOGS=1`` to see it).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from explorer.cli.common import (
     add_model_arguments,
     load_model,
     print_error,
-    quiet_native_logs,
     read_request,
     request_text,
 )
@@ -135,16 +134,17 @@ def run(args: argparse.Namespace) -> int:
             method_name_check=args.method_name_check,
             max_request_elements=args.max_request_elements,
         )
-        with quiet_native_logs():
-            # An unsafe model, or one TensorFlow cannot load, is not TF Serving's answer to
-            # this request: load it first, so the failure is a user error (exit 2).
-            runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe)
-            outcome = dispatch(local, CallRequest(args.method, body=body, signature=args.signature))
+        # An unsafe model, or one TensorFlow cannot load, is not TF Serving's answer to this
+        # request: load it first, so the failure is a user error (exit 2).
+        runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe)
+        outcome = dispatch(local, CallRequest(args.method, body=body, signature=args.signature))
     if outcome.status is None:  # refused before TF Serving could answer
         print_error(outcome.error or "")
         return EXIT_USER_ERROR
     if outcome.error is not None:
         _write(json.dumps({"error": outcome.error}, ensure_ascii=False))
+        if outcome.ended is not None:  # what TF Serving would have done, for the person
+            sys.stderr.write(f"note: {outcome.notes[-1]}\n")
         return EXIT_FINDING
     _write(outcome.response_text.rstrip("\n"))
     for note in outcome.notes:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,26 +76,6 @@ def print_json(value: Any, *, indent: int | None = 1) -> None:
 
 def print_error(message: str) -> None:
     sys.stderr.write(f"error: {' '.join(message.split())}\n")
-
-
-@contextlib.contextmanager
-def quiet_native_logs() -> Iterator[None]:
-    # TensorFlow's C++ code writes start-up lines (absl, oneDNN, CUDA probing) straight to
-    # file descriptor 2, whatever TF_CPP_MIN_LOG_LEVEL says; the CLI's contract is one
-    # stderr line on failure, and every failure is reported after this block.
-    if os.environ.get("EXPLORER_TF_LOGS"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def read_request(spec: str) -> str | bytes:

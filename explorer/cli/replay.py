@@ -21,7 +21,6 @@ from explorer.cli.common import (
     add_model_arguments,
     load_model,
     print_json,
-    quiet_native_logs,
 )
 from explorer.compat.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
 from explorer.compat.cases import load_cases
@@ -87,16 +86,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"No test cases in {args.cases}.")
     model, _ = load_model(args)
     serving_meta_graph(model, args.tags)  # the MetaGraph TF Serving loads, or a user error
-    with quiet_native_logs():
-        report = replay_cases(
-            model,
-            cases,
-            rtol=args.rtol,
-            atol=args.atol,
-            tags=args.tags,
-            allow_unsafe=args.allow_unsafe,
-            method_name_check=args.method_name_check,
-        )
+    report = replay_cases(
+        model,
+        cases,
+        rtol=args.rtol,
+        atol=args.atol,
+        tags=args.tags,
+        allow_unsafe=args.allow_unsafe,
+        method_name_check=args.method_name_check,
+    )
     if args.json:
         print_json(report.as_dict())
     else:

@@ -19,12 +19,12 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from explorer.codec.exchange import INLINE_BODY_LIMIT, body_text, compact_text, error_text
 from explorer.codec.rest_response import rest_status
 from explorer.constants import MethodKind
-from explorer.errors import ExplorerError, ServingRuleError
+from explorer.errors import ExplorerError, ServingRuleError, WorkerEndedError
 from explorer.run.result import ArrayRequest, CallResult, request_json_for
 
 Body = str | bytes | Mapping[str, Any]
@@ -109,6 +109,8 @@ class RunOutcome:
     created: datetime | None = field(default=None, compare=False)
     # Why this answer cannot be kept as a test case (its REST request would not get it).
     unsaveable: str | None = None
+    # How the model's worker ended during this call, when it did (the error says more).
+    ended: Literal["crashed", "memory", "timeout"] | None = None
 
     @property
     def response_json(self) -> dict[str, Any]:
@@ -168,12 +170,16 @@ def dispatch(
     error: str | None = None
     status: int | None = 200
     code: str | None = None
+    ended: WorkerEndedError | None = None
     try:
         result = target.call(request, cancel=cancel)
+    except WorkerEndedError as err:  # TF Serving would have gone down with it
+        error, status, code, ended = str(err), rest_status(err.code), err.code, err
     except ServingRuleError as err:
         error, status, code = str(err), rest_status(err.code), err.code
     except ExplorerError as err:  # not TF Serving's answer: the explorer refused, or no server
         error, status = str(err), None
+    notes = target.notes(request, answered=status is not None)
     return RunOutcome(
         method=request.verb,
         request_text=request.shown_text(),
@@ -184,9 +190,10 @@ def dispatch(
         error=error,
         result=result,
         code=code,
-        notes=target.notes(request, answered=status is not None),
+        notes=(*notes, ended.note) if ended is not None else notes,
         big_request=len(wire) > INLINE_BODY_LIMIT,
         extra_fetches=request.extra_fetches,
         created=datetime.now().astimezone(),
         unsaveable=target.unsaveable(request),
+        ended=ended.reason if ended is not None else None,
     )

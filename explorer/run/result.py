@@ -40,6 +40,8 @@ class CallTiming:
     execution_ms: float
     # Loading the model into a Session (0.0 once it is loaded).
     load_ms: float = 0.0
+    # Carrying the feeds to the model's worker process and the fetches back.
+    transfer_ms: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,63 +1,57 @@
-"""The only module that imports TensorFlow: load a MetaGraph into a Session and run it.
+"""Models run in worker processes, never in this one: load, run, and a bounded set of them.
 
-Each (model folder, tag-set) is loaded once per process with the TF1 session loader
-(``tf.compat.v1.saved_model.loader.load``, the Python face of the C++ ``LoadSavedModel``
-TF Serving uses) into its own Graph and Session, and stays loaded; a failed request never
-touches it. Runs go straight to the C session API (``Session._call_tf_sessionrun``): feeds
-keep their own dtype and shape and errors keep the runtime's text, as in TF Serving, where
-Python's ``Session.run`` would cast feeds, reject shapes statically and prefix
-"Graph execution error:". ``explorer.safety.scan.require_safe`` is checked before a model is
-loaded and before every run.
+:func:`load` scans the MetaGraph (``require_safe``), stages it for a worker
+(``explorer.run.staging``: the scanned bytes, the model's own files) and has the worker
+load it; the :class:`LoadedModel` it returns runs feeds through that worker
+(``explorer.run.supervisor``). This process holds no TensorFlow session and never imports
+TensorFlow.
+
+Models that pass the scan share one worker; a model the user opted in to despite unsafe
+ops gets a worker of its own, which sees nothing but that model. At most
+``EXPLORER_WORKER_MODELS`` models (default 4) stay loaded: the least recently used one is
+unloaded (and its dedicated worker ended) to make room. A worker that crashes, outgrows
+``EXPLORER_WORKER_MEMORY_MB`` (default 8192) or runs a call past
+``EXPLORER_CALL_TIMEOUT_S`` (default 60; loads ``EXPLORER_LOAD_TIMEOUT_S``, default 300)
+ends alone: its calls fail with a WorkerEndedError and the next call starts a fresh one.
+``EXPLORER_KERNELS=mkl`` runs TensorFlow's oneDNN kernels (TF Serving's ``--config=mkl``
+builds) instead of TF Serving's standard CPU kernels.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
-import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from explorer.errors import ExecutionError, InputError, ModelLoadError
+import numpy as np
+
+from explorer.codec.tensor_proto import tensor_proto_to_array
+from explorer.errors import (
+    ExecutionError,
+    ExplorerError,
+    InputError,
+    ModelLoadError,
+    UsageError,
+)
 from explorer.model.info import MetaGraphInfo, SignatureInfo
-from explorer.safety.scan import require_safe
+from explorer.run import sandbox, wire
+from explorer.run.staging import content_key
+from explorer.run.supervisor import Kernels, Limits, WorkerProcess
+from explorer.safety.scan import require_safe, scan_meta_graph
 
-TFModule = Any  # tensorflow, imported lazily
-
-# absl's canonical status codes, by number (tf.errors.OpError.error_code).
-_CODE_NAMES = (
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-)
-
-# What Python's Session.run adds to a runtime error: a prefix, and a traceback of where the
-# failing node was defined (here always inside TensorFlow's own loader).
-_PYTHON_NOISE = re.compile(
-    r"Graph execution error:\s*|Detected at node .*? defined at \(most recent call last\):\n"
-    r"(?:.*\n)*?Node: '[^']*'\n"
-)
-
+ENV_MODELS = "EXPLORER_WORKER_MODELS"
+ENV_MEMORY = "EXPLORER_WORKER_MEMORY_MB"
+ENV_CALL_TIMEOUT = "EXPLORER_CALL_TIMEOUT_S"
+ENV_LOAD_TIMEOUT = "EXPLORER_LOAD_TIMEOUT_S"
+ENV_KERNELS = "EXPLORER_KERNELS"
 _MAX_STRING_RANK = 32
-
-_lock = threading.Lock()
-_models: dict[tuple[str, tuple[str, ...]], LoadedModel] = {}
+_KEYS_KEPT = 64  # content keys remembered per proto (reading a model again must not grow it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,81 +61,69 @@ class RunOutput:
     values: tuple[Any, ...]
     # Time spent loading the model for this call (0.0 when it was already loaded).
     load_ms: float
+    # The Session run alone, as the worker timed it.
     run_ms: float
+    # Carrying feeds to the worker and fetches back (the round trip less the run).
+    transfer_ms: float = 0.0
 
 
 class LoadedModel:
-    """One MetaGraph loaded into its own Graph and Session (thread-safe to run)."""
+    """A model loaded in a worker: run it, ask what it holds."""
 
-    def __init__(self, model_dir: str, tags: tuple[str, ...], tf: TFModule) -> None:
+    def __init__(self, key: str, model_dir: str, tags: tuple[str, ...], staged: str) -> None:
+        self.key = key
         self.model_dir = model_dir
         self.tags = tags
-        self._tf = tf
-        self.graph = tf.Graph()
-        with self.graph.as_default():
-            self.session = tf.compat.v1.Session(graph=self.graph)
-            try:
-                _quiet_load(tf, self.session, tags, model_dir)
-            except Exception:
-                self.session.close()
-                raise
-        self.session._extend_graph()  # the C API run below does not do it itself
-        self._outputs: dict[str, Any] = {}
-        self._outputs_lock = threading.Lock()
+        self.staged = staged  # its folder as the worker sees it (for error messages)
+        self.worker: WorkerProcess | None = None
+
+    def run(self, feeds: Mapping[str, Any], fetches: Sequence[str]) -> RunOutput:
+        """Feed arrays by tensor name and fetch tensors by name, with C++ semantics.
+
+        Returns:
+            The fetched arrays in fetch order, the run's time and the transfer's.
+
+        Raises:
+            InputError: a feed TensorFlow's Python binding cannot take (string rank > 32).
+            ExecutionError: the runtime refused the feeds or failed; its message and code.
+            WorkerEndedError: the worker crashed, outgrew its memory or the time limit.
+        """
+        for name, value in feeds.items():
+            _check_feed(name, value)
+        start = time.perf_counter()
+        answer = self._ask(
+            {"op": "run", "feeds": list(feeds), "fetches": list(fetches)},
+            wire.arrays_of(list(feeds.values())),
+            timeout_s=_limits().call_timeout_s,
+        )
+        total_ms = (time.perf_counter() - start) * 1000
+        run_ms = min(float(answer.header.get("run_ms", 0.0)), total_ms)
+        if len(answer.arrays) != len(fetches):
+            raise RuntimeError("the worker answered with the wrong number of arrays")  # a bug
+        return RunOutput(answer.arrays, 0.0, run_ms, total_ms - run_ms)
 
     def has_tensor(self, name: str) -> bool:
         """Whether ``name`` (``op:index``, or ``op`` for index 0) is a tensor of the graph."""
-        try:
-            self._output(name)
-        except ExecutionError:
-            return False
-        return True
+        answer = self._ask({"op": "has_tensor", "name": name}, (), timeout_s=30.0)
+        return bool(answer.header.get("found"))
 
-    def run(self, feeds: Mapping[str, Any], fetches: Sequence[str]) -> list[Any]:
-        """Feed arrays by tensor name and fetch tensors by name, with C++ semantics.
-
-        Raises:
-            ExecutionError: the runtime refused the feeds or failed; its message and code.
-        """
-        tf = self._tf
-        for name, value in feeds.items():
-            _check_feed(name, value)
-        feed_map = {self._output(name): value for name, value in feeds.items()}
-        unique = list(dict.fromkeys(fetches))
-        outputs = [self._output(name) for name in unique]
-        try:
-            values = self.session._call_tf_sessionrun(None, feed_map, outputs, [], None)
-        except tf.errors.OpError as exc:
-            raise ExecutionError(exc.message, code=_code_name(exc.error_code)) from exc
-        except UnicodeDecodeError as exc:
-            # The runtime's message quotes a fed string that is not UTF-8 (e.g. "Could not
-            # parse example input, value: '\x80'") and TF's wrapper fails to decode it,
-            # losing the status code; such messages are about the request's own values.
-            message = bytes(exc.object).decode("utf-8", errors="replace")
-            raise ExecutionError(message, code="INVALID_ARGUMENT") from exc
-        by_name = dict(zip(unique, values, strict=True))
-        return [by_name[name] for name in fetches]
-
-    def close(self) -> None:
-        self.session.close()
-
-    def _output(self, name: str) -> Any:
-        with self._outputs_lock:
-            if name in self._outputs:
-                return self._outputs[name]
-        op_name, _, index = name.partition(":")
-        try:
-            tensor = self.graph.get_tensor_by_name(f"{op_name}:{index or 0}")
-        except (KeyError, ValueError, TypeError) as exc:  # TypeError: a name not UTF-8
-            # The text C++ Session::Run gives for a feed/fetch name the graph lacks.
+    def _ask(
+        self, header: dict[str, Any], arrays: Sequence[Any], *, timeout_s: float
+    ) -> wire.Frame:
+        worker = self.worker
+        assert worker is not None
+        if not worker.alive and worker.pid is not None:
+            # Its worker ended since it was loaded: load it again (a fresh worker).
+            _POOL.forget(self)
             raise ExecutionError(
-                f"Tensor {op_name}:{index or 0}, specified in either feed_devices or "
-                "fetch_devices was not found in the Graph"
-            ) from exc
-        output = tensor._as_tf_output()
-        with self._outputs_lock:
-            self._outputs[name] = output
-        return output
+                "This model's worker ended since it was loaded; run the call again to load "
+                "it into a fresh one.",
+                code="UNAVAILABLE",
+            )
+        answer = worker.request({**header, "key": self.key}, arrays, timeout_s=timeout_s)
+        _raise_for(answer, self)
+        _POOL.touch(self)
+        return answer
 
 
 def run(
@@ -154,140 +136,333 @@ def run(
 ) -> RunOutput:
     """Run one step of a model's graph: feed tensors by name, fetch tensors by name.
 
-    Args:
-        model_dir: the SavedModel folder (holding saved_model.pb and variables/).
-        meta_graph: the MetaGraph to load (its tags pick it); scanned for unsafe ops.
-        feeds: graph tensor name → numpy array, fed as is (no cast, no shape check).
-        fetches: graph tensor names to return, in order.
-        allow_unsafe: run even if the model reaches unsafe ops.
-
-    Returns:
-        The fetched arrays and the load/run times.
-
     Raises:
         UnsafeModelError: the model reaches unsafe ops and ``allow_unsafe`` is False.
-        ExecutionError: loading or running failed; TensorFlow's message and status code.
+        ModelLoadError: the model cannot be loaded.
+        ExecutionError: running failed; TensorFlow's message and status code.
     """
     model, load_ms = load(model_dir, meta_graph, allow_unsafe=allow_unsafe)
-    start = time.perf_counter()
-    values = model.run(feeds, fetches)
-    return RunOutput(tuple(values), load_ms, (time.perf_counter() - start) * 1000)
+    output = model.run(feeds, fetches)
+    return RunOutput(output.values, load_ms, output.run_ms, output.transfer_ms)
 
 
 def load(
     model_dir: str, meta_graph: MetaGraphInfo, *, allow_unsafe: bool = False
 ) -> tuple[LoadedModel, float]:
-    """The loaded model for (folder, tags), loading it on first use.
+    """The loaded model for (folder, graph, tags), loading it into a worker on first use.
 
     Args:
-        model_dir: the SavedModel folder.
-        meta_graph: the MetaGraph to load (its tags pick it); scanned for unsafe ops.
+        model_dir: the SavedModel folder (its variables and assets are staged).
+        meta_graph: the MetaGraph to load; scanned for unsafe ops, and what is loaded.
         allow_unsafe: load and run even if the model reaches unsafe ops.
 
     Returns:
-        The model and the milliseconds spent loading it now (0.0 if it was cached).
+        The model and the milliseconds spent loading it now (0.0 if it was loaded).
 
     Raises:
         UnsafeModelError: unsafe ops and no opt-in (checked on every call).
+        ModelLimitError: the model is past a limit that protects the server.
+        ModelSourceError: a data file of the model is a symlink or not a regular file.
         ModelLoadError: TensorFlow could not load the SavedModel.
+        WorkerEndedError: the worker crashed or outlived the load's time limit.
     """
-    # Every call: the scan is cached per proto, and an opt-in covers one call only.
     require_safe(meta_graph, allow_unsafe=allow_unsafe)
-    key = (os.path.abspath(model_dir), tuple(meta_graph.tags))
-    with _lock:
-        model = _models.get(key)
-        if model is not None:
-            return model, 0.0
-        start = time.perf_counter()
-        tf = _tensorflow()
+    return _POOL.load(os.path.abspath(model_dir), meta_graph)
+
+
+def warm(
+    model_dir: str,
+    meta_graph: MetaGraphInfo,
+    *,
+    allow_unsafe: bool = False,
+    delay_s: float = 0.0,
+) -> None:
+    """Start loading a model into its worker in the background (once), so the first Run
+    does not wait for TensorFlow and the model. A model that may not run yet (unsafe ops,
+    no opt-in) only gets the shared worker started. Failures are kept for the first real
+    call to report, in its own words. Never raises.
+
+    Args:
+        model_dir: the SavedModel folder.
+        meta_graph: the MetaGraph to load.
+        allow_unsafe: the user's opt-in for this model.
+        delay_s: wait this long first: starting TensorFlow keeps a CPU busy for seconds,
+            which would slow the browser drawing the page the user is waiting for.
+    """
+    key = f"{os.path.abspath(model_dir)}|{','.join(meta_graph.tags)}|{id(meta_graph.proto)}"
+    with _WARMING_LOCK:
+        if key in _WARMING:
+            return
+        _WARMING[key] = threading.Event()
+        while len(_WARMING) > _KEYS_KEPT:
+            _WARMING.pop(next(iter(_WARMING)))
+        done = _WARMING[key]
+
+    def background() -> None:
+        time.sleep(delay_s)
         try:
-            model = LoadedModel(key[0], key[1], tf)
-        except tf.errors.OpError as exc:
-            raise ModelLoadError(_load_failure(key, exc.message)) from exc
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise ModelLoadError(_load_failure(key, str(exc))) from exc
-        _models[key] = model
-        return model, (time.perf_counter() - start) * 1000
+            if allow_unsafe or scan_meta_graph(meta_graph).clean:
+                load(model_dir, meta_graph, allow_unsafe=allow_unsafe)
+            else:
+                _POOL.start_shared()
+        except ExplorerError:
+            pass  # the call that needs the model reports it, in its own words
+        finally:
+            done.set()
+
+    threading.Thread(target=background, name="explorer-warm", daemon=True).start()
+
+
+def model_state(model_dir: str, meta_graph: MetaGraphInfo) -> Literal["loaded", "loading", "idle"]:
+    """Whether a model is loaded in a worker, being loaded (by :func:`warm`), or neither."""
+    directory, tags = os.path.abspath(model_dir), tuple(meta_graph.tags)
+    if (directory, tags) in loaded_models():
+        return "loaded"
+    key = f"{directory}|{','.join(tags)}|{id(meta_graph.proto)}"
+    with _WARMING_LOCK:
+        event = _WARMING.get(key)
+    return "loading" if event is not None and not event.is_set() else "idle"
+
+
+def loaded_models() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(folder, tags) of every model loaded in a worker, least recently used first."""
+    return _POOL.loaded()
+
+
+def unload(model_dir: str | None = None) -> None:
+    """Unload models (all, or those read from one folder or its version folders); their
+    staged files go too."""
+    _POOL.unload(None if model_dir is None else os.path.abspath(model_dir))
+
+
+def sandbox_line() -> str:
+    """One line saying whether models run in a sandbox here, for the app and the CLI."""
+    return sandbox.status().line
+
+
+def worker_pids() -> tuple[int, ...]:
+    """Process ids of the running workers (for tests and the memory benchmark)."""
+    return _POOL.pids()
 
 
 def signature_defaults(signature: SignatureInfo) -> dict[str, Any]:
     """The signature's ``defaults`` TensorProtos as arrays (TF Serving feeds them for
-    inputs a Predict request leaves out). Imports TensorFlow to decode them.
-
-    Args:
-        signature: a signature read with its proto.
-
-    Returns:
-        Input alias → array.
+    inputs a Predict request leaves out), decoded without TensorFlow.
 
     Raises:
         ExecutionError: ``tensor parsing error: <alias>`` for an unreadable TensorProto.
     """
     if signature.proto is None or not signature.defaults:
         return {}
-    tf = _tensorflow()
     arrays = {}
     for alias, proto in signature.proto.defaults.items():
         try:
-            tf_proto = tf.make_tensor_proto(0)
-            tf_proto.ParseFromString(proto.SerializeToString())
-            arrays[alias] = tf.make_ndarray(tf_proto)
-        except Exception as exc:  # TensorFlow raises assorted types for a bad proto
+            arrays[alias] = tensor_proto_to_array(proto)
+        except InputError as exc:
             raise ExecutionError(f"tensor parsing error: {alias}") from exc
     return arrays
 
 
-def loaded_models() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(folder, tags) of every model loaded in this process.
+class _Pool:
+    """The workers, the models loaded in them, and the least-recently-used order."""
 
-    Returns:
-        The keys of the loaded models.
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._models: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._shared: dict[Kernels, WorkerProcess] = {}
+        self._own: dict[str, WorkerProcess] = {}  # content key → a dedicated worker
+        self._keys: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+        self._loading: dict[str, threading.Lock] = {}
+        self._staged_names: dict[str, str] = {}  # content key → its folder in the staging
 
-    Raises:
-        Nothing.
-    """
-    with _lock:
-        return tuple(_models)
+    def load(self, model_dir: str, meta_graph: MetaGraphInfo) -> tuple[LoadedModel, float]:
+        key = self._key(model_dir, meta_graph)
+        with self._lock:
+            model = self._models.get(key)
+            if model is not None and model.worker is not None and model.worker.alive:
+                self._models.move_to_end(key)
+                return model, 0.0
+            gate = self._loading.setdefault(key, threading.Lock())
+        with gate:  # one load per model, however many callers ask at once
+            with self._lock:
+                model = self._models.get(key)
+                if model is not None and model.worker is not None and model.worker.alive:
+                    return model, 0.0
+                self._models.pop(key, None)
+            return self._load_new(key, model_dir, meta_graph)
+
+    def _load_new(
+        self, key: str, model_dir: str, meta_graph: MetaGraphInfo
+    ) -> tuple[LoadedModel, float]:
+        start = time.perf_counter()
+        self._drop_gone()
+        worker = self._worker_for(key, meta_graph)
+        name = worker.staging.stage(model_dir, meta_graph)
+        staged = f"{worker.models_path}/{name}"
+        model = LoadedModel(key, model_dir, tuple(meta_graph.tags), staged)
+        model.worker = worker
+        try:
+            answer = worker.request(
+                {"op": "load", "key": key, "dir": staged, "tags": model.tags},
+                timeout_s=_limits().load_timeout_s,
+            )
+            _raise_for(answer, model)
+        except BaseException:
+            worker.staging.remove(name)
+            if worker is self._own.get(key):
+                self._own.pop(key).close()
+            raise
+        with self._lock:
+            self._models[key] = model
+            self._staged_names[key] = name
+            evicted = self._over_capacity()
+        for old in evicted:
+            self._drop(old)
+        return model, (time.perf_counter() - start) * 1000
+
+    def _worker_for(self, key: str, meta_graph: MetaGraphInfo) -> WorkerProcess:
+        kernels = _kernels()
+        with self._lock:
+            if not scan_meta_graph(meta_graph).clean:
+                # Opted in despite unsafe ops: alone in a sandbox that sees only itself.
+                worker = self._own.get(key)
+                if worker is None or (worker.pid is not None and not worker.alive):
+                    worker = self._own[key] = WorkerProcess(f"model {key}", kernels, _limits())
+                return worker
+            worker = self._shared.get(kernels)
+            if worker is None or (worker.pid is not None and not worker.alive):
+                if worker is not None:
+                    self._forget_worker(worker)
+                worker = self._shared[kernels] = WorkerProcess("shared", kernels, _limits())
+            return worker
+
+    def start_shared(self) -> None:
+        """Start the shared worker (TensorFlow's import) without loading a model."""
+        with self._lock:
+            worker = self._shared.get(_kernels())
+            if worker is None or (worker.pid is not None and not worker.alive):
+                worker = self._shared[_kernels()] = WorkerProcess("shared", _kernels(), _limits())
+        worker.start()
+
+    def touch(self, model: LoadedModel) -> None:
+        with self._lock:
+            if model.key in self._models:
+                self._models.move_to_end(model.key)
+
+    def forget(self, model: LoadedModel) -> None:
+        with self._lock:
+            if self._models.get(model.key) is model:
+                del self._models[model.key]
+
+    def loaded(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        with self._lock:
+            return tuple(
+                (m.model_dir, m.tags)
+                for m in self._models.values()
+                if m.worker is not None and m.worker.alive
+            )
+
+    def pids(self) -> tuple[int, ...]:
+        with self._lock:
+            workers = [*self._shared.values(), *self._own.values()]
+        return tuple(w.pid for w in workers if w.pid is not None and w.alive)
+
+    def unload(self, model_dir: str | None) -> None:
+        with self._lock:
+            chosen = [
+                m
+                for m in self._models.values()
+                if model_dir is None
+                or m.model_dir == model_dir
+                or m.model_dir.startswith(model_dir + os.sep)
+            ]
+            for model in chosen:
+                del self._models[model.key]
+        for model in chosen:
+            self._drop(model)
+
+    def close(self) -> None:
+        with self._lock:
+            workers = [*self._shared.values(), *self._own.values()]
+            self._shared.clear()
+            self._own.clear()
+            self._models.clear()
+        for worker in workers:
+            worker.close()
+
+    def _drop_gone(self) -> None:
+        # A model whose folder was removed (an upload whose session ended) goes too.
+        with self._lock:
+            gone = [m for m in self._models.values() if not os.path.isdir(m.model_dir)]
+            for model in gone:
+                del self._models[model.key]
+        for model in gone:
+            self._drop(model)
+
+    def _over_capacity(self) -> list[LoadedModel]:
+        evicted = []
+        while len(self._models) > _max_models():
+            _, oldest = self._models.popitem(last=False)
+            evicted.append(oldest)
+        return evicted
+
+    def _drop(self, model: LoadedModel) -> None:
+        worker = model.worker
+        if worker is None:
+            return
+        own = self._own.get(model.key)
+        if own is worker:
+            with self._lock:
+                self._own.pop(model.key, None)
+            worker.close()
+            return
+        if worker.alive:
+            with contextlib.suppress(ExplorerError):  # it ended meanwhile: nothing to unload
+                worker.request({"op": "unload", "key": model.key}, timeout_s=30.0)
+        name = self._staged_names.pop(model.key, None)
+        if name is not None:
+            worker.staging.remove(name)
+
+    def _forget_worker(self, worker: WorkerProcess) -> None:
+        for key in [k for k, m in self._models.items() if m.worker is worker]:
+            del self._models[key]
+        worker.close()
+
+    def _key(self, model_dir: str, meta_graph: MetaGraphInfo) -> str:
+        # Hashing a large graph costs milliseconds: once per proto (kept alive with it).
+        ident = id(meta_graph.proto)
+        with self._lock:
+            kept = self._keys.get(ident)
+            if kept is not None and kept[0] is meta_graph.proto and kept[1].startswith(model_dir):
+                return kept[1].split("|", 1)[1]
+        key = content_key(model_dir, meta_graph)
+        with self._lock:
+            self._keys[ident] = (meta_graph.proto, f"{model_dir}|{key}")
+            while len(self._keys) > _KEYS_KEPT:
+                self._keys.popitem(last=False)
+        return key
 
 
-def unload(model_dir: str | None = None) -> None:
-    """Close and forget loaded models (all, or those of one folder).
-
-    Args:
-        model_dir: only this folder's models; None for all.
-
-    Raises:
-        Nothing.
-    """
-    with _lock:
-        for key in list(_models):
-            if model_dir is None or key[0] == os.path.abspath(model_dir):
-                _models.pop(key).close()
-
-
-def _tensorflow() -> TFModule:
-    # Keep TensorFlow's C++ start-up chatter off the CLI's stderr unless asked for.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # Here, not at the top: importing TensorFlow costs ~6 s, paid only to run a model.
-    import tensorflow as tf
-
-    return tf
-
-
-def _quiet_load(tf: TFModule, session: Any, tags: tuple[str, ...], model_dir: str) -> None:
-    # The TF1 loader logs a deprecation warning on first use; it is the loader we want.
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel("ERROR")
-    try:
-        tf.compat.v1.saved_model.loader.load(session, list(tags), model_dir)
-    finally:
-        logger.setLevel(level)
+def _raise_for(answer: wire.Frame, model: LoadedModel) -> None:
+    header = answer.header
+    if header.get("ok") is True:
+        return
+    error = header.get("error")
+    if not isinstance(error, dict):
+        raise RuntimeError(f"the worker sent a malformed answer: {header!r}")  # a bug
+    message = str(error.get("message", "")).replace(model.staged, model.model_dir)
+    kind = error.get("kind")
+    if kind == "load":
+        raise ModelLoadError(message)
+    if kind == "execution":
+        raise ExecutionError(message, code=str(error.get("code") or "UNKNOWN"))
+    raise RuntimeError(f"the worker failed (a bug in Signature Explorer): {message}")
 
 
 def _check_feed(name: str, value: Any) -> None:
     # TensorFlow's Python binding converts string arrays with a fixed 32-entry shape
-    # buffer: a string feed of rank 33 or more crashes the whole process (segfault).
+    # buffer: a string feed of rank 33 or more crashes the process (TF Serving's C++ is
+    # fine with it), so it is refused before it reaches the worker.
     ndim = getattr(value, "ndim", 0)
     kind = getattr(getattr(value, "dtype", None), "kind", "")
     if ndim > _MAX_STRING_RANK and kind in ("O", "S", "U"):
@@ -296,27 +471,66 @@ def _check_feed(name: str, value: Any) -> None:
             "dimensions can be fed here (TensorFlow's Python binding crashes past that).",
             key=name,
         )
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        # TensorFlow's conversion of an object array takes bytes and str only; its error
+        # for anything else, as it came from the Session in this process before.
+        for item in value.flat:
+            if not isinstance(item, (bytes, str)):
+                kind = type(item).__name__
+                raise ExecutionError(f"Unsupported object type {kind}", code="INTERNAL")
 
 
-def _load_failure(key: tuple[str, tuple[str, ...]], message: str) -> str:
-    # TensorFlow's words, without Python's additions, and what usually causes them.
-    model_dir, tags = key
-    text = _PYTHON_NOISE.sub("", message).strip().rstrip(".")
-    variables = os.path.join(model_dir, "variables")
-    hint = ""
-    if not os.path.isdir(variables):
-        hint = (
-            " The folder has no variables/ sub-folder: copy the whole SavedModel folder, "
-            "not only saved_model.pb."
+def _limits() -> Limits:
+    return Limits(
+        memory_mb=_env_int(ENV_MEMORY, 8192),
+        call_timeout_s=_env_float(ENV_CALL_TIMEOUT, 60.0),
+        load_timeout_s=_env_float(ENV_LOAD_TIMEOUT, 300.0),
+    )
+
+
+def _max_models() -> int:
+    return _env_int(ENV_MODELS, 4)
+
+
+def _kernels() -> Kernels:
+    value = os.environ.get(ENV_KERNELS, "standard").strip().lower() or "standard"
+    if value not in ("standard", "mkl"):
+        raise UsageError(
+            f'{ENV_KERNELS}="{value}": expected "standard" (TF Serving\'s CPU build) or "mkl" '
+            "(its --config=mkl build, with oneDNN)."
         )
-    elif not os.path.isfile(os.path.join(variables, "variables.index")) or not any(
-        name.startswith("variables.data-") for name in os.listdir(variables)
-    ):
-        hint = " Its variables/ folder is incomplete (variables.index or a data shard is missing)."
-    elif os.path.join(model_dir, "assets") in text:
-        hint = " An asset file the graph reads is missing from assets/."
-    return f"Cannot load {model_dir} (tags {','.join(tags)}): {text}.{hint}"
+    kernels: Literal["standard", "mkl"] = "mkl" if value == "mkl" else "standard"
+    return kernels
 
 
-def _code_name(code: int) -> str:
-    return _CODE_NAMES[code] if 0 <= code < len(_CODE_NAMES) else "UNKNOWN"
+def _env_int(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f'{name}="{text}": expected a whole number.') from None
+    if value < 1:
+        raise UsageError(f'{name}="{text}": expected a number of at least 1.')
+    return value
+
+
+def _env_float(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f'{name}="{text}": expected a number of seconds.') from None
+    if not value > 0:
+        raise UsageError(f'{name}="{text}": expected a positive number of seconds.')
+    return value
+
+
+_POOL = _Pool()
+atexit.register(_POOL.close)
+# warm() calls under way or done, by (folder, tags, proto): each model is warmed once.
+_WARMING: dict[str, threading.Event] = {}
+_WARMING_LOCK = threading.Lock()

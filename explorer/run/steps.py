@@ -131,9 +131,9 @@ def _execute(
                 '(expected "op_name:output_index").',
                 key=name,
             )
-    start = time.perf_counter()
-    values = model.run(feeds, [*names, *wanted])
-    output = runner.RunOutput(tuple(values), load_ms, (time.perf_counter() - start) * 1000)
+    ran = model.run(feeds, [*names, *wanted])
+    values = ran.values
+    output = runner.RunOutput(values, load_ms, ran.run_ms, ran.transfer_ms)
     fetched = {a: np.asarray(v) for a, v in zip(aliases, values, strict=False)}
     by_name = dict(zip(wanted, values[len(aliases) :], strict=True))
     extra = {
@@ -157,7 +157,7 @@ def _result(
     request: Any,
 ) -> CallResult:
     total = (time.perf_counter() - run.start) * 1000
-    conversion = max(total - output.run_ms - output.load_ms, 0.0)
+    conversion = max(total - output.run_ms - output.load_ms - output.transfer_ms, 0.0)
     return CallResult(
         method=method,
         signature_key=run.signature.key,
@@ -165,7 +165,7 @@ def _result(
         response_json=MappingProxyType(json.loads(text)),
         outputs=MappingProxyType(fetched),
         extra=MappingProxyType(extra),
-        timing=CallTiming(conversion, output.run_ms, output.load_ms),
+        timing=CallTiming(conversion, output.run_ms, output.load_ms, output.transfer_ms),
         request=request,
     )
 

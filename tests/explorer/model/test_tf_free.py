@@ -35,7 +35,7 @@ METADATA_MODULES = (
 # The one module allowed to import TensorFlow (lazily, to run a signature). Every other
 # module under explorer/ is checked too, as soon as its file exists: signature_graph, dot,
 # safety, node_inspector, example_features, rest_json, tf_example, calls, cli/graph, ...
-TF_ALLOWED = frozenset({"explorer.run.runner"})
+TF_ALLOWED = frozenset({"explorer.run.session"})
 # Top-level packages whose presence in sys.modules means the ~6 s import happened
 # (streamlit too: explorer/ never imports it).
 FORBIDDEN = ("tensorflow", "keras", "tf_keras", "streamlit")
@@ -89,7 +89,7 @@ _PROBE = textwrap.dedent(
 
 
 def _explorer_modules() -> list[str]:
-    """METADATA_MODULES first, then every other module file under explorer/ but the runner."""
+    """METADATA_MODULES first, then every other module file under explorer/ but the session."""
     found = []
     for path in sorted((REPO / "explorer").rglob("*.py")):
         parts = path.relative_to(REPO).with_suffix("").parts

@@ -1,0 +1,153 @@
+"""Where the worker runs: inside bubblewrap (``bwrap``) when the OS allows it.
+
+The sandbox has its own empty network namespace (no network at all), its own PID, IPC and
+UTS namespaces, no capabilities, and a file system made of read-only views of just what
+the worker needs: the system's libraries (``/usr``), the Python installation (with
+TensorFlow), the ``explorer`` package, and the folder of staged models it serves; plus a
+private tmpfs for scratch. Nothing else of the file system exists there: no ``/etc``, no
+home, no other models. An op that reaches outside fails with TensorFlow's own error.
+
+Where bwrap is missing or cannot make namespaces (macOS, a container without user
+namespaces), the worker runs as a plain child process and the unsafe-op scan is the only
+guard; :func:`status` says which, in one line the app and the CLI show. Install Debian's
+``bubblewrap`` package (``apt-get install bubblewrap``) to get the sandbox;
+``EXPLORER_SANDBOX=off`` turns it off deliberately.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import site
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# The explorer package folder (explorer/run/sandbox.py → explorer/).
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+ENV_SANDBOX = "EXPLORER_SANDBOX"
+# Where the staged models appear inside the sandbox.
+MODELS_MOUNT = "/models"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxStatus:
+    """Whether workers run sandboxed, and the line that says so."""
+
+    sandboxed: bool
+    line: str
+
+
+@functools.cache
+def status() -> SandboxStatus:
+    """Probe once per process: can bwrap make a sandbox here?"""
+    if os.environ.get(ENV_SANDBOX, "").lower() in ("0", "off", "no", "false"):
+        return SandboxStatus(
+            False, f"Models run without a sandbox ({ENV_SANDBOX}=off): the scan is the only guard."
+        )
+    if not sys.platform.startswith("linux"):
+        return SandboxStatus(
+            False,
+            f"Models run without a sandbox (none on {sys.platform}): the unsafe-op scan is the "
+            "only guard.",
+        )
+    binary = shutil.which("bwrap")
+    if binary is None:
+        return SandboxStatus(
+            False,
+            "Models run without a sandbox (bubblewrap is not installed: apt-get install "
+            "bubblewrap): the unsafe-op scan is the only guard.",
+        )
+    probe = subprocess.run(
+        [binary, *_namespaces(), "--ro-bind", "/", "/", "--", "/bin/true"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=20,
+    )
+    if probe.returncode != 0:
+        reason = " ".join(probe.stderr.split())[:200] or f"exit {probe.returncode}"
+        return SandboxStatus(
+            False,
+            f"Models run without a sandbox (bwrap cannot make namespaces here: {reason}): "
+            "the unsafe-op scan is the only guard.",
+        )
+    return SandboxStatus(
+        True, "Models run in a sandbox (bubblewrap): no network, no files but their own."
+    )
+
+
+def worker_command(models_root: Path, *, env: dict[str, str]) -> tuple[list[str], str]:
+    """The command that starts a worker serving the models staged under ``models_root``,
+    and the path those models have inside it.
+
+    Args:
+        models_root: the host folder holding the staged models (read-only inside).
+        env: the worker's environment (inside the sandbox it is the whole environment).
+
+    Returns:
+        (argv, models path as the worker sees it).
+    """
+    python = [sys.executable, "-m", "explorer.run.worker"]
+    if not status().sandboxed:
+        return python, str(models_root)
+    binary = shutil.which("bwrap")
+    assert binary is not None  # status() found it
+    # No --die-with-parent: it ties the sandbox to the thread that started it, and a worker
+    # started from a short-lived thread would die with that thread. The worker ends when
+    # its channel closes instead (the parent exits, or closes it).
+    argv = [binary, *_namespaces(), "--new-session"]
+    argv += _system_views()
+    for path in _python_paths():
+        argv += ["--ro-bind", path, path]
+    package = str(PACKAGE_DIR)
+    argv += ["--ro-bind", package, package]
+    argv += ["--ro-bind", str(models_root), MODELS_MOUNT]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    argv += ["--clearenv"]
+    for name, value in env.items():
+        argv += ["--setenv", name, value]
+    argv += ["--setenv", "PYTHONPATH", str(Path(package).parent), "--setenv", "HOME", "/tmp"]
+    return [*argv, "--", *python], MODELS_MOUNT
+
+
+def _namespaces() -> list[str]:
+    return ["--unshare-all", "--cap-drop", "ALL"]
+
+
+def _system_views() -> list[str]:
+    # The dynamic linker and the C/C++ runtimes live under /usr on merged-/usr systems;
+    # /lib and friends are links into it there, real folders elsewhere.
+    argv = ["--ro-bind", "/usr", "/usr"]
+    for name in ("lib", "lib64", "lib32", "bin", "sbin"):
+        path = Path("/") / name
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            argv += ["--ro-bind", str(path), str(path)]
+    return argv
+
+
+def _python_paths() -> Sequence[str]:
+    """The Python installation (a venv and its base interpreter too), its site-packages,
+    and the other import paths outside /usr; never the project around the package (its
+    sample models, its tests) unless the installation itself lives there."""
+    package_root = PACKAGE_DIR.parent
+    installation = [sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()]
+    if site.ENABLE_USER_SITE and site.USER_SITE:
+        installation.append(site.USER_SITE)
+    found: list[Path] = []
+    for raw, required in [*((p, True) for p in installation), *((p, False) for p in sys.path)]:
+        if not raw:
+            continue
+        path = Path(raw).resolve()
+        inside_project = path == package_root or path.is_relative_to(package_root)
+        if not path.exists() or str(path).startswith("/usr/") or (inside_project and not required):
+            continue
+        if any(path.is_relative_to(f) for f in found):
+            continue
+        found = [f for f in found if not f.is_relative_to(path)] + [path]
+    return [str(p) for p in found]

@@ -1,0 +1,149 @@
+"""The worker process: loads models and runs them, serving the parent over one socket.
+
+``python -m explorer.run.worker --channel-fd N`` (started by ``explorer.run.supervisor``,
+inside a sandbox where the OS allows one). Requests arrive as ``explorer.run.wire``
+frames and are served concurrently on a thread pool, so eight callers run in parallel;
+each answer carries the request's id. A request that crashes TensorFlow takes this
+process down, and only this process: the parent reports it and starts a fresh one.
+
+Requests (header ``op``): ``load`` {key, dir, tags}, ``run`` {key, feeds, fetches} with the
+feed arrays, ``has_tensor`` {key, name}, ``unload`` {key}. Answers: ``ok`` true with the
+result, or ``ok`` false with ``error`` {kind, message, code}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from explorer.errors import ExecutionError, ModelLoadError
+from explorer.run import wire
+from explorer.run.session import Session, tensorflow
+
+_THREADS = 32  # concurrent requests served; TensorFlow's own pools do the heavy work
+
+
+class Worker:
+    """The loaded sessions and the request loop."""
+
+    def __init__(self, channel: socket.socket) -> None:
+        self.channel = channel
+        self.sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+        self._write = threading.Lock()
+
+    def serve(self) -> None:
+        """Answer requests until the parent closes the channel."""
+        tf = tensorflow()
+        self._send({"op": "ready", "pid": os.getpid(), "tensorflow": tf.__version__})
+        with ThreadPoolExecutor(_THREADS, thread_name_prefix="request") as pool:
+            while True:
+                frame = wire.receive_frame(self.channel)
+                if frame is None:
+                    return
+                pool.submit(self._answer, frame)
+
+    def _answer(self, frame: wire.Frame) -> None:
+        header = frame.header
+        handlers: dict[str, Callable[[dict[str, Any], tuple[Any, ...]], wire.Frame]] = {
+            "load": self._load,
+            "run": self._run,
+            "has_tensor": self._has_tensor,
+            "unload": self._unload,
+        }
+        try:
+            handler = handlers[header["op"]]
+            answer = handler(header, frame.arrays)
+        except ModelLoadError as exc:
+            answer = _error(header, "load", str(exc), "")
+        except ExecutionError as exc:
+            answer = _error(header, "execution", str(exc), exc.code)
+        except Exception as exc:  # a bug here: reported as one, never as the model's answer
+            answer = _error(header, "bug", f"{type(exc).__name__}: {exc}", "")
+        self._send({**answer.header, "id": header.get("id")}, answer.arrays)
+
+    def _load(self, header: dict[str, Any], _: tuple[Any, ...]) -> wire.Frame:
+        key = str(header["key"])
+        with self._lock:
+            gate = self._loading.setdefault(key, threading.Lock())
+        with gate:  # one load per model, however many callers ask at once
+            if key in self.sessions:
+                return wire.Frame({"ok": True, "load_ms": 0.0})
+            start = time.perf_counter()
+            try:
+                session = Session(str(header["dir"]), tuple(header["tags"]))
+            except ModelLoadError:
+                raise
+            except Exception as exc:
+                # TensorFlow's Python loader raises assorted types for a malformed model:
+                # that is the model's doing, reported as a load failure.
+                raise ModelLoadError(
+                    f"Cannot load {header['dir']}: TensorFlow's loader failed "
+                    f"({type(exc).__name__}: {exc})."
+                ) from exc
+            with self._lock:
+                self.sessions[key] = session
+            return wire.Frame({"ok": True, "load_ms": (time.perf_counter() - start) * 1000})
+
+    def _run(self, header: dict[str, Any], arrays: tuple[Any, ...]) -> wire.Frame:
+        session = self._session(header)
+        feeds = dict(zip(header["feeds"], arrays, strict=True))
+        start = time.perf_counter()
+        values = session.run(feeds, list(header["fetches"]))
+        run_ms = (time.perf_counter() - start) * 1000
+        return wire.Frame({"ok": True, "run_ms": run_ms}, wire.arrays_of(values))
+
+    def _has_tensor(self, header: dict[str, Any], _: tuple[Any, ...]) -> wire.Frame:
+        found = self._session(header).has_tensor(str(header["name"]))
+        return wire.Frame({"ok": True, "found": found})
+
+    def _unload(self, header: dict[str, Any], _: tuple[Any, ...]) -> wire.Frame:
+        with self._lock:
+            session = self.sessions.pop(str(header["key"]), None)
+        if session is not None:
+            session.close()
+        return wire.Frame({"ok": True})
+
+    def _session(self, header: dict[str, Any]) -> Session:
+        with self._lock:
+            session = self.sessions.get(str(header["key"]))
+        if session is None:
+            raise KeyError(f"model {header['key']} is not loaded in this worker")
+        return session
+
+    def _send(self, header: dict[str, Any], arrays: tuple[Any, ...] = ()) -> None:
+        with self._write:
+            wire.send_frame(self.channel, wire.Frame(header, arrays))
+
+
+def _error(header: dict[str, Any], kind: str, message: str, code: str) -> wire.Frame:
+    return wire.Frame({"ok": False, "error": {"kind": kind, "message": message, "code": code}})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the parent on the inherited socket ``--channel-fd``."""
+    parser = argparse.ArgumentParser(prog="python -m explorer.run.worker")
+    parser.add_argument("--channel-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    # Whatever a model prints (PrintV2, a py_func) goes to stderr, which the parent keeps
+    # as the worker's log: stdout is not the channel, but nothing should land there either.
+    os.dup2(2, 1)
+    channel = socket.socket(fileno=args.channel_fd)
+    try:
+        Worker(channel).serve()
+    except wire.WireError as exc:
+        sys.stderr.write(f"worker: the channel broke: {exc}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
