@@ -168,8 +168,9 @@ def main() -> None:
             else f"`{Path(model.path)}`"  # an upload's is a temporary folder
         )
         st.markdown(f"Model **{model.name}**{version} · tag-set `{meta_graph.tag_set}` · {where}")
+    # The opt-in is bound to the graph's content: a rewritten saved_model.pb is not trusted.
     allow_run = render_safety_banner(
-        scan_meta_graph(meta_graph), f"{model.path}::{meta_graph.tag_set}"
+        scan_meta_graph(meta_graph), runner.model_key(model.path, meta_graph)
     )
     if presentation:  # the story only: examples, what goes in, what comes out
         render_examples_panel(model, meta_graph, signature_key)

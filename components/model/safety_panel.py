@@ -12,8 +12,9 @@ from explorer.safety.scan import ScanResult
 def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
     """Warn about unsafe ops; returns True when running is allowed (clean, or opted in).
 
-    The opt-in is kept per model (path and tag-set) for the session, so switching to
-    another model and back does not silently trust or forget it.
+    The opt-in is kept per model (``model_id``: its content, folder and tag-set) for the
+    session, so switching to another model and back does not silently trust or forget it,
+    and a model rewritten on disk is not trusted until the user says so again.
     """
     trusted: set[str] = st.session_state.setdefault(keys.TRUSTED_MODELS, set())
     if scan.clean:

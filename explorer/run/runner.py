@@ -224,6 +224,13 @@ def model_state(model_dir: str, meta_graph: MetaGraphInfo) -> Literal["loaded", 
     return "loading" if event is not None and not event.is_set() else "idle"
 
 
+def model_key(model_dir: str, meta_graph: MetaGraphInfo) -> str:
+    """What identifies a model here: a digest of its graph's bytes, its folder and its
+    tag-set. An opt-in is bound to this key, so it does not carry over to a rewritten
+    saved_model.pb at the same path."""
+    return _POOL.key(os.path.abspath(model_dir), meta_graph)
+
+
 def loaded_models() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(folder, tags) of every model loaded in a worker, least recently used first."""
     return _POOL.loaded()
@@ -276,7 +283,7 @@ class _Pool:
         self._staged_names: dict[str, str] = {}  # content key → its folder in the staging
 
     def load(self, model_dir: str, meta_graph: MetaGraphInfo) -> tuple[LoadedModel, float]:
-        key = self._key(model_dir, meta_graph)
+        key = self.key(model_dir, meta_graph)
         with self._lock:
             model = self._models.get(key)
             if model is not None and model.worker is not None and model.worker.alive:
@@ -428,7 +435,7 @@ class _Pool:
             del self._models[key]
         worker.close()
 
-    def _key(self, model_dir: str, meta_graph: MetaGraphInfo) -> str:
+    def key(self, model_dir: str, meta_graph: MetaGraphInfo) -> str:
         # Hashing a large graph costs milliseconds: once per proto (kept alive with it).
         ident = id(meta_graph.proto)
         with self._lock:

@@ -42,6 +42,8 @@ _LAST_WORDS = re.compile(
     r"Check failed: .*|F\d{4} .*|Fatal Python error: .*|terminate called .*|what\(\): .*|"
     r"Segmentation fault.*|Aborted.*"
 )
+# absl/glog's line prefix: severity, date, time, thread, file:line.
+_GLOG_PREFIX = re.compile(r"^[FEWI]\d{4} [\d:.]+\s+\d+ [^\]]*\] ")
 CRASH_NOTE = (
     "TF Serving runs the same kernels in its own process: there, this request would crash "
     "the whole server and every model it serves, not just answer with an error."
@@ -248,7 +250,11 @@ class WorkerProcess:
             )
         signum = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else 0
         how = f"signal {_signal_name(signum)}" if signum > 0 else f"exit status {returncode}"
-        words = [m.group(0).strip() for line in self._tail if (m := _LAST_WORDS.search(line))]
+        words = [
+            _GLOG_PREFIX.sub("", m.group(0)).strip()
+            for line in self._tail
+            if (m := _LAST_WORDS.search(line))
+        ]
         said = f": {'; '.join(dict.fromkeys(words[-3:]))}" if words else ""
         return WorkerEndedError(
             f"TensorFlow crashed while running this model ({how}){said}. Its worker was "
@@ -275,6 +281,12 @@ class WorkerProcess:
         process = self._process
         if process is None or process.poll() is not None:
             return
+        # The sandboxed worker runs in a session of its own (bwrap --new-session), so the
+        # process group does not reach it: every descendant is killed by pid (the first is
+        # the sandbox's PID-namespace init, whose end takes everything inside with it).
+        for pid in _descendants(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
 
@@ -327,24 +339,41 @@ def _worker_env(kernels: Kernels) -> dict[str, str]:
 
 
 def _tree_rss_kb(pid: int) -> int:
-    total, stack, seen = 0, [pid], set()
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    total = 0
+    for current in [pid, *_descendants(pid)]:
         try:
             with open(f"/proc/{current}/status", encoding="ascii", errors="replace") as status:
                 for line in status:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
                         break
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as kids:
-                    stack.extend(int(k) for k in kids.read().split())
         except (OSError, ValueError):
             continue  # gone, or not Linux: nothing to add
     return total
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, parents before children (Linux's /proc; elsewhere
+    none are found and the process group is what a kill reaches)."""
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as kids:
+                    children = [int(k) for k in kids.read().split()]
+            except (OSError, ValueError):
+                continue
+            for child in children:
+                if child not in found:
+                    found.append(child)
+                    stack.append(child)
+    return found
 
 
 def _signal_name(signum: int) -> str:

@@ -10,6 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
+from explorer.model.reader import read_model
+from explorer.run import runner
 from tests.conftest import REPO
 
 APP = str(REPO / "app.py")
@@ -187,7 +189,8 @@ def test_unsafe_model_shows_banner_and_opt_in_is_per_model(app: AppTest) -> None
     app.selectbox(key=keys.SAMPLE).set_value("unsafe_read_file").run()
     assert not app.exception
     assert any("unsafe op" in w.value and "ReadFile" in w.value for w in app.warning)
-    model_id = f"{REPO / 'sample_models' / 'unsafe_read_file'}::serve"
+    unsafe = read_model(REPO / "sample_models" / "unsafe_read_file")
+    model_id = runner.model_key(unsafe.path, unsafe.meta_graph())
     trust = app.checkbox(key=keys.TRUST_PREFIX + model_id)
     assert trust.value is False
     trust.check().run()
