@@ -6,11 +6,17 @@ writes a SavedModel the TF1 session loader cannot load). On batch 1 and batch 8 
 same float32 images, each measured warm, interleaved round by round (so a busy machine
 slows every variant alike), median of ``--runs``:
 
-1. ``raw``: the signature's tensors fed and fetched straight through the runner's
-   Session (``Session._call_tf_sessionrun`` with resolved TF_Outputs): the floor.
-2. ``predict_arrays``: ``explorer.run.calls.predict_arrays(model, {"keras_tensor": x})``.
-3. ``predict (dict)``: ``explorer.run.calls.predict(model, {"instances": x.tolist()})``.
-4. ``predict (text)``: the same body as JSON text (``json.dumps`` done beforehand).
+1. ``raw``: the signature's tensors fed and fetched straight through a Session in this
+   process (``explorer.run.session.Session``, what the worker runs, with TF Serving's
+   standard kernels as the worker has them: ``TF_ENABLE_ONEDNN_OPTS=0``): the floor.
+2. ``worker run``: the same feeds through the model's worker process
+   (``runner.load(...).run``): what crossing the process boundary costs.
+3. ``predict_arrays``: ``explorer.run.calls.predict_arrays(model, {"keras_tensor": x})``.
+4. ``predict (dict)``: ``explorer.run.calls.predict(model, {"instances": x.tolist()})``.
+5. ``predict (text)``: the same body as JSON text (``json.dumps`` done beforehand).
+
+Then throughput with 8 threads calling at once: raw in-process against ``predict_arrays``
+through the worker (target: within 10 %).
 
 Each is reported as a ratio to ``raw`` (target ≤ 1.2×), with the explorer's own
 ``CallTiming`` split (conversion vs Session run). Then one call as a whole process:
@@ -35,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,11 +53,16 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from explorer.model.reader import read_model  # noqa: E402
+
+# The in-process floor runs TF Serving's standard kernels, as the worker does.
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 from explorer.run import calls, runner  # noqa: E402
+from explorer.run.session import Session  # noqa: E402
 
 SIGNATURE = "serving_default"
 INPUT = "keras_tensor"
 OVERHEAD_TARGET = 1.2
+THREADS = 8
 CLI_TARGET_SPEEDUP = 50
 
 
@@ -70,6 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"## In process, warm: median of {args.runs} interleaved runs (ms)\n")
         print(_markdown(["batch", "call", "median", "range", "× raw", "conversion", "run"], rows))
         print(f"\nTarget: ≤ {OVERHEAD_TARGET}× raw.\n")
+        print(f"## {THREADS} threads at once, {args.seconds:g} s each (calls/s)\n")
+        table = []
+        for batch in args.batches:
+            table += throughput_rows(model, arrays[batch], args.seconds)
+        print(_markdown(["batch", "call", "calls/s", "× raw"], table))
+        print(f"\nTarget: the worker within 10 % of raw ({THREADS} threads).\n")
         if not args.skip_cli:
             first = arrays[args.batches[0]]
             warm = statistics.median(
@@ -97,9 +115,11 @@ def overhead_rows(model: Any, x: np.ndarray, runs: int) -> list[list[str]]:
     """raw vs predict_arrays / predict(dict) / predict(text) on one batch."""
     meta_graph = model.meta_graph()
     signature = meta_graph.signature(SIGNATURE)
-    loaded, _ = runner.load(model.path, meta_graph)
-    feed = loaded._output(signature.input(INPUT).name)
-    fetch = loaded._output(signature.outputs[0].name)
+    in_process = _in_process(model)
+    feed = in_process._output(signature.input(INPUT).name)
+    fetch = in_process._output(signature.outputs[0].name)
+    worker, _ = runner.load(model.path, meta_graph)
+    feed_name, fetch_name = signature.input(INPUT).name, signature.outputs[0].name
     doc = {"instances": x.tolist()}
     text = json.dumps(doc)
     timings: dict[str, list[Any]] = {}
@@ -111,9 +131,10 @@ def overhead_rows(model: Any, x: np.ndarray, runs: int) -> list[list[str]]:
         return run
 
     variants: dict[str, Callable[[], Any]] = {
-        "raw Session call": lambda: loaded.session._call_tf_sessionrun(
+        "raw Session call": lambda: in_process.session._call_tf_sessionrun(
             None, {feed: x}, [fetch], [], None
         ),
+        "worker run": lambda: worker.run({feed_name: x}, [fetch_name]),
         "predict_arrays": timed("predict_arrays", lambda: calls.predict_arrays(model, {INPUT: x})),
         "predict (dict)": timed("predict (dict)", lambda: calls.predict(model, doc)),
         "predict (text)": timed("predict (text)", lambda: calls.predict(model, text)),
@@ -140,6 +161,54 @@ def overhead_rows(model: Any, x: np.ndarray, runs: int) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def throughput_rows(model: Any, x: np.ndarray, seconds: float) -> list[list[str]]:
+    """Calls per second with 8 threads at once: raw in process vs through the worker."""
+    signature = model.meta_graph().signature(SIGNATURE)
+    in_process = _in_process(model)
+    feed = in_process._output(signature.input(INPUT).name)
+    fetch = in_process._output(signature.outputs[0].name)
+    variants = {
+        "raw Session call (in process)": lambda: in_process.session._call_tf_sessionrun(
+            None, {feed: x}, [fetch], [], None
+        ),
+        "predict_arrays (worker)": lambda: calls.predict_arrays(model, {INPUT: x}),
+    }
+    rates = {label: _rate(call, THREADS, seconds) for label, call in variants.items()}
+    raw = rates["raw Session call (in process)"]
+    return [
+        [str(len(x)), label, f"{rate:.1f}", f"{rate / raw:.2f}×"] for label, rate in rates.items()
+    ]
+
+
+def _rate(call: Callable[[], Any], threads: int, seconds: float) -> float:
+    call()
+    done = [0] * threads
+    stop = time.perf_counter() + seconds
+
+    def loop(slot: int) -> None:
+        while time.perf_counter() < stop:
+            call()
+            done[slot] += 1
+
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(done) / (time.perf_counter() - start)
+
+
+_SESSIONS: dict[str, Any] = {}
+
+
+def _in_process(model: Any) -> Any:
+    """The model loaded in this process (the floor the worker path is compared to)."""
+    if model.path not in _SESSIONS:
+        _SESSIONS[model.path] = Session(model.path, tuple(model.meta_graph().tags))
+    return _SESSIONS[model.path]
 
 
 def cli_rows(model_dir: Path, x: np.ndarray, runs: int, warm_s: float) -> list[list[str]]:
@@ -232,6 +301,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cli-runs", type=int, default=5, help="process runs (min 5)")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--skip-cli", action="store_true", help="in-process part only")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per throughput run")
     args = parser.parse_args(argv)
     args.runs, args.cli_runs = max(args.runs, 5), max(args.cli_runs, 5)
     return args

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.explorer.run.worker_models import WorkerModels, build
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_models"
 ANCHORS = REPO.parent / "shared" / "anchors" / "tfserving"
@@ -28,3 +30,9 @@ def half_plus_two_cpu(anchors: Path) -> Path:
 @pytest.fixture(scope="session")
 def half_plus_two_2_versions(anchors: Path) -> Path:
     return anchors / "saved_model_half_plus_two_2_versions"
+
+
+@pytest.fixture(scope="session")
+def misbehaving(tmp_path_factory: pytest.TempPathFactory) -> WorkerModels:
+    """Models that abort, touch host files, grow or spin, built once per session."""
+    return build(tmp_path_factory.mktemp("worker_models"))

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.run.result_panel import render_images
+from components.run.result_panel import ENDED_TITLES, render_images
 from explorer.constants import MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.present import report
@@ -85,7 +85,9 @@ def render_presentation_outcome(outcome: RunOutcome | None) -> None:
         return
     if outcome.error is not None:
         where = (
-            "Not run"
+            ENDED_TITLES[outcome.ended].rstrip(".")
+            if outcome.ended is not None
+            else "Not run"
             if outcome.status is None
             else f"TF Serving would answer HTTP {outcome.status}"
         )

@@ -23,11 +23,21 @@ _MAX_JSON_CHARS = 20_000
 _MIN_IMAGE_PIXELS = 128
 
 
+# How the model's worker ended, as the title of the answer's error box.
+ENDED_TITLES = {
+    "crashed": "The model's worker crashed.",
+    "memory": "Out of memory.",
+    "timeout": "Out of time.",
+}
+
+
 def render_outcome(outcome: RunOutcome, *, key: str) -> None:
     """Results on the left, the request, curl command and response JSON on the right."""
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        if outcome.error is not None and outcome.status is None:
+        if outcome.ended is not None:
+            st.error(f"**{ENDED_TITLES[outcome.ended]}** {outcome.error}")
+        elif outcome.error is not None and outcome.status is None:
             st.error(f"**Not run.** {outcome.error}")
         elif outcome.error is not None and outcome.extra_fetches:
             st.error(

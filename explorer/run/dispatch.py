@@ -194,6 +194,10 @@ def dispatch(
         big_request=len(wire) > INLINE_BODY_LIMIT,
         extra_fetches=request.extra_fetches,
         created=datetime.now().astimezone(),
-        unsaveable=target.unsaveable(request),
+        unsaveable=(
+            "its worker ended: TF Serving would give no answer to keep"
+            if ended is not None
+            else target.unsaveable(request)
+        ),
         ended=ended.reason if ended is not None else None,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.explorer.run.worker_models import WorkerModels
 
 CHROMIUM = Path(os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -34,8 +35,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
+def app_url(misbehaving: WorkerModels) -> Iterator[str]:
     port = _free_port()
+    # The misbehaving models (built in the test session) may be opened as server folders.
+    roots = os.pathsep.join((str(REPO), str(misbehaving.abort.parent)))
     process = subprocess.Popen(
         [
             sys.executable,
@@ -55,6 +58,7 @@ def app_url() -> Iterator[str]:
             "false",
         ],
         cwd=REPO,
+        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -137,3 +137,28 @@ def test_deep_link_runs_then_presentation_view(app_url: str, browser, tmp_path: 
     assert "view=presentation" in page.url
     page.screenshot(path=str(tmp_path / "presentation.png"))
     page.close()
+
+
+def test_a_crash_is_shown_then_a_good_model_answers(
+    app_url: str, browser, misbehaving, tmp_path: Path
+) -> None:
+    from urllib.parse import quote
+
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    link = f"folder={quote(str(misbehaving.abort))}&signature=serving_default&method=predict"
+    inputs = quote('{"instances": [1.0]}')
+    page.goto(f"{app_url}/?{link}&inputs={inputs}&run=1")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    crash = page.get_by_text("The model's worker crashed.")
+    expect(crash).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("signal SIGABRT", exact=False).first).to_be_visible()
+    expect(page.get_by_text("would crash the whole server", exact=False)).to_be_visible()
+    crash.scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "crash.png"), full_page=True)
+    page.goto(f"{app_url}/?sample=flowers_tf1&case=classify_two_examples&run=1")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    expect(page.get_by_text("Classification results")).to_be_visible(timeout=120_000)
+    page.screenshot(path=str(tmp_path / "after_crash.png"))
+    page.close()

@@ -19,12 +19,7 @@ from explorer.model.reader import read_model
 from explorer.run import calls, runner, sandbox
 from explorer.run.supervisor import CRASH_NOTE, MEMORY_NOTE, TIMEOUT_NOTE
 from tests.conftest import HALF_PLUS_TWO_CPU, REPO, SAMPLES
-from tests.explorer.run.worker_models import WorkerModels, build
-
-
-@pytest.fixture(scope="session")
-def misbehaving(tmp_path_factory: pytest.TempPathFactory) -> WorkerModels:
-    return build(tmp_path_factory.mktemp("worker_models"))
+from tests.explorer.run.worker_models import WorkerModels
 
 
 def _cli(env: dict[str, str], *arguments: str) -> subprocess.Popen[str]:
