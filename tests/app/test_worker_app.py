@@ -3,7 +3,9 @@ the next run, on a good model, answers; a model rewritten on disk loses its opt-
 
 from __future__ import annotations
 
+import io
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,9 @@ from components import keys
 from components.run.run_panel import run_scope
 from explorer.model import protos
 from explorer.model.reader import read_model
-from explorer.run import runner
+from explorer.run import calls, runner
 from explorer.run.supervisor import CRASH_NOTE
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import HALF_PLUS_TWO_CPU, REPO, SAMPLES
 from tests.explorer.run.worker_models import WorkerModels
 
 
@@ -83,3 +85,25 @@ def test_a_model_rewritten_on_disk_is_not_trusted_any_more(app: AppTest, tmp_pat
     assert new_key != key
     assert any("unsafe op" in w.value for w in app.warning)
     assert app.checkbox(key=new_key).value is False
+
+
+def test_uploads_in_a_loop_keep_one_model_loaded(app: AppTest) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(HALF_PLUS_TWO_CPU / "00000123", arcname="half_plus_two")
+    app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_UPLOAD).run()
+    folders = []
+    for round_ in range(4):
+        app.file_uploader(key=keys.UPLOAD).upload(
+            f"half_plus_two_{round_}.tar.gz", buffer.getvalue(), "application/gzip"
+        ).run()
+        assert not app.exception
+        folder = Path(app.session_state["upload.extracted"][1].model_dir)
+        folders.append(folder)
+        calls.predict(folder, {"instances": [2.0]})  # loaded, as a Run would load it
+    loaded = {Path(d) for d, _ in runner.loaded_models()}
+    assert folders[-1] in loaded
+    # Each new upload unloaded the one before it and removed its folder.
+    for old in folders[:-1]:
+        assert old not in loaded
+        assert not old.exists()

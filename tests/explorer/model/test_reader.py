@@ -17,6 +17,7 @@ from explorer.errors import (
 )
 from explorer.model import protos
 from explorer.model.reader import read_model
+from tests.conftest import REPO, SAMPLES
 
 
 def test_reads_every_anchor_signature(half_plus_two_cpu: Path) -> None:
@@ -177,3 +178,28 @@ def test_assets_listed_from_asset_file_def_or_folder(half_plus_two_cpu: Path) ->
     # TF1 anchors name assets only in a collection; the files in assets/ still show.
     legacy = read_model(half_plus_two_cpu).meta_graph()
     assert [a.filename for a in legacy.assets] == ["foo.txt"]
+
+
+def test_first_reads_racing_in_a_fresh_process_all_succeed() -> None:
+    # The protobuf pool is built on first use; racing first calls must not build it twice
+    # (the loser would find every schema "already added" and stay empty for good).
+    code = (
+        "import threading\n"
+        "from explorer.model.reader import read_model\n"
+        f"paths = [{str(SAMPLES / 'flowers_tf1')!r}, {str(SAMPLES / 'tabular_churn')!r}] * 8\n"
+        "errors = []\n"
+        "start = threading.Barrier(len(paths))\n"
+        "def read(path):\n"
+        "    start.wait()\n"
+        "    try:\n"
+        "        read_model(path)\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=read, args=(p,)) for p in paths]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "assert not errors, errors\n"
+        "read_model(paths[0])\n"
+    )
+    for _ in range(3):  # a race: several fresh processes
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=60)
