@@ -13,6 +13,7 @@ VERSION_SOURCE = "picker.version_source"  # the path the version was chosen for
 TAG_SET = "picker.tag_set"
 SIGNATURE = "picker.signature"
 METHOD_NAME_CHECK = "picker.method_name_check"
+ONEDNN_KERNELS = "picker.onednn_kernels"
 
 SOURCE_SAMPLE = "Bundled sample"
 SOURCE_FOLDER = "Folder on the server"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 PREDICT_METHOD_NAME = "tensorflow/serving/predict"
 CLASSIFY_METHOD_NAME = "tensorflow/serving/classify"
@@ -37,3 +38,13 @@ class MethodKind(StrEnum):
             MethodKind.REGRESS: REGRESS_METHOD_NAME,
             MethodKind.PREDICT: PREDICT_METHOD_NAME,
         }[self]
+
+
+# Which TF Serving build's CPU kernels run a model: its standard build ("standard", no
+# oneDNN, what the tensorflow/serving image runs) or its --config=mkl build ("mkl", with
+# oneDNN, which TensorFlow's pip wheel turns on by default on x86).
+Kernels = Literal["standard", "mkl"]
+KERNEL_WORDS: dict[str, str] = {
+    "standard": "TF Serving's standard CPU kernels",
+    "mkl": "TF Serving's mkl build's oneDNN kernels",
+}

@@ -127,6 +127,13 @@ def render_signature_picker(meta_graph: MetaGraphInfo) -> str | None:
         "Classify/Regress/Predict then also demand the matching method_name (off by default "
         "since TF Serving 2.4).",
     )
+    st.sidebar.toggle(
+        "oneDNN kernels (mkl build)",
+        key=keys.ONEDNN_KERNELS,
+        help="Off: TF Serving's standard CPU build's kernels, what the tensorflow/serving "
+        "image runs. On: its --config=mkl build's oneDNN kernels (numerics differ slightly, "
+        "and some requests crash there that the standard build answers).",
+    )
     return st.sidebar.selectbox(
         "Signature",
         choices,

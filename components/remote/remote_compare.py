@@ -64,7 +64,7 @@ def render_compare_panel(
         text = run_panel.current_request_text(meta_graph, signature, scope, api)
         local = call_rest(
             model, api, text, allow_unsafe=allow_unsafe, method_name_check=method_name_check,
-            tags=meta_graph.tag_set,
+            tags=meta_graph.tag_set, kernels=run_panel.chosen_kernels(),
         )  # fmt: skip
         outcome = call_with_cancel(
             lambda cancel: dispatch(target, CallRequest(api, body=text), cancel=cancel),

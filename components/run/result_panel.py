@@ -11,7 +11,7 @@ import streamlit as st
 
 from components.run.request_text import render_exchange
 from explorer.codec.rest_text import parse_error_location
-from explorer.constants import MethodKind
+from explorer.constants import KERNEL_WORDS, MethodKind
 from explorer.model.dtypes import dtype_for_numpy
 from explorer.run.dispatch import RunOutcome
 from explorer.run.result import CallResult
@@ -67,9 +67,10 @@ def render_outcome(outcome: RunOutcome, *, key: str) -> None:
 def _render_timing(result: CallResult) -> None:
     timing = result.timing
     load = f" · model load {timing.load_ms:,.0f} ms (first call only)" if timing.load_ms else ""
+    ran = f" · {KERNEL_WORDS[result.kernels]}" if result.kernels is not None else ""
     st.caption(
         f"**{result.method.value}** on `{result.signature_key}` · conversion "
-        f"{timing.conversion_ms:,.1f} ms · execution {timing.execution_ms:,.1f} ms{load}"
+        f"{timing.conversion_ms:,.1f} ms · execution {timing.execution_ms:,.1f} ms{load}{ran}"
     )
 
 

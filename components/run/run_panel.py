@@ -31,7 +31,7 @@ from components.run.result_panel import render_outcome
 from explorer.codec.exchange import (
     body_text,
 )
-from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, MethodKind
+from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, Kernels, MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.run import calls, runner
 from explorer.run.dispatch import CallRequest, dispatch
@@ -131,6 +131,7 @@ def render_run_panel(
                         tags=meta_graph.tag_set,
                         allow_unsafe=allow_unsafe,
                         method_name_check=method_name_check,
+                        kernels=chosen_kernels(),
                     )
                     st.session_state[outcome_key] = dispatch(local, request)
     outcome = st.session_state.get(outcome_key)
@@ -322,3 +323,9 @@ def _tensor_names(meta_graph: MetaGraphInfo) -> list[str]:
     if meta_graph.proto is None:
         return []
     return [f"{n.name}:0" for n in meta_graph.proto.graph_def.node if n.op != "NoOp"]
+
+
+def chosen_kernels() -> Kernels:
+    """Whose kernels run the model, as the sidebar says: TF Serving's standard build's, or
+    its mkl build's (oneDNN)."""
+    return "mkl" if st.session_state.get(keys.ONEDNN_KERNELS, False) else "standard"

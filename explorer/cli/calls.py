@@ -20,6 +20,7 @@ from explorer.cli.common import (
     EXIT_OK,
     EXIT_USER_ERROR,
     add_allow_unsafe_argument,
+    add_kernels_argument,
     add_method_name_check_argument,
     add_model_arguments,
     load_model,
@@ -29,7 +30,7 @@ from explorer.cli.common import (
 )
 from explorer.cli.remote_args import add_remote_arguments, remote_target, wants_server
 from explorer.codec.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
-from explorer.constants import MethodKind
+from explorer.constants import KERNEL_WORDS, MethodKind
 from explorer.run import runner
 from explorer.run.dispatch import CallRequest, dispatch
 from explorer.run.local import LocalTarget
@@ -89,6 +90,7 @@ def add_parser(subparsers: Any) -> None:
         )
         add_method_name_check_argument(parser)
         add_allow_unsafe_argument(parser)
+        add_kernels_argument(parser)
         parser.add_argument(
             "--max-request-elements",
             type=int,
@@ -133,10 +135,11 @@ def run(args: argparse.Namespace) -> int:
             allow_unsafe=args.allow_unsafe,
             method_name_check=args.method_name_check,
             max_request_elements=args.max_request_elements,
+            kernels=args.kernels,
         )
         # An unsafe model, or one TensorFlow cannot load, is not TF Serving's answer to this
         # request: load it first, so the failure is a user error (exit 2).
-        runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe)
+        runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe, kernels=args.kernels)
         outcome = dispatch(local, CallRequest(args.method, body=body, signature=args.signature))
     if outcome.status is None:  # refused before TF Serving could answer
         print_error(outcome.error or "")
@@ -147,6 +150,9 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"note: {outcome.notes[-1]}\n")
         return EXIT_FINDING
     _write(outcome.response_text.rstrip("\n"))
+    ran = outcome.result.kernels if outcome.result is not None else None
+    if ran == "mkl":  # the default (TF Serving's standard build) goes without saying
+        sys.stderr.write(f"note: run with {KERNEL_WORDS[ran]}\n")
     for note in outcome.notes:
         if not note.startswith("Sent to "):  # the round-trip note is the app's
             sys.stderr.write(f"note: {note}\n")

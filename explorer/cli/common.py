@@ -49,6 +49,18 @@ def add_method_name_check_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_kernels_argument(parser: argparse.ArgumentParser) -> None:
+    """``--kernels standard|mkl``: whose CPU kernels run the model."""
+    parser.add_argument(
+        "--kernels",
+        choices=("standard", "mkl"),
+        default=None,
+        help="TF Serving's standard CPU build (no oneDNN, the default: what the "
+        "tensorflow/serving image runs) or its --config=mkl build (oneDNN); default "
+        "$EXPLORER_KERNELS, else standard",
+    )
+
+
 def add_allow_unsafe_argument(parser: argparse.ArgumentParser) -> None:
     """``--allow-unsafe-ops``: the CLI's "I trust this model"."""
     parser.add_argument(

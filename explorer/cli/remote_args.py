@@ -98,6 +98,7 @@ def remote_target(args: argparse.Namespace) -> RemoteTarget:
         "method_name_check": "--enable-signature-method-name-check (a TF Serving flag: the "
         "server's setting applies)",
         "allow_unsafe": "--allow-unsafe-ops (the server decides what it runs)",
+        "kernels": "--kernels (the server runs its own build's kernels)",
     }
     for dest, words in local_only.items():
         if getattr(args, dest, None):

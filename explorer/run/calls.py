@@ -20,7 +20,7 @@ from explorer.codec import limits, rest_request, tf_example
 from explorer.codec.arrays import array_values, split_composites, take_composite
 from explorer.codec.limits import ElementBudget
 from explorer.codec.rest_request import rest_status
-from explorer.constants import MethodKind
+from explorer.constants import Kernels, MethodKind
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.run import templates
 from explorer.run.result import ArrayRequest, CallOptions, CallResult, CallTiming, RunContext
@@ -52,6 +52,7 @@ def predict(
     output_filter: Sequence[str] | None = None,
     method_name_check: bool = False,
     allow_unsafe: bool = False,
+    kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
     max_request_elements: int | None = None,
@@ -65,6 +66,8 @@ def predict(
         output_filter: gRPC's output_filter (REST itself always fetches every output).
         method_name_check: TF Serving's ``--enable_signature_method_name_check``.
         allow_unsafe: run even if the model reaches unsafe ops.
+        kernels: "standard" (TF Serving's standard CPU build) or "mkl" (its oneDNN build);
+            default ``EXPLORER_KERNELS``, else "standard".
         extra_fetches: other tensors of the top-level graph to fetch, for debugging.
         tags: the MetaGraph's tag-set when ``target`` is a model or a path.
         max_request_elements: refuse a request whose tensors would hold more elements
@@ -98,7 +101,7 @@ def predict(
         )
         inputs.update(converted.tensors)
         row_format = converted.row_format
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
+    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
     run = RunContext(meta_graph, model_dir, sig, start, options)
     return run_predict(run, inputs, doc, row_format=row_format, output_filter=output_filter)
 
@@ -112,6 +115,7 @@ def predict_arrays(
     row_format: bool = False,
     method_name_check: bool = False,
     allow_unsafe: bool = False,
+    kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
     max_request_elements: int | None = None,
@@ -133,6 +137,7 @@ def predict_arrays(
         row_format: answer ``{"predictions": ...}`` instead of ``{"outputs": ...}``.
         method_name_check: as :func:`predict`.
         allow_unsafe: as :func:`predict`.
+        kernels: as :func:`predict`.
         extra_fetches: as :func:`predict`.
         tags: as :func:`predict`.
         max_request_elements: as :func:`predict` (arrays count their ``size``).
@@ -150,7 +155,7 @@ def predict_arrays(
     start = time.perf_counter()
     sig = rules.resolve_signature(meta_graph, signature, MethodKind.PREDICT, rest=False)
     values = array_values(sig, inputs, budget)
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
+    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
     request = ArrayRequest(signature, "inputs", dict(inputs))
     run = RunContext(meta_graph, model_dir, sig, start, options)
     return run_predict(run, values, request, row_format=row_format, output_filter=output_filter)
@@ -163,6 +168,7 @@ def classify(
     signature: str | None = None,
     method_name_check: bool = False,
     allow_unsafe: bool = False,
+    kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
     max_request_elements: int | None = None,
@@ -179,7 +185,7 @@ def classify(
         ServingRuleError: as :func:`predict`, with classifier.cc's messages.
         UnsafeModelError: as :func:`predict`.
     """
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
+    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
     budget = ElementBudget(max_request_elements)
     return _examples_call(MethodKind.CLASSIFY, target, request, signature, options, tags, budget)
 
@@ -191,6 +197,7 @@ def regress(
     signature: str | None = None,
     method_name_check: bool = False,
     allow_unsafe: bool = False,
+    kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
     max_request_elements: int | None = None,
@@ -206,7 +213,7 @@ def regress(
         ServingRuleError: as :func:`predict`, with regressor.cc's messages.
         UnsafeModelError: as :func:`predict`.
     """
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
+    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
     budget = ElementBudget(max_request_elements)
     return _examples_call(MethodKind.REGRESS, target, request, signature, options, tags, budget)
 
@@ -220,6 +227,7 @@ def classify_examples(
     method: MethodKind | str = MethodKind.CLASSIFY,
     method_name_check: bool = False,
     allow_unsafe: bool = False,
+    kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
     tags: str | None = None,
     max_request_elements: int | None = None,
@@ -247,7 +255,7 @@ def classify_examples(
     rules.require_accepted(sig, kind, method_name_check=method_name_check)
     _charge_examples(budget, list(examples), context)
     batch = tf_example.serialize_examples(list(examples), context)
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches))
+    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
     request = ArrayRequest(signature, "examples", (list(examples), context))
     return run_examples(
         kind, RunContext(meta_graph, model_dir, sig, start, options), batch, request

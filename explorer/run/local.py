@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.codec.exchange import curl_command, serving_url
-from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, MethodKind
+from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, Kernels, MethodKind
 from explorer.errors import ExplorerError
 from explorer.model.info import MetaGraphInfo, ModelInfo
 from explorer.model.reader import read_model
@@ -30,6 +30,8 @@ class LocalTarget:
         allow_unsafe: run even if the model reaches unsafe ops.
         method_name_check: TF Serving's ``--enable_signature_method_name_check``.
         max_request_elements: the element budget of a request (see ``explorer.run.calls``).
+        kernels: TF Serving's "standard" CPU kernels or its "mkl" build's; default
+            ``EXPLORER_KERNELS``, else "standard".
     """
 
     protocol = "local"
@@ -42,8 +44,10 @@ class LocalTarget:
         allow_unsafe: bool = False,
         method_name_check: bool = False,
         max_request_elements: int | None = None,
+        kernels: Kernels | None = None,
     ) -> None:
         self.model = model
+        self.kernels = kernels
         self.tags = tags
         self.allow_unsafe = allow_unsafe
         self.method_name_check = method_name_check
@@ -60,6 +64,7 @@ class LocalTarget:
             "signature": request.signature,
             "method_name_check": self.method_name_check,
             "allow_unsafe": self.allow_unsafe,
+            "kernels": self.kernels,
             "extra_fetches": request.extra_fetches,
             "tags": self.tags,
             "max_request_elements": self.max_request_elements,

@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 
 from explorer.codec import tf_example
 from explorer.codec.json_tensor import value_json
-from explorer.constants import MethodKind
+from explorer.constants import Kernels, MethodKind
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.run import frames
 
@@ -61,6 +61,9 @@ class CallResult:
     timing: CallTiming
     # The body as given, or an ArrayRequest for predict_arrays / *_examples.
     request: Any = field(repr=False)
+    # Whose CPU kernels ran it (TF Serving's standard build, or its mkl build); None for an
+    # answer from a running TF Serving, whose own build it is.
+    kernels: Kernels | None = None
 
     @property
     def request_json(self) -> dict[str, Any]:
@@ -80,6 +83,8 @@ class CallOptions:
     method_name_check: bool
     allow_unsafe: bool
     extra_fetches: tuple[str, ...]
+    # None: EXPLORER_KERNELS, else TF Serving's standard kernels.
+    kernels: Kernels | None = None
 
 
 class RunContext(NamedTuple):

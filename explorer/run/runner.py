@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from explorer.codec.tensor_proto import tensor_proto_to_array
+from explorer.constants import Kernels
 from explorer.errors import (
     ExecutionError,
     ExplorerError,
@@ -42,7 +43,7 @@ from explorer.errors import (
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.run import sandbox, wire
 from explorer.run.staging import content_key
-from explorer.run.supervisor import Kernels, Limits, WorkerProcess
+from explorer.run.supervisor import Limits, WorkerProcess
 from explorer.safety.scan import require_safe, scan_meta_graph
 
 ENV_MODELS = "EXPLORER_WORKER_MODELS"
@@ -65,15 +66,20 @@ class RunOutput:
     run_ms: float
     # Carrying feeds to the worker and fetches back (the round trip less the run).
     transfer_ms: float = 0.0
+    # Whose kernels ran it: TF Serving's standard CPU build or its mkl build.
+    kernels: Kernels = "standard"
 
 
 class LoadedModel:
     """A model loaded in a worker: run it, ask what it holds."""
 
-    def __init__(self, key: str, model_dir: str, tags: tuple[str, ...], staged: str) -> None:
+    def __init__(
+        self, key: str, model_dir: str, tags: tuple[str, ...], staged: str, kernels: Kernels
+    ) -> None:
         self.key = key
         self.model_dir = model_dir
         self.tags = tags
+        self.kernels = kernels
         self.staged = staged  # its folder as the worker sees it (for error messages)
         self.worker: WorkerProcess | None = None
 
@@ -100,7 +106,7 @@ class LoadedModel:
         run_ms = min(float(answer.header.get("run_ms", 0.0)), total_ms)
         if len(answer.arrays) != len(fetches):
             raise RuntimeError("the worker answered with the wrong number of arrays")  # a bug
-        return RunOutput(answer.arrays, 0.0, run_ms, total_ms - run_ms)
+        return RunOutput(answer.arrays, 0.0, run_ms, total_ms - run_ms, self.kernels)
 
     def has_tensor(self, name: str) -> bool:
         """Whether ``name`` (``op:index``, or ``op`` for index 0) is a tensor of the graph."""
@@ -143,11 +149,15 @@ def run(
     """
     model, load_ms = load(model_dir, meta_graph, allow_unsafe=allow_unsafe)
     output = model.run(feeds, fetches)
-    return RunOutput(output.values, load_ms, output.run_ms, output.transfer_ms)
+    return RunOutput(output.values, load_ms, output.run_ms, output.transfer_ms, output.kernels)
 
 
 def load(
-    model_dir: str, meta_graph: MetaGraphInfo, *, allow_unsafe: bool = False
+    model_dir: str,
+    meta_graph: MetaGraphInfo,
+    *,
+    allow_unsafe: bool = False,
+    kernels: Kernels | None = None,
 ) -> tuple[LoadedModel, float]:
     """The loaded model for (folder, graph, tags), loading it into a worker on first use.
 
@@ -155,6 +165,8 @@ def load(
         model_dir: the SavedModel folder (its variables and assets are staged).
         meta_graph: the MetaGraph to load; scanned for unsafe ops, and what is loaded.
         allow_unsafe: load and run even if the model reaches unsafe ops.
+        kernels: TF Serving's "standard" CPU kernels or its "mkl" build's (oneDNN);
+            default ``EXPLORER_KERNELS``, else "standard". Each runs in its own worker.
 
     Returns:
         The model and the milliseconds spent loading it now (0.0 if it was loaded).
@@ -167,7 +179,7 @@ def load(
         WorkerEndedError: the worker crashed or outlived the load's time limit.
     """
     require_safe(meta_graph, allow_unsafe=allow_unsafe)
-    return _POOL.load(os.path.abspath(model_dir), meta_graph)
+    return _POOL.load(os.path.abspath(model_dir), meta_graph, kernels or default_kernels())
 
 
 def warm(
@@ -282,8 +294,10 @@ class _Pool:
         self._loading: dict[str, threading.Lock] = {}
         self._staged_names: dict[str, str] = {}  # content key → its folder in the staging
 
-    def load(self, model_dir: str, meta_graph: MetaGraphInfo) -> tuple[LoadedModel, float]:
-        key = self.key(model_dir, meta_graph)
+    def load(
+        self, model_dir: str, meta_graph: MetaGraphInfo, kernels: Kernels
+    ) -> tuple[LoadedModel, float]:
+        key = f"{kernels}:{self.key(model_dir, meta_graph)}"
         with self._lock:
             model = self._models.get(key)
             if model is not None and model.worker is not None and model.worker.alive:
@@ -296,17 +310,17 @@ class _Pool:
                 if model is not None and model.worker is not None and model.worker.alive:
                     return model, 0.0
                 self._models.pop(key, None)
-            return self._load_new(key, model_dir, meta_graph)
+            return self._load_new(key, model_dir, meta_graph, kernels)
 
     def _load_new(
-        self, key: str, model_dir: str, meta_graph: MetaGraphInfo
+        self, key: str, model_dir: str, meta_graph: MetaGraphInfo, kernels: Kernels
     ) -> tuple[LoadedModel, float]:
         start = time.perf_counter()
         self._drop_gone()
-        worker = self._worker_for(key, meta_graph)
+        worker = self._worker_for(key, meta_graph, kernels)
         name = worker.staging.stage(model_dir, meta_graph)
         staged = f"{worker.models_path}/{name}"
-        model = LoadedModel(key, model_dir, tuple(meta_graph.tags), staged)
+        model = LoadedModel(key, model_dir, tuple(meta_graph.tags), staged, kernels)
         model.worker = worker
         try:
             answer = worker.request(
@@ -327,8 +341,7 @@ class _Pool:
             self._drop(old)
         return model, (time.perf_counter() - start) * 1000
 
-    def _worker_for(self, key: str, meta_graph: MetaGraphInfo) -> WorkerProcess:
-        kernels = _kernels()
+    def _worker_for(self, key: str, meta_graph: MetaGraphInfo, kernels: Kernels) -> WorkerProcess:
         with self._lock:
             if not scan_meta_graph(meta_graph).clean:
                 # Opted in despite unsafe ops: alone in a sandbox that sees only itself.
@@ -346,9 +359,11 @@ class _Pool:
     def start_shared(self) -> None:
         """Start the shared worker (TensorFlow's import) without loading a model."""
         with self._lock:
-            worker = self._shared.get(_kernels())
+            worker = self._shared.get(default_kernels())
             if worker is None or (worker.pid is not None and not worker.alive):
-                worker = self._shared[_kernels()] = WorkerProcess("shared", _kernels(), _limits())
+                worker = self._shared[default_kernels()] = WorkerProcess(
+                    "shared", default_kernels(), _limits()
+                )
         worker.start()
 
     def touch(self, model: LoadedModel) -> None:
@@ -499,7 +514,12 @@ def _max_models() -> int:
     return _env_int(ENV_MODELS, 4)
 
 
-def _kernels() -> Kernels:
+def default_kernels() -> Kernels:
+    """``EXPLORER_KERNELS`` ("standard" or "mkl"), else TF Serving's standard kernels.
+
+    Raises:
+        UsageError: any other value.
+    """
     value = os.environ.get(ENV_KERNELS, "standard").strip().lower() or "standard"
     if value not in ("standard", "mkl"):
         raise UsageError(

@@ -117,7 +117,9 @@ def _execute(
                 "Serving fetches outputs by tensor name and this one has none."
             )
         names.append(info.name or "")
-    model, load_ms = runner.load(model_dir, meta_graph, allow_unsafe=options.allow_unsafe)
+    model, load_ms = runner.load(
+        model_dir, meta_graph, allow_unsafe=options.allow_unsafe, kernels=options.kernels
+    )
     for name in options.extra_fetches:
         if not isinstance(name, str):
             raise InputError(f"extra_fetches: {name!r} is not a tensor name (a string).")
@@ -133,7 +135,7 @@ def _execute(
             )
     ran = model.run(feeds, [*names, *wanted])
     values = ran.values
-    output = runner.RunOutput(values, load_ms, ran.run_ms, ran.transfer_ms)
+    output = runner.RunOutput(values, load_ms, ran.run_ms, ran.transfer_ms, ran.kernels)
     fetched = {a: np.asarray(v) for a, v in zip(aliases, values, strict=False)}
     by_name = dict(zip(wanted, values[len(aliases) :], strict=True))
     extra = {
@@ -167,6 +169,7 @@ def _result(
         extra=MappingProxyType(extra),
         timing=CallTiming(conversion, output.run_ms, output.load_ms, output.transfer_ms),
         request=request,
+        kernels=output.kernels,
     )
 
 

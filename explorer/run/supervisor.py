@@ -29,11 +29,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
+from explorer.constants import Kernels
 from explorer.errors import DependencyError, WorkerEndedError
 from explorer.run import sandbox, wire
 from explorer.run.staging import StagingArea
-
-Kernels = Literal["standard", "mkl"]
 
 _WATCH_S = 0.2
 _TAIL_LINES = 200

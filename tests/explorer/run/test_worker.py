@@ -38,9 +38,11 @@ def ended_runs(misbehaving: WorkerModels) -> dict[str, tuple[int, str, str]]:
     """CLI calls whose worker ends (or must not), started together: each pays TensorFlow's
     start-up in its own worker, so running them at once overlaps those seconds."""
     no_batch = '{"instances": [[[1, 2, 3], [1, 2, 3]], [[1, 2, 3], [1, 2, 3]]]}'
+    batch = json.dumps({"instances": [[[[1.0, 2.0, 3.0]] * 4] * 4]})
     runs = {
         "abort": ({}, [str(misbehaving.abort), "--request", '{"instances": [1.0]}']),
-        "mkl_conv": ({"EXPLORER_KERNELS": "mkl"}, [str(misbehaving.conv), "-r", no_batch]),
+        "mkl_conv": ({}, [str(misbehaving.conv), "--kernels", "mkl", "-r", no_batch]),
+        "mkl_env": ({"EXPLORER_KERNELS": "mkl"}, [str(misbehaving.conv), "-r", batch]),
         "standard_conv": ({}, [str(misbehaving.conv), "-r", no_batch]),
         "memory": (
             {"EXPLORER_WORKER_MEMORY_MB": "1500"},
@@ -85,6 +87,16 @@ def test_onednn_kernels_crash_where_tf_serving_standard_kernels_answer(
     answer = _error(ended_runs["standard_conv"])
     assert answer.startswith("convolution input must be 4-dimensional: [2,2,3]")
     assert ended_runs["standard_conv"][2] == ""
+    # A good request under the mkl build answers, and says whose kernels ran it.
+    code, out, err = ended_runs["mkl_env"]
+    assert code == 0, err
+    assert len(json.loads(out)["predictions"][0]) == 4
+    assert err.strip() == "note: run with TF Serving's mkl build's oneDNN kernels"
+
+
+def test_a_call_says_whose_kernels_ran_it() -> None:
+    answer = calls.predict(HALF_PLUS_TWO_CPU, {"instances": [2.0]})
+    assert answer.kernels == "standard"
 
 
 def test_a_worker_past_its_memory_limit_is_stopped(
@@ -115,7 +127,9 @@ def test_a_crash_ends_only_the_worker_and_the_next_call_answers(
     assert ended.value.code == "INTERNAL"
     answer = calls.predict(good, {"instances": [[[[1.0]] * 4] * 4]})
     assert len(answer.response_json["predictions"][0]) == 3
-    assert not before & set(runner.worker_pids())  # a fresh worker answered
+    after = set(runner.worker_pids())
+    assert before - after  # the worker that crashed is gone,
+    assert after - before  # and a fresh one answered
 
 
 def test_the_sandbox_keeps_an_opted_in_model_off_the_hosts_files(
