@@ -8,25 +8,26 @@ reached through ``StatefulPartitionedCall``/``PartitionedCall``, so the walk fol
 ops into function bodies, mapping each call argument to the function's input argument.
 The op's key constants, ``Tdense``/``sparse_types`` attrs, ``dense_shapes`` and
 ``dense_defaults`` inputs give each feature's name, kind, dtype, shape and default; a dense
-feature whose default is empty is required (ParseExample fails without it).
+feature whose default is empty is required (ParseExample fails without it). A string
+feature that the graph then looks up in a table gets that table's keys as its vocabulary
+(``explorer.graph.lookup_tables``).
 """
 
 from __future__ import annotations
 
 import base64
-from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from explorer.model import protos
-from explorer.model.dtypes import numpy_name
+from explorer.graph.dataflow import Dataflow, Port, data_inputs, dataflow_of
+from explorer.graph.lookup_tables import Vocabulary, lookup_vocabulary
+from explorer.graph.tensor_values import const_values, dtype_name
 from explorer.model.info import MetaGraphInfo, Shape, SignatureInfo
 
 _PARSE_OPS = ("ParseExample", "ParseExampleV2", "ParseSingleExample")
-_CALL_OPS = ("StatefulPartitionedCall", "PartitionedCall")
 # Ops that pass their first input's values through unchanged (for default constants).
 _PASS_THROUGH = ("Identity", "Reshape", "ExpandDims", "Squeeze", "Cast")
 _JSON_ZERO = {"DT_FLOAT": 0.0, "DT_INT64": 0, "DT_STRING": ""}
@@ -46,6 +47,8 @@ class ExampleFeature:
     kind: Literal["dense", "sparse", "ragged"] = "dense"
     # True for a dense feature without a default: every example must carry it.
     required: bool = False
+    # A string feature the graph looks up in a table: the keys it knows.
+    vocabulary: Vocabulary | None = field(default=None, compare=False)
 
     @property
     def list_kind(self) -> str:
@@ -72,17 +75,22 @@ def expected_features(
     tensor = signature.input("inputs") or (
         signature.inputs[0] if len(signature.inputs) == 1 else None
     )
-    if tensor is None or not tensor.name or meta_graph.proto is None:
+    if tensor is None or not tensor.name:
         return ()
-    graph_def = meta_graph.proto.graph_def
-    scopes = {"": _Scope(graph_def.node, ())}
-    scopes.update(
-        (f.signature.name, _Scope(f.node_def, f.signature.input_arg))
-        for f in graph_def.library.function
-    )
+    return tensor_features(meta_graph, tensor.name)
+
+
+def tensor_features(meta_graph: MetaGraphInfo, tensor_name: str) -> tuple[ExampleFeature, ...]:
+    """The features the graph parses out of one tensor (e.g. a predict input of serialized
+    tf.Examples); empty when no ParseExample op consumes it.
+
+    Raises:
+        Nothing: a graph this cannot read yields fewer (or no) features.
+    """
+    flow = dataflow_of(meta_graph)
     found: dict[str, ExampleFeature] = {}
-    for scope, node in _parse_ops(scopes, tensor.name.split(":")[0]):
-        for feature in _read_parse_op(scope, node):
+    for scope, node in _parse_ops(flow, flow.port("", tensor_name)):
+        for feature in _read_parse_op(flow, meta_graph, scope, node):
             found.setdefault(feature.name, feature)
     return tuple(found.values())
 
@@ -116,134 +124,102 @@ def example_template(features: Iterable[ExampleFeature]) -> dict[str, Any]:
     return template
 
 
-class _Scope:
-    """One node namespace: the top-level graph ("") or a library function body."""
-
-    def __init__(self, nodes: Sequence[Any], args: Sequence[Any]) -> None:
-        self.nodes = {n.name: n for n in nodes}
-        self.args = tuple(a.name for a in args)
-        self.consumers: dict[str, list[tuple[Any, int]]] = {}
-        for node in nodes:
-            data_inputs = [i for i in node.input if not i.startswith("^")]
-            for index, ref in enumerate(data_inputs):
-                self.consumers.setdefault(ref.split(":")[0], []).append((node, index))
-
-    def producer(self, ref: str) -> Any:
-        return self.nodes.get(ref.split(":")[0])
+def _parse_ops(flow: Dataflow, start: Port) -> list[tuple[str, Any]]:
+    # Through any op (the serialized strings may be reshaped, batched, sliced first); a
+    # parse op counts only when the reached tensor is its serialized input (index 0).
+    return [
+        (use.scope, use.node)
+        for use in flow.consumers(start, through=lambda use: use.node.op not in _PARSE_OPS)
+        if use.node.op in _PARSE_OPS and use.input_index == 0
+    ]
 
 
-def _parse_ops(scopes: dict[str, _Scope], start: str) -> list[tuple[_Scope, Any]]:
-    # Forward walk from the input node; enter a function where a call op consumes a reached
-    # tensor. A parse op counts only when the reached tensor is its serialized input.
-    queue = deque([("", start)])
-    seen = {("", start)}
-    found = []
-    while queue:
-        scope_name, name = queue.popleft()
-        scope = scopes[scope_name]
-        for node, index in scope.consumers.get(name, ()):
-            targets: list[tuple[str, str]] = []
-            if node.op in _PARSE_OPS:
-                if index == 0:
-                    found.append((scope, node))
-                continue
-            function = node.attr["f"].func.name if node.op in _CALL_OPS else node.op
-            if function in scopes and function:
-                callee = scopes[function]
-                if index < len(callee.args):
-                    targets.append((function, callee.args[index]))
-            else:
-                targets.append((scope_name, node.name))
-            for target in targets:
-                if target not in seen:
-                    seen.add(target)
-                    queue.append(target)
-    return found
-
-
-def _read_parse_op(scope: _Scope, node: Any) -> list[ExampleFeature]:
+def _read_parse_op(
+    flow: Dataflow, meta_graph: MetaGraphInfo, scope: str, node: Any
+) -> list[ExampleFeature]:
     attr = node.attr
-    inputs = [i for i in node.input if not i.startswith("^")]
-    dense_types = [_dtype(t) for t in attr["Tdense"].list.type]
+    inputs = data_inputs(node)
+    dense_types = [dtype_name(t) for t in attr["Tdense"].list.type]
     shapes = [_shape(s) for s in attr["dense_shapes"].list.shape]
-    sparse_types = [_dtype(t) for t in attr["sparse_types"].list.type]
+    sparse_types = [dtype_name(t) for t in attr["sparse_types"].list.type]
     ragged: list[tuple[str, str]] = []
     if node.op == "ParseExample":
         n_sparse, n_dense = attr["Nsparse"].i, attr["Ndense"].i
-        sparse_keys = [_first(_const(scope, r)) for r in inputs[2 : 2 + n_sparse]]
+        sparse_keys = [_first(_const(flow, scope, r)) for r in inputs[2 : 2 + n_sparse]]
         dense_keys = [
-            _first(_const(scope, r)) for r in inputs[2 + n_sparse : 2 + n_sparse + n_dense]
+            _first(_const(flow, scope, r)) for r in inputs[2 + n_sparse : 2 + n_sparse + n_dense]
         ]
         default_refs = inputs[2 + n_sparse + n_dense :]
     elif node.op == "ParseExampleV2":
-        sparse_keys, dense_keys, ragged_keys = (_const(scope, r) or [] for r in inputs[2:5])
+        sparse_keys, dense_keys, ragged_keys = (_const(flow, scope, r) or [] for r in inputs[2:5])
         ragged = list(
             zip(
-                ragged_keys, (_dtype(t) for t in attr["ragged_value_types"].list.type), strict=False
+                ragged_keys,
+                (dtype_name(t) for t in attr["ragged_value_types"].list.type),
+                strict=False,
             )
         )
         default_refs = inputs[5:]
     else:  # ParseSingleExample keeps its keys in attrs
         sparse_keys, dense_keys = list(attr["sparse_keys"].list.s), list(attr["dense_keys"].list.s)
         default_refs = inputs[1:]
+    counts = {
+        "sparse_indices": len(sparse_keys),
+        "sparse_values": len(sparse_keys),
+        "sparse_shapes": len(sparse_keys),
+        "dense_values": len(dense_keys),
+        "ragged_values": len(ragged),
+    }
+
+    def vocabulary(dtype: str, arg: str, index: int) -> Vocabulary | None:
+        # The feature's values tensor, named as this scope names the op's outputs.
+        if dtype != "DT_STRING":
+            return None
+        flat = sum(list(counts.values())[: list(counts).index(arg)]) + index
+        port = Port(scope, node.name, index, arg) if scope else Port(scope, node.name, flat)
+        return lookup_vocabulary(flow, meta_graph, port)
+
     features = []
     for i, key in enumerate(dense_keys):
-        default = _const(scope, default_refs[i]) if i < len(default_refs) else None
+        default = _const(flow, scope, default_refs[i]) if i < len(default_refs) else None
+        dtype = dense_types[i] if i < len(dense_types) else "DT_INVALID"
         features.append(
             ExampleFeature(
                 name=_text(key),
-                dtype=dense_types[i] if i < len(dense_types) else "DT_INVALID",
+                dtype=dtype,
                 shape=shapes[i] if i < len(shapes) else None,
                 default=tuple(default) if default else None,
                 required=not default,
+                vocabulary=vocabulary(dtype, "dense_values", i),
             )
         )
     features += [
-        ExampleFeature(_text(k), t, None, None, kind="sparse")
-        for k, t in zip(sparse_keys, sparse_types, strict=False)
+        ExampleFeature(
+            _text(k), t, None, None, kind="sparse", vocabulary=vocabulary(t, "sparse_values", i)
+        )
+        for i, (k, t) in enumerate(zip(sparse_keys, sparse_types, strict=False))
     ]
-    features += [ExampleFeature(_text(k), t, None, None, kind="ragged") for k, t in ragged]
+    features += [
+        ExampleFeature(
+            _text(k), t, None, None, kind="ragged", vocabulary=vocabulary(t, "ragged_values", i)
+        )
+        for i, (k, t) in enumerate(ragged)
+    ]
     return features
 
 
-def _const(scope: _Scope, ref: str | None) -> list[Any] | None:
+def _const(flow: Dataflow, scope: str, ref: str | None) -> list[Any] | None:
     """The values of a Const (possibly behind Identity/Reshape) in this scope, else None."""
-    node = scope.producer(ref) if ref else None
+    node = flow.node(scope, ref.split(":")[0]) if ref else None
     for _ in range(8):
         if node is None:
             return None
         if node.op == "Const":
-            return _tensor_values(node.attr["value"].tensor)
+            return const_values(node)
         if node.op not in _PASS_THROUGH or not node.input:
             return None
-        node = scope.producer(node.input[0])
+        node = flow.node(scope, node.input[0].split(":")[0])
     return None
-
-
-def _tensor_values(tensor: Any) -> list[Any]:
-    # A TensorProto decoded without TensorFlow; fewer values than elements repeat the last.
-    dtype = _dtype(tensor.dtype)
-    size = int(np.prod([d.size for d in tensor.tensor_shape.dim])) if tensor.tensor_shape.dim else 1
-    if tensor.tensor_content and dtype != "DT_STRING":
-        values: list[Any] = np.frombuffer(tensor.tensor_content, dtype=numpy_name(dtype)).tolist()
-        return values
-    field = {
-        "DT_STRING": "string_val",
-        "DT_FLOAT": "float_val",
-        "DT_DOUBLE": "double_val",
-        "DT_INT64": "int64_val",
-        "DT_BOOL": "bool_val",
-    }.get(dtype, "int_val")
-    values = list(getattr(tensor, field))
-    if values and len(values) < size:
-        values += [values[-1]] * (size - len(values))
-    return values
-
-
-def _dtype(number: int) -> str:
-    enum = protos.message_class("tensorflow.AttrValue").DESCRIPTOR.fields_by_name["type"]
-    value = enum.enum_type.values_by_number.get(number)
-    return value.name if value is not None else f"DT_UNKNOWN_{number}"
 
 
 def _shape(proto: Any) -> Shape:

@@ -122,3 +122,85 @@ def test_follows_call_arguments_into_functions_and_reads_every_kind() -> None:
     assert template == {"lang": "en", "tags": [""], "words": [0.0], "score": [0.5, 0.5], "ids": [0]}
     # The template is valid TF Serving JSON: it becomes a tf.Example unchanged.
     tf_example.example_from_json(template)
+
+
+def test_a_looked_up_string_feature_offers_the_vocabulary_asset() -> None:
+    features = {f.name: f for f in _features(SAMPLES / "tabular_churn", "serving_default")}
+    plan = features["plan"].vocabulary
+    assert plan is not None
+    assert plan.values == ("basic", "standard", "premium")
+    assert plan.source == 'the asset "plan_vocab.txt"'
+    assert (plan.knows("premium"), plan.knows("gold")) == (True, False)
+    assert features["age"].vocabulary is None  # floats are not looked up
+
+
+# A TF2-shaped graph: the table is created at the top level and filled by an initializer
+# function from a Const key list (KeyValueTensorInitializer, Keras' StringLookup); the
+# serving function gets the table handle as an argument and looks the parsed feature up.
+_TABLE_GRAPH = """
+graph_def {
+  node { name: "serving_default_inputs" op: "Placeholder"
+         attr { key: "dtype" value { type: DT_STRING } } }
+  node { name: "hash_table" op: "HashTableV2" }
+  node { name: "keys" op: "Const" attr { key: "value" value { tensor { dtype: DT_STRING
+         tensor_shape { dim { size: 4 } }
+         string_val: "Private" string_val: "Self-emp" string_val: "Gov" string_val: "Never-worked"
+         } } } }
+  node { name: "ids" op: "Const" attr { key: "value" value { tensor { dtype: DT_INT64
+         tensor_shape { dim { size: 4 } } int64_val: 0 int64_val: 1 int64_val: 2 int64_val: 3
+         } } } }
+  node { name: "init" op: "StatefulPartitionedCall" input: "hash_table" input: "keys"
+         input: "ids" attr { key: "f" value { func { name: "initializer" } } } }
+  node { name: "call" op: "StatefulPartitionedCall" input: "serving_default_inputs"
+         input: "hash_table" attr { key: "f" value { func { name: "serve" } } } }
+  library {
+    function {
+      signature { name: "initializer" input_arg { name: "table" type: DT_RESOURCE }
+                  input_arg { name: "k" type: DT_STRING } input_arg { name: "v" type: DT_INT64 } }
+      node_def { name: "import" op: "LookupTableImportV2" input: "table" input: "k"
+                 input: "v" }
+    }
+    function {
+      signature { name: "serve" input_arg { name: "examples" type: DT_STRING }
+                  input_arg { name: "handle" type: DT_RESOURCE }
+                  output_arg { name: "out" type: DT_INT64 } }
+      node_def { name: "names" op: "Const"
+                 attr { key: "value" value { tensor { dtype: DT_STRING } } } }
+      node_def { name: "none" op: "Const"
+                 attr { key: "value" value { tensor { dtype: DT_STRING } } } }
+      node_def { name: "dk" op: "Const" attr { key: "value" value { tensor {
+                 dtype: DT_STRING tensor_shape { dim { size: 2 } } string_val: "hours"
+                 string_val: "workclass" } } } }
+      node_def { name: "d0" op: "Const" attr { key: "value" value { tensor {
+                 dtype: DT_FLOAT tensor_shape { dim { size: 1 } } float_val: 40 } } } }
+      node_def { name: "d1" op: "Const" attr { key: "value" value { tensor {
+                 dtype: DT_STRING tensor_shape { dim { size: 1 } } string_val: "Private" } } } }
+      node_def { name: "parse" op: "ParseExampleV2"
+                 input: "examples" input: "names:output:0" input: "none:output:0"
+                 input: "dk:output:0" input: "none:output:0" input: "d0:output:0"
+                 input: "d1:output:0"
+                 attr { key: "Tdense" value { list { type: DT_FLOAT type: DT_STRING } } }
+                 attr { key: "num_sparse" value { i: 0 } }
+                 attr { key: "dense_shapes" value { list { shape { dim { size: 1 } } shape {
+                        dim { size: 1 } } } } } }
+      node_def { name: "squeeze" op: "Squeeze" input: "parse:dense_values:1" }
+      node_def { name: "string_lookup/None_Lookup/LookupTableFindV2" op: "LookupTableFindV2"
+                 input: "handle" input: "squeeze:output:0" input: "none:output:0" }
+      ret { key: "out" value: "string_lookup/None_Lookup/LookupTableFindV2:values:0" }
+    }
+  }
+}
+"""
+
+
+def test_a_key_list_filled_by_an_initializer_function_is_the_vocabulary() -> None:
+    proto = protos.message_class("tensorflow.MetaGraphDef")()
+    text_format.Parse(_TABLE_GRAPH, proto, descriptor_pool=proto.DESCRIPTOR.file.pool)
+    tensor = TensorInfo("inputs", "name", "serving_default_inputs:0", "DT_STRING", (None,))
+    signature = SignatureInfo("serving_default", "tensorflow/serving/predict", (tensor,), ())
+    meta_graph = MetaGraphInfo(("serve",), "", "", (signature,), (), 0, 2, 9, (), proto)
+    hours, workclass = expected_features(meta_graph, signature)
+    assert hours.vocabulary is None
+    assert workclass.vocabulary is not None
+    assert workclass.vocabulary.values == ("Private", "Self-emp", "Gov", "Never-worked")
+    assert workclass.vocabulary.source == "a key list in the graph (StringLookup)"
