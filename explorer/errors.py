@@ -21,6 +21,8 @@
     │   └── UnknownNodeError         no op or function with that name
     ├── GraphvizError                Graphviz's dot is missing, failed or took too long
     ├── CasesFileError               a test-cases file that cannot be read
+    ├── WarmupFileError              a warmup file that cannot be read, built or written
+    ├── ModelConfigError             a TF Serving model config file that cannot be read or parsed
     ├── DeepLinkError                a link parameter that cannot describe a view
     └── RemoteError                  a TF Serving could not be asked, or did not answer as one
         ├── RemoteAddressError       the URL cannot be used (scheme, host, port, version+label)
@@ -237,6 +239,15 @@ class GraphvizError(ExplorerError):
 
 class CasesFileError(ExplorerError):
     """A cases file that cannot be read: not JSON lines, or a line is not a valid case."""
+
+
+class WarmupFileError(ExplorerError):
+    """A warmup requests file that cannot be read or written, or a request that cannot go
+    into one. What TF Serving would make of a readable file is a finding, not this error."""
+
+
+class ModelConfigError(ExplorerError):
+    """A ``--model_config_file`` that cannot be read, or is not a text ModelServerConfig."""
 
 
 class DeepLinkError(ExplorerError):

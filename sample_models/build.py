@@ -48,6 +48,8 @@ portable_linear (TF Serving base folder, versions 1, 2 and 3)
 After building, ``make_cases.py`` writes ``cases.jsonl`` beside flowers_tf1 and
 portable_linear: replayable request/response pairs recorded from the real models (data
 for ``python -m explorer replay``, not part of any SavedModel; TensorFlow ignores them).
+Then ``make_warmup.py`` writes each portable_linear version's TF Serving warmup file,
+``assets.extra/tf_serving_warmup_requests``, from the requests ``warmup`` declares.
 """
 
 from __future__ import annotations
@@ -113,6 +115,10 @@ class SampleSpec:
     # TF Serving base folders: version number → signatures.
     versions: dict[int, Signatures] = field(default_factory=dict)
     assets: tuple[str, ...] = ()  # file names under assets/ (all versions)
+    # Version → TF Serving's warmup requests as (method, REST body): make_warmup.py writes
+    # them to <version>/assets.extra/tf_serving_warmup_requests, converted as TF Serving's
+    # REST handler would.
+    warmup: dict[int, tuple[tuple[str, dict[str, Any]], ...]] = field(default_factory=dict)
 
     @property
     def versioned(self) -> bool:
@@ -295,6 +301,11 @@ UNSAFE_READ_FILE = SampleSpec(
     },
 )
 
+_LINEAR_WARMUP: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("predict", {"instances": [[1.0], [2.0]]}),
+    ("predict", {"signature_name": "serving_default", "inputs": {"x": [[0.5]]}}),
+)
+
 PORTABLE_LINEAR = SampleSpec(
     name="portable_linear",
     description="y = 0.5x + 2 as TF Serving versions 1 (TF1 builder) and 2 (TF2 save); "
@@ -327,6 +338,15 @@ PORTABLE_LINEAR = SampleSpec(
                 {"y": _f32((None, 1), "StatefulPartitionedCall:0")},
             ),
         },
+    },
+    # A batch of two rows and one of a single row, so both batch sizes are warm.
+    warmup={
+        1: _LINEAR_WARMUP,
+        2: _LINEAR_WARMUP,
+        3: (
+            ("predict", {"instances": [[1.0, 2.0], [3.0, 4.0]]}),
+            ("predict", {"signature_name": "serving_default", "inputs": {"x": [[0.5, 0.5]]}}),
+        ),
     },
 )
 
@@ -393,6 +413,9 @@ def main(out_dir: Path = HERE, names: tuple[str, ...] = ()) -> int:
     # build_sample() deleted each folder, cases.jsonl with it: record them again.
     for written in _local_module("make_cases").write_cases(out_dir, names):
         print(f"cases: {written}")
+    # And the warmup files under each version's assets.extra/ (no TensorFlow needed).
+    for written in _local_module("make_warmup").write_warmup(out_dir, names):
+        print(f"warmup: {written}")
     return 0
 
 

@@ -74,10 +74,13 @@ _ENTRY_PROTOS = (
     "tensorflow/core/example/example.proto",
     "tensorflow/core/framework/tensor.proto",
 )
-# The gRPC services' files; they import every request and response message.
+# The gRPC services' files (they import every request and response message), the warmup
+# file's PredictionLog and the --model_config_file's ModelServerConfig.
 _SERVING_PROTOS = (
     "tensorflow_serving/apis/prediction_service.proto",
     "tensorflow_serving/apis/model_service.proto",
+    "tensorflow_serving/apis/prediction_log.proto",
+    "tensorflow_serving/config/model_server_config.proto",
 )
 
 

@@ -1,0 +1,257 @@
+"""Would TF Serving load this model with warmup on? Its checks of a warmup file, before
+deploying (``saved_model_warmup.cc``, ``saved_model_warmup_util.cc``).
+
+TF Serving reads a record, runs it (``RunWarmupRequest``), then reads the next, and fails
+the model's load at the first error: a record the TFRecord reader rejects (DATA_LOSS), one
+that is not a PredictionLog (INVALID_ARGUMENT), a log type it does not replay
+(UNIMPLEMENTED: ``predict_streamed_log``, ``session_run_log``), a request that fails
+(a signature that is not there, an API that refuses it, inputs that do not match), or
+more than 1000 records. A record with no request at all is skipped quietly — usually a
+sign the file holds something else (a tf.Example parses as an empty PredictionLog).
+
+:func:`check_warmup` finds all of these without running the model; what the requests
+answer when run is :mod:`explorer.deploy.warmup_replay`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from explorer.constants import (
+    CLASSIFY_METHOD_NAME,
+    DEFAULT_SERVING_SIGNATURE_KEY,
+    REGRESS_METHOD_NAME,
+    MethodKind,
+)
+from explorer.deploy.warmup_file import (
+    MAX_RECORDS,
+    WarmupFile,
+    WarmupRecord,
+    read_warmup,
+    warmup_path,
+)
+from explorer.errors import ServingRuleError
+from explorer.model.info import MetaGraphInfo
+from explorer.run.steps import check_input_count, output_aliases
+from explorer.serving import rules
+
+# PredictionLog::LogTypeCase numbers, which TF Serving prints for a type it cannot replay.
+_LOG_TYPE_NUMBERS = {"predict_streamed_log": 7, "session_run_log": 5}
+
+
+@dataclass(frozen=True, slots=True)
+class WarmupFinding:
+    """One thing TF Serving would do differently from replaying a good record."""
+
+    severity: Literal["error", "warning"]  # error: TF Serving fails to load the model
+    record: int | None  # 1-based record, None for the file as a whole
+    code: str | None  # the Status code of TF Serving's error
+    message: str  # TF Serving's words
+    note: str = ""  # what it means, how to fix it
+
+
+@dataclass(frozen=True, slots=True)
+class WarmupCheck:
+    """A model's warmup file judged as TF Serving's load would judge it."""
+
+    path: str
+    file: WarmupFile | None  # None: no warmup file (TF Serving loads without warmup)
+    findings: tuple[WarmupFinding, ...]
+
+    @property
+    def first_error(self) -> WarmupFinding | None:
+        """What TF Serving's load fails with (its first error), or None."""
+        return next((f for f in self.findings if f.severity == "error"), None)
+
+    @property
+    def loads(self) -> bool:
+        return self.first_error is None
+
+    @property
+    def verdict(self) -> str:
+        """One line: would TF Serving load the model with warmup on, and if not, why."""
+        if self.file is None:
+            return (
+                f"No warmup data file found at {self.path}: TF Serving loads the model "
+                "without warmup."
+            )
+        error = self.first_error
+        count = len(self.file.records)
+        if error is None:
+            return (
+                f"TF Serving loads the model and replays {count} warmup record"
+                f"{'' if count == 1 else 's'} first."
+            )
+        where = f" (record {error.record})" if error.record is not None else ""
+        return f"TF Serving fails to load the model{where}: {error.code}: {error.message}"
+
+
+def check_warmup(
+    meta_graph: MetaGraphInfo,
+    model_dir: str,
+    *,
+    file: WarmupFile | None = None,
+    method_name_check: bool = False,
+) -> WarmupCheck:
+    """Judge a model's warmup file as TF Serving's load would.
+
+    Args:
+        meta_graph: the MetaGraph TF Serving loads (tagged exactly "serve" by default).
+        model_dir: the SavedModel (version) folder; its warmup file is read unless ``file``.
+        file: an already read warmup file.
+        method_name_check: TF Serving's ``--enable_signature_method_name_check``.
+
+    Returns:
+        The findings in the order TF Serving meets them.
+
+    Raises:
+        WarmupFileError: the file exists but cannot be read.
+    """
+    path = str(warmup_path(model_dir)) if file is None else file.path
+    if file is None:
+        file = read_warmup(model_dir)
+    if file is None:
+        return WarmupCheck(path, None, ())
+    findings: list[WarmupFinding] = []
+    for record in file.records:
+        findings += record_findings(record, meta_graph, method_name_check=method_name_check)
+        if record.index == MAX_RECORDS + 1:  # counted after the record runs
+            findings.append(
+                WarmupFinding(
+                    "error",
+                    record.index,
+                    "INVALID_ARGUMENT",
+                    f"Number of warmup records exceeds the maximum ({MAX_RECORDS}) at {path}",
+                    f"Keep at most {MAX_RECORDS} records: a few per signature and batch size "
+                    "are enough to warm a model up.",
+                )
+            )
+    if file.stop is not None:
+        findings.append(
+            WarmupFinding(
+                "error", file.stop.record, file.stop.code, file.stop.message, _stop_note(file)
+            )
+        )
+    if file.ignored_tail:
+        findings.append(
+            WarmupFinding(
+                "warning",
+                None,
+                None,
+                f"The last {file.ignored_tail} bytes are too few for a record header: TF "
+                "Serving's reader takes them for the end of the file and ignores them.",
+                "The file was cut short or has bytes appended; rewrite it.",
+            )
+        )
+    # In file order: TF Serving fails at the first error it meets.
+    findings.sort(key=lambda f: (f.record is None, f.record or 0))
+    return WarmupCheck(path, file, tuple(findings))
+
+
+def record_findings(
+    record: WarmupRecord, meta_graph: MetaGraphInfo, *, method_name_check: bool = False
+) -> list[WarmupFinding]:
+    """What TF Serving's ``RunWarmupRequest`` would refuse in one record (without running it)."""
+    if record.log_type is None:
+        return [
+            WarmupFinding(
+                "warning",
+                record.index,
+                None,
+                "This record holds no request (no log_type): TF Serving skips it.",
+                "Each record must be a PredictionLog with a predict_log, classify_log or "
+                "regress_log; a tf.Example or a bare request also reads as an empty one.",
+            )
+        ]
+    if record.log_type in _LOG_TYPE_NUMBERS:
+        return [
+            WarmupFinding(
+                "error",
+                record.index,
+                "UNIMPLEMENTED",
+                f"Unsupported log_type for warmup: {_LOG_TYPE_NUMBERS[record.log_type]}",
+                "TF Serving replays predict_log, classify_log, regress_log and "
+                f"multi_inference_log only; this one is {record.log_type}.",
+            )
+        ]
+    try:
+        if record.log_type == "multi_inference_log":
+            _check_multi_inference(record, meta_graph, method_name_check)
+        else:
+            _check_request(record, meta_graph, method_name_check)
+    except ServingRuleError as err:
+        return [
+            WarmupFinding(
+                "error",
+                record.index,
+                err.code,
+                str(err),
+                f"TF Serving runs this {record.verb} request at load and fails the load with "
+                "its error.",
+            )
+        ]
+    return []
+
+
+def _check_request(record: WarmupRecord, meta_graph: MetaGraphInfo, check: bool) -> None:
+    method = record.method
+    assert method is not None  # predict, classify or regress here
+    signature = rules.resolve_signature(meta_graph, record.signature_name, method, rest=False)
+    rules.require_accepted(signature, method, method_name_check=check)
+    request = record.request
+    if method is MethodKind.PREDICT:
+        check_input_count(signature, request.inputs)
+        unknown = sorted(set(request.inputs) - {t.key for t in signature.inputs})
+        if unknown:  # GetInputValues' message for an alias the signature does not have
+            used = sorted(set(request.inputs) - set(unknown))
+            raise ServingRuleError(
+                f"Inputs contains invalid name. Used request inputs: {', '.join(used)}, "
+                f"request input: {', '.join(sorted(request.inputs))}"
+            )
+        output_aliases(signature, list(request.output_filter) or None)
+    elif not record.inputs or not record.inputs[0].shape[0]:
+        raise ServingRuleError("Input is empty.")
+
+
+def _check_multi_inference(record: WarmupRecord, meta_graph: MetaGraphInfo, check: bool) -> None:
+    """``TensorFlowMultiInferenceRunner::Infer``'s checks (multi_inference.cc), in order."""
+    request = record.request
+    model_name = ""
+    seen: set[str] = set()
+    kinds = {CLASSIFY_METHOD_NAME: MethodKind.CLASSIFY, REGRESS_METHOD_NAME: MethodKind.REGRESS}
+    for task in request.tasks:
+        if not task.model_spec.name:
+            raise ServingRuleError("Found ModelSpec with an empty model name.")
+        if model_name and task.model_spec.name != model_name:
+            raise ServingRuleError(
+                "All ModelSpecs in a MultiInferenceRequest must access the same model name."
+            )
+        model_name = task.model_spec.name
+        name = task.model_spec.signature_name or DEFAULT_SERVING_SIGNATURE_KEY
+        if name in seen:
+            raise ServingRuleError(f"Duplicate evaluation of signature: {name}")
+        seen.add(name)
+        if name not in {s.key for s in meta_graph.signatures}:
+            raise ServingRuleError(f"Requested signature not found in model graph: {name}")
+        if task.method_name not in kinds:
+            raise ServingRuleError(
+                f"Unsupported signature method_name: {task.method_name}", code="UNIMPLEMENTED"
+            )
+        method = kinds[task.method_name]
+        signature = rules.resolve_signature(meta_graph, name, method, rest=False)
+        rules.require_accepted(signature, method, method_name_check=check)
+    if not record.inputs or not record.inputs[0].shape[0]:
+        raise ServingRuleError("Input is empty.")
+
+
+def _stop_note(file: WarmupFile) -> str:
+    if file.stop is not None and file.stop.code == "DATA_LOSS":
+        return (
+            "Write the file with tf.io.TFRecordWriter (or `python -m explorer warmup --export`): "
+            "each record a serialized PredictionLog in TFRecord framing."
+        )
+    return (
+        "Each record must be a serialized tensorflow.serving.PredictionLog (see TF Serving's "
+        "prediction_log.proto)."
+    )
