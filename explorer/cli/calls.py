@@ -29,6 +29,7 @@ from explorer.cli.common import (
     request_text,
 )
 from explorer.cli.remote_args import add_remote_arguments, remote_target, wants_server
+from explorer.cli.terminal import write_lines
 from explorer.codec.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
 from explorer.constants import KERNEL_WORDS, MethodKind
 from explorer.run import runner
@@ -147,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     if outcome.error is not None:
         _write(json.dumps({"error": outcome.error}, ensure_ascii=False))
         if outcome.ended is not None:  # what TF Serving would have done, for the person
-            sys.stderr.write(f"note: {outcome.notes[-1]}\n")
+            write_lines(f"note: {outcome.notes[-1]}\n", sys.stderr)
         return EXIT_FINDING
     _write(outcome.response_text.rstrip("\n"))
     ran = outcome.result.kernels if outcome.result is not None else None
@@ -155,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"note: run with {KERNEL_WORDS[ran]}\n")
     for note in outcome.notes:
         if not note.startswith("Sent to "):  # the round-trip note is the app's
-            sys.stderr.write(f"note: {note}\n")
+            write_lines(f"note: {note}\n", sys.stderr)  # may quote the model's names
     return EXIT_OK
 
 

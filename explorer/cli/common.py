@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from explorer.cli.terminal import terminal_text
 from explorer.errors import UsageError
 from explorer.model.info import MetaGraphInfo, ModelInfo
 from explorer.model.reader import read_model
@@ -87,7 +88,8 @@ def print_json(value: Any, *, indent: int | None = 1) -> None:
 
 
 def print_error(message: str) -> None:
-    sys.stderr.write(f"error: {' '.join(message.split())}\n")
+    # Messages quote keys and names from the model: their control characters are escaped.
+    sys.stderr.write(f"error: {terminal_text(' '.join(message.split()))}\n")
 
 
 def read_request(spec: str) -> str | bytes:

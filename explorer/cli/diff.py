@@ -9,12 +9,12 @@ working, 1 a breaking change, 2 a user error (bad path, version or tag-set).
 from __future__ import annotations
 
 import argparse
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 from explorer.cli.common import EXIT_FINDING, EXIT_OK, add_method_name_check_argument, print_json
+from explorer.cli.terminal import write_lines
 from explorer.compat.diff import CompatReport, diff_models
 from explorer.model.info import ModelInfo
 from explorer.model.locate import is_number
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
     else:
-        sys.stdout.write(format_report(report))
+        write_lines(format_report(report))  # names from the models may hold controls
     return EXIT_FINDING if report.breaking else EXIT_OK
 
 

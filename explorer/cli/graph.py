@@ -8,9 +8,9 @@ missing; ``--format json`` lists nodes, edges and clusters.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from explorer.cli.common import EXIT_OK, add_model_arguments, load_model, print_json
+from explorer.cli.terminal import write_lines
 from explorer.graph.build import build_signature_graph
 from explorer.graph.dot import render_svg, to_dot
 from explorer.graph.elements import DEFAULT_NODE_BUDGET
@@ -71,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
         print_json(graph.as_dict())
         return EXIT_OK
     dot_text = to_dot(graph)
+    # Node and scope names are the model's: their control characters are written as
+    # escapes, so neither a terminal nor an XML reader of the SVG gets them raw.
     if args.format == "dot":
-        sys.stdout.write(dot_text)
+        write_lines(dot_text)
         return EXIT_OK
-    sys.stdout.write(render_svg(dot_text))
+    write_lines(render_svg(dot_text))
     return EXIT_OK

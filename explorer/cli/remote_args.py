@@ -16,6 +16,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from explorer.cli.common import EXIT_OK
+from explorer.cli.terminal import write_lines
 from explorer.errors import RemoteError, UsageError
 from explorer.remote.address import TlsOptions
 
@@ -151,5 +152,6 @@ def run_remote_show(args: argparse.Namespace) -> int:
     lines.append("Source: the server's metadata (signatures only; the graph stays on the server)")
     listing = meta_graph_listing(model.meta_graphs[0]).split("\n")
     # Line 2 counts nodes and names the TF version: the metadata has neither.
-    sys.stdout.write("\n".join(lines) + "\n\n" + "\n".join(listing[:1] + listing[2:]) + "\n")
+    # The server's texts may hold control characters: written escaped, never obeyed.
+    write_lines("\n".join(lines) + "\n\n" + "\n".join(listing[:1] + listing[2:]) + "\n")
     return EXIT_OK

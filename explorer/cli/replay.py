@@ -10,7 +10,6 @@ recorded (or the reverse) a failure. Exit codes: 0 every case passes, 1 a case f
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from explorer.cli.common import (
@@ -22,6 +21,7 @@ from explorer.cli.common import (
     load_model,
     print_json,
 )
+from explorer.cli.terminal import write_lines
 from explorer.compat.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
 from explorer.compat.cases import load_cases
 from explorer.compat.replay import ReplayReport, replay_cases
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
     else:
-        sys.stdout.write(format_report(report))
+        write_lines(format_report(report))  # names from the models may hold controls
     return EXIT_OK if report.all_passed else EXIT_FINDING
 
 

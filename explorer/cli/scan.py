@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from explorer.cli.common import EXIT_FINDING, EXIT_OK, add_model_arguments, print_json
+from explorer.cli.terminal import terminal_text, write_lines
 from explorer.model.reader import read_model
 from explorer.safety.scan import ScanResult, UnsafeOpFinding, scan_meta_graph
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             }
         )
     else:
-        sys.stdout.write(format_results(model.path, results))
+        write_lines(format_results(model.path, results))
     return EXIT_OK if clean else EXIT_FINDING
 
 
@@ -76,15 +76,20 @@ def finding_to_dict(finding: UnsafeOpFinding) -> dict[str, Any]:
 
 
 def format_results(path: str, results: list[ScanResult]) -> str:
-    """The human report: per MetaGraph, reachable findings, then unreachable ones."""
-    lines = [f"Unsafe-op scan of {path}"]
+    """The human report: per MetaGraph, reachable findings, then unreachable ones.
+
+    Every name from the model goes through ``terminal_text``: a key or node name holding
+    control characters (or a line break) is shown escaped, never obeyed by the terminal.
+    """
+    lines = [f"Unsafe-op scan of {terminal_text(path)}"]
     for result in results:
-        tags = result.tag_set or "(no tags)"
+        tags = terminal_text(result.tag_set) or "(no tags)"
         reachable = result.reachable_findings
         if reachable:
+            affected = ", ".join(terminal_text(key) for key in result.signatures_affected)
             lines.append(
                 f"\nMetaGraph {tags}: {_count(len(reachable))} reachable; "
-                f"signatures affected: {', '.join(result.signatures_affected) or '(none)'}"
+                f"signatures affected: {affected or '(none)'}"
             )
             lines.extend(line for f in reachable for line in _finding_lines(f))
         else:
@@ -97,19 +102,19 @@ def format_results(path: str, results: list[ScanResult]) -> str:
             lines.extend(line for f in result.unreachable_findings for line in _finding_lines(f))
         for read in result.expected_asset_reads:
             lines.append(
-                f"  Expected: {read.op} in the init op reads the model's own asset "
-                f"({read.location})."
+                f"  Expected: {terminal_text(read.op)} in the init op reads the model's own asset "
+                f"({terminal_text(read.location)})."
             )
     return "\n".join(lines) + "\n"
 
 
 def _finding_lines(finding: UnsafeOpFinding) -> list[str]:
     lines = [
-        f"  {finding.op} [{finding.category}] at {finding.location}",
+        f"  {terminal_text(finding.op)} [{finding.category}] at {terminal_text(finding.location)}",
         f"      can: {finding.what_it_does}",
     ]
     if finding.reachable_from:
-        lines.append(f"      reached from: {', '.join(finding.reachable_from)}")
+        lines.append(f"      reached from: {', '.join(map(terminal_text, finding.reachable_from))}")
     return lines
 
 

@@ -15,6 +15,9 @@ import threading
 from typing import Any
 
 from explorer.cli.common import EXIT_OK, add_allow_unsafe_argument
+from explorer.cli.deployment import add_model_config_arguments
+from explorer.cli.serve_config import config_registry
+from explorer.cli.terminal import write_lines
 from explorer.errors import UsageError
 from explorer.model.locate import is_number
 from explorer.model.reader import read_model
@@ -37,7 +40,13 @@ def add_parser(subparsers: Any) -> None:
         "(every numeric version), until Ctrl-C. For trying the TF Serving target; not for "
         "production (use tensorflow_model_server).",
     )
-    parser.add_argument("path", metavar="PATH", help="SavedModel folder or TF Serving base folder")
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        help="SavedModel folder or TF Serving base folder (or --model-config FILE instead)",
+    )
+    add_model_config_arguments(parser)
     parser.add_argument(
         "--model-name", metavar="NAME", help="the name to serve it under (default: folder name)"
     )
@@ -77,6 +86,18 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         UsageError: a bad --label, or a port that cannot be bound.
         ExplorerError: the model cannot be read or loaded.
     """
+    if not args.host.strip():
+        raise UsageError('--host "": name an interface, e.g. 127.0.0.1 (0.0.0.0 for all).')
+    if args.model_config is not None:  # every model TF Serving would serve with it
+        if args.path is not None or args.label or args.model_name:
+            raise UsageError(
+                "--model-config names the models, versions and labels: give no PATH, "
+                "--model-name or --label with it."
+            )
+        registry, lines = config_registry(args)
+        return _serve(args, registry, registry.names[0], lines, stop)
+    if args.path is None:
+        raise UsageError("Give a model PATH, or --model-config FILE (a TF Serving model config).")
     name = args.model_name or read_model(args.path).name
     labels = {}
     for item in args.label:
@@ -84,8 +105,6 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         if not label or not is_number(version):
             raise UsageError(f'--label "{item}": expected LABEL=VERSION, e.g. stable=2.')
         labels[label] = int(version)
-    if not args.host.strip():
-        raise UsageError('--host "": name an interface, e.g. 127.0.0.1 (0.0.0.0 for all).')
     registry = ModelRegistry(
         {name: args.path}, labels={name: labels}, allow_unsafe=args.allow_unsafe
     )
@@ -98,7 +117,20 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
             )
     for version in versions:  # TF Serving loads the MetaGraph tagged exactly "serve"
         serving_meta_graph(registry.resolve(name, version, None), None)
-    _say(f"Loading {name} (versions {', '.join(map(str, versions))})…")
+    return _serve(
+        args, registry, name, [f"{name} (versions {', '.join(map(str, versions))})"], stop
+    )
+
+
+def _serve(
+    args: argparse.Namespace,
+    registry: ModelRegistry,
+    name: str,
+    models: list[str],
+    stop: threading.Event | None,
+) -> int:
+    """Load every model, start the servers, wait for Ctrl-C (or ``stop``)."""
+    _say(f"Loading {'; '.join(models)}…")
     registry.warm()
     servers: list[Any] = []
     try:
@@ -133,7 +165,7 @@ def _start(make: Any) -> Any:
 
 
 def _say(line: str) -> None:
-    sys.stdout.write(line + "\n")
+    write_lines(line + "\n")  # the model's name may hold control characters
     sys.stdout.flush()
 
 

@@ -7,7 +7,9 @@ import sys
 from typing import Any
 
 from explorer.cli.common import EXIT_OK, add_model_arguments
+from explorer.cli.deployment import add_model_config_arguments, run_show_model_config, warmup_line
 from explorer.cli.remote_args import add_remote_arguments, run_remote_show, wants_server
+from explorer.cli.terminal import write_lines
 from explorer.model.reader import read_model
 from explorer.serving.listing import model_listing
 from explorer.serving.metadata import dumps, metadata_response
@@ -23,6 +25,7 @@ def add_parser(subparsers: Any) -> None:
     )
     add_model_arguments(parser)
     add_remote_arguments(parser)
+    add_model_config_arguments(parser)
     parser.add_argument(
         "--json",
         action="store_true",
@@ -32,6 +35,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model_config is not None and args.path is None and args.server is None:
+        return run_show_model_config(args)  # every model of a TF Serving model config
     if wants_server(args):
         return run_remote_show(args)
     model = read_model(args.path, version=args.version)
@@ -39,5 +44,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps(metadata_response(model, model.meta_graph(args.tags))))
         return EXIT_OK
     meta_graphs = model.meta_graphs if args.tags is None else (model.meta_graph(args.tags),)
-    sys.stdout.write(model_listing(model, meta_graphs))
+    write_lines(model_listing(model, meta_graphs))  # a model's names may hold controls
+    write_lines(warmup_line(model, args.tags))  # TF Serving's warmup file, when there is one
     return EXIT_OK

@@ -8,7 +8,6 @@ name (deferred, so a notebook pays for this module only when it shows one of the
 from __future__ import annotations
 
 from collections.abc import Callable
-from html import escape
 from typing import Any
 
 from explorer.constants import MethodKind
@@ -16,6 +15,7 @@ from explorer.errors import GraphvizError
 from explorer.graph.dot import render_svg, to_dot
 from explorer.graph.elements import SignatureGraph
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo, format_size
+from explorer.present.text import html_text
 from explorer.run.result import CallResult
 from explorer.serving.rules import check_signature
 
@@ -32,7 +32,7 @@ def model_html(model: ModelInfo) -> str:
     version = f" · version {model.version}" if model.version is not None else ""
     parts = [
         _STYLE,
-        f"<b>{escape(model.name)}</b>{version} · <code>{escape(model.path)}</code> · "
+        f"<b>{html_text(model.name)}</b>{version} · <code>{html_text(model.path)}</code> · "
         f"variables {format_size(model.variables_size_bytes)}",
     ]
     parts.extend(meta_graph_html(mg) for mg in model.meta_graphs)
@@ -52,11 +52,17 @@ def meta_graph_html(meta_graph: MetaGraphInfo) -> str:
         inputs = ", ".join(t.key for t in sig.inputs)
         outputs = ", ".join(t.key for t in sig.outputs)
         rows.append(
-            [escape(sig.key), escape(sig.method_name), escape(inputs), escape(outputs), *verdicts]
+            [
+                html_text(sig.key),
+                html_text(sig.method_name),
+                html_text(inputs),
+                html_text(outputs),
+                *verdicts,
+            ]
         )
     head = (
-        f"<p>tag-set <code>{escape(meta_graph.tag_set)}</code> · TensorFlow "
-        f"{escape(meta_graph.tensorflow_version or '?')} · {meta_graph.node_count:,} nodes · "
+        f"<p>tag-set <code>{html_text(meta_graph.tag_set)}</code> · TensorFlow "
+        f"{html_text(meta_graph.tensorflow_version or '?')} · {meta_graph.node_count:,} nodes · "
         f"{meta_graph.function_count} functions</p>"
     )
     return head + _table(
@@ -75,12 +81,12 @@ def signature_html(signature: SignatureInfo) -> str:
                 method.value,
                 _mark(default.accepted, default.reason),
                 _mark(strict.accepted, strict.reason),
-                escape(" • ".join(default.request_time_issues)),
+                html_text(" • ".join(default.request_time_issues)),
             ]
         )
     return (
         _STYLE
-        + f"<b>{escape(signature.key)}</b> · <code>{escape(signature.method_name)}</code>"
+        + f"<b>{html_text(signature.key)}</b> · <code>{html_text(signature.method_name)}</code>"
         + "<br>inputs"
         + _tensor_table(signature.inputs)
         + "outputs"
@@ -99,7 +105,7 @@ def graph_html(graph: SignatureGraph) -> str:
     """
     stats = graph.stats
     caption = (
-        f"<p><b>{escape(graph.signature_key)}</b>: {stats.visible_nodes} boxes for "
+        f"<p><b>{html_text(graph.signature_key)}</b>: {stats.visible_nodes} boxes for "
         f"{stats.slice_nodes:,} ops (of {stats.metagraph_nodes:,}); "
         f"{stats.collapsed_groups} group(s) closed</p>"
     )
@@ -108,8 +114,8 @@ def graph_html(graph: SignatureGraph) -> str:
         svg = render_svg(dot)
     except GraphvizError as err:
         return (
-            f"{caption}<p>{escape(str(err))}</p><details><summary>DOT</summary>"
-            f"<pre>{escape(dot)}</pre></details>"
+            f"{caption}<p>{html_text(str(err))}</p><details><summary>DOT</summary>"
+            f"<pre>{html_text(dot)}</pre></details>"
         )
     return caption + svg[svg.find("<svg") :]
 
@@ -119,14 +125,14 @@ def call_result_html(result: CallResult) -> str:
     timing = result.timing
     parts = [
         _STYLE,
-        f"<b>{escape(result.method.value)}</b> on <code>{escape(result.signature_key)}</code>"
+        f"<b>{html_text(result.method.value)}</b> on <code>{html_text(result.signature_key)}</code>"
         f" · conversion {timing.conversion_ms:.1f} ms · execution {timing.execution_ms:.1f} ms",
     ]
     for name, frame in result.to_dataframes().items():
-        parts.append(f"<p><b>{escape(name)}</b></p>{frame.to_html(classes='se-t', border=0)}")
+        parts.append(f"<p><b>{html_text(name)}</b></p>{frame.to_html(classes='se-t', border=0)}")
     parts.append(
         "<details><summary>TF Serving's response JSON</summary>"
-        f"<pre>{escape(result.response_text)}</pre></details>"
+        f"<pre>{html_text(result.response_text)}</pre></details>"
     )
     return "".join(parts)
 
@@ -134,11 +140,11 @@ def call_result_html(result: CallResult) -> str:
 def _tensor_table(tensors: tuple[TensorInfo, ...]) -> str:
     rows = [
         [
-            escape(t.key),
-            escape(t.name or ", ".join(t.tensor_names)),
-            escape(t.dtype),
-            escape(t.shape_text),
-            escape(t.encoding if t.encoding != "composite_tensor" else str(t.composite_spec)),
+            html_text(t.key),
+            html_text(t.name or ", ".join(t.tensor_names)),
+            html_text(t.dtype),
+            html_text(t.shape_text),
+            html_text(t.encoding if t.encoding != "composite_tensor" else str(t.composite_spec)),
         ]
         for t in tensors
     ]
@@ -148,8 +154,8 @@ def _tensor_table(tensors: tuple[TensorInfo, ...]) -> str:
 def _mark(accepted: bool, reason: str | None) -> str:
     if accepted:
         return '<span class="se-ok">✓ accepted</span>'
-    first = escape((reason or "").split("\n", 1)[0])
-    return f'<span class="se-no" title="{escape(reason or "")}">✗ {first}</span>'
+    first = html_text((reason or "").split("\n", 1)[0])
+    return f'<span class="se-no" title="{html_text(reason or "")}">✗ {first}</span>'
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

@@ -3,18 +3,20 @@
 The page is meant to be attached to an email or a ticket and opened offline years later,
 so it holds everything inline: CSS in a ``<style>`` element, the classify chart as an
 inline SVG drawn here, no script, no font, image or stylesheet fetched from anywhere.
-Every text that came from a model or a user is HTML-escaped.
+Every text that came from a model or a user goes through ``explorer.present.text.html_text``:
+HTML-escaped, its control characters written as escapes.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from explorer.present.text import html_text
 
 if TYPE_CHECKING:
     from explorer.run.result import CallTiming
@@ -392,4 +394,4 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html_text(text)
