@@ -1,24 +1,36 @@
-"""The signature graph: controls, the drawing, downloads, and the node inspector."""
+"""The Graph tab: controls, "go to", the drawing with its inspector beside it, downloads.
+
+The signature is sliced and grouped once (the app's cached ``SignatureSlice``); a click
+only changes the view options kept in the session (open and closed groups, highlight,
+the selected box, where to go), and the rerun it causes re-assembles and lays out the
+view from the same slice.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.graph.zoomable_svg import render_zoomable_svg
+from components.graph.graph_view import render_graph_view
+from components.text import md_code, md_text
 from explorer.errors import ExplorerError, GraphvizError
 from explorer.graph.actions import GraphAction, action_for
-from explorer.graph.build import build_signature_graph
-from explorer.graph.dot import render_svg, to_dot
+from explorer.graph.build import OpRef, SignatureSlice
+from explorer.graph.dot import to_dot
 from explorer.graph.elements import DEFAULT_NODE_BUDGET, SignatureGraph
 from explorer.graph.inspector import describe_node, find_nodes
+from explorer.graph.layout import Scene, layout, scene_dict
+from explorer.graph.svg import scene_svg
 from explorer.model.info import MetaGraphInfo, SignatureInfo
+from explorer.safety.scan import scan_meta_graph
 
 _CLOSED_KINDS = ("group", "function_call", "control_flow", "parameters")
+_NONCE = itertools.count(1)
+_ATTRS_SHOWN = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,90 +41,20 @@ class GraphOptions:
     collapse: tuple[str, ...]
     node_budget: int
     highlight: str | None
+    focus: str | None = None
 
-    def build(self, meta_graph: MetaGraphInfo, signature_key: str) -> SignatureGraph:
-        """The graph of ``signature_key`` as these options ask for it."""
-        return build_signature_graph(
-            meta_graph,
-            signature_key,
+    def build(
+        self, prepared: SignatureSlice, findings: frozenset[OpRef] = frozenset()
+    ) -> SignatureGraph:
+        """The view of ``prepared`` these options ask for."""
+        return prepared.view(
             expand=self.expand,
             collapse=self.collapse,
             node_budget=self.node_budget,
             highlight=self.highlight,
+            findings=findings,
+            focus=self.focus,
         )
-
-
-def render_graph_options(signature: SignatureInfo, scope: str) -> GraphOptions:
-    """Highlight and node budget widgets; expand/collapse choices as the user left them."""
-    left, middle = st.columns([2, 1])
-    key_names = [t.key for t in (*signature.inputs, *signature.outputs)]
-    if st.session_state.get(keys.GRAPH_HIGHLIGHT) not in [None, *key_names]:
-        st.session_state[keys.GRAPH_HIGHLIGHT] = None
-    # No option stands for "none": an empty choice is no highlight, and ✕ clears it.
-    highlight = left.selectbox(
-        "Highlight the path of a signature key",
-        key_names,
-        index=None,
-        key=keys.GRAPH_HIGHLIGHT,
-        placeholder="(none)",
-    )
-    budget = middle.number_input(
-        "Node budget",
-        min_value=10,
-        max_value=2000,
-        value=DEFAULT_NODE_BUDGET,
-        step=10,
-        key=keys.GRAPH_BUDGET,
-        help="Ops are grouped by name scope and function until the view fits this many boxes.",
-    )
-    expand_key, collapse_key = _group_keys(scope)
-    return GraphOptions(
-        tuple(st.session_state.get(expand_key, ())),
-        tuple(st.session_state.get(collapse_key, ())),
-        int(budget),
-        highlight,
-    )
-
-
-def render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: str) -> None:
-    """Expand a closed group or collapse an open one; options come from this drawing."""
-    expand_key, collapse_key = _group_keys(scope)
-    closed = [n.id for n in graph.nodes if n.kind in _CLOSED_KINDS]
-    open_clusters = [c.id for c in graph.clusters if c.kind != "parameters"]
-
-    left, right = st.columns(2)
-    # Per signature: one signature's group names mean nothing in another's graph.
-    with left:
-        st.multiselect(
-            "Expand groups or functions",
-            sorted(set(closed) | set(options.expand) | set(options.collapse)),
-            key=expand_key,
-            on_change=_move,
-            args=(expand_key, collapse_key),
-            placeholder="Choose closed groups" if closed else "Every group is open",
-            format_func=_short_group,
-        )
-    with right:
-        st.multiselect(
-            "Collapse open groups",
-            sorted(set(open_clusters) | set(options.collapse) | set(options.expand)),
-            key=collapse_key,
-            on_change=_move,
-            args=(collapse_key, expand_key),
-            placeholder="Choose open groups" if open_clusters else "No group is open",
-            format_func=_short_group,
-        )
-
-
-def _short_group(group_id: str) -> str:
-    # "StatefulPartitionedCall_1::StatefulPartitionedCall::functional_1/dense/": the call
-    # chain and outer scopes make ids unique but long; the innermost scope names the group
-    # as its box does.
-    last = group_id.split("::")[-1]
-    scopes = [s for s in last.split("/") if s]
-    if len(scopes) > 1:
-        return "…/" + scopes[-1] + ("/" if last.endswith("/") else "")
-    return last if last != group_id else group_id
 
 
 def _group_keys(scope: str) -> tuple[str, str]:
@@ -128,8 +70,20 @@ def _move(chosen_key: str, other_key: str) -> None:
     ]
 
 
+def _options(scope: str, budget: int, highlight: str | None) -> GraphOptions:
+    expand_key, collapse_key = _group_keys(scope)
+    focus = st.session_state.get(keys.GRAPH_FOCUS)
+    return GraphOptions(
+        tuple(st.session_state.get(expand_key, ())),
+        tuple(st.session_state.get(collapse_key, ())),
+        budget,
+        highlight,
+        focus[1] if focus is not None and focus[0] == scope else None,
+    )
+
+
 def apply_click(graph: SignatureGraph, scope: str, element_id: str) -> None:
-    """Turn a click on the drawing of ``graph`` into graph options or an inspected op.
+    """Turn a click on the drawing of ``graph`` into graph options or a selected box.
 
     Runs as the drawing's callback, before the rerun the click causes, so the options the
     rerun reads already include it.
@@ -159,155 +113,268 @@ def _apply(action: GraphAction, scope: str, element_id: str) -> None:
         )
 
 
-def render_graph(graph: SignatureGraph, signature: SignatureInfo, scope: str) -> str:
-    """Draw the graph with its stats and DOT/SVG downloads; returns the DOT it drew."""
-    stats = graph.stats
-    st.caption(
-        f"{stats.visible_nodes} boxes drawn for {stats.slice_nodes:,} ops this signature runs "
-        f"(of {stats.metagraph_nodes:,} in the MetaGraph); {stats.functions_inlined} function "
-        f"call(s) followed, {stats.collapsed_groups} group(s) closed. Blue: input key → tensor "
-        "→ op; orange: op → tensor → output key; red: the highlighted path; dashed purple: a "
-        "While loop's result going back to its next iteration."
+def go_to(prepared: SignatureSlice, scope: str, box_id: str) -> None:
+    """Open the groups around ``box_id`` (a key, tensor, op or group), select it and
+    centre it in the next drawing."""
+    expand_key, collapse_key = _group_keys(scope)
+    path = list(prepared.group_path(box_id))
+    group = prepared.hierarchy.groups.get(box_id)
+    if group is not None:
+        path = [g.id for g in prepared.groups_to_show(box_id)]
+    st.session_state[expand_key] = list(
+        dict.fromkeys([*st.session_state.get(expand_key, ()), *path])
     )
-    dot_text = to_dot(graph)
+    st.session_state[collapse_key] = [
+        g for g in st.session_state.get(collapse_key, ()) if g not in path and g != box_id
+    ]
+    index = prepared.flat.index.get(box_id)
+    if index is not None:
+        node = prepared.flat.nodes[index]
+        st.session_state[keys.GRAPH_PICKED] = (scope, node.name, node.frame.function, box_id)
+    elif box_id.startswith(("input:", "output:", "tensor:")):
+        st.session_state[keys.GRAPH_PICKED] = (scope, "", "", box_id)
+    st.session_state[keys.GRAPH_FOCUS] = (scope, box_id, next(_NONCE))
+
+
+def _search_hits(
+    meta_graph: MetaGraphInfo, prepared: SignatureSlice, query: str
+) -> dict[str, str | None]:
+    """Label → box id to go to (None: an op this signature does not run)."""
+    wanted = query.strip().lower()
+    hits: dict[str, str | None] = {}
+    signature = prepared.signature
+    for is_input, infos in ((True, signature.inputs), (False, signature.outputs)):
+        for info in infos:
+            box = prepared.key_box(info.key)
+            if wanted in info.key.lower() and box is not None:
+                hits[f"{'input' if is_input else 'output'} key {info.key}"] = box
+            for tensor in info.tensor_names:
+                if wanted in tensor.lower():
+                    hits[f"tensor {tensor}"] = f"tensor:{tensor}"
+    for match in find_nodes(meta_graph, query):
+        box = prepared.op_id((match.function, match.name))
+        where = f" in {match.function}" if match.function else ""
+        suffix = "" if box else "  · not run by this signature"
+        hits[f"{match.name}  [{match.op}]{where}{suffix}"] = box
+    return hits
+
+
+def _inspector(
+    meta_graph: MetaGraphInfo, prepared: SignatureSlice, graph: SignatureGraph, box: str | None
+) -> dict[str, object] | None:
+    """What the inspector beside the drawing shows for the selected box."""
+    if not box:
+        return None
+    signature = prepared.signature
+    if box.startswith(("input:", "output:")):
+        key = box.split(":", 1)[1]
+        info = signature.input(key) or signature.output(key)
+        if info is None:
+            return None
+        rows = [{"text": t, "target": f"tensor:{t}"} for t in info.tensor_names]
+        return {
+            "title": f"{box.split(':')[0]} key {key}",
+            "lines": [f"{info.dtype} {info.shape_text}", f"encoding {info.encoding}"],
+            "sections": [{"title": "Tensors", "rows": rows}],
+        }
+    op_box = box
+    if box.startswith("tensor:"):
+        tensor = box.removeprefix("tensor:")
+        ends = prepared.endpoints.get(tensor, ())
+        if not ends:
+            return {"title": tensor, "lines": ["not in the graph"], "sections": []}
+        op_box = prepared.flat.nodes[ends[0][0]].id
+    if op_box not in prepared.flat.index:
+        return None
     try:
-        svg: str | None = render_svg(dot_text)
-    except GraphvizError as err:
-        # No Graphviz on the server: the browser lays DOT out itself (no zoom there).
-        svg = None
-        st.graphviz_chart(dot_text, width="stretch")
-        st.caption(str(err))
-    else:
-        render_zoomable_svg(
-            svg,
-            key=keys.GRAPH_DRAWING,
-            on_click=lambda element_id: apply_click(graph, scope, element_id),
-            selected=_picked_box(scope),
-        )
-        picked = graph.node(_picked_box(scope) or "")
-        if picked is not None:
-            st.caption(
-                f"Selected `{picked.name}` ({picked.op or picked.kind}): decoded in the Node "
-                "inspector below."
-            )
-        problem = st.session_state.pop(keys.GRAPH_CLICK_PROBLEM, None)
-        if problem:
-            st.warning(problem)
-    left, right = st.columns(2)
-    left.download_button(
-        "Download DOT", dot_text, file_name=f"{signature.key}.dot", mime="text/vnd.graphviz"
-    )
-    if svg is not None:
-        right.download_button(
-            "Download SVG", svg, file_name=f"{signature.key}.svg", mime="image/svg+xml"
-        )
-    return dot_text
-
-
-def _picked_box(scope: str) -> str | None:
-    picked = st.session_state.get(keys.GRAPH_PICKED)
-    return picked[3] if picked is not None and picked[0] == scope else None
-
-
-def render_node_inspector(
-    meta_graph: MetaGraphInfo, scope: str, signature_ops: frozenset[tuple[str, str]] = frozenset()
-) -> None:
-    """The op last clicked in the drawing, or ops found by name or type anywhere in the
-    MetaGraph; the chosen one decoded. Matches among ``signature_ops`` ((function, name)
-    pairs of the ops the signature runs) come first; the others are marked."""
-    st.markdown("**Node inspector**")
-    query = st.text_input(
-        "Find a node by name or op type",
-        key=keys.GRAPH_SEARCH,
-        placeholder="e.g. ParseExampleV2, dense/MatMul, pool",
-        on_change=lambda: st.session_state.pop(keys.GRAPH_PICKED, None),
-    )
-    picked = st.session_state.get(keys.GRAPH_PICKED)
-    if picked is not None and picked[0] == scope:
-        _, name, function, _ = picked
-        st.caption("Clicked in the drawing. Search to look for other nodes.")
-        _render_node(meta_graph, name, function)
-        return
-    matches = find_nodes(meta_graph, query) if query else ()
-    if query and not matches:
-        st.caption(f'No node matches "{query}".')
-        return
-    if not matches:
-        return
-    runs = {m: (m.function, m.name) in signature_ops for m in matches}
-    ordered = sorted(matches, key=lambda m: not runs[m]) if signature_ops else list(matches)
-    labels = {
-        f"{m.name}  [{m.op}]"
-        + (f"  in {m.function}" if m.function else "")
-        + ("" if runs[m] or not signature_ops else "  · not run by this signature"): m
-        for m in ordered
-    }
-    chosen = st.selectbox(f"{len(matches)} match(es)", list(labels), key=keys.GRAPH_NODE)
-    match = labels[chosen]
-    _render_node(meta_graph, match.name, match.function)
-
-
-def _render_node(meta_graph: MetaGraphInfo, name: str, function: str) -> None:
-    try:
-        details = describe_node(meta_graph, name, function=function or None)
+        details = describe_node(meta_graph, op_box)
     except ExplorerError as err:
-        st.error(str(err))
-        return
-    where = f"function `{details.function}`" if details.function else "the top-level graph"
-    st.markdown(
-        f"`{details.name}` · op **{details.op}** · in {where}"
-        + (f" · scope `{details.scope}`" if details.scope else "")
-        + (f" · device `{details.device}`" if details.device else "")
+        return {"title": op_box, "lines": [str(err)], "sections": []}
+    inputs, consumers = prepared.neighbours(op_box)
+    lines = [f"op {details.op}", f"in {details.function or 'the top-level graph'}"]
+    if details.device:
+        lines.append(f"device {details.device}")
+    lines.extend(
+        f"output {port}: {dtype} {shape}".rstrip() for port, dtype, shape in details.outputs
     )
-    if details.calls:
-        st.markdown("Runs functions: " + ", ".join(f"`{c}`" for c in details.calls))
-    left, right = st.columns(2)
-    with left:
-        st.markdown("Attributes")
-        st.dataframe(
-            pd.DataFrame(details.attrs, columns=["attr", "value"]), hide_index=True, width="stretch"
-        )
-        st.markdown("Outputs")
-        st.dataframe(
-            pd.DataFrame(details.outputs, columns=["#", "dtype", "shape"]),
-            hide_index=True,
-            width="stretch",
-        )
-    with right:
-        st.markdown("Inputs")
-        st.dataframe(
-            pd.DataFrame(
-                [(i.ref, i.node, i.kind) for i in details.inputs],
-                columns=["input", "from node", "kind"],
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-        st.markdown("Consumers")
-        st.dataframe(
-            pd.DataFrame(
-                [(c.name, c.op, c.ref) for c in details.consumers], columns=["node", "op", "reads"]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+    path = prepared.group_path(op_box)
+    if path:
+        lines.append("group " + " › ".join(_short(g) for g in path))
+    node = graph.node(op_box)
+    if node is not None and node.findings:
+        lines.append("⚠ flagged by the unsafe-op scan")
+
+    def link(target: str, tensor: str) -> dict[str, str]:
+        name = target.split("::")[-1]
+        return {"text": f"{name}  ({tensor})" if tensor else name, "target": target}
+
+    attrs = [{"text": f"{k} = {v}"} for k, v in details.attrs[:_ATTRS_SHOWN]]
+    if len(details.attrs) > _ATTRS_SHOWN:
+        attrs.append({"text": f"… {len(details.attrs) - _ATTRS_SHOWN} more"})
+    return {
+        "title": details.name,
+        "lines": lines,
+        "sections": [
+            {"title": f"Inputs ({len(inputs)})", "rows": [link(t, n) for t, n in inputs]},
+            {"title": f"Consumers ({len(consumers)})", "rows": [link(t, n) for t, n in consumers]},
+            {"title": "Attributes", "rows": attrs},
+        ],
+    }
+
+
+def _short(group_id: str) -> str:
+    last = group_id.split("::")[-1].rstrip("/")
+    return last.rsplit("/", 1)[-1] or last
 
 
 def render_graph_tab(
     meta_graph: MetaGraphInfo,
     signature: SignatureInfo,
-    build: Callable[[GraphOptions], SignatureGraph],
+    prepare: Callable[[], SignatureSlice],
 ) -> None:
-    """The whole Graph tab; ``build`` is the app's cached graph builder."""
+    """The whole Graph tab; ``prepare`` is the app's cached slice of this signature."""
     scope = f"{meta_graph.model_dir}.{meta_graph.tag_set}.{signature.key}"
-    options = render_graph_options(signature, scope)
-    pickers = st.container()
     try:
-        graph = build(options)
+        prepared = prepare()
     except ExplorerError as err:
-        st.error(str(err))
+        st.error(md_text(str(err)))
         return
-    with pickers:
-        render_group_pickers(graph, options, scope)
-    st.session_state[keys.GRAPH_LAST_DOT] = render_graph(graph, signature, scope)
-    render_node_inspector(meta_graph, scope, graph.ops)
+    key_names = [t.key for t in (*signature.inputs, *signature.outputs)]
+    if st.session_state.get(keys.GRAPH_HIGHLIGHT) not in [None, *key_names]:
+        st.session_state[keys.GRAPH_HIGHLIGHT] = None
+    left, middle, right = st.columns([2, 3, 1])
+    highlight = left.selectbox(
+        "Highlight the path of a signature key",
+        key_names,
+        index=None,
+        key=keys.GRAPH_HIGHLIGHT,
+        placeholder="(none)",
+    )
+    with middle:
+        _render_go_to(meta_graph, prepared, scope)
+    budget = right.number_input(
+        "Node budget",
+        min_value=4,
+        max_value=2000,
+        value=DEFAULT_NODE_BUDGET,
+        step=4,
+        key=keys.GRAPH_BUDGET,
+        help="The first view opens the hierarchy one level at a time while it fits this "
+        "many boxes; a click opens or closes one group.",
+    )
+    options = _options(scope, int(budget), highlight)
+    findings = frozenset(
+        (f.function or "", f.node) for f in scan_meta_graph(meta_graph).findings_for(signature.key)
+    )
+    try:
+        graph = options.build(prepared, findings)
+    except ExplorerError as err:
+        st.error(md_text(str(err)))
+        return
+    st.session_state[keys.GRAPH_LAST_DOT] = to_dot(graph)
+    picked = st.session_state.get(keys.GRAPH_PICKED)
+    selected = picked[3] if picked is not None and picked[0] == scope else None
+    try:
+        scene: Scene | None = layout(graph)
+    except GraphvizError as err:
+        scene = None
+        st.graphviz_chart(st.session_state[keys.GRAPH_LAST_DOT], width="stretch")
+        st.caption(md_text(str(err)))
+    if scene is not None:
+        focus = st.session_state.get(keys.GRAPH_FOCUS)
+        render_graph_view(
+            {
+                "scene": scene_dict(scene),
+                "selected": selected,
+                "focus": {"id": focus[1], "nonce": focus[2]}
+                if focus is not None and focus[0] == scope
+                else None,
+                "highlight": highlight,
+                "inspector": _inspector(meta_graph, prepared, graph, selected),
+                "key": scope,
+            },
+            key=keys.GRAPH_DRAWING,
+            on_click=lambda element_id: apply_click(graph, scope, element_id),
+            on_goto=lambda box_id: go_to(prepared, scope, box_id),
+        )
+    problem = st.session_state.pop(keys.GRAPH_CLICK_PROBLEM, None)
+    if problem:
+        st.warning(md_text(problem))  # names what was clicked
+    stats = graph.stats
+    st.caption(
+        f"{stats.visible_nodes} boxes drawn for {stats.slice_nodes:,} ops this signature runs "
+        f"(of {stats.metagraph_nodes:,} in the MetaGraph), {stats.levels} levels of groups; "
+        f"{stats.functions_inlined} function call(s) followed, {stats.collapsed_groups} "
+        "group(s) closed. Blue: input key → tensor → op; red: the highlighted path; dashed "
+        "purple: a While loop's result going back to its next iteration."
+    )
+    _render_group_pickers(graph, options, scope)
+    down_left, down_right = st.columns(2)
+    down_left.download_button(
+        "Download DOT",
+        st.session_state[keys.GRAPH_LAST_DOT],
+        file_name=f"{signature.key}.dot",
+        mime="text/vnd.graphviz",
+    )
+    if scene is not None:
+        down_right.download_button(
+            "Download SVG", scene_svg(scene), file_name=f"{signature.key}.svg", mime="image/svg+xml"
+        )
+
+
+def _render_go_to(meta_graph: MetaGraphInfo, prepared: SignatureSlice, scope: str) -> None:
+    query = st.text_input(
+        "Go to a key, tensor or op",
+        key=keys.GRAPH_SEARCH,
+        placeholder="e.g. output_0, Softmax, conv4_block3, ParseExampleV2",
+    )
+    if not query.strip():
+        return
+    hits = _search_hits(meta_graph, prepared, query)
+    if not hits:
+        st.caption(f"Nothing matches {md_code(query)}.")
+        return
+    runs = sorted(hits, key=lambda label: hits[label] is None)
+
+    def _chosen() -> None:
+        label = st.session_state.get(keys.GRAPH_NODE)
+        target = hits.get(label) if label else None
+        if target:
+            go_to(prepared, scope, target)
+
+    st.selectbox(
+        f"{len(hits)} match(es): choose one to go to it",
+        runs,
+        index=None,
+        key=keys.GRAPH_NODE,
+        on_change=_chosen,
+        placeholder="Choose a match",
+    )
+
+
+def _render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: str) -> None:
+    """Open or close groups by name (what a click in the drawing does, for keyboards and
+    tests)."""
+    expand_key, collapse_key = _group_keys(scope)
+    closed = [n.id for n in graph.nodes if n.kind in _CLOSED_KINDS]
+    open_clusters = [c.id for c in graph.clusters if not c.collapsed]
+    with st.expander("Open or close groups by name"):
+        left, right = st.columns(2)
+        left.multiselect(
+            "Expand groups or functions",
+            sorted(set(closed) | set(options.expand) | set(options.collapse)),
+            key=expand_key,
+            on_change=_move,
+            args=(expand_key, collapse_key),
+            placeholder="Choose closed groups" if closed else "Every group is open",
+            format_func=_short,
+        )
+        right.multiselect(
+            "Collapse open groups",
+            sorted(set(open_clusters) | set(options.collapse) | set(options.expand)),
+            key=collapse_key,
+            on_change=_move,
+            args=(collapse_key, expand_key),
+            placeholder="Choose open groups" if open_clusters else "No group is open",
+            format_func=_short,
+        )

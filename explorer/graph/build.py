@@ -1,28 +1,206 @@
 """The graph a signature really runs: keys → tensors → ops, as plain data (``SignatureGraph``).
 
-``build_signature_graph`` slices the MetaGraph between the signature's tensors
-(``graph_slice``: only ops on input→output paths and what feeds them, following calls
-into the function library), groups the ops into functions and name scopes
-(``graph_grouping``) and opens groups until the view fills ``node_budget`` boxes. Input
-keys sit on the left, linked to their tensors and to the ops owning them; output keys
-on the right. ``explorer.graph.dot.to_dot`` draws the result; the app and the CLI only read it.
+Two steps with different lifetimes. ``prepare_signature`` slices the MetaGraph between
+the signature's tensors (``explorer.graph.slicing``: only ops on input→output paths and
+what feeds them, following calls into the function library) and groups the ops into
+functions, name scopes and name-inferred stages and blocks (``explorer.graph.grouping``).
+That is most of the cost and depends on nothing the user clicks, so callers keep the
+``SignatureSlice`` (the app caches one per signature). ``SignatureSlice.view`` then picks
+the open groups for the view options (expand, collapse, budget, highlight, findings) and
+assembles the boxes: cheap, done on every click. ``build_signature_graph`` does both.
 
-The graph's data classes and its ids are ``explorer.graph.elements``;
+``explorer.graph.dot.to_dot`` and ``explorer.graph.layout`` draw the result; the app and the
+CLI only read it. The graph's data classes and its ids are ``explorer.graph.elements``;
 ``explorer.graph.inspector.describe_node`` accepts its op ids.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 
 from explorer.errors import GraphOptionError
 from explorer.graph.elements import DEFAULT_NODE_BUDGET, GraphStats, SignatureGraph
-from explorer.graph.grouping import Group, build_hierarchy, choose_expanded
-from explorer.graph.highlight import highlight_set
-from explorer.graph.slicing import FlatGraph, slice_graph
+from explorer.graph.grouping import Group, Hierarchy, ancestors, build_hierarchy, choose_expanded
+from explorer.graph.highlight import highlight_set, key_id, tensor_id
+from explorer.graph.slicing import Endpoint, FlatGraph, slice_graph
 from explorer.graph.view import assemble_view
-from explorer.model.info import MetaGraphInfo
+from explorer.model.info import MetaGraphInfo, SignatureInfo
+
+# (FunctionDef or "" for the top-level graph, op name): how search hits and the unsafe-op
+# scan name an op.
+OpRef = tuple[str, str]
+
+
+@dataclass(slots=True, eq=False)
+class SignatureSlice:
+    """One signature's sliced and grouped graph: what every view of it shares."""
+
+    signature: SignatureInfo
+    flat: FlatGraph
+    endpoints: dict[str, tuple[Endpoint, ...]]
+    levels: list[int]
+    hierarchy: Hierarchy
+    metagraph_nodes: int
+    _by_ref: dict[OpRef, list[int]] | None = field(default=None, repr=False)
+    _adjacency: tuple[list[list[int]], list[list[int]]] | None = field(default=None, repr=False)
+
+    @property
+    def ops(self) -> frozenset[OpRef]:
+        return frozenset(self.by_ref)
+
+    @property
+    def by_ref(self) -> dict[OpRef, list[int]]:
+        """(function, op name) → the flat ops running it (one per call site)."""
+        if self._by_ref is None:
+            found: dict[OpRef, list[int]] = {}
+            for i, node in enumerate(self.flat.nodes):
+                found.setdefault((node.frame.function, node.name), []).append(i)
+            self._by_ref = found
+        return self._by_ref
+
+    def view(
+        self,
+        *,
+        expand: Iterable[str] = (),
+        collapse: Iterable[str] = (),
+        node_budget: int = DEFAULT_NODE_BUDGET,
+        highlight: str | None = None,
+        findings: Collection[OpRef] = (),
+        focus: str | None = None,
+    ) -> SignatureGraph:
+        """The boxes for these options (see ``build_signature_graph``)."""
+        signature = self.signature
+        if node_budget < 1:
+            raise GraphOptionError(
+                "node budget",
+                str(node_budget),
+                (),
+                f"The node budget is the most boxes to draw: a whole number ≥ 1, not "
+                f"{node_budget}.",
+            )
+        keys = {t.key for t in (*signature.inputs, *signature.outputs)}
+        if highlight is not None and highlight not in keys:
+            raise GraphOptionError("signature key", highlight, sorted(keys))
+        opening = list(_find_groups(self.hierarchy.groups, expand))
+        if focus is not None:
+            opening.extend(self.groups_to_show(focus))
+        tensors = {n for t in (*signature.inputs, *signature.outputs) for n in t.tensor_names}
+        opened = choose_expanded(
+            self.hierarchy,
+            fixed=len(keys) + len(tensors),
+            budget=node_budget,
+            expand=opening,
+            collapse=_find_groups(self.hierarchy.groups, collapse),
+        )
+        on_path = [level >= 0 for level in self.levels]
+        marked = highlight_set(self.flat, signature, self.endpoints, on_path, highlight)
+        flagged = {i for ref in findings for i in self.by_ref.get(ref, ())}
+        nodes, edges, clusters = assemble_view(
+            self.flat,
+            self.hierarchy,
+            opened,
+            signature,
+            self.endpoints,
+            self.levels,
+            marked,
+            flagged,
+        )
+        stats = GraphStats(
+            metagraph_nodes=self.metagraph_nodes,
+            slice_nodes=len(self.flat.nodes),
+            visible_nodes=len(nodes),
+            visible_edges=len(edges),
+            functions_inlined=len(self.flat.frames) - 1,
+            collapsed_groups=sum(1 for c in clusters if c.collapsed),
+            node_budget=node_budget,
+            levels=self.hierarchy.root.height,
+        )
+        return SignatureGraph(
+            signature_key=signature.key,
+            method_name=signature.method_name,
+            nodes=nodes,
+            edges=edges,
+            clusters=clusters,
+            stats=stats,
+            highlight=highlight,
+            ops=self.ops,
+            focus=focus if focus is not None and any(n.id == focus for n in nodes) else None,
+        )
+
+    def op_id(self, ref: OpRef) -> str | None:
+        """The box id of an op named by (function, name), or None if it does not run."""
+        found = self.by_ref.get(ref)
+        return self.flat.nodes[found[0]].id if found else None
+
+    def groups_to_show(self, box_id: str) -> list[Group]:
+        """The groups to open so the op ``box_id`` is drawn as itself (none for a key, a
+        tensor or an op shown already); a group id opens the groups around it."""
+        index = self.flat.index.get(box_id)
+        if index is not None:
+            home = self.hierarchy.home[index]
+            return [*ancestors(home), home] if home.kind != "root" else []
+        group = self.hierarchy.groups.get(box_id)
+        return ancestors(group) if group is not None else []
+
+    def group_path(self, op_id: str) -> tuple[str, ...]:
+        """Ids of the groups holding op ``op_id``, outermost first (empty at the top)."""
+        return tuple(g.id for g in self.groups_to_show(op_id))
+
+    def neighbours(self, op_id: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """The ops feeding ``op_id`` and the ops reading it, across calls: (box id,
+        tensor) pairs; signature keys' tensors appear as their ``tensor:`` boxes."""
+        index = self.flat.index.get(op_id)
+        if index is None:
+            return [], []
+        if self._adjacency is None:
+            preds: list[list[int]] = [[] for _ in self.flat.nodes]
+            succs: list[list[int]] = [[] for _ in self.flat.nodes]
+            for edge_index, (src, _, dst, _) in enumerate(self.flat.edges):
+                preds[dst].append(edge_index)
+                succs[src].append(edge_index)
+            self._adjacency = (preds, succs)
+        preds, succs = self._adjacency
+        nodes, edges = self.flat.nodes, self.flat.edges
+        inputs = [(nodes[edges[e][0]].id, edges[e][3]) for e in preds[index]]
+        consumers = [(nodes[edges[e][2]].id, edges[e][3]) for e in succs[index]]
+        for tensor, ends in self.endpoints.items():
+            if any(i == index for i, _, _ in ends):
+                is_input = any(tensor in t.tensor_names for t in self.signature.inputs)
+                (inputs if is_input else consumers).append((tensor_id(tensor), tensor))
+        return _unique(inputs), _unique(consumers)
+
+    def key_box(self, key: str) -> str | None:
+        """The box id of signature key ``key``."""
+        if self.signature.input(key) is not None:
+            return key_id(key, True)
+        if self.signature.output(key) is not None:
+            return key_id(key, False)
+        return None
+
+
+def prepare_signature(meta_graph: MetaGraphInfo, signature_key: str) -> SignatureSlice:
+    """Slice and group what ``signature_key`` runs, once for every view of it.
+
+    Raises:
+        UnknownSignatureError: no signature has that key.
+    """
+    signature = meta_graph.signature(signature_key)
+    inputs = tuple(n for t in signature.inputs for n in t.tensor_names)
+    outputs = tuple(n for t in signature.outputs for n in t.tensor_names)
+    flat, endpoints = slice_graph(meta_graph.proto, inputs, outputs)
+    levels = _forward_slice(flat) if inputs else [0] * len(flat.nodes)
+    hierarchy = build_hierarchy(flat, levels)
+    proto = meta_graph.proto.graph_def
+    return SignatureSlice(
+        signature=signature,
+        flat=flat,
+        endpoints=endpoints,
+        levels=levels,
+        hierarchy=hierarchy,
+        metagraph_nodes=len(proto.node) + sum(len(f.node_def) for f in proto.library.function),
+    )
 
 
 def build_signature_graph(
@@ -33,18 +211,26 @@ def build_signature_graph(
     collapse: Iterable[str] = (),
     node_budget: int = DEFAULT_NODE_BUDGET,
     highlight: str | None = None,
+    findings: Collection[OpRef] = (),
+    focus: str | None = None,
 ) -> SignatureGraph:
-    """Build the graph of what ``signature_key`` runs, grouped to fit ``node_budget``.
+    """Build the graph of what ``signature_key`` runs, opened one level at a time.
 
     Args:
         meta_graph: the MetaGraph holding the signature (its parsed proto is used).
         signature_key: the SignatureDef key, e.g. "serving_default".
-        expand: groups to open whatever the budget: a cluster id, a name scope
-            ("resnet50_1/conv1_conv_1"), a function name or a call node name.
+        expand: groups to open whatever the budget, at any depth: a group id, a name
+            scope ("resnet50_1/conv1_conv_1"), a function name or a call node name; the
+            groups around it open too.
         collapse: groups to keep closed (same names as ``expand``).
-        node_budget: most boxes wanted; groups are opened only while the view fits.
+        node_budget: most boxes in the default view; whole levels are opened while the
+            view fits.
         highlight: a signature key whose path is marked: an input key's ops down to the
             outputs it reaches, or an output key's ops back to the inputs.
+        findings: ops the unsafe-op scan flagged, as (function, op name): marked on the
+            boxes that show them.
+        focus: a box id (key, tensor, op or group) to bring into view: the groups around
+            it are opened and the graph says to centre it.
 
     Returns:
         The view as frozen dataclasses, sorted so the same model gives the same graph.
@@ -54,54 +240,13 @@ def build_signature_graph(
         GraphOptionError: ``highlight``, ``expand`` or ``collapse`` names nothing in this
             graph, or ``node_budget`` is below 1.
     """
-    signature = meta_graph.signature(signature_key)
-    if node_budget < 1:
-        raise GraphOptionError(
-            "node budget",
-            str(node_budget),
-            (),
-            f"The node budget is the most boxes to draw: a whole number ≥ 1, not {node_budget}.",
-        )
-    keys = {t.key for t in (*signature.inputs, *signature.outputs)}
-    if highlight is not None and highlight not in keys:
-        raise GraphOptionError("signature key", highlight, sorted(keys))
-    inputs = tuple(n for t in signature.inputs for n in t.tensor_names)
-    outputs = tuple(n for t in signature.outputs for n in t.tensor_names)
-    flat, endpoints = slice_graph(meta_graph.proto, inputs, outputs)
-    levels = _forward_slice(flat) if inputs else [0] * len(flat.nodes)
-    on_path = [level >= 0 for level in levels]
-    hierarchy = build_hierarchy(flat, on_path)
-    fixed = len(keys) + len(set(inputs) | set(outputs))
-    opened = choose_expanded(
-        hierarchy,
-        fixed=fixed,
-        budget=node_budget,
-        expand=_find_groups(hierarchy.groups, expand),
-        collapse=_find_groups(hierarchy.groups, collapse),
-    )
-    marked = highlight_set(flat, signature, endpoints, on_path, highlight)
-    nodes, edges, clusters = assemble_view(
-        flat, hierarchy, opened, signature, endpoints, levels, marked
-    )
-    proto = meta_graph.proto.graph_def
-    stats = GraphStats(
-        metagraph_nodes=len(proto.node) + sum(len(f.node_def) for f in proto.library.function),
-        slice_nodes=len(flat.nodes),
-        visible_nodes=len(nodes),
-        visible_edges=len(edges),
-        functions_inlined=len(flat.frames) - 1,
-        collapsed_groups=sum(1 for c in clusters if c.collapsed),
+    return prepare_signature(meta_graph, signature_key).view(
+        expand=expand,
+        collapse=collapse,
         node_budget=node_budget,
-    )
-    return SignatureGraph(
-        signature_key=signature_key,
-        method_name=signature.method_name,
-        nodes=nodes,
-        edges=edges,
-        clusters=clusters,
-        stats=stats,
         highlight=highlight,
-        ops=frozenset((n.frame.function, n.name) for n in flat.nodes),
+        findings=findings,
+        focus=focus,
     )
 
 
@@ -123,7 +268,27 @@ def _forward_slice(flat: FlatGraph) -> list[int]:
                     level[nxt] = distance
                     following.append(nxt)
         frontier = following
-    return level
+    # Then the longest distance, in topological order: with shortest ones, the op after a
+    # residual add would rank before the block's main branch it waits for.
+    indegree = [0] * len(flat.nodes)
+    for src, _, dst, _ in flat.edges:
+        if level[src] >= 0:
+            indegree[dst] += 1
+    ready = [i for i, node in enumerate(flat.nodes) if node.fed and indegree[i] == 0]
+    depth = [0 if level[i] >= 0 else -1 for i in range(len(flat.nodes))]
+    while ready:
+        i = ready.pop()
+        for nxt in successors[i]:
+            depth[nxt] = max(depth[nxt], depth[i] + 1)
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                ready.append(nxt)
+    # Ops on a cycle (a malformed graph) never become ready: they keep the shortest.
+    return [d if indegree[i] == 0 else level[i] for i, d in enumerate(depth)]
+
+
+def _unique(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(pairs))
 
 
 def _find_groups(groups: dict[str, Group], names: Iterable[str]) -> list[Group]:

@@ -4,8 +4,8 @@ Built by ``explorer.graph.build``; drawn by ``explorer.graph.dot`` and the app; 
 the CLI's ``graph --format json``. Ids are stable across calls: an op's id is its name,
 prefixed by the call chain (``StatefulPartitionedCall::StatefulPartitionedCall::dense/
 MatMul``; an If branch adds ``@then_branch``); a scope group's id ends in "/", a
-name-prefix group in "_*"; keys are ``input:<key>`` / ``output:<key>`` and tensors
-``tensor:<name>``.
+group inferred from layer names in "*" (``…resnet50_1/conv2_block1*``); keys are
+``input:<key>`` / ``output:<key>`` and tensors ``tensor:<name>``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from explorer.model.info import Shape
 
-DEFAULT_NODE_BUDGET = 150
+DEFAULT_NODE_BUDGET = 24
 
 # A box: a signature key, a tensor, an op (by what it is), or a closed group: a call
 # ("function_call"), an If/While/Case ("control_flow"), a name scope ("group") or the
@@ -56,6 +56,11 @@ class GraphNode:
     on_path: bool = True  # on an input→output path (False: a constant/variable feeding one)
     highlighted: bool = False
     detail: str = ""  # tensors and keys: dtype and shape
+    # Closed groups: the most frequent op types inside ("Conv2D 3 · Relu 2"), and the
+    # shapes of the tensors crossing the border ("in 1×56×56×64 · out 1×56×56×256").
+    summary: str = ""
+    border: str = ""
+    findings: int = 0  # ops the unsafe-op scan flagged, here or inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,9 @@ class Cluster:
     collapsed: bool
     size: int  # ops inside
     function: str = ""
+    summary: str = ""  # as GraphNode.summary
+    border: str = ""
+    findings: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +111,7 @@ class GraphStats:
     functions_inlined: int
     collapsed_groups: int
     node_budget: int
+    levels: int = 0  # depth of the group hierarchy (a group holding one group counts once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,7 @@ class SignatureGraph:
     # (FunctionDef or "" for the top-level graph, op name) of every op the signature runs,
     # drawn or grouped away: what a node search can tell apart from the rest of the model.
     ops: frozenset[tuple[str, str]] = frozenset()
+    focus: str | None = None  # a box to bring into view and select ("go to")
 
     def node(self, node_id: str) -> GraphNode | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -129,6 +139,7 @@ class SignatureGraph:
             "signature_key": self.signature_key,
             "method_name": self.method_name,
             "highlight": self.highlight,
+            "focus": self.focus,
             "stats": asdict(self.stats),
             "nodes": [asdict(n) for n in self.nodes],
             "edges": [asdict(e) for e in self.edges],

@@ -9,24 +9,23 @@ Two additions keep big models readable:
 * Per frame, top-level scopes holding nothing on an input→output path (the 320 variable
   handles a Keras model passes to its call, a TF1 ``a`` + ``a/read`` pair) go into one
   "constants & variables" group, so they cost one box until asked for.
-* A scope with more than ``FANOUT`` children is split by the ``_``-separated words of the
-  children's names (Keras names layers ``conv2_block1_1_conv``), giving ``conv2_*`` and
-  then ``conv2_block1_*`` groups.
+* A level wider than ``naming.NAMING_MIN`` boxes is nested by the structure of its names
+  (``explorer.graph.naming``: Keras's ``conv2_block1_1_conv`` gives stage ``conv2``,
+  block ``conv2_block1``, layer unit ``conv2_block1_1``), keeping only groups that no
+  sibling runs in the middle of.
 
-What to open is chosen greedily: groups on an input→output path first, shallow before
-deep, in name order, each opened only if the view still fits the node budget.
+What to open: ``choose_expanded``, one whole level at a time (see there).
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from explorer.graph.naming import NAMING_MIN, NameGroup, infer_groups
 from explorer.graph.slicing import FlatGraph, Frame
 
-FANOUT = 24
 PARAMETERS_LABEL = "constants & variables"
 
 
@@ -49,7 +48,11 @@ class Group:
     size: int = 0  # ops inside, at any depth
     depth: int = 0
     order: int = 0
-    synthetic: bool = False  # a "<prefix>_*" group made by splitting a wide scope
+    synthetic: bool = False  # a "<prefix>*" group inferred from the names of a wide level
+    lo: int = 0  # nearest and farthest distance from the inputs of an op inside
+    hi: int = -1
+    height: int = 0  # levels of groups inside it (a one-child chain counts once)
+    ops: dict[str, int] = field(default_factory=dict)  # op type → how many inside
 
     @property
     def width(self) -> int:
@@ -65,9 +68,12 @@ class Hierarchy:
     home: list[Group]
 
 
-def build_hierarchy(flat: FlatGraph, on_path: list[bool]) -> Hierarchy:
-    """Place every op of ``flat`` in the group tree described in the module docstring."""
-    builder = _Builder(flat, on_path)
+def build_hierarchy(flat: FlatGraph, levels: list[int]) -> Hierarchy:
+    """Place every op of ``flat`` in the group tree described in the module docstring.
+
+    ``levels`` is each op's distance from the inputs (-1: not on an input→output path).
+    """
+    builder = _Builder(flat, levels)
     return builder.build()
 
 
@@ -79,23 +85,63 @@ def choose_expanded(
     expand: Iterable[Group] = (),
     collapse: Iterable[Group] = (),
 ) -> set[str]:
-    """Ids of the groups to open so the view has at most ``budget`` boxes if possible.
+    """Ids of the groups to open: whole levels while the view fits, then the user's choices.
+
+    The default view opens the hierarchy one level at a time, every group on an
+    input→output path of a level at once, while the boxes stay within ``budget``; a
+    group holding a single group is opened for free (its box is its child's box). Then
+    the groups the user named are opened (with the groups around them) or closed, on
+    top of that view, so one click changes one group and nothing else moves.
 
     Args:
         hierarchy: the group tree.
         fixed: boxes always shown (signature keys and tensors).
-        budget: the most boxes wanted.
+        budget: the most boxes wanted in the default view.
         expand: groups the user opened; opened with their ancestors, whatever the cost.
-        collapse: groups the user closed; never opened, neither automatically nor for a
-            group inside them named in ``expand`` (closing wins).
+        collapse: groups the user closed; never opened, and a group inside one named in
+            ``expand`` stays hidden (closing wins).
 
     Returns:
         The set of open group ids (the root always among them).
     """
     root = hierarchy.root
-    opened = {root.id}
-    count = fixed + root.width
     closed = {g.id for g in collapse}
+    opened = {root.id}
+
+    def settle(groups: Iterable[Group]) -> list[Group]:
+        boxes = []
+        for group in groups:
+            while group.width == 1 and group.groups and group.id not in closed:
+                opened.add(group.id)
+                group = group.groups[0]
+            boxes.append(group)
+        return boxes
+
+    count = fixed + root.width
+    boxes = settle(root.groups)
+    whole = True  # every group on a path is open
+    while True:
+        level = [g for g in boxes if g.on_path and g.id not in closed and g.width > 0]
+        cost = sum(g.width - 1 for g in level)
+        if not level:
+            break
+        if count + cost > budget:
+            whole = False
+            break
+        opened.update(g.id for g in level)
+        count += cost
+        boxes = [g for g in boxes if g not in level] + settle(c for g in level for c in g.groups)
+    # Off-path groups (constants, the variables a Keras model passes to its call) open
+    # only once the whole path is open, and while the budget allows.
+    pending = sorted(boxes, key=lambda g: g.order) if whole else []
+    while pending:
+        group = pending.pop(0)
+        if group.id in closed or group.id in opened or group.on_path:
+            continue
+        if count + group.width - 1 <= budget:
+            opened.add(group.id)
+            count += group.width - 1
+            pending.extend(group.groups)
     for group in expand:
         chain = []
         current: Group | None = group
@@ -104,35 +150,31 @@ def choose_expanded(
             current = current.parent
         if any(g.id in closed for g in chain):
             continue  # it, or a group around it, was closed: closing wins
-        # Opening a group inside one the budget closed opens that one too.
-        for g in reversed(chain):
-            opened.add(g.id)
-            count += g.width - 1
-    heap: list[tuple[int, int, int, Group]] = []
-
-    def push_children(g: Group) -> None:
-        for child in g.groups:
-            if child.id not in opened:
-                heapq.heappush(heap, (0 if child.on_path else 1, child.depth, child.order, child))
-            else:
-                push_children(child)
-
-    push_children(root)
-    while heap:
-        *_, group = heapq.heappop(heap)
-        if group.id in closed or group.parent is None or group.parent.id not in opened:
-            continue
-        if count + group.width - 1 <= budget:
-            opened.add(group.id)
-            count += group.width - 1
-            push_children(group)
+        opened.update(g.id for g in chain)
+        settle(group.groups)
+    opened.difference_update(closed)
     return opened
 
 
+def ancestors(group: Group) -> list[Group]:
+    """The groups around ``group``, outermost first, without the root."""
+    chain = []
+    current = group.parent
+    while current is not None and current.kind != "root":
+        chain.append(current)
+        current = current.parent
+    return chain[::-1]
+
+
 class _Builder:
-    def __init__(self, flat: FlatGraph, on_path: list[bool]) -> None:
+    def __init__(self, flat: FlatGraph, levels: list[int]) -> None:
         self.flat = flat
+        self.levels = levels
+        on_path = [level >= 0 for level in levels]
         self.on_path = on_path
+        self.successors: list[list[int]] = [[] for _ in flat.nodes]
+        for src, _, dst, _ in flat.edges:
+            self.successors[src].append(dst)
         self.groups: dict[str, Group] = {}
         self.home: list[Group | None] = [None] * len(flat.nodes)
         # Frames (and their callers' frames) that hold an op on an input→output path.
@@ -200,7 +242,9 @@ class _Builder:
         for frame_id, frame_items in items.items():
             if frame_id in frame_groups:
                 self._fill(frame_groups[frame_id], flat.frames[frame_id], frame_items)
-        self._finish(root, 0, [0], "")
+        self._finish(root, "")
+        self.groups = {}
+        self._number(root, 0, [0])
         return Hierarchy(root, self.groups, self.home)  # type: ignore[arg-type]
 
     def _fill(self, holder: Group, frame: Frame, items: list[tuple[str, int | Group]]) -> None:
@@ -245,86 +289,175 @@ class _Builder:
             else:
                 parent.leaves.append(item)
 
-    def _finish(self, group: Group, depth: int, counter: list[int], base: str) -> None:
-        """Split wide groups, drop one-child scopes, then number, size and mark."""
+    def _finish(self, group: Group, base: str) -> None:
+        """Post-order: drop one-child scopes, group wide levels by their names, then size,
+        mark and summarise (children first, so a level's groups are final when it is)."""
         if group.kind in ("function", "control_flow"):
             base = ""  # names restart inside a function body
         elif group.kind == "scope" and not group.synthetic:
             base = group.scope + "/"
-        if group.width > FANOUT and not group.synthetic and group.kind != "control_flow":
-            _split_wide(group, self.flat, base, 1)
         kept: list[Group] = []
         for child in group.groups:
             while child.kind == "scope" and child.width == 1 and child.groups:
                 only = child.groups[0]
                 if only.kind == "scope" and not (only.synthetic or child.synthetic):
                     only.label = f"{child.label}/{only.label}"
-                del self.groups[child.id]
+                self.groups.pop(child.id, None)
                 child = only
             if child.kind == "scope" and child.width == 1 and child.leaves:
                 group.leaves.append(child.leaves[0])
                 self.groups.pop(child.id, None)
                 continue
             kept.append(child)
-        group.groups = sorted(kept, key=lambda g: g.scope or g.call or g.id)
-        group.leaves.sort(key=lambda i: self.flat.nodes[i].name)
+        group.groups = kept
+        for child in group.groups:
+            child.parent = group
+            self._finish(child, base)
+        if group.kind != "control_flow" and group.width > NAMING_MIN:
+            self._regroup(group, base)
+        self._measure(group)
+
+    def _measure(self, group: Group) -> None:
+        levels = self.levels
+        ops: dict[str, int] = {}
+        lo, hi, size = _NO_LEVEL, -1, len(group.leaves)
+        for leaf in group.leaves:
+            op = self.flat.nodes[leaf].node.op
+            ops[op] = ops.get(op, 0) + 1
+            if levels[leaf] >= 0:
+                lo, hi = min(lo, levels[leaf]), max(hi, levels[leaf])
+        height = 0
+        for child in group.groups:
+            size += child.size
+            lo, hi = min(lo, child.lo), max(hi, child.hi)
+            height = max(height, child.height + (0 if child.width <= 1 else 1))
+            for op, count in child.ops.items():
+                ops[op] = ops.get(op, 0) + count
+        group.size, group.lo, group.hi, group.ops = size, lo, hi, ops
+        group.on_path = hi >= 0
+        group.height = height
+
+    def _regroup(self, group: Group, base: str) -> None:
+        """Nest a wide level's boxes by the structure of their names (``naming``), keeping
+        only groups nothing outside them runs in the middle of."""
+        items: list[Group | int] = [*group.groups, *group.leaves]
+        names = [_local_name(item, self.flat).removeprefix(base) for item in items]
+        tree = infer_groups(names)
+        if not tree.groups:
+            return
+        _dissolve_cycles(tree, self._item_edges(items))
+        if not tree.groups:
+            return
+        owner = group.id.removesuffix("/") if group.id.endswith("/") else group.id
+        group.groups, group.leaves = [], []
+        self._materialize(group, tree, items, f"{owner}/" if owner else "", base)
+
+    def _materialize(
+        self, holder: Group, tree: NameGroup, items: list[Group | int], owner: str, base: str
+    ) -> None:
+        for index in tree.members:
+            item = items[index]
+            if isinstance(item, Group):
+                item.parent = holder
+                holder.groups.append(item)
+            else:
+                holder.leaves.append(item)
+        for sub in tree.groups:
+            group = Group(
+                id=f"{owner}{sub.prefix}*",
+                label=sub.label,
+                kind="scope",
+                parent=holder,
+                scope=f"{base}{sub.prefix}*",
+                synthetic=True,
+            )
+            self._materialize(group, sub, items, owner, base)
+            self._measure(group)
+            holder.groups.append(group)
+
+    def _item_edges(self, items: list[Group | int]) -> dict[int, set[int]]:
+        """Which of one level's boxes feed which, from the ops inside them."""
+        item_of: dict[int, int] = {}
+        for index, item in enumerate(items):
+            for op in _members(item):
+                item_of[op] = index
+        edges: dict[int, set[int]] = {}
+        succ = self.successors
+        for op, index in item_of.items():
+            for nxt in succ[op]:
+                other = item_of.get(nxt)
+                if other is not None and other != index:
+                    edges.setdefault(index, set()).add(other)
+        return edges
+
+    def _number(self, group: Group, depth: int, counter: list[int]) -> None:
+        """Pre-order: sort, then depth, order, the id index and each op's home group."""
+        # Data-flow order first (what runs first is listed and placed first), then name.
+        group.groups.sort(key=lambda g: (g.lo, g.scope or g.call or g.id))
+        group.leaves.sort(key=lambda i: (self.levels[i] % _NO_LEVEL, self.flat.nodes[i].name))
         group.depth = depth
         group.order = counter[0]
         counter[0] += 1
         self.groups[group.id] = group
-        size, hot = len(group.leaves), any(self.on_path[i] for i in group.leaves)
         for leaf in group.leaves:
             self.home[leaf] = group
         for child in group.groups:
             child.parent = group
-            self._finish(child, depth + 1, counter, base)
-            size += child.size
-            hot = hot or child.on_path
-        group.size = size
-        group.on_path = hot
+            self._number(child, depth + 1, counter)
 
 
-def _split_wide(group: Group, flat: FlatGraph, base: str, words: int) -> None:
-    """Split a group's children into ``<prefix>_*`` groups by their first ``words``
-    ``_``-separated words (names taken relative to ``base``)."""
-    buckets: dict[str, list[Group | int]] = {}
-    items: list[Group | int] = [*group.groups, *group.leaves]
-    for item in items:
-        parts = _local_name(item, flat).removeprefix(base).split("_")
-        key = "_".join(parts[:words]) if len(parts) > words else ""
-        buckets.setdefault(key, []).append(item)
-    if len(buckets) == 1 and "" not in buckets:
-        if words < 8:
-            _split_wide(group, flat, base, words + 1)
-        return
-    group.groups, group.leaves = [], []
-    for key, members in sorted(buckets.items()):
-        if not key or len(members) < 2:
-            for m in members:
-                if isinstance(m, Group):
-                    group.groups.append(m)
-                else:
-                    group.leaves.append(m)
-            continue
-        scope = f"{base}{key}_*"
-        owner = group.id.removesuffix("/") if group.id.endswith("/") else group.id
-        sub = Group(
-            id=f"{owner}/{key}_*" if owner else scope,
-            label=f"{key}_*",
-            kind="scope",
-            parent=group,
-            scope=scope,
-            synthetic=True,
-        )
-        for m in members:
-            if isinstance(m, Group):
-                m.parent = sub
-                sub.groups.append(m)
-            else:
-                sub.leaves.append(m)
-        group.groups.append(sub)
-        if sub.width > FANOUT:
-            _split_wide(sub, flat, base, words + 1)
+_NO_LEVEL = 1 << 40
+
+
+def _dissolve_cycles(tree: NameGroup, edges: dict[int, set[int]]) -> None:
+    """Lift the members of any name group that data leaves and comes back into (MobileNet's
+    ``Conv1`` and ``Conv_1`` share a prefix but sit at the two ends of the network: as one
+    box, its output would feed the rest of the network and come back into it)."""
+    changed = True
+    while changed:
+        changed = False
+        for i, group in enumerate(tree.groups):
+            if _has_cycle_through(_all_members(group), edges):
+                tree.groups.pop(i)
+                tree.groups.extend(group.groups)
+                tree.members.extend(group.members)
+                changed = True
+                break
+    for group in tree.groups:
+        _dissolve_cycles(group, edges)
+
+
+def _all_members(tree: NameGroup) -> set[int]:
+    found = set(tree.members)
+    for group in tree.groups:
+        found |= _all_members(group)
+    return found
+
+
+def _has_cycle_through(inside: set[int], edges: dict[int, set[int]]) -> bool:
+    """Whether some path leaves ``inside`` and comes back to it."""
+    stack = [n for m in inside for n in edges.get(m, ()) if n not in inside]
+    seen = set(stack)
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt in inside:
+                return True
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
+
+
+def _members(item: Group | int) -> list[int]:
+    if isinstance(item, int):
+        return [item]
+    found = list(item.leaves)
+    stack = list(item.groups)
+    while stack:
+        g = stack.pop()
+        found.extend(g.leaves)
+        stack.extend(g.groups)
+    return found
 
 
 def _local_name(item: Group | int, flat: FlatGraph) -> str:

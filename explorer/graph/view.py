@@ -9,6 +9,7 @@ attrs here, for the few hundred edges shown, not for the whole slice).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from explorer.graph import attrs
 from explorer.graph.elements import Cluster, ClusterKind, GraphEdge, GraphNode, NodeKind
@@ -33,11 +34,14 @@ def assemble_view(
     endpoints: dict[str, tuple[Endpoint, ...]],
     levels: list[int],
     marked: Marked | None,
+    flagged: set[int] | None = None,
 ) -> tuple[tuple[GraphNode, ...], tuple[GraphEdge, ...], tuple[Cluster, ...]]:
     """The visible boxes, merged edges and clusters for the open groups ``opened``.
 
-    ``levels`` is each op's distance from the inputs (-1: not on an input→output path).
+    ``levels`` is each op's distance from the inputs (-1: not on an input→output path);
+    ``flagged`` the ops the unsafe-op scan found, marked on the boxes showing them.
     """
+    flagged = flagged or set()
 
     on_path = [level >= 0 for level in levels]
 
@@ -66,6 +70,7 @@ def assemble_view(
                     cluster=cluster,
                     on_path=on_path[leaf],
                     highlighted=leaf in hot_ops,
+                    findings=int(leaf in flagged),
                 )
             )
         for child in group.groups:
@@ -79,14 +84,16 @@ def assemble_view(
                 elif child.kind == "scope" and not child.synthetic:
                     child_base = child.scope + "/"
                 children = tuple(sorted(walk(child, child_base, child.id)))
+                found = _count_in(child, flagged)
             else:
                 members = _members(child)
                 for i in members:
                     rep[i] = child.id
+                found = sum(1 for i in members if i in flagged) if flagged else 0
                 nodes.append(
                     GraphNode(
                         id=child.id,
-                        label=f"{_box_label(child, base)}\n{child.size} ops",
+                        label=f"{_box_label(child, base)}\n{child.size:,} ops",
                         kind=_GROUP_KINDS[child.kind],
                         op=child.op,
                         name=child.call,
@@ -96,6 +103,8 @@ def assemble_view(
                         size=child.size,
                         on_path=child.on_path,
                         highlighted=any(i in hot_ops for i in members),
+                        summary=op_summary(child.ops),
+                        findings=found,
                     )
                 )
             clusters.append(
@@ -108,6 +117,8 @@ def assemble_view(
                     collapsed=not is_open,
                     size=child.size,
                     function=child.function,
+                    summary=op_summary(child.ops),
+                    findings=found,
                 )
             )
         return inside
@@ -122,6 +133,7 @@ def assemble_view(
     targets = _parameter_targets(flat, hierarchy, opened, rep, anchors)
     edges.extend(_op_edges(flat, rep, hot_ops, targets))
     edges.extend(_loop_edges(flat, rep))
+    nodes, clusters = _with_borders(nodes, clusters, edges)
     return (
         tuple(sorted(nodes, key=lambda n: n.id)),
         tuple(sorted(edges, key=lambda e: (e.src, e.dst, e.kind, e.tensor))),
@@ -287,11 +299,12 @@ def _op_edges(
             )
             continue
         src, port, tensor = first
-        dtype, known, shape, label = "", False, None, f"{len(tensors)} tensors"
+        # The first tensor's dtype and shape describe the edge (and the borders it crosses).
+        node = flat.nodes[src].node
+        dtype = attrs.output_dtype(node, port)
+        known, shape = attrs.output_shape(node, port)
+        label = f"{len(tensors)} tensors"
         if len(tensors) == 1:
-            node = flat.nodes[src].node
-            dtype = attrs.output_dtype(node, port)
-            known, shape = attrs.output_shape(node, port)
             label = " ".join(p for p in (dtype, format_shape(shape) if known else "") if p)
         edges.append(
             GraphEdge(
@@ -393,3 +406,71 @@ def _cluster_kind(group: Group) -> ClusterKind:
     if group.kind == "root":  # the root frame is never drawn as a cluster
         raise ValueError("the root group has no cluster")
     return group.kind
+
+
+# Ops that say nothing about what a group computes: left out of its summary.
+_PLUMBING = frozenset(
+    {"ReadVariableOp", "Identity", "NoOp", "IdentityN", "StopGradient", "Shape"}
+    | attrs.CONST_OPS
+    | attrs.VARIABLE_OPS
+)
+_SUMMARY_TYPES = 3
+_BORDER_SHAPES = 2
+
+
+def op_summary(ops: dict[str, int]) -> str:
+    """The most frequent op types of a group, plumbing left out: ``Conv2D 3 · Relu 2``."""
+    telling = {op: n for op, n in ops.items() if op not in _PLUMBING} or ops
+    top = sorted(telling.items(), key=lambda item: (-item[1], item[0]))
+    text = " · ".join(f"{op} {n}" if n > 1 else op for op, n in top[:_SUMMARY_TYPES])
+    more = len(top) - _SUMMARY_TYPES
+    return f"{text} · +{more} types" if more > 0 else text
+
+
+def _count_in(group: Group, flagged: set[int]) -> int:
+    return sum(1 for i in _members(group) if i in flagged) if flagged else 0
+
+
+def _with_borders(
+    nodes: list[GraphNode], clusters: list[Cluster], edges: list[GraphEdge]
+) -> tuple[list[GraphNode], list[Cluster]]:
+    """Each group's border shapes: the shapes of the data edges entering and leaving it
+    (a closed group's box, or an open cluster and everything inside)."""
+    parent_of = {c.id: c.parent for c in clusters if not c.collapsed}
+    home = {n.id: n.cluster for n in nodes}
+
+    def around(box: str) -> list[str]:
+        chain, cluster = [], home.get(box)
+        while cluster is not None:
+            chain.append(cluster)
+            cluster = parent_of.get(cluster)
+        return chain
+
+    shapes: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
+    for edge in edges:
+        if edge.kind != "data" or not edge.shape_known:
+            continue
+        text = format_shape(edge.shape)
+        src_side, dst_side = [edge.src, *around(edge.src)], [edge.dst, *around(edge.dst)]
+        for group in src_side:
+            if group not in dst_side:
+                shapes.setdefault(group, ({}, {}))[1][text] = None
+        for group in dst_side:
+            if group not in src_side:
+                shapes.setdefault(group, ({}, {}))[0][text] = None
+    borders = {group: _border_text(*sides) for group, sides in shapes.items()}
+    grouped = set(_GROUP_KINDS.values())
+    return (
+        [replace(n, border=borders.get(n.id, "")) if n.kind in grouped else n for n in nodes],
+        [replace(c, border=borders.get(c.id, "")) for c in clusters],
+    )
+
+
+def _border_text(inputs: dict[str, None], outputs: dict[str, None]) -> str:
+    def side(word: str, shapes: dict[str, None]) -> str:
+        listed = list(shapes)
+        text = ", ".join(listed[:_BORDER_SHAPES])
+        more = len(listed) - _BORDER_SHAPES
+        return f"{word} {text}" + (f" +{more}" if more > 0 else "") if listed else ""
+
+    return " → ".join(p for p in (side("in", inputs), side("out", outputs)) if p)

@@ -1,146 +1,316 @@
-// Plain JS, no library. Streamlit calls the default export on every rerun with the latest
-// data; the drawing is replaced only when the SVG itself changed. Each drawing's zoom and
-// pan are kept in the tab's sessionStorage, so they survive reruns, a switch to another
-// tab and back, and a closed group opened again. A plain wheel scrolls the page (the frame
-// covers most of it); ctrl + wheel, which is also what a trackpad pinch sends, zooms.
+// The signature graph's drawing: plain JS, no library, one source for the Streamlit app,
+// notebooks and the benchmark page. Data in, events out:
+//   mount(root, send) → view;  view.show(data)
+//   data = { scene: {width, height, boxes, frames, edges}  (explorer.graph.layout.scene_dict),
+//            selected: box id | null, focus: {id, nonce} | null, highlight: key | null,
+//            inspector: {title, lines, sections: [{title, rows: [{text, target}]}]} | null,
+//            height: px, key: a name for this drawing (its view is remembered per key) }
+//   send(name, value): "clicked" {id, t} for a box or a frame's title, "goto" {id, t} for a
+//   link in the inspector. Model text is only ever set as textContent, never as markup.
+// Streamlit calls the default export on every rerun with the latest data.
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const root = parentElement.querySelector(".se-graph");
   if (!root) return;
-  if (!root.seState) root.seState = start(root);
-  root.seState.send = setTriggerValue;
-  root.seState.show(data.svg, data.height, data.selected);
+  if (!root.seView) root.seView = mount(root, setTriggerValue);
+  root.seView.send = setTriggerValue;
+  root.seView.show(data);
 }
 
-const READABLE = 0.45;  // the smallest first-view scale whose labels can still be read
+const SVG = "http://www.w3.org/2000/svg";
+const READABLE = 0.6;  // the smallest scale whose 11 px labels can still be read
+const COLORS = {
+  input_key: ["#d6e9ff", "#1f5fa8"], output_key: ["#ffe3c2", "#c2620a"],
+  tensor: ["#fffbe0", "#b8a400"], op: ["#ffffff", "#8a8a8a"], const: ["#eeeeee", "#999999"],
+  variable: ["#e3f2e1", "#5b8c55"], placeholder: ["#d6e9ff", "#1f5fa8"],
+  function_call: ["#ece6f6", "#6a4fb0"], control_flow: ["#fff0dc", "#e07b00"],
+  group: ["#f1f3f6", "#6b7785"], parameters: ["#eef5e6", "#5b8c55"],
+};
+const FRAME_COLORS = {
+  function: ["#f8f5fd", "#6a4fb0"], control_flow: ["#fffaf2", "#e07b00"],
+  scope: ["#fbfbfc", "#9aa3ad"], parameters: ["#f7fbf2", "#5b8c55"],
+};
+const GROUPS = new Set(["group", "function_call", "control_flow", "parameters"]);
 
-function digest(text) {
-  let h = 5381;
-  for (let i = 0; i < text.length; i += 1) h = ((h * 33) ^ text.charCodeAt(i)) >>> 0;
-  return `se-view:${text.length}:${h.toString(36)}`;
+function el(name, attrs, parent) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
 }
 
-function start(root) {
+function curve(p) {
+  if (p.length === 4) {
+    const [x0, y0, x1, y1] = p, dx = Math.max(16, (x1 - x0) / 2);
+    return `M${x0},${y0} C${x0 + dx},${y0} ${x1 - dx},${y1} ${x1},${y1}`;
+  }
+  let d = `M${p[0]},${p[1]}`;
+  for (let i = 2; i < p.length; i += 2) d += ` L${p[i]},${p[i + 1]}`;
+  return d;
+}
+
+export function mount(root, send) {
   const view = root.querySelector(".se-view"), stage = root.querySelector(".se-stage");
-  const state = { svg: null, key: null, send: null, scale: 1, x: 0, y: 0, placed: false };
-  let drag = null, moved = 0;
+  const mini = root.querySelector(".se-mini"), panel = root.querySelector(".se-inspector");
+  const state = { send, scene: null, sceneText: "", scale: 1, x: 0, y: 0, placed: false,
+    key: null, focusNonce: null, highlight: null, anchor: null, selected: null,
+    items: new Map() };
+  let drag = null, moved = 0, miniDrag = false, clicks = 0;
+  const svg = el("svg", { class: "se-svg" }, stage);
+  const layer = el("g", {}, svg);
+  const miniSvg = el("svg", { class: "se-mini-svg" }, mini);
+  const miniLayer = el("g", {}, miniSvg);
+  const miniPort = el("rect", { class: "se-mini-port" }, miniSvg);
+
+  const remember = () => {
+    if (!state.placed || !state.key) return;
+    try { sessionStorage.setItem(state.key, JSON.stringify([state.scale, state.x, state.y])); }
+    catch (err) { /* storage off: the view is just not remembered */ }
+  };
   const apply = () => {
-    stage.style.transform = `translate(${state.x}px,${state.y}px) scale(${state.scale})`;
-    if (state.placed && state.key) {
-      try {
-        sessionStorage.setItem(state.key, JSON.stringify([state.scale, state.x, state.y]));
-      } catch (err) { /* storage full or off: the view is just not remembered */ }
-    }
+    layer.setAttribute("transform", `translate(${state.x},${state.y}) scale(${state.scale})`);
+    drawPort(); remember();
   };
-  const natural = () => {
-    const svg = stage.querySelector("svg");
-    if (!svg || !view.clientWidth) return null;
-    const box = svg.getBoundingClientRect();
-    return box.width ? [box.width / state.scale, box.height / state.scale] : null;
+  const size = () => [view.clientWidth, view.clientHeight];
+  const fitScale = (w, h, pad = 16) => {
+    const [vw, vh] = size();
+    return Math.min((vw - 2 * pad) / Math.max(w, 1), (vh - 2 * pad) / Math.max(h, 1));
   };
-  // Whole drawing, centred; ``floor`` keeps a huge drawing readable (left end first).
-  const place = (floor) => {
-    const size = natural();
-    if (!size) return false;
-    const [w, h] = size, vw = view.clientWidth, vh = view.clientHeight;
-    state.scale = Math.max(Math.min(vw / w, vh / h, 1), Math.min(floor, 1));
-    state.x = w * state.scale < vw ? (vw - w * state.scale) / 2 : 0;
-    state.y = h * state.scale < vh ? (vh - h * state.scale) / 2 : 0;
+  const fitBox = (x, y, w, h, most = 1.5) => {
+    const [vw, vh] = size();
+    state.scale = Math.min(fitScale(w, h), most);
+    state.x = vw / 2 - (x + w / 2) * state.scale;
+    state.y = vh / 2 - (y + h / 2) * state.scale;
     state.placed = true; apply();
-    return true;
   };
-  // This drawing's remembered view; else the current one if the drawing kept its size (a
-  // new highlight recolours it); else the first view.
-  const restore = (keep) => {
-    let saved = null;
-    try { saved = JSON.parse(sessionStorage.getItem(state.key) || "null"); } catch (err) {}
-    if (!natural()) return false;
-    if (saved) [state.scale, state.x, state.y] = saved;
-    else if (!keep) return place(READABLE);
+  const fit = () => { if (state.scene) fitBox(0, 0, state.scene.width, state.scene.height); };
+  const centreOn = (item) => {
+    const [vw, vh] = size();
+    state.scale = Math.max(state.scale, 1);
+    state.x = vw / 2 - (item.x + item.w / 2) * state.scale;
+    state.y = vh / 2 - (item.y + item.h / 2) * state.scale;
     state.placed = true; apply();
-    return true;
   };
-  const size = (svg) => String((svg || "").slice(0, 400).match(/width="[^"]*" height="[^"]*"/));
   const zoomAt = (factor, cx, cy) => {
-    const next = Math.min(Math.max(state.scale * factor, 0.05), 8);
+    const next = Math.min(Math.max(state.scale * factor, 0.04), 6);
     state.x = cx - (cx - state.x) * next / state.scale;
     state.y = cy - (cy - state.y) * next / state.scale;
     state.scale = next; apply();
   };
-  state.show = (svg, height, selected) => {
-    view.style.height = `${height}px`;
-    if (svg !== state.svg) {
-      const keep = state.placed && size(svg) === size(state.svg);
-      state.svg = svg; state.key = digest(svg); state.placed = false;
-      stage.innerHTML = svg;
-      stage.querySelectorAll("g.node").forEach((g) => {  // reachable by Tab, Enter clicks
-        const title = g.querySelector("title");
-        g.setAttribute("tabindex", "0");
-        g.setAttribute("role", "button");
-        if (title) g.setAttribute("aria-label", title.textContent);
-      });
-      restore(keep);
+
+  // ---- drawing ----
+  const draw = (scene) => {
+    layer.replaceChildren(); miniLayer.replaceChildren(); state.items = new Map();
+    const frames = el("g", { class: "se-frames" }, layer);
+    const edges = el("g", { class: "se-edges" }, layer);
+    const boxes = el("g", { class: "se-boxes" }, layer);
+    for (const f of scene.frames) {
+      const [fill, stroke] = FRAME_COLORS[f.kind] || FRAME_COLORS.scope;
+      const g = el("g", { class: "se-frame", "data-id": f.id }, frames);
+      el("rect", { x: f.x, y: f.y, width: f.w, height: f.h, rx: 8, fill, stroke,
+        "stroke-width": f.findings ? 2.5 : 1.2, ...(f.findings ? { class: "se-finding" } : {}) }, g);
+      const title = el("text", { x: f.x + 8, y: f.y + 13, class: "se-frame-title",
+        "data-id": f.ids[0], role: "button", tabindex: "0" }, g);
+      title.textContent = (f.findings ? "⚠ " : "") + f.label;
+      const sub = el("tspan", { class: "se-frame-sub", dx: 8 }, title);
+      sub.textContent = f.sub;
+      const tip = el("title", {}, g); tip.textContent = `${f.ids.join("\n")}\n${f.sub}\nclick the title to close`;
+      state.items.set(f.id, { ...f, frame: true, node: g });
+      for (const id of f.ids) if (!state.items.has(id)) state.items.set(id, { ...f, frame: true, node: g });
+      el("rect", { x: f.x, y: f.y, width: f.w, height: f.h, class: "se-mini-frame" }, miniLayer);
     }
-    stage.querySelectorAll("g.node").forEach((g) => {
-      const title = g.querySelector("title");
-      g.classList.toggle("se-selected", !!selected && !!title && title.textContent === selected);
-    });
+    for (const e of scene.edges) {
+      const cls = `se-edge se-${e.kind}` + (e.highlighted ? " se-hot" : "");
+      const path = el("path", { d: curve(e.points), class: cls,
+        "stroke-width": Math.min(1.2 + (e.count - 1) * 0.25, 4) }, edges);
+      if (e.label && e.points.length === 4) {
+        const [x0, y0, x1, y1] = e.points;
+        if (x1 - x0 > 60) {
+          const t = el("text", { x: (x0 + x1) / 2, y: (y0 + y1) / 2 - 3, class: "se-edge-label" }, edges);
+          t.textContent = e.label;
+        }
+      }
+      const tip = el("title", {}, path); tip.textContent = e.label || e.kind;
+    }
+    for (const b of scene.boxes) {
+      const [fill, stroke] = COLORS[b.kind] || COLORS.op;
+      const g = el("g", { class: `se-box se-k-${b.kind}` + (b.on_path ? "" : " se-off")
+        + (b.highlighted ? " se-hot" : "") + (b.findings ? " se-finding" : ""),
+        "data-id": b.id, role: "button", tabindex: "0" }, boxes);
+      const round = b.kind === "tensor" ? b.h / 2 : (GROUPS.has(b.kind) ? 3 : 6);
+      if (GROUPS.has(b.kind)) {  // a stack: this box holds more inside
+        el("rect", { x: b.x + 4, y: b.y - 4, width: b.w, height: b.h, rx: round, fill, stroke,
+          class: "se-shadow" }, g);
+      }
+      el("rect", { x: b.x, y: b.y, width: b.w, height: b.h, rx: round, fill, stroke,
+        class: "se-shape" }, g);
+      b.lines.forEach((line, i) => {
+        const t = el("text", { x: b.x + 8, y: b.y + 15 + i * 14,
+          class: i === 0 ? "se-l1" : "se-l2" }, g);
+        t.textContent = (i === 0 && b.findings ? "⚠ " : "") + line;
+      });
+      const tip = el("title", {}, g); tip.textContent = b.title;
+      g.setAttribute("aria-label", b.title.split("\n")[0]);
+      state.items.set(b.id, { ...b, frame: false, node: g });
+      el("rect", { x: b.x, y: b.y, width: b.w, height: b.h,
+        class: "se-mini-box" + (b.highlighted ? " se-hot" : "") + (b.findings ? " se-finding" : "") }, miniLayer);
+    }
+    miniSvg.setAttribute("viewBox", `0 0 ${scene.width} ${scene.height}`);
   };
+  const mark = (selected) => {
+    state.selected = selected;
+    layer.querySelectorAll(".se-selected").forEach((n) => n.classList.remove("se-selected"));
+    const item = selected && state.items.get(selected);
+    if (item && !item.frame) item.node.classList.add("se-selected");
+  };
+  const drawPort = () => {
+    if (!state.scene) return;
+    const [vw, vh] = size();
+    miniPort.setAttribute("x", -state.x / state.scale);
+    miniPort.setAttribute("y", -state.y / state.scale);
+    miniPort.setAttribute("width", vw / state.scale);
+    miniPort.setAttribute("height", vh / state.scale);
+  };
+
+  // ---- the inspector ----
+  const inspect = (info) => {
+    panel.replaceChildren();
+    if (!info) {
+      const p = document.createElement("p"); p.className = "se-muted";
+      p.textContent = "Click a box to inspect it. Groups open on click; an open group's "
+        + "title closes it; a key highlights its path.";
+      panel.appendChild(p); return;
+    }
+    const h = document.createElement("div"); h.className = "se-ins-title";
+    h.textContent = info.title; panel.appendChild(h);
+    for (const line of info.lines || []) {
+      const p = document.createElement("div"); p.className = "se-ins-line";
+      p.textContent = line; panel.appendChild(p);
+    }
+    for (const section of info.sections || []) {
+      const t = document.createElement("div"); t.className = "se-ins-head";
+      t.textContent = section.title; panel.appendChild(t);
+      for (const row of section.rows) {
+        const r = document.createElement(row.target ? "button" : "div");
+        r.className = row.target ? "se-link" : "se-ins-row";
+        r.textContent = row.text;
+        if (row.target) {
+          r.title = `go to ${row.target}`;
+          r.addEventListener("click", () => {
+            if (state.send) state.send("goto", { id: row.target, t: Date.now() });
+          });
+        }
+        panel.appendChild(r);
+      }
+    }
+  };
+
+  // ---- data in ----
+  state.show = (data) => {
+    view.style.height = `${data.height || 560}px`;
+    const text = JSON.stringify(data.scene);
+    const fresh = text !== state.sceneText;
+    if (fresh) {
+      const before = state.anchor && state.items.get(state.anchor.id);
+      state.scene = data.scene; state.sceneText = text; state.key = `se-graph:${data.key || ""}`;
+      draw(data.scene);
+      const after = state.anchor && state.items.get(state.anchor.id);
+      if (state.placed && before && after) {
+        // Expanded or collapsed: keep the clicked group where it was on screen.
+        state.x = state.anchor.sx - after.x * state.scale;
+        state.y = state.anchor.sy - after.y * state.scale;
+        apply();
+      } else if (!state.placed) {
+        restore();
+      } else {
+        drawPort();
+      }
+      state.anchor = null;
+    }
+    mark(data.selected || null);
+    inspect(data.inspector || null);
+    const focus = data.focus;
+    if (focus && focus.nonce !== state.focusNonce && view.clientWidth) {
+      state.focusNonce = focus.nonce;
+      const item = state.items.get(focus.id);
+      if (item) centreOn(item);
+    }
+    if ((data.highlight || null) !== state.highlight && view.clientWidth) {
+      state.highlight = data.highlight || null;
+      if (state.highlight) showHot();
+    }
+  };
+  const restore = () => {
+    if (!view.clientWidth || !state.scene) return false;
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(state.key) || "null"); } catch (err) {}
+    if (saved) { [state.scale, state.x, state.y] = saved; state.placed = true; apply(); }
+    else fit();
+    return true;
+  };
+  const showHot = () => {  // bring a highlighted path into view
+    const hot = state.scene.boxes.filter((b) => b.highlighted);
+    if (!hot.length) return;
+    const x0 = Math.min(...hot.map((b) => b.x)), y0 = Math.min(...hot.map((b) => b.y));
+    const x1 = Math.max(...hot.map((b) => b.x + b.w)), y1 = Math.max(...hot.map((b) => b.y + b.h));
+    fitBox(x0, y0, x1 - x0, y1 - y0, 1.2);
+  };
+
+  // ---- events out ----
+  const clickOn = (target) => {
+    const box = target.closest(".se-box");
+    const title = target.closest(".se-frame-title");
+    const id = box ? box.dataset.id : title ? title.dataset.id : null;
+    if (!id || !state.send) return;
+    const item = state.items.get(id);
+    if (item && (GROUPS.has(item.kind) || item.frame)) {
+      // Remember where the group is on screen: the next drawing puts it back there.
+      state.anchor = { id, sx: state.x + item.x * state.scale, sy: state.y + item.y * state.scale };
+    }
+    clicks += 1;
+    state.send("clicked", { id, t: Date.now() + clicks });
+  };
+  view.addEventListener("click", (e) => { if (moved <= 4) clickOn(e.target); });
+  view.addEventListener("keydown", (e) => {
+    if ((e.key === "Enter" || e.key === " ") && e.target.closest) {
+      e.preventDefault(); clickOn(e.target);
+    }
+  });
   view.addEventListener("wheel", (e) => {
-    if (!e.ctrlKey && !e.metaKey) return;  // let the page scroll
+    if (!e.ctrlKey && !e.metaKey) return;  // a plain wheel scrolls the page
     e.preventDefault();
     const r = view.getBoundingClientRect();
     zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, e.clientX - r.left, e.clientY - r.top);
   }, { passive: false });
   view.addEventListener("mousedown", (e) => {
     drag = [e.clientX - state.x, e.clientY - state.y, e.clientX, e.clientY]; moved = 0;
-    view.style.cursor = "grabbing";
+    view.classList.add("se-grabbing");
   });
-  window.addEventListener("mouseup", () => { drag = null; view.style.cursor = "grab"; });
+  window.addEventListener("mouseup", () => { drag = null; miniDrag = false; view.classList.remove("se-grabbing"); });
   window.addEventListener("mousemove", (e) => {
+    if (miniDrag) { miniPan(e); return; }
     if (!drag) return;
     moved = Math.max(moved, Math.abs(e.clientX - drag[2]) + Math.abs(e.clientY - drag[3]));
     state.x = e.clientX - drag[0]; state.y = e.clientY - drag[1]; apply();
   });
-  view.addEventListener("click", (e) => {
-    if (moved > 4 || !state.send) return;  // the end of a pan, not a click
-    const node = e.target.closest("g.node");
-    if (node) {
-      const title = node.querySelector("title");
-      if (title) state.send("clicked", title.textContent);
-      return;
-    }
-    const cluster = e.target.closest("g.cluster");
-    if (cluster && e.target.tagName.toLowerCase() === "text") {
-      const link = cluster.querySelector("a");
-      const name = link && link.getAttribute("xlink:title");
-      if (name) state.send("clicked", name);
-    }
-  });
-  // Focus (Tab to a box) scrolls the frame to show it: turn that into our own pan, so
-  // Fit and zoom keep working from one offset.
-  view.addEventListener("scroll", () => {
-    if (!view.scrollLeft && !view.scrollTop) return;
-    state.x -= view.scrollLeft; state.y -= view.scrollTop;
-    view.scrollLeft = 0; view.scrollTop = 0; apply();
-  });
-  view.addEventListener("keydown", (e) => {
-    const node = e.target.closest && e.target.closest("g.node");
-    if (node && (e.key === "Enter" || e.key === " ") && state.send) {
-      e.preventDefault();
-      const title = node.querySelector("title");
-      if (title) state.send("clicked", title.textContent);
-    }
-  });
-  const centre = (f) => zoomAt(f, view.clientWidth / 2, view.clientHeight / 2);
-  const buttons = {
-    in: () => centre(1.25), out: () => centre(0.8), fit: () => place(0),
-    one: () => { state.scale = 1; state.x = 0; state.y = 0; apply(); },
+  const miniPan = (e) => {  // centre the view on the minimap point under the mouse
+    if (!state.scene) return;
+    const r = miniSvg.getBoundingClientRect();
+    const s = Math.min(r.width / state.scene.width, r.height / state.scene.height);
+    const ox = (r.width - state.scene.width * s) / 2, oy = (r.height - state.scene.height * s) / 2;
+    const px = (e.clientX - r.left - ox) / s, py = (e.clientY - r.top - oy) / s;
+    const [vw, vh] = size();
+    state.x = vw / 2 - px * state.scale; state.y = vh / 2 - py * state.scale; apply();
   };
-  root.querySelectorAll("button[data-zoom]").forEach((b) => {
-    b.onclick = buttons[b.dataset.zoom];
-  });
+  mini.addEventListener("mousedown", (e) => { miniDrag = true; miniPan(e); e.preventDefault(); });
+  const centre = (f) => { const [vw, vh] = size(); zoomAt(f, vw / 2, vh / 2); };
+  const buttons = {
+    in: () => centre(1.25), out: () => centre(0.8), fit,
+    one: () => { const [vw, vh] = size(); zoomAt(1 / state.scale, vw / 2, vh / 2); },
+  };
+  root.querySelectorAll("button[data-zoom]").forEach((b) => { b.onclick = buttons[b.dataset.zoom]; });
   // The element may sit in a hidden tab: place the drawing when it first gets a size.
-  new ResizeObserver(() => { if (!state.placed && state.svg) restore(false); }).observe(view);
+  new ResizeObserver(() => { if (!state.placed && state.scene) restore(); else drawPort(); }).observe(view);
+  state.READABLE = READABLE;
   return state;
 }

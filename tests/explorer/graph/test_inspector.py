@@ -76,7 +76,7 @@ def test_describe_lists_control_inputs(half_plus_two: MetaGraphInfo) -> None:
 def test_describe_follows_a_signature_graph_id_into_functions(
     keras_multi_io: MetaGraphInfo,
 ) -> None:
-    graph = build_signature_graph(keras_multi_io, "serving_default")
+    graph = build_signature_graph(keras_multi_io, "serving_default", node_budget=10_000)
     node = next(n for n in graph.nodes if n.op == "MatMul")
     details = describe_node(keras_multi_io, node.id)
     assert details.op == "MatMul"

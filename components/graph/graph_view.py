@@ -1,0 +1,62 @@
+"""The signature graph's drawing as a Streamlit components-v2 element.
+
+The browser side is ``explorer/present/assets/graph_view.*`` (no build step, shared with
+notebooks): it draws a laid-out scene with zoom, pan, a minimap and the node inspector
+beside it. Python gets two events back: ``clicked`` (a box, or an open group's title)
+and ``goto`` (a link in the inspector), each as ``{"id": ..., "t": ...}``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from explorer.present import assets
+
+# One height for every drawing: a frame that followed the drawing's shape would move the
+# page under the mouse each time a group opens or closes.
+FRAME_PX = 470
+_BAR_PX = 40  # the button bar above the frame
+
+
+@functools.cache
+def _component() -> Callable[..., Any]:
+    # Registered once per process: Streamlit warns when a name is registered again.
+    return st.components.v2.component(
+        "signature_explorer.graph_view",
+        html=assets.text("graph_view.html"),
+        css=assets.text("graph_view.css"),
+        js=assets.text("graph_view.js"),
+    )
+
+
+def render_graph_view(
+    data: dict[str, Any],
+    *,
+    key: str,
+    on_click: Callable[[str], None],
+    on_goto: Callable[[str], None],
+    height: int = FRAME_PX,
+) -> None:
+    """Mount the drawing with ``data`` (see ``graph_view.js``); ``on_click`` and
+    ``on_goto`` get the element id, before the rerun the event causes."""
+
+    def _event(name: str, handler: Callable[[str], None]) -> Callable[[], None]:
+        def _changed() -> None:
+            value = st.session_state[key].get(name)
+            target = value.get("id") if isinstance(value, dict) else value
+            if isinstance(target, str) and target:
+                handler(target)
+
+        return _changed
+
+    _component()(
+        key=key,
+        data={**data, "height": height},
+        height=height + _BAR_PX,
+        on_clicked_change=_event("clicked", on_click),
+        on_goto_change=_event("goto", on_goto),
+    )

@@ -1,0 +1,128 @@
+"""The structure hidden in layer names: stage → block → layer, inferred from the names alone.
+
+Keras names layers by convention, not by scope: ``conv2_block1_1_conv`` (ResNet),
+``block_3_expand_relu`` (MobileNetV2), ``block2a_se_squeeze`` (EfficientNet). Every
+model family does it differently, so nothing here knows a family. A name is cut into
+tokens — runs of letters, runs of digits, and the separators between them
+(``conv2_block1`` → ``conv`` ``2`` ``_`` ``block`` ``1``) — and the names of one level
+go into a trie of tokens. Each branching point of the trie that holds two or more names
+is a group named by the prefix its names share. Two rules keep the groups the ones a
+reader thinks in:
+
+* A chain of single-child trie nodes is one step (``conv2_block`` is one prefix, not
+  five), so a group always splits its names at least two ways.
+* A *series* — a point whose branches are all numbers, such as ``conv1`` … ``conv5`` or
+  ``block_1`` … ``block_16`` — is a group of its own only when it is long
+  (``SERIES_MIN`` numbers or more); a short series puts its numbered members (the
+  stages ``conv2``, ``conv3``, …) directly beside their siblings.
+
+``infer_groups`` returns the nested groups for one level; ``explorer.graph.grouping``
+applies it to every level wider than ``NAMING_MIN`` boxes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+SERIES_MIN = 8  # a run of numbered siblings this long becomes a group of its own
+NAMING_MIN = 7  # levels with fewer entries are drawn as they are
+
+_TOKEN = re.compile(r"[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+")
+
+
+@dataclass(slots=True)
+class NameGroup:
+    """Names sharing ``prefix``: ``members`` are indices into the names given, ``groups``
+    the nested groups; ``label`` is what a reader sees (``conv2_block1…3``)."""
+
+    prefix: str
+    label: str
+    members: list[int] = field(default_factory=list)
+    groups: list[NameGroup] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Trie:
+    prefix: str
+    items: list[int] = field(default_factory=list)
+    children: dict[str, _Trie] = field(default_factory=dict)
+
+
+def tokens(name: str) -> list[str]:
+    """``"conv2_block1_1_conv"`` → ``["conv", "2", "_", "block", "1", "_", "1", "_", "conv"]``."""
+    return _TOKEN.findall(name)
+
+
+def infer_groups(names: Sequence[str]) -> NameGroup:
+    """Group ``names`` (one level's names, no ``/``) by the structure of their tokens.
+
+    Returns:
+        The root group (prefix ""), whose members are the names left ungrouped and whose
+        groups hold the rest; each name is in exactly one group or the root.
+    """
+    root = _Trie("")
+    for index, name in enumerate(names):
+        node = root
+        for token in tokens(name):
+            child = node.children.get(token)
+            if child is None:
+                child = node.children[token] = _Trie(node.prefix + token)
+            node = child
+        node.items.append(index)
+    top = NameGroup("", "")
+    _fill(top, root)
+    return top
+
+
+def _fill(group: NameGroup, node: _Trie) -> None:
+    group.members.extend(node.items)
+    for token, child in _ordered(node):
+        entries = _contribution(child)
+        if node.items and not token.isalnum() and len(entries) == 1:
+            # "Conv1" beside "Conv1_relu": the suffixed names join the name they extend
+            # instead of forming a group of their own inside it.
+            only = entries[0]
+            if isinstance(only, NameGroup):
+                entries = [*only.groups, *only.members]
+        for entry in entries:
+            if isinstance(entry, NameGroup):
+                group.groups.append(entry)
+            else:
+                group.members.append(entry)
+
+
+def _contribution(start: _Trie) -> list[NameGroup | int]:
+    """What one branch adds to its parent: its names, or a group holding them."""
+    node = start
+    while not node.items and len(node.children) == 1:
+        node = next(iter(node.children.values()))
+    inner = NameGroup(node.prefix, _label(node))
+    _fill(inner, node)
+    entries: list[NameGroup | int] = [*inner.groups, *inner.members]
+    if len(entries) <= 1:
+        return entries
+    if node is start and _is_series(node) and len(node.children) < SERIES_MIN:
+        return entries  # a short series: its numbered members stand beside their siblings
+    return [inner]
+
+
+def _is_series(node: _Trie) -> bool:
+    return not node.items and len(node.children) > 1 and all(t.isdigit() for t in node.children)
+
+
+def _label(node: _Trie) -> str:
+    if _is_series(node):
+        numbers = [t for t, _ in _ordered(node)]
+        return f"{node.prefix}{numbers[0]}…{numbers[-1]}"
+    return node.prefix.rstrip("_-./: ") or node.prefix
+
+
+def _ordered(node: _Trie) -> list[tuple[str, _Trie]]:
+    return [(t, node.children[t]) for t in sorted(node.children, key=_token_order)]
+
+
+def _token_order(token: str) -> tuple[int, int, str]:
+    # Numbers in numeric order (block_2 before block_10), then words.
+    return (0, int(token), "") if token.isdigit() else (1, 0, token)
