@@ -46,8 +46,7 @@ from explorer.safety.scan import scan_meta_graph
 # The first paint needs only the pickers and the Signatures tab: the other tabs' and the
 # Compare page's modules are imported when first drawn (~0.1 s of a cold start).
 if TYPE_CHECKING:
-    from components.graph.graph_panel import GraphOptions
-    from explorer.graph.elements import SignatureGraph
+    from explorer.graph.build import SignatureSlice
 
 # The model's worker starts (importing TensorFlow) this long after the first page is sent,
 # so the browser can draw it; it is still ready well before anyone has pressed Run.
@@ -71,12 +70,13 @@ def _cached_model(path: str, version: int | None, stamp: float) -> ModelInfo:
     return read_model(path, version=version)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _cached_graph(
-    _meta_graph: MetaGraphInfo, model_key: str, signature_key: str, options: GraphOptions
-) -> SignatureGraph:
-    # model_key (folder, tag-set, mtime) stands for the unhashable MetaGraph.
-    return options.build(_meta_graph, signature_key)
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _cached_slice(_meta_graph: MetaGraphInfo, model_key: str, signature_key: str) -> SignatureSlice:
+    # model_key (folder, tag-set, mtime) stands for the unhashable MetaGraph. One slice per
+    # signature, whatever the view options: a click re-renders the view, never re-slices.
+    from explorer.graph.build import prepare_signature  # the Graph tab's module, when drawn
+
+    return prepare_signature(_meta_graph, signature_key)
 
 
 def _read(path: str, version: int | None) -> ModelInfo:
@@ -204,7 +204,7 @@ def main() -> None:
             render_graph_tab(
                 meta_graph,
                 signature,
-                lambda options: _cached_graph(meta_graph, model_key, signature.key, options),
+                lambda: _cached_slice(meta_graph, model_key, signature.key),
             )
     if run_tab.open:
         with run_tab:
