@@ -27,6 +27,7 @@ _COMMANDS = {
     "regress": "calls",
     "diff": "diff",
     "replay": "replay",
+    "warmup": "warmup",
     "serve": "serve",
 }
 

@@ -17,7 +17,7 @@ import os
 import re
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -55,6 +55,8 @@ class ModelRegistry:
             folder is served as version 1.
         labels: model name → {label: version} (TF Serving's ``version_labels``).
         allow_unsafe: run models that reach unsafe ops (only models you trust).
+        served: model name → the versions to serve (what a model config's version policy
+            picks, ``explorer.serving.model_config``); default every version.
 
     Raises:
         ExplorerError: a folder is not a readable SavedModel.
@@ -66,6 +68,7 @@ class ModelRegistry:
         *,
         labels: Mapping[str, Mapping[str, int]] | None = None,
         allow_unsafe: bool = False,
+        served: Mapping[str, Collection[int]] | None = None,
     ) -> None:
         self.allow_unsafe = allow_unsafe
         self._versions: dict[str, dict[int, ModelInfo]] = {}
@@ -74,9 +77,11 @@ class ModelRegistry:
             if latest.version is None:
                 self._versions[name] = {1: dataclasses.replace(latest, name=name, version=1)}
                 continue
+            wanted = (served or {}).get(name)
             self._versions[name] = {
                 v: dataclasses.replace(read_model(path, version=v), name=name)
                 for v in latest.available_versions
+                if wanted is None or v in wanted
             }
         self._labels = {name: dict(m) for name, m in (labels or {}).items()}
 

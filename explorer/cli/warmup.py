@@ -1,0 +1,219 @@
+"""``warmup``: a model's TF Serving warmup file listed, checked, replayed, or written.
+
+TF Serving replays ``assets.extra/tf_serving_warmup_requests`` (a TFRecord of
+PredictionLogs) when it loads a model, and fails the load at the first bad record.
+
+- ``--list`` (the default): every record (verb, signature, inputs, batch size), then
+  whether TF Serving would load the model;
+- ``--check``: TF Serving's findings, each in its words;
+- ``--replay``: the findings, then every record run against the model;
+- ``--export CASES --out FILE``: a cases file written as a warmup file (the REST requests
+  converted as TF Serving's REST handler converts them).
+
+Exit codes: 0 ok (TF Serving would load the model; every record answered; the file was
+written), 1 a finding (TF Serving would fail to load it, or a record fails), 2 a user error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from explorer.cli.common import (
+    EXIT_FINDING,
+    EXIT_OK,
+    add_allow_unsafe_argument,
+    add_method_name_check_argument,
+    add_model_arguments,
+    print_json,
+)
+from explorer.cli.terminal import write_lines
+from explorer.compat.cases import load_cases
+from explorer.deploy.warmup_check import WarmupCheck, check_warmup
+from explorer.deploy.warmup_file import ASSETS_EXTRA, WARMUP_FILE_NAME, WarmupRecord
+from explorer.deploy.warmup_replay import (
+    WarmupReplay,
+    load_verdict,
+    replay_warmup,
+    response_json,
+)
+from explorer.deploy.warmup_write import export_cases, save_warmup
+from explorer.errors import UsageError
+from explorer.model.reader import read_model
+from explorer.run.target import serving_meta_graph
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``warmup`` sub-command."""
+    parser = subparsers.add_parser(
+        "warmup",
+        help="list, check, replay or write a model's TF Serving warmup file",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  python -m explorer warmup sample_models/portable_linear --check\n"
+        "  python -m explorer warmup sample_models/portable_linear --version 2 --replay\n"
+        "  python -m explorer warmup sample_models/portable_linear --version 2 \\\n"
+        "      --export sample_models/portable_linear/cases.jsonl --out warmup_requests",
+    )
+    add_model_arguments(parser)
+    for action in parser._actions:  # PATH may also be the warmup file itself
+        if action.dest == "path":
+            action.help = (action.help or "") + f", or its {ASSETS_EXTRA}/{WARMUP_FILE_NAME}"
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--list", action="store_true", help="list the records (the default)")
+    modes.add_argument("--check", action="store_true", help="TF Serving's findings only")
+    modes.add_argument("--replay", action="store_true", help="run every record on the model")
+    modes.add_argument(
+        "--export", metavar="CASES", help="write a cases file (.jsonl) as a warmup file"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help=f"with --export: the file to write (e.g. VERSION/{ASSETS_EXTRA}/{WARMUP_FILE_NAME})",
+    )
+    add_method_name_check_argument(parser)
+    add_allow_unsafe_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """List, check, replay or export; see the module docstring for the exit codes.
+
+    Raises:
+        UsageError: --out without --export (or the reverse).
+        ExplorerError: bad path, tags, cases file, unreadable or unwritable warmup file.
+    """
+    if args.export is None and args.out is not None:
+        raise UsageError("--out goes with --export CASES: give the cases file to write.")
+    path = Path(args.path)
+    if path.is_file() and path.name == WARMUP_FILE_NAME and path.parent.name == ASSETS_EXTRA:
+        path = path.parent.parent  # the warmup file of that SavedModel folder
+    model = read_model(path, version=args.version)
+    meta_graph = serving_meta_graph(model, args.tags)
+    if args.export is not None:
+        return _export(args, model.name, meta_graph)
+    check = check_warmup(meta_graph, model.path, method_name_check=args.method_name_check)
+    replay = None
+    if args.replay and check.file is not None:
+        replay = replay_warmup(
+            model,
+            check.file.records,
+            tags=args.tags,
+            allow_unsafe=args.allow_unsafe,
+            method_name_check=args.method_name_check,
+        )
+    if args.json:
+        print_json(_as_dict(check, replay))
+    else:
+        write_lines(_listing(check, show_records=not args.check, replay=replay))
+    failed = replay is not None and bool(replay.failed)
+    return EXIT_OK if check.loads and not failed else EXIT_FINDING
+
+
+def _export(args: argparse.Namespace, model_name: str, meta_graph: Any) -> int:
+    if args.out is None:
+        raise UsageError(
+            f"--export needs --out FILE (TF Serving reads VERSION/{ASSETS_EXTRA}/"
+            f"{WARMUP_FILE_NAME})."
+        )
+    cases = load_cases(args.export)
+    export = export_cases(cases, meta_graph, model_name)
+    file = save_warmup(args.out, export.data)
+    if args.json:
+        print_json(
+            {
+                "out": str(file),
+                "written": list(export.written),
+                "skipped": [{"name": s.name, "reason": s.reason} for s in export.skipped],
+            }
+        )
+        return EXIT_OK
+    lines = [f"Wrote {len(export.written)} warmup records to {file}"]
+    lines += [f"  skipped {s.name}: {s.reason}" for s in export.skipped]
+    write_lines("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _listing(check: WarmupCheck, *, show_records: bool, replay: WarmupReplay | None) -> str:
+    file = check.file
+    if file is None:
+        return check.verdict + "\n"
+    count = len(file.records)
+    lines = [f"Warmup file: {file.path} ({file.size_bytes} bytes, {count} records read)"]
+    if show_records and file.records:
+        rows = [("#", "verb", "signature", "batch", "inputs")]
+        rows += [_row(r) for r in file.records]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            lines.append("  " + "  ".join([*cells, row[4]]))
+    for finding in check.findings:
+        where = f"record {finding.record}" if finding.record is not None else "file"
+        code = f"{finding.code}: " if finding.code else ""
+        lines.append(f"{finding.severity.upper()} {where}: {code}{finding.message}")
+        if finding.note:
+            lines.append(f"      {finding.note}")
+    if replay is not None:
+        for run in replay.runs:
+            answer = response_json(run)
+            mark = "PASS" if run.passed else ("SKIP" if run.outcome is None else "FAIL")
+            text = answer.get("error") if "error" in answer else _compact(answer)
+            lines.append(f"{mark}  record {run.record.index}  {text}")
+        lines.append(replay.summary)
+    lines.append(load_verdict(check, replay))
+    return "\n".join(lines) + "\n"
+
+
+def _row(record: WarmupRecord) -> tuple[str, str, str, str, str]:
+    batch = "" if record.batch_size is None else str(record.batch_size)
+    return str(record.index), record.verb, record.signature, batch, record.inputs_text
+
+
+def _compact(answer: dict[str, Any]) -> str:
+    text = json.dumps(answer, separators=(",", ":"))
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _as_dict(check: WarmupCheck, replay: WarmupReplay | None) -> dict[str, Any]:
+    file = check.file
+    result: dict[str, Any] = {
+        "path": check.path,
+        "present": file is not None,
+        "loads": check.loads and not (replay is not None and replay.failed),
+        "verdict": load_verdict(check, replay),
+        "size_bytes": file.size_bytes if file else 0,
+        "records": [
+            {
+                "index": r.index,
+                "offset": r.offset,
+                "verb": r.verb,
+                "signature_name": r.signature,
+                "batch_size": r.batch_size,
+                "inputs": [
+                    {"alias": i.alias, "dtype": i.dtype, "shape": list(i.shape)} for i in r.inputs
+                ],
+                "has_response": r.has_response,
+            }
+            for r in (file.records if file else ())
+        ],
+        "findings": [
+            {
+                "severity": f.severity,
+                "record": f.record,
+                "code": f.code,
+                "message": f.message,
+                "note": f.note,
+            }
+            for f in check.findings
+        ],
+    }
+    if replay is not None:
+        result["replay"] = [
+            {"record": r.record.index, "passed": r.passed, "response": response_json(r)}
+            for r in replay.runs
+        ]
+    return result
