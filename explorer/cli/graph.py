@@ -1,8 +1,12 @@
 """``python -m explorer graph PATH --signature KEY``: the ops a signature runs, as DOT/SVG/JSON.
 
-DOT goes to stdout by default (pipe it to ``dot -Tsvg``); ``--format svg`` runs the
-Graphviz ``dot`` binary itself and exits 2 naming the package to install when it is
-missing; ``--format json`` lists nodes, edges and clusters.
+The same view as the app's Graph tab: the hierarchy opened one level at a time within
+``--budget`` boxes, plus the groups named by ``--expand`` (a group id, scope, function or
+call name at any depth; the groups around it open too). DOT goes to stdout by default
+(pipe it to ``dot -Tsvg``); ``--format svg`` is the app's wrapped layout (Graphviz ``dot``
+places each group's boxes; exits 2 naming the package to install when it is missing);
+``--format json`` lists nodes, edges and clusters (each group with its op summary and
+border shapes) and the hierarchy's depth.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import argparse
 from explorer.cli.common import EXIT_OK, add_model_arguments, load_model, print_json
 from explorer.cli.terminal import write_lines
 from explorer.graph.build import build_signature_graph
-from explorer.graph.dot import render_svg, to_dot
+from explorer.graph.dot import to_dot
 from explorer.graph.elements import DEFAULT_NODE_BUDGET
+from explorer.graph.layout import layout
+from explorer.graph.svg import scene_svg
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,7 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         action="extend",
         default=[],
         metavar="SCOPE",
-        help="open these groups (cluster id, name scope, function or call node name)",
+        help="open these groups, at any depth (group id, name scope, function or call node "
+        "name); the groups around them open too",
     )
     parser.add_argument(
         "--collapse",
@@ -50,7 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         type=int,
         default=DEFAULT_NODE_BUDGET,
         metavar="N",
-        help=f"most boxes to show before grouping (default: {DEFAULT_NODE_BUDGET})",
+        help="most boxes in the first view, opened one level at a time "
+        f"(default: {DEFAULT_NODE_BUDGET})",
     )
     parser.add_argument("--highlight", metavar="KEY", help="mark this signature key's path")
     parser.set_defaults(run=run)
@@ -70,11 +78,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(graph.as_dict())
         return EXIT_OK
-    dot_text = to_dot(graph)
     # Node and scope names are the model's: their control characters are written as
     # escapes, so neither a terminal nor an XML reader of the SVG gets them raw.
     if args.format == "dot":
-        write_lines(dot_text)
+        write_lines(to_dot(graph))
         return EXIT_OK
-    write_lines(render_svg(dot_text))
+    write_lines(scene_svg(layout(graph)))
     return EXIT_OK

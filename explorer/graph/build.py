@@ -300,7 +300,10 @@ def _find_groups(groups: dict[str, Group], names: Iterable[str]) -> list[Group]:
     for group in groups.values():
         if group.kind == "root":
             continue
-        for alias in {group.id, group.scope, group.scope + "/", group.function, group.call}:
+        aliases = {group.id, group.scope, group.scope + "/", group.function, group.call}
+        if group.synthetic:  # a stage or block inferred from names: its name too
+            aliases |= {group.label, group.scope.removesuffix("*").rstrip("_-./")}
+        for alias in aliases:
             if alias and alias != "/":
                 lookup.setdefault(alias, []).append(group)
     found: list[Group] = []

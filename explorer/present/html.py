@@ -12,9 +12,12 @@ from typing import Any
 
 from explorer.constants import MethodKind
 from explorer.errors import GraphvizError
-from explorer.graph.dot import render_svg, to_dot
+from explorer.graph.dot import to_dot
 from explorer.graph.elements import SignatureGraph
+from explorer.graph.layout import layout, scene_dict
+from explorer.graph.svg import scene_svg
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo, format_size
+from explorer.present.assets import standalone_html
 from explorer.present.text import html_text
 from explorer.run.result import CallResult
 from explorer.serving.rules import check_signature
@@ -99,25 +102,26 @@ def signature_html(signature: SignatureInfo) -> str:
 
 
 def graph_html(graph: SignatureGraph) -> str:
-    """The graph as inline SVG; without Graphviz's ``dot`` program, a note and the DOT text.
-
-    Jupyter needs no browser-side renderer: the SVG is laid out here, by ``dot``.
+    """The graph as the app draws it (the same script and layout: zoom, pan, minimap), with
+    the static SVG for viewers that run no script; without
+    Graphviz's ``dot`` program, a note and the DOT text.
     """
     stats = graph.stats
     caption = (
         f"<p><b>{html_text(graph.signature_key)}</b>: {stats.visible_nodes} boxes for "
-        f"{stats.slice_nodes:,} ops (of {stats.metagraph_nodes:,}); "
-        f"{stats.collapsed_groups} group(s) closed</p>"
+        f"{stats.slice_nodes:,} ops (of {stats.metagraph_nodes:,}), {stats.levels} levels "
+        f"of groups; {stats.collapsed_groups} group(s) closed</p>"
     )
-    dot = to_dot(graph)
     try:
-        svg = render_svg(dot)
+        scene = layout(graph)
     except GraphvizError as err:
+        dot = to_dot(graph)
         return (
             f"{caption}<p>{html_text(str(err))}</p><details><summary>DOT</summary>"
             f"<pre>{html_text(dot)}</pre></details>"
         )
-    return caption + svg[svg.find("<svg") :]
+    data = {"scene": scene_dict(scene), "height": 480, "key": graph.signature_key}
+    return caption + standalone_html(data) + f"<noscript>{scene_svg(scene)}</noscript>"
 
 
 def call_result_html(result: CallResult) -> str:
