@@ -36,3 +36,21 @@ def half_plus_two_2_versions(anchors: Path) -> Path:
 def misbehaving(tmp_path_factory: pytest.TempPathFactory) -> WorkerModels:
     """Models that abort, touch host files, grow or spin, built once per session."""
     return build(tmp_path_factory.mktemp("worker_models"))
+
+
+@pytest.fixture(scope="session")
+def keras_applications(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Keras ResNet50, MobileNetV2 and EfficientNetB0 (random weights) exported as
+    SavedModels once per test session, with the benchmarks' exporter (bench/_export.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_export", REPO / "bench" / "_export.py")
+    assert spec is not None
+    assert spec.loader is not None
+    export = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(export)
+    root = tmp_path_factory.mktemp("keras_applications")
+    return export.export_applications(KERAS_APPLICATIONS, cache_root=root)
+
+
+KERAS_APPLICATIONS = ("ResNet50", "MobileNetV2", "EfficientNetB0")
