@@ -231,14 +231,17 @@ def render_graph_tab(
     meta_graph: MetaGraphInfo,
     signature: SignatureInfo,
     prepare: Callable[[], SignatureSlice],
-) -> None:
-    """The whole Graph tab; ``prepare`` is the app's cached slice of this signature."""
+) -> SignatureGraph | None:
+    """The whole Graph tab; ``prepare`` is the app's cached slice of this signature.
+
+    Returns the graph drawn (what a click on the drawing refers to), None on an error.
+    """
     scope = f"{meta_graph.model_dir}.{meta_graph.tag_set}.{signature.key}"
     try:
         prepared = prepare()
     except ExplorerError as err:
         st.error(md_text(str(err)))
-        return
+        return None
     key_names = [t.key for t in (*signature.inputs, *signature.outputs)]
     if st.session_state.get(keys.GRAPH_HIGHLIGHT) not in [None, *key_names]:
         st.session_state[keys.GRAPH_HIGHLIGHT] = None
@@ -270,7 +273,7 @@ def render_graph_tab(
         graph = options.build(prepared, findings)
     except ExplorerError as err:
         st.error(md_text(str(err)))
-        return
+        return None
     st.session_state[keys.GRAPH_LAST_DOT] = to_dot(graph)
     picked = st.session_state.get(keys.GRAPH_PICKED)
     selected = picked[3] if picked is not None and picked[0] == scope else None
@@ -320,6 +323,7 @@ def render_graph_tab(
         down_right.download_button(
             "Download SVG", scene_svg(scene), file_name=f"{signature.key}.svg", mime="image/svg+xml"
         )
+    return graph
 
 
 def _render_go_to(meta_graph: MetaGraphInfo, prepared: SignatureSlice, scope: str) -> None:

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from components import keys
 from explorer.model.reader import read_model
 from tests.conftest import REPO, SAMPLES
+from tests.markdown_text import shown
 
 APP = str(REPO / "app.py")
 
@@ -60,16 +61,23 @@ def test_highlight_and_expand_change_the_drawing() -> None:
     assert at.session_state[keys.GRAPH_LAST_DOT] != small
 
 
-def test_node_inspector_finds_parse_example() -> None:
+def test_go_to_a_search_hit_selects_and_centres_it() -> None:
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state[keys.MAIN_TAB] = "Graph"
     at.run()
     at.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
+    at.number_input(key=keys.GRAPH_BUDGET).set_value(4).run()  # everything closed
     at.text_input(key=keys.GRAPH_SEARCH).input("ParseExampleV2").run()
     assert not at.exception
     chosen = at.selectbox(key=keys.GRAPH_NODE)
-    assert "ParseExample" in chosen.value
-    assert any("op **ParseExampleV2**" in m.value for m in at.markdown)
+    hit = next(o for o in chosen.options if "ParseExampleV2" in o)
+    chosen.set_value(hit).run()
+    assert not at.exception
+    _, name, function, box = at.session_state[keys.GRAPH_PICKED]
+    assert box.endswith(name)
+    assert at.session_state[keys.GRAPH_FOCUS][1] == box
+    # The groups on the way were opened: the op is drawn as itself.
+    assert f'"{box}"' in at.session_state[keys.GRAPH_LAST_DOT]
 
 
 def test_expanding_a_collapsed_group_reopens_it() -> None:
@@ -117,14 +125,21 @@ def test_clicks_on_the_drawing_change_options_and_inspector() -> None:
     expand = next(m for m in at.multiselect if m.label.startswith("Expand"))
     assert (collapse.value, expand.value) == ([group], [])
 
-    _click(at, "tensor:serving_default_inputs:0")
-    assert any("Clicked in the drawing" in c.value for c in at.caption)
-    assert any("serving_default_inputs" in m.value for m in at.markdown)
-    at.text_input(key=keys.GRAPH_SEARCH).set_value("MatMul").run()  # a search replaces it
-    assert not any("Clicked in the drawing" in c.value for c in at.caption)
+    _click(at, "tensor:serving_default_inputs:0")  # selected: the inspector shows it
+    assert at.session_state[keys.GRAPH_PICKED][3] == "tensor:serving_default_inputs:0"
+
+    # An inspector link walks to an op anywhere: the groups around it open.
+    at.number_input(key=keys.GRAPH_BUDGET).set_value(4).run()
+    dot = at.session_state[keys.GRAPH_LAST_DOT]
+    deep = "StatefulPartitionedCall_1::StatefulPartitionedCall::"
+    at.text_input(key="test.click_id").set_value(deep + "ParseExample/ParseExampleV2").run()
+    at.button(key="test.goto").click().run()
+    assert not at.exception
+    assert at.session_state[keys.GRAPH_LAST_DOT] != dot
+    assert f'"{deep}ParseExample/ParseExampleV2"' in at.session_state[keys.GRAPH_LAST_DOT]
 
     _click(at, "no_such_box")
-    assert any('Nothing called "no_such_box"' in w.value for w in at.warning)
+    assert any('Nothing called "no_such_box"' in shown(w.value) for w in at.warning)
 
 
 def test_node_search_lists_the_signatures_own_ops_first() -> None:
