@@ -73,7 +73,7 @@ def test_go_to_a_search_hit_selects_and_centres_it() -> None:
     hit = next(o for o in chosen.options if "ParseExampleV2" in o)
     chosen.set_value(hit).run()
     assert not at.exception
-    _, name, function, box = at.session_state[keys.GRAPH_PICKED]
+    _, name, _, box = at.session_state[keys.GRAPH_PICKED]
     assert box.endswith(name)
     assert at.session_state[keys.GRAPH_FOCUS][1] == box
     # The groups on the way were opened: the op is drawn as itself.
