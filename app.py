@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ from components.remote.remote_panel import (
 )
 from components.run.examples_panel import render_examples_panel
 from components.run.run_panel import render_run_panel
+from explorer.deploy.warmup_file import warmup_path
 from explorer.errors import ExplorerError, ModelSourceError
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.model.locate import locate_model
@@ -55,6 +57,8 @@ _WARM_DELAY_S = 3.0
 _NO_MODEL_YET = {
     keys.SOURCE_UPLOAD: "Upload a .zip or .tar.gz of a SavedModel (or of a TF Serving base "
     "folder with version sub-folders) in the sidebar.",
+    keys.SOURCE_CONFIG: "Type the path of a TF Serving model config file (its "
+    "--model_config_file) in the sidebar, then pick one of its models and versions.",
     keys.SOURCE_FOLDER: "Type the path of a SavedModel folder, a version folder or a TF "
     "Serving base folder on this server in the sidebar.",
     None: "Choose a model in the sidebar: a bundled sample, a server folder or an archive.",
@@ -93,7 +97,7 @@ def _source_path(source: ModelSource) -> str:
     """The folder to read for a source; uploads are extracted once per upload."""
     if source.kind != keys.SOURCE_UPLOAD:
         assert source.path is not None
-        if source.kind == keys.SOURCE_FOLDER:
+        if source.kind in (keys.SOURCE_FOLDER, keys.SOURCE_CONFIG):
             roots = AllowedRoots.from_env(extra=_secret_roots())
             return str(check_allowed(source.path, roots))
         return source.path
@@ -135,7 +139,7 @@ def main() -> None:
         # Not the local model: it would pass for the server's until the server is named.
         st.info("Name the TF Serving to send to in the sidebar: its URL and the model name.")
         return
-    source = render_source_picker(samples)
+    source = render_source_picker(samples, roots=_secret_roots())
     if source is None:
         st.info(_NO_MODEL_YET.get(st.session_state.get(keys.SOURCE_KIND), _NO_MODEL_YET[None]))
         return
@@ -144,10 +148,13 @@ def main() -> None:
         model = _read(path, None)
         # Other versions are read from the base folder, even when the path names a version.
         base = str(Path(model.path).parent) if model.version is not None else path
-        render_version_picker(model, path)
-        chosen_version = st.session_state.get(keys.VERSION)
-        if chosen_version in model.available_versions and chosen_version != model.version:
-            model = _read(base, chosen_version)
+        if source.served_name is not None:  # a model config names it and picks the version
+            model = replace(model, name=source.served_name)
+        else:
+            render_version_picker(model, path)
+            chosen_version = st.session_state.get(keys.VERSION)
+            if chosen_version in model.available_versions and chosen_version != model.version:
+                model = _read(base, chosen_version)
         meta_graph = render_meta_graph_picker(model)
         signature_key = render_signature_picker(meta_graph)
     except ExplorerError as err:
@@ -168,6 +175,11 @@ def main() -> None:
             else f"`{Path(model.path)}`"  # an upload's is a temporary folder
         )
         st.markdown(f"Model **{model.name}**{version} · tag-set `{meta_graph.tag_set}` · {where}")
+        if warmup_path(model.path).is_file():  # TF Serving replays it at load: say so first
+            # Lazy: a model without a warmup file does not pay for the warmup checks.
+            from components.compare.warmup_panel import render_warmup_note
+
+            render_warmup_note(model, meta_graph)
     # The opt-in is bound to the graph's content: a rewritten saved_model.pb is not trusted.
     allow_run = render_safety_banner(
         scan_meta_graph(meta_graph), runner.model_key(model.path, meta_graph)
@@ -240,6 +252,7 @@ def main() -> None:
     if cases_tab.open:
         # Lazy: the first paint does not pay for a tab it does not draw.
         from components.compare.cases_panel import render_cases_panel
+        from components.compare.warmup_panel import render_warmup_panel
 
         with cases_tab:
             render_cases_panel(
@@ -248,6 +261,9 @@ def main() -> None:
                 method_name_check=method_name_check,
                 tags=meta_graph.tag_set,
                 read_version=lambda version: _read(base, version),
+            )
+            render_warmup_panel(
+                model, meta_graph, allow_unsafe=allow_run, method_name_check=method_name_check
             )
     if facts_tab.open:
         # Lazy: the first paint does not pay for a tab it does not draw.

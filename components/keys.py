@@ -19,6 +19,12 @@ SOURCE_SAMPLE = "Bundled sample"
 SOURCE_FOLDER = "Folder on the server"
 SOURCE_UPLOAD = "Upload .zip / .tar.gz"
 SOURCE_KINDS = (SOURCE_SAMPLE, SOURCE_FOLDER, SOURCE_UPLOAD)
+# The main page's fourth source (not the Compare page's): a TF Serving --model_config_file.
+SOURCE_CONFIG = "TF Serving model config"
+CONFIG_PATH = "picker.config_path"
+CONFIG_ALLOW_LABELS = "picker.config_allow_labels"  # --allow_version_labels_for_unavailable_models
+CONFIG_MODEL = "picker.config_model"
+CONFIG_VERSION = "picker.config_version"  # + ".<model name>"
 
 TRUSTED_MODELS = "safety.trusted_models"  # set of model ids the user opted in to run
 TRUST_PREFIX = "safety.trust."
@@ -135,3 +141,14 @@ REMOTE_COMPARE_RTOL = "target.compare_rtol"
 REMOTE_COMPARE_ATOL = "target.compare_atol"
 REMOTE_INSTANCE = "target.instance"  # the RemoteTarget kept across reruns (not a widget)
 REMOTE_MAIN_TAB = "main.remote_tab"  # the open tab of a TF Serving target (Signatures/Run/Server)
+
+# The warmup panel (Test cases tab): keys warmup.<part>.<model path>.
+WARMUP_REPLAY = "replay"
+WARMUP_REPLAYED = "replayed"  # the last WarmupReplay (not a widget)
+WARMUP_ADD = "add"  # + ".<record>": add the record to the test cases
+WARMUP_EXPORT = "export"  # download the test cases as a warmup file
+
+
+def warmup_key(model_path: str, part: str) -> str:
+    """A warmup-panel key: ``warmup_key(model.path, WARMUP_REPLAY)``."""
+    return f"warmup.{part}.{model_path}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import keys
+from components.model.deployment import render_config_source
 from explorer.model.info import MetaGraphInfo, ModelInfo
 from explorer.model.samples import Sample
 
@@ -20,12 +21,19 @@ class ModelSource:
     upload_name: str | None = None
     upload_bytes: bytes | None = None
     upload_id: str | None = None
+    # A model of a TF Serving model config: its name there (``path`` is its version folder).
+    served_name: str | None = None
 
 
-def render_source_picker(samples: tuple[Sample, ...]) -> ModelSource | None:
-    """Pick where the model comes from; None until the user has given enough to open one."""
+def render_source_picker(
+    samples: tuple[Sample, ...], roots: tuple[str, ...] = ()
+) -> ModelSource | None:
+    """Pick where the model comes from; None until the user has given enough to open one.
+    ``roots``: allowed roots besides ``EXPLORER_ALLOWED_ROOTS`` (for typed paths)."""
     st.sidebar.header("Model")
-    kind = st.sidebar.radio("Source", keys.SOURCE_KINDS, key=keys.SOURCE_KIND)
+    kind = st.sidebar.radio(
+        "Source", (*keys.SOURCE_KINDS, keys.SOURCE_CONFIG), key=keys.SOURCE_KIND
+    )
     if kind != keys.SOURCE_UPLOAD:
         st.session_state[keys.UPLOAD_HAD_FILE] = False
     if kind == keys.SOURCE_SAMPLE:
@@ -43,6 +51,9 @@ def render_source_picker(samples: tuple[Sample, ...]) -> ModelSource | None:
         if sample.description:
             st.sidebar.caption(sample.description)
         return ModelSource(kind, path=str(sample.path))
+    if kind == keys.SOURCE_CONFIG:  # a model and version of a TF Serving model config
+        picked = render_config_source(roots)
+        return ModelSource(kind, path=picked[0], served_name=picked[1]) if picked else None
     if kind == keys.SOURCE_FOLDER:
         path = st.sidebar.text_input(
             "Folder path",

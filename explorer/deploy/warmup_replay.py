@@ -12,7 +12,7 @@ no MultiInference runner.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from explorer.codec.exchange import error_text
@@ -185,7 +185,7 @@ def record_case(run: RecordRun, meta_graph: MetaGraphInfo, name: str | None = No
     return make_case(
         name or f"warmup_record_{record.index}",
         record.method or "predict",
-        record_call(record).arrays_body(),
+        replace(record_call(record), signature=record.signature).arrays_body(),
         outcome.response_json,
         signature_name=record.signature,
     )
