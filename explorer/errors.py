@@ -118,10 +118,20 @@ class UnknownSignatureError(ExplorerError):
 class UnsafeModelError(ExplorerError):
     """The model holds ops that reach outside TensorFlow and the user has not opted in."""
 
-    def __init__(self, ops: Iterable[str]) -> None:
+    def __init__(self, ops: Iterable[str], *, reached_by: Iterable[str] = ()) -> None:
         self.ops = tuple(sorted(set(ops)))
+        # The extra fetches of the call that reach them; empty: the model's own roots.
+        self.reached_by = tuple(reached_by)
+        fetches = ", ".join(repr(name) for name in self.reached_by)
+        what = (
+            "the model contains"
+            if not self.reached_by
+            else f"the extra fetch {fetches} reaches"
+            if len(self.reached_by) == 1
+            else f"the extra fetches {fetches} reach"
+        )
         super().__init__(
-            f"Refusing to run: the model contains unsafe ops ({', '.join(self.ops)}). "
+            f"Refusing to run: {what} unsafe ops ({', '.join(self.ops)}). "
             "Opt in with 'I trust this model' in the app or --allow-unsafe-ops on the CLI."
         )
 

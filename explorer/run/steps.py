@@ -25,6 +25,7 @@ from explorer.errors import InputError, ServingRuleError
 from explorer.model.info import SignatureInfo
 from explorer.run import runner
 from explorer.run.result import CallResult, CallTiming, RunContext
+from explorer.safety.scan import require_safe
 from explorer.serving import rules
 
 _DT_NAMES = {
@@ -117,12 +118,14 @@ def _execute(
                 "Serving fetches outputs by tensor name and this one has none."
             )
         names.append(info.name or "")
-    model, load_ms = runner.load(
-        model_dir, meta_graph, allow_unsafe=options.allow_unsafe, kernels=options.kernels
-    )
     for name in options.extra_fetches:
         if not isinstance(name, str):
             raise InputError(f"extra_fetches: {name!r} is not a tensor name (a string).")
+    # What an extra fetch runs needs the opt-in as much as what the signature runs.
+    require_safe(meta_graph, allow_unsafe=options.allow_unsafe, extra_fetches=options.extra_fetches)
+    model, load_ms = runner.load(
+        model_dir, meta_graph, allow_unsafe=options.allow_unsafe, kernels=options.kernels
+    )
     # An extra fetch of a fed tensor returns the fed value (TF refuses to fetch it).
     fed = {_tensor_name(n): v for n, v in feeds.items()}
     wanted = [n for n in options.extra_fetches if _tensor_name(n) not in fed]

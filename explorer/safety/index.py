@@ -1,77 +1,67 @@
-"""Indexes over a MetaGraph for the unsafe-op scan: what a node reaches through inputs and
-called functions, and whether a vocabulary op's file name traces back to a model asset.
+"""Indexes over a MetaGraph for the unsafe-op scan, built once per scan: its unsafe nodes,
+what running some top-level nodes runs (their inputs and, through
+:mod:`explorer.safety.callgraph`, library functions), who calls each function with which
+arguments, who consumes a tensor, and which nodes name each resource.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from explorer.model import protos
-from explorer.safety.ops import UnsafeOp, unsafe_op
+from explorer.safety.callgraph import CallGraph
+from explorer.safety.ops import UNSAFE_OP_TYPES, UnsafeOp, unsafe_op
 
 if TYPE_CHECKING:
-    from explorer.model.proto_types import FunctionDef, GraphDef, MetaGraphDef, NodeDef
+    from explorer.model.proto_types import GraphDef, NodeDef
+
+Scope = str | None  # a library function's name, or None for the top-level graph
+# A node that uses a tensor and where; None for a function's ``ret`` (its outputs).
+Use = tuple["NodeDef | None", int]
+Site = tuple[Scope, "list[str] | None"]  # caller and the inputs it passes, if known
+
+# Call ops whose data inputs, after the first ``offset``, are the callee's arguments.
+_CALL_ARGS = {"PartitionedCall": 0, "StatefulPartitionedCall": 0}
+_BRANCH_ARGS = {
+    "If": ("then_branch", "else_branch"),
+    "StatelessIf": ("then_branch", "else_branch"),
+    "Case": ("branches",),
+    "StatelessCase": ("branches",),
+}
+_DT_RESOURCE = 20
 
 
-def asset_tensor_names(proto: MetaGraphDef) -> frozenset[str]:
-    """Tensors the loader feeds with a file inside the model's ``assets/`` folder.
-
-    Only ``asset_file_def`` entries (and the older ``saved_model_assets`` collection of
-    AssetFileDefs) are fed so; a name in the ``asset_filepaths`` collection alone keeps the
-    path written in the graph, which may be any file on the server. A filename that is not
-    a plain name (``../../etc/passwd``) would be joined out of ``assets/``: not an asset.
-    """
-    entries = list(proto.asset_file_def)
-    legacy = proto.collection_def.get("saved_model_assets")
-    if legacy is not None:
-        for packed in legacy.any_list.value:
-            entry = protos.message_class("tensorflow.AssetFileDef")()
-            if packed.Unpack(entry):
-                entries.append(entry)
-    return frozenset(
-        _tensor_name(e.tensor_info.name)
-        for e in entries
-        if e.tensor_info.name and _plain_file_name(e.filename)
-    )
-
-
-def _plain_file_name(name: str) -> bool:
-    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
-
-
-def _node_name(ref: str) -> str:
+def node_name(ref: str) -> str:
     """``"^a"``, ``"a:1"``, ``"a:output:0"`` → ``"a"``."""
     return ref.lstrip("^").split(":", 1)[0]
 
 
-def _tensor_name(ref: str) -> str:
+def tensor_name(ref: str) -> str:
+    """A top-level tensor reference with its index: ``"a"`` → ``"a:0"``."""
     name, _, index = ref.partition(":")
     return f"{name}:{index or 0}"
 
 
-def _data_inputs(node: NodeDef) -> list[str]:
+def data_inputs(node: NodeDef) -> list[str]:
     return [ref for ref in node.input if not ref.startswith("^")]
 
 
-def _callees(node: NodeDef, functions: dict[str, FunctionDef]) -> Iterator[str]:
-    """Names of the library functions a node calls: by op type or any function attr."""
+def direct_calls(node: NodeDef, functions: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+    """(callee, the data inputs that become its arguments) for each function ``node`` calls
+    with its own inputs. Functions it only names (nested attrs, datasets) get none."""
+    data = data_inputs(node)
     if node.op in functions:
-        yield node.op
-    for value in node.attr.values():
-        kind = value.WhichOneof("value")
-        if kind == "func":
-            yield value.func.name
-        elif kind == "list":
-            for func in value.list.func:
-                yield func.name
-
-
-# Ops whose output is their first input, for tracing a vocabulary file name to an asset.
-_PASS_THROUGH = frozenset({"Identity", "Snapshot", "StopGradient", "ReadVariableOp"})
-# Call ops whose data inputs map onto the callee's arguments, after this many inputs.
-_ARG_OFFSET = {"PartitionedCall": 0, "StatefulPartitionedCall": 0, "If": 1, "StatelessIf": 1}
-_Sites = dict[str, list[tuple[str | None, list[str] | None]]]
+        yield node.op, data
+    elif node.op in _CALL_ARGS and "f" in node.attr:
+        yield node.attr["f"].func.name, data[_CALL_ARGS[node.op] :]
+    elif node.op in _BRANCH_ARGS:
+        for attr in _BRANCH_ARGS[node.op]:
+            if attr in node.attr:
+                value = node.attr[attr]
+                for name in [value.func.name, *(f.name for f in value.list.func)]:
+                    if name:
+                        yield name, data[1:]
 
 
 class SafetyGraph:
@@ -79,30 +69,50 @@ class SafetyGraph:
 
     def __init__(self, graph_def: GraphDef) -> None:
         self.nodes: dict[str, NodeDef] = {n.name: n for n in graph_def.node}
-        self.functions: dict[str, FunctionDef] = {
-            f.signature.name: f for f in graph_def.library.function
-        }
-        self._edges: dict[str, tuple[list[str], list[str]]] = {}
-        self._closures: dict[str, frozenset[str]] = {}
-        self._traced: dict[tuple[str | None, str], bool] = {}
-        self._sites: _Sites | None = None
+        self.calls = CallGraph(graph_def)
+        self.functions = self.calls.functions
+        self._edges: dict[str, tuple[list[str], tuple[str, ...]]] = {}
+        self._scoped: dict[str, dict[str, NodeDef]] = {}
+        self._sites: dict[str, list[Site]] | None = None
+        self._uses: dict[Scope, dict[str, list[Use]]] = {}
+        self._resources: Counter[bytes] | None = None
+        self._forgeable: bool | None = None
+        self._unsafe: list[tuple[Scope, NodeDef, UnsafeOp]] | None = None
 
-    def unsafe_nodes(self) -> Iterator[tuple[str | None, NodeDef, UnsafeOp]]:
+    def unsafe_nodes(self) -> list[tuple[Scope, NodeDef, UnsafeOp]]:
         """(function or None, NodeDef, table row) for every unsafe node anywhere."""
-        scoped: list[tuple[str | None, Iterable[NodeDef]]] = [(None, self.nodes.values())]
-        scoped += [(name, f.node_def) for name, f in self.functions.items()]
-        for scope, nodes in scoped:
-            for node in nodes:
-                row = unsafe_op(node)
-                if row is not None:
-                    yield scope, node, row
+        if self._unsafe is None:
+            types = UNSAFE_OP_TYPES
+            self._unsafe = [
+                (scope, node, row)
+                for scope, node in self.all_nodes()
+                if node.op in types and (row := unsafe_op(node)) is not None
+            ]
+        return self._unsafe
+
+    def all_nodes(self) -> Iterator[tuple[Scope, NodeDef]]:
+        """Every node of the top-level graph and of every library function."""
+        for node in self.nodes.values():
+            yield None, node
+        for name, function in self.functions.items():
+            for node in function.node_def:
+                yield name, node
+
+    def scope_nodes(self, scope: Scope) -> dict[str, NodeDef]:
+        """The nodes of the top-level graph (None) or of one function, by name."""
+        if scope is None:
+            return self.nodes
+        if scope not in self._scoped:
+            self._scoped[scope] = {n.name: n for n in self.functions[scope].node_def}
+        return self._scoped[scope]
 
     def reach(self, starts: Iterable[str]) -> tuple[set[str], set[str]]:
         """Top-level nodes and library functions that running ``starts`` can execute."""
         seen: set[str] = set()
-        functions: set[str] = set()
-        nodes, edges, lib = self.nodes, self._edges, self.functions
-        stack = [_node_name(ref) for ref in starts if ref]
+        called: set[str] = set()
+        nodes, edges = self.nodes, self._edges
+        targets = self.calls.node_targets if self.functions else None
+        stack = [node_name(ref) for ref in starts if ref]
         while stack:
             name = stack.pop()
             if name in seen:
@@ -114,81 +124,75 @@ class SafetyGraph:
                     continue
                 # Parsed once per scan (inlined: this loop dominates the scan's time).
                 inputs = [ref.partition(":")[0].lstrip("^") for ref in node.input]
-                called = [f for c in _callees(node, lib) for f in self._closure(c)] if lib else []
-                entry = edges[name] = (inputs, called)
+                entry = edges[name] = (inputs, targets(None, name) if targets else ())
             seen.add(name)
             stack += entry[0]
-            functions.update(entry[1])
-        return seen, functions
+            called.update(entry[1])
+        return seen, self.calls.closure(called)
 
-    def traces_to_asset(self, function: str | None, node: NodeDef, assets: frozenset[str]) -> bool:
-        """Whether a vocabulary op's filename (input 1) is one of the model's assets."""
-        data = _data_inputs(node)
-        return len(data) > 1 and self._trace(function, data[1], assets)
-
-    def _closure(self, name: str) -> frozenset[str]:
-        if name not in self._closures:
-            found: set[str] = set()
-            stack = [name]
-            while stack:
-                current = stack.pop()
-                if current not in found and current in self.functions:
-                    found.add(current)
-                    body = self.functions[current].node_def
-                    stack.extend(c for n in body for c in _callees(n, self.functions))
-            self._closures[name] = frozenset(found)
-        return self._closures[name]
-
-    def _trace(self, scope: str | None, ref: str, assets: frozenset[str]) -> bool:
-        key = (scope, ref)
-        if key not in self._traced:
-            self._traced[key] = False  # a cycle back here proves nothing
-            self._traced[key] = self._trace_step(scope, ref, assets)
-        return self._traced[key]
-
-    def _trace_step(self, scope: str | None, ref: str, assets: frozenset[str]) -> bool:
-        if scope is None and _tensor_name(ref) in assets:
-            return True
-        if scope is not None and ":" not in ref:  # a function argument: check every caller
-            args = list(self.functions[scope].signature.input_arg)
-            index = next((i for i, a in enumerate(args) if a.name == ref), None)
-            if index is None or any(a.number_attr or a.type_list_attr for a in args[: index + 1]):
-                return False
-            sites = self._call_sites().get(scope, [])
-            return bool(sites) and all(
-                inputs is not None
-                and index < len(inputs)
-                and self._trace(caller, inputs[index], assets)
-                for caller, inputs in sites
-            )
-        name = _node_name(ref)
-        nodes = self.nodes if scope is None else {n.name: n for n in self.functions[scope].node_def}
-        node = nodes.get(name)
-        if node is None:
-            return False
-        if node.op in _PASS_THROUGH:
-            data = _data_inputs(node)
-            return bool(data) and self._trace(scope, data[0], assets)
-        if node.op == "VarHandleOp" and scope is None:
-            # TF2 keeps an asset's path in a variable assigned from the asset placeholder.
-            assigned = [
-                _data_inputs(n)[1:2]
-                for n in self.nodes.values()
-                if n.op == "AssignVariableOp" and _node_name(next(iter(n.input), "")) == name
-            ]
-            return bool(assigned) and all(v and self._trace(None, v[0], assets) for v in assigned)
-        return False
-
-    def _call_sites(self) -> _Sites:
-        """Function → (calling scope, data inputs mapped onto its arguments, or None)."""
+    def call_sites(self, function: str) -> list[Site]:
+        """Every place ``function`` can be called from, with the inputs it gets there
+        (None where they are unknown: a name in an attr, an interface peer swapped in by
+        Grappler, a gradient)."""
         if self._sites is None:
-            self._sites = {}
-            scoped: list[tuple[str | None, NodeDef]] = [(None, n) for n in self.nodes.values()]
-            scoped += [(name, n) for name, f in self.functions.items() for n in f.node_def]
-            for scope, node in scoped:
-                data = _data_inputs(node)
-                offset = 0 if node.op in self.functions else _ARG_OFFSET.get(node.op)
-                for callee in _callees(node, self.functions):
-                    args = data[offset:] if offset is not None else None
-                    self._sites.setdefault(callee, []).append((scope, args))
-        return self._sites
+            sites: dict[str, list[Site]] = {}
+            library, calls = self.functions, self.calls
+            for (scope, _), (node, named, gradients) in calls.referring.items():
+                unmapped = list(named)
+                for callee, args in direct_calls(node, library):
+                    sites.setdefault(callee, []).append((scope, args))
+                    if callee in unmapped:
+                        unmapped.remove(callee)
+                for callee in unmapped + list(calls.gradient_functions if gradients else ()):
+                    sites.setdefault(callee, []).append((scope, None))
+            for name in calls.interface_peers:
+                sites.setdefault(name, []).append((None, None))
+            self._sites = sites
+        return self._sites.get(function, [])
+
+    def uses(self, scope: Scope, producer: str) -> list[Use]:
+        """The nodes of ``scope`` that take any output of ``producer`` (a node, or in a
+        function also an argument) as a data input, with the input's position; a
+        ``(None, -1)`` entry when the function returns it."""
+        if scope not in self._uses:
+            index: dict[str, list[Use]] = {}
+            for node in self.scope_nodes(scope).values():
+                for position, ref in enumerate(data_inputs(node)):
+                    index.setdefault(node_name(ref), []).append((node, position))
+            if scope is not None:
+                for ref in self.functions[scope].ret.values():
+                    index.setdefault(node_name(ref), []).append((None, -1))
+            self._uses[scope] = index
+        return self._uses[scope].get(producer, [])
+
+    def resource_name_count(self, name: bytes) -> int:
+        """How many nodes anywhere (functions included) name the resource ``name``, by
+        their ``shared_name`` (or ``shared_names``) attr (see :func:`resource_names`)."""
+        if self._resources is None:
+            counts: Counter[bytes] = Counter()
+            for _, node in self.all_nodes():
+                if "shared_name" in node.attr:
+                    counts.update(resource_names(node))
+                if "shared_names" in node.attr:
+                    counts.update(node.attr["shared_names"].list.s)
+            self._resources = counts
+        return self._resources[name]
+
+    def handles_forgeable(self) -> bool:
+        """Whether some node can make a resource handle out of data (a DT_RESOURCE
+        Const, Placeholder or ParseTensor ...): such a handle may point at any resource."""
+        if self._forgeable is None:
+            self._forgeable = any(
+                node.attr[key].type == _DT_RESOURCE
+                for _, node in self.all_nodes()
+                for key in ("dtype", "out_type")
+                if key in node.attr
+            )
+        return self._forgeable
+
+
+def resource_names(node: NodeDef) -> tuple[bytes, ...]:
+    """The names a handle op may give its resource: its ``shared_name``; when that is
+    empty, the empty name and its node name (kernels differ in which they use)."""
+    shared = node.attr["shared_name"].s
+    return (shared,) if shared else (b"", node.name.encode())

@@ -317,6 +317,9 @@ _ROWS: tuple[UnsafeOp, ...] = (
 #: Op type → its row. Read-only.
 UNSAFE_OPS: Mapping[str, UnsafeOp] = MappingProxyType({row.op: row for row in _ROWS})
 
+#: The op types of the table, for a fast first look at every node.
+UNSAFE_OP_TYPES = frozenset(UNSAFE_OPS)
+
 #: The ops of the saver every SavedModel carries: restore reads the variables at load,
 #: save writes a checkpoint (never run by serving). Not findings inside that machinery.
 RESTORE_OPS = frozenset({"Restore", "RestoreSlice", "RestoreV2"})

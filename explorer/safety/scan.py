@@ -5,39 +5,65 @@ top-level graph and of every library function is looked up in :mod:`explorer.saf
 then judged by what can actually run it:
 
 * a **signature** runs the top-level nodes its outputs depend on (data and control
-  inputs, as a TF1 Session prunes the graph) and, through every function-valued attr
-  (``f``, ``then_branch``, ``body``, ``branches``, dataset ``f`` ...), whole library
-  functions, recursively: TensorFlow keeps a function's stateful ops even when no
-  output depends on them;
+  inputs, as a TF1 Session prunes the graph) and every library function those nodes can
+  run, as :mod:`explorer.safety.callgraph` follows them: by op type and through every
+  function-valued attr at any depth, the functions Grappler may swap in for them
+  (``api_implements``) and, once a gradient is instantiated, the ``gradient`` map. A
+  function runs whole: TensorFlow keeps its stateful ops even when no output needs them;
 * the **init op** (``__saved_model_init_op``, ``saved_model_main_op``,
   ``legacy_init_op``, ``table_initializer``) runs at load, before any signature;
-* the **restore op** (``saver_def.restore_op_name``) runs at load too. Its RestoreV2 is the
-  saver every SavedModel carries: no finding. Serving never saves, so SaveV2 and
-  MergeV2Checkpoints are no finding unless something that does run reaches them.
+* the **restore op** (``saver_def.restore_op_name``) runs at load too. A restore under it
+  whose checkpoint prefix traces to the saver's filename tensor (which the loader feeds
+  with ``variables/variables``) is the saver every SavedModel carries: no finding. A
+  restore from any other prefix reads some other checkpoint: a finding. Serving never
+  saves, so SaveV2 and MergeV2Checkpoints are no finding unless something that runs
+  reaches them;
+* an **extra fetch** (a tensor a call adds beside the signature's outputs) runs what it
+  depends on: :func:`require_safe` judges it per call, and every unsafe op it reaches
+  needs the opt-in, saver and asset ops included (nothing is fed then).
 
 Unsafe ops nothing reaches are still reported, with the lower severity "unreachable".
-A vocabulary read (InitializeTableFromTextFile) by the init op of a file that traces back
-to the model's own asset (an ``asset_file_def`` the loader points into ``assets/``) is
-expected: it goes to ``expected_asset_reads``, not findings.
+A vocabulary read (InitializeTableFromTextFile) run only by the init op, of a file name
+that traces to the model's own asset (:mod:`explorer.safety.assets` decides which
+tensors the loader feeds with the model's own files; :mod:`explorer.safety.trace` traces
+the name, through the variable TF2 keeps it in), is expected: it goes to
+``expected_asset_reads``, not findings.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.errors import UnsafeModelError
 from explorer.model.info import MetaGraphInfo, ModelInfo
-from explorer.safety.index import SafetyGraph, asset_tensor_names
-from explorer.safety.ops import ASSET_READ_OPS, RESTORE_OPS, SAVE_OPS
+from explorer.safety.assets import AssetFeeds, asset_feeds
+from explorer.safety.index import SafetyGraph, Scope, data_inputs
+from explorer.safety.ops import ASSET_READ_OPS, RESTORE_OPS, SAVE_OPS, UnsafeOp
+from explorer.safety.trace import FeedTracer
+
+if TYPE_CHECKING:
+    from explorer.model.proto_types import NodeDef
 
 INIT_OP = "init op"
 RESTORE_OP = "restore op"
 # Run at load by TF1 loaders; table_initializer is usually in main_op, but not always.
 _INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op", "table_initializer")
+EXTRA_FETCH = "extra fetch"
 _CACHE_SIZE = 32
+# Indexes kept for judging extra fetches: they can be large, so only a few.
+_GRAPHS_KEPT = 2
+_NOT_OWN_ASSET = (
+    "; here its file name does not trace to an asset file the loader feeds from the "
+    "model's own assets/ folder, or something else can change it"
+)
+_NOT_OWN_CHECKPOINT = (
+    "; here its checkpoint prefix is not the saver's filename tensor (which the loader "
+    "feeds with the model's variables/), so it reads some other checkpoint"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +129,10 @@ class ScanResult:
 
 
 _cache: OrderedDict[int, tuple[Any, ScanResult]] = OrderedDict()
+_graphs: OrderedDict[int, tuple[Any, SafetyGraph]] = OrderedDict()
 _cache_lock = threading.Lock()
+# The graph indexes fill lazily: one extra-fetch judgement at a time.
+_fetch_lock = threading.Lock()
 
 
 def scan_meta_graph(meta_graph: MetaGraphInfo) -> ScanResult:
@@ -126,12 +155,14 @@ def scan_meta_graph(meta_graph: MetaGraphInfo) -> ScanResult:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key][1]
-    result = _scan(meta_graph)
+    graph = SafetyGraph(meta_graph.proto.graph_def)
+    result = _scan(meta_graph, graph)
     with _cache_lock:
         # Holding the proto keeps its id from being reused by another object.
         _cache[key] = (meta_graph.proto, result)
         if len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
+        _keep_graph(key, meta_graph.proto, graph)
     return result
 
 
@@ -150,28 +181,76 @@ def scan_model(model: ModelInfo) -> dict[str, ScanResult]:
     return {mg.tag_set: scan_meta_graph(mg) for mg in model.meta_graphs}
 
 
-def require_safe(meta_graph: MetaGraphInfo, *, allow_unsafe: bool) -> None:
+def require_safe(
+    meta_graph: MetaGraphInfo, *, allow_unsafe: bool, extra_fetches: Sequence[str] = ()
+) -> None:
     """Refuse to run a MetaGraph that can reach an unsafe op, unless the user opted in.
 
     Args:
         meta_graph: the MetaGraph about to be loaded and run.
         allow_unsafe: the user's explicit "I trust this model" / ``--allow-unsafe-ops``.
+        extra_fetches: tensors the call fetches beside the signature's outputs: what
+            they run needs the opt-in as much as what a signature runs.
 
     Raises:
-        UnsafeModelError: a signature, the init op or the restore op reaches an unsafe
-            op and ``allow_unsafe`` is False; ``.findings`` lists the reachable ones.
+        UnsafeModelError: a signature, the init op, the restore op or an extra fetch
+            reaches an unsafe op and ``allow_unsafe`` is False; ``.ops`` names them.
     """
     if allow_unsafe:
         return
     result = scan_meta_graph(meta_graph)
     if not result.clean:
         raise UnsafeModelError(f.op for f in result.reachable_findings)
+    if extra_fetches:
+        reached = fetch_findings(meta_graph, extra_fetches)
+        if reached:
+            labels = {label for f in reached for label in f.reachable_from}
+            fetches = [n for n in dict.fromkeys(extra_fetches) if f"{EXTRA_FETCH} {n}" in labels]
+            raise UnsafeModelError((f.op for f in reached), reached_by=fetches)
 
 
-def _scan(meta_graph: MetaGraphInfo) -> ScanResult:
+def fetch_findings(
+    meta_graph: MetaGraphInfo, fetches: Iterable[str]
+) -> tuple[UnsafeOpFinding, ...]:
+    """The unsafe ops that fetching ``fetches`` (tensor names) runs, none exempt.
+
+    Args:
+        meta_graph: a MetaGraph from :func:`explorer.model.reader.read_model`.
+        fetches: top-level tensor names (``op:index`` or ``op``).
+
+    Returns:
+        One finding per unsafe node reached, ``reachable_from`` naming the fetches
+        (``"extra fetch NAME"``); empty when they run nothing unsafe.
+    """
+    scan_meta_graph(meta_graph)
+    key = id(meta_graph.proto)
+    with _cache_lock:
+        kept = _graphs.get(key)
+    graph = kept[1] if kept is not None else SafetyGraph(meta_graph.proto.graph_def)
+    with _fetch_lock:
+        if not graph.unsafe_nodes():
+            return ()
+        reaches = {f"{EXTRA_FETCH} {name}": graph.reach([name]) for name in dict.fromkeys(fetches)}
+        findings = [
+            _finding(row, node, scope, labels)
+            for scope, node, row in graph.unsafe_nodes()
+            if (labels := _reached_by(reaches, scope, node.name))
+        ]
+    with _cache_lock:
+        _keep_graph(key, meta_graph.proto, graph)
+    return tuple(sorted(findings, key=lambda f: (f.function or "", f.node)))
+
+
+def _keep_graph(key: int, proto: Any, graph: SafetyGraph) -> None:
+    _graphs[key] = (proto, graph)
+    _graphs.move_to_end(key)
+    while len(_graphs) > _GRAPHS_KEPT:
+        _graphs.popitem(last=False)
+
+
+def _scan(meta_graph: MetaGraphInfo, graph: SafetyGraph) -> ScanResult:
     proto = meta_graph.proto
-    graph = SafetyGraph(proto.graph_def)
-    candidates = list(graph.unsafe_nodes())
+    candidates = graph.unsafe_nodes()
     if not candidates:
         return ScanResult(meta_graph.tag_set, (), ())
 
@@ -186,35 +265,67 @@ def _scan(meta_graph: MetaGraphInfo) -> ScanResult:
         INIT_OP: graph.reach(_init_nodes(meta_graph)),
         RESTORE_OP: graph.reach([proto.saver_def.restore_op_name]),
     }
-    asset_tensors = asset_tensor_names(proto)
+    assets: AssetFeeds | None = None
+    saver: FeedTracer | None = None
 
     findings: list[UnsafeOpFinding] = []
     asset_reads: list[UnsafeOpFinding] = []
     for function, node, row in candidates:
         signatures = _reached_by(by_signature, function, node.name)
         loads = _reached_by(at_load, function, node.name)
+        labels = signatures + loads
+        note = ""
         if node.op in RESTORE_OPS and not signatures and INIT_OP not in loads:
-            continue  # loading the variables, or a dormant saver nothing runs
-        if node.op in SAVE_OPS and not signatures and not loads:
+            if RESTORE_OP not in loads:
+                continue  # a dormant saver nothing runs
+            saver = saver or FeedTracer(graph, _fed({proto.saver_def.filename_tensor_name}))
+            if _traces_input(saver, function, node, 0):
+                continue  # the saver restoring the model's own variables
+            note = _NOT_OWN_CHECKPOINT
+        if node.op in SAVE_OPS and not labels:
             continue  # the save half of the saver: serving never runs it
-        finding = UnsafeOpFinding(
-            row.op, node.name, function, str(row.category), row.what_it_does, signatures + loads
-        )
-        if (
-            node.op in ASSET_READ_OPS
-            and not signatures
-            and RESTORE_OP not in loads
-            and graph.traces_to_asset(function, node, asset_tensors)
-        ):
-            asset_reads.append(finding)
-            continue
-        findings.append(finding)
+        if node.op in ASSET_READ_OPS and not signatures and RESTORE_OP not in loads:
+            assets = assets or asset_feeds(proto, meta_graph.model_dir)
+            if _traces_input(FeedTracer(graph, assets.own), function, node, 1):
+                asset_reads.append(_finding(row, node, function, labels))
+                continue
+            note = _asset_note(graph, assets, function, node) if labels else ""
+        findings.append(_finding(row, node, function, labels, note))
 
     findings.sort(key=lambda f: (not f.reachable, f.function or "", f.node))
     loaded = any(_reached_by(at_load, f.function, f.node) for f in findings)
     direct = {k for f in findings for k in _reached_by(by_signature, f.function, f.node)}
     affected = tuple(k for k in callable_keys if loaded or k in direct)
     return ScanResult(meta_graph.tag_set, tuple(findings), affected, tuple(asset_reads))
+
+
+def _finding(
+    row: UnsafeOp, node: NodeDef, function: Scope, labels: tuple[str, ...], note: str = ""
+) -> UnsafeOpFinding:
+    return UnsafeOpFinding(
+        row.op, node.name, function, str(row.category), row.what_it_does + note, labels
+    )
+
+
+def _fed(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(f"{n}:0" if ":" not in n else n for n in names if n)
+
+
+def _traces_input(tracer: FeedTracer, function: Scope, node: NodeDef, index: int) -> bool:
+    data = data_inputs(node)
+    return len(data) > index and tracer.traces(function, data[index])
+
+
+def _asset_note(graph: SafetyGraph, assets: AssetFeeds, function: Scope, node: NodeDef) -> str:
+    """Why a vocabulary read is not of the model's own asset, as precisely as known."""
+    for tensor, reason in assets.refused.items():
+        if _traces_input(FeedTracer(graph, frozenset({tensor})), function, node, 1):
+            return f"; here it reads the file of {tensor!r}, not one of the model's own: {reason}"
+    tracer = FeedTracer(graph, assets.own)
+    _traces_input(tracer, function, node, 1)
+    if tracer.doubts:
+        return f"; here the file name is the model's asset, but {tracer.doubts[0]}"
+    return _NOT_OWN_ASSET
 
 
 def _reached_by(

@@ -122,6 +122,7 @@ def test_restore_op_may_restore_but_nothing_else(build: _Builder) -> None:
     build.node("smuggled", "PyFunc", "path")
     build.node("restore_all", "NoOp", "^restore", "^save", "^smuggled")
     build.mg.saver_def.restore_op_name = "restore_all"
+    build.mg.saver_def.filename_tensor_name = "path:0"  # the loader feeds variables/ here
     build.signature("serving_default", "path:0")
     result = scan_meta_graph(build.read())
     assert {(f.op, f.reachable_from) for f in result.findings} == {
