@@ -2,10 +2,15 @@
 
 Benchmarks need realistic, large SavedModels (ResNet50's graph has ~2,200 top-level nodes
 and ~3,500 more in library functions), but such models must never be committed. Each one
-is built with ``weights=None`` (no download) and written with ``tf.saved_model.save`` into
-``$TMPDIR/signature-explorer-bench/<Name>-tf<version>/``. The folder name carries the
-installed TensorFlow version, so upgrading TensorFlow re-exports instead of reusing a model
-written by another release, and a cached model costs no TensorFlow import at all.
+is built with ``weights=None`` (no download) and written with Keras's own
+``model.export(path, format="tf_saved_model")`` — the export Keras documents for TF Serving —
+into ``$TMPDIR/signature-explorer-bench/<Name>-tf<version>-keras<version>/``. (Keras 3.15's
+models passed straight to ``tf.saved_model.save`` restore copies of their variables and
+leave the variables the signature reads uninitialized: TF Serving's loader, like
+TensorFlow's TF1 loader, then fails every request with "Could not find variable".) The
+folder name carries the installed TensorFlow and Keras versions, so upgrading either
+re-exports instead of reusing a model written by another release, and a cached model
+costs no TensorFlow import at all.
 
 Usable from any script in ``bench/``::
 
@@ -82,25 +87,27 @@ def export_applications(
 
 def cached_path(name: str, *, cache_root: Path = CACHE_ROOT) -> Path:
     """Where ``export_application(name)`` keeps the model (it may not exist yet)."""
+    return cache_root / f"{name}-tf{_version('tensorflow')}-keras{_version('keras')}"
+
+
+def _version(package: str) -> str:
     try:
-        tf_version = importlib.metadata.version("tensorflow")
+        return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
-        tf_version = "unknown"
-    return cache_root / f"{name}-tf{tf_version}"
+        return "unknown"
 
 
 def _save_application(name: str, directory: Path) -> None:
     # Only exporting needs TensorFlow; quiet its C++ start-up banner for this process.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
-    import tensorflow as tf
 
     build = getattr(keras.applications, name, None)
     if not callable(build):
         known = sorted(n for n in dir(keras.applications) if n[:1].isupper())
         raise ValueError(f"keras.applications has no model {name!r}; choose from {known}")
     model = build(weights=None)
-    tf.saved_model.save(model, str(directory))
+    model.export(str(directory), format="tf_saved_model", verbose=False)
     del model
     keras.backend.clear_session()
 
