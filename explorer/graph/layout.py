@@ -434,10 +434,16 @@ def _cut(container: _Container, spans: dict[str, tuple[float, float]], *, horizo
         item: next(i for i in range(len(bounds) - 1) if pos[axis] < bounds[i + 1])
         for item, pos in container.pos.items()
     }
-    extent = [0.0] * (len(bounds) - 1)  # each piece's thickness across the cut axis
+    # Each piece keeps its own thickness across the cut: its boxes move up (or left)
+    # to its first one, as a line of text starts at its own top.
+    start = [math.inf] * (len(bounds) - 1)
+    extent = [0.0] * (len(bounds) - 1)
     for item, pos in container.pos.items():
         piece = piece_of[item]
-        extent[piece] = max(extent[piece], pos[1 - axis] + spans[item][1 - axis])
+        start[piece] = min(start[piece], pos[1 - axis])
+    for item, pos in container.pos.items():
+        piece = piece_of[item]
+        extent[piece] = max(extent[piece], pos[1 - axis] - start[piece] + spans[item][1 - axis])
     offsets, total = [], 0.0
     for thickness in extent:
         offsets.append(total)
@@ -447,7 +453,7 @@ def _cut(container: _Container, spans: dict[str, tuple[float, float]], *, horizo
     for item, pos in container.pos.items():
         piece = piece_of[item]
         along = pos[axis] - bounds[piece]
-        across = pos[1 - axis] + offsets[piece]
+        across = pos[1 - axis] - start[piece] + offsets[piece]
         moved[item] = (along, across) if horizontal else (across, along)
     container.pos = moved
     container.rows = [(offsets[i], offsets[i] + extent[i], bounds[i]) for i in range(len(extent))]

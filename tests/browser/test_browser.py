@@ -46,62 +46,6 @@ def test_app_opens_on_sample_and_shows_signature_table(
     page.close()
 
 
-def test_graph_is_drawn_and_answers_clicks(app_url: str, browser, tmp_path: Path) -> None:
-    from playwright.sync_api import expect
-
-    page = _open(browser, app_url)
-    _choose(page, "Sample model", "tabular_churn")
-    page.get_by_role("tab", name="Graph", exact=True).click()
-    drawing = page.locator(".se-graph")
-    expect(drawing.locator("svg").first).to_be_visible(timeout=30_000)
-    assert drawing.locator("g.node").count() > 5
-    expect(drawing.locator("text", has_text="scores").first).to_be_attached()
-    caption = page.get_by_text("boxes drawn", exact=False).first
-    expect(caption).to_contain_text("0 group(s) closed")
-
-    def box(title: str):  # the drawn box whose Graphviz name is ``title``
-        return drawing.locator("g.node").filter(has=page.locator(f"title:text-is('{title}')"))
-
-    def settle() -> None:
-        page.wait_for_timeout(300)
-        page.wait_for_selector(IDLE, timeout=60_000)
-
-    # An open cluster's label closes it; the box it becomes opens it again.
-    cluster = drawing.locator("g.cluster").first
-    group = cluster.locator("a").first.get_attribute("xlink:title")
-    assert group
-    cluster.locator("text").first.click(force=True)
-    settle()
-    expect(caption).to_contain_text("1 group(s) closed")
-    box(group).first.click()
-    settle()
-    expect(caption).to_contain_text("0 group(s) closed")
-
-    # A key highlights its path; an op opens in the node inspector, outlined in the drawing.
-    key = drawing.locator("g.node > title", has_text="input:").first.text_content() or ""
-    box(key).first.click()
-    settle()
-    highlight = page.get_by_test_id("stSelectbox").filter(has_text="Highlight the path")
-    expect(highlight.get_by_role("combobox")).to_have_value(key.removeprefix("input:"))
-    titles = drawing.locator("g.node > title").all_text_contents()
-    op = next(t for t in titles if not t.startswith(("input:", "output:", "tensor:")))
-    box(op).first.click()
-    settle()
-    expect(page.get_by_text("Clicked in the drawing", exact=False)).to_be_visible()
-    expect(drawing.locator("g.node.se-selected")).to_have_count(1)
-    # The keyboard reaches the boxes too: Tab to one, Enter inspects it.
-    other = next(
-        t for t in titles if t != op and not t.startswith(("input:", "output:", "tensor:"))
-    )
-    box(other).first.focus()
-    page.keyboard.press("Enter")
-    settle()
-    selected = drawing.locator("g.node.se-selected > title")
-    expect(selected).to_have_text(other)
-    page.screenshot(path=str(tmp_path / "graph.png"), full_page=True)
-    page.close()
-
-
 def test_classify_flow_on_a_sample(app_url: str, browser, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
