@@ -66,6 +66,7 @@ GRAPH_LAST_DOT = "graph.last_dot"  # the DOT last drawn, for tests and downloads
 GRAPH_DRAWING = "graph.drawing"  # the clickable drawing (its last click)
 GRAPH_PICKED = "graph.picked"  # (scope, op name, function, box id): the op clicked in the drawing
 GRAPH_FOCUS = "graph.focus"  # (scope, box id, nonce): the box "go to" last centred
+GRAPH_GOTO = "graph.goto"  # (function, op name) the safety banner asks the graph to show
 GRAPH_CLICK_PROBLEM = "graph.click_problem"  # why the last click did nothing, shown once
 
 # Demo features: presentation view, deep links, examples at hand.

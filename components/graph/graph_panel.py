@@ -242,6 +242,16 @@ def render_graph_tab(
     except ExplorerError as err:
         st.error(md_text(str(err)))
         return None
+    request = st.session_state.pop(keys.GRAPH_GOTO, None)  # from the safety banner
+    if request is not None:
+        target = prepared.op_id(request)
+        if target is not None:
+            go_to(prepared, scope, target)
+        else:
+            st.info(
+                f"{md_code(request[1])} is not run by {md_code(signature.key)}: choose a "
+                "signature that runs it to see it in the graph."
+            )
     key_names = [t.key for t in (*signature.inputs, *signature.outputs)]
     if st.session_state.get(keys.GRAPH_HIGHLIGHT) not in [None, *key_names]:
         st.session_state[keys.GRAPH_HIGHLIGHT] = None

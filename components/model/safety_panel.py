@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from explorer.safety.scan import ScanResult
+from explorer.safety.scan import ScanResult, UnsafeOpFinding
 
 
 def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
@@ -48,6 +48,7 @@ def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
         hide_index=True,
         width="stretch",
     )
+    _render_go_to_buttons(findings)
     widget_key = keys.TRUST_PREFIX + model_id
     st.session_state[widget_key] = model_id in trusted
 
@@ -63,3 +64,30 @@ def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
         on_change=_remember,
     )
     return model_id in trusted
+
+
+_GO_TO_SHOWN = 6
+
+
+def _render_go_to_buttons(findings: tuple[UnsafeOpFinding, ...]) -> None:
+    """One "go to" per flagged op (the first few, numbered as the table lists them): the
+    Graph tab opens on it in a signature that runs it, the groups around it open, and it
+    is selected and centred."""
+    columns = st.columns(min(len(findings), _GO_TO_SHOWN) or 1)
+    for i, finding in enumerate(findings[:_GO_TO_SHOWN]):
+        # Labels read Markdown: the op's name (the model's text) stays in the table above.
+        columns[i].button(
+            f"Go to unsafe op {i + 1} in the graph",
+            key=f"{keys.GRAPH_GOTO}.{i}",
+            on_click=_go_to,
+            args=(finding,),
+        )
+
+
+def _go_to(finding: UnsafeOpFinding) -> None:
+    st.session_state[keys.GRAPH_GOTO] = (finding.function or "", finding.node)
+    st.session_state[keys.MAIN_TAB] = "Graph"
+    # Shown in the graph of a signature that runs it (load steps have no graph here).
+    runs = [s for s in finding.reachable_from if s not in ("init op", "restore op")]
+    if runs and st.session_state.get(keys.SIGNATURE) not in runs:
+        st.session_state[keys.SIGNATURE] = runs[0]

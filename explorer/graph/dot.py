@@ -18,6 +18,7 @@ from explorer.errors import GraphvizError
 from explorer.graph.elements import Cluster, GraphEdge, GraphNode, SignatureGraph
 
 HIGHLIGHT_COLOR = "#d62728"
+FINDING_COLOR = "#b3261e"
 INPUT_COLOR = "#1f5fa8"
 OUTPUT_COLOR = "#c2620a"
 
@@ -171,6 +172,10 @@ def _node_line(node: GraphNode) -> str:
     attrs.append(f"tooltip={_quote(tooltip)}")
     if not node.on_path and node.kind not in ("tensor", "input_key", "output_key"):
         attrs.append('fontcolor="#777777"')
+    if node.findings:  # holds an op the unsafe-op scan flagged
+        attrs.append(
+            f'class="se-finding", fillcolor="#fde8e6", color="{FINDING_COLOR}", penwidth=3'
+        )
     if node.highlighted:
         attrs.append(f'color="{HIGHLIGHT_COLOR}", penwidth=3')
     return f"{_quote(node.id)} [{', '.join(attrs)}];"

@@ -152,3 +152,22 @@ def test_node_search_lists_the_signatures_own_ops_first() -> None:
     first_marked = options.index(marked[0])
     assert first_marked > 0
     assert all(o in marked for o in options[first_marked:])
+
+
+def test_safety_banner_goes_to_the_flagged_op_in_the_graph() -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.selectbox(key=keys.SAMPLE).set_value("unsafe_read_file").run()
+    go = next(b for b in at.button if b.label == "Go to unsafe op 1 in the graph")
+    go.click().run()
+    assert not at.exception
+    _, name, _, box = at.session_state[keys.GRAPH_PICKED]
+    assert name.endswith("ReadFile") or "ReadFile" in box
+    assert at.session_state[keys.GRAPH_FOCUS][1] == box
+    assert at.session_state[keys.SIGNATURE] == "read_file"  # the signature running it
+    line = next(
+        line
+        for line in at.session_state[keys.GRAPH_LAST_DOT].splitlines()
+        if line.strip().startswith(f'"{box}" [')
+    )
+    assert 'class="se-finding"' in line  # drawn as itself, marked as a finding
