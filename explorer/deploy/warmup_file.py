@@ -146,7 +146,7 @@ def read_warmup(path: str | os.PathLike[str]) -> WarmupFile | None:
         WarmupFileError: the file exists but cannot be read, or is past MAX_FILE_BYTES.
     """
     file = Path(path)
-    if file.is_dir():
+    if file.is_dir() and file.name != WARMUP_FILE_NAME:  # a model folder
         file = warmup_path(file)
     if not file.exists():
         return None
