@@ -158,12 +158,17 @@ class Dataflow:
             port = queue.popleft()
             steps += 1
             for use in self._direct_uses(port):
-                callee = called_function(use.node)
-                if callee in self.bodies:
-                    args = self.bodies[callee].args
-                    targets = (
-                        [Port(callee, args[use.input_index])] if use.input_index < len(args) else []
-                    )
+                entered = [
+                    (name, self.bodies[name].args, use.input_index - skip)
+                    for name, skip in bodies_run(use.node)
+                    if name in self.bodies
+                ]
+                if entered:
+                    # Loop and branch bodies hand their values on through their outputs,
+                    # which are the op's outputs: walk those too.
+                    targets = [Port(n, args[i]) for n, args, i in entered if 0 <= i < len(args)]
+                    if use.node.op not in CALL_OPS:
+                        targets.append(Port(use.scope, use.node.name, -1))
                 else:
                     yield use
                     targets = [Port(use.scope, use.node.name, -1)] if through(use) else []
@@ -247,6 +252,19 @@ class Dataflow:
 def data_inputs(node: Any) -> list[str]:
     """A node's data inputs (control inputs, ``^name``, left out)."""
     return [i for i in node.input if not i.startswith("^")]
+
+
+def bodies_run(node: Any) -> list[tuple[str, int]]:
+    """The functions an op runs with its inputs: ``(name, inputs before the first
+    argument)``: a call's ``f``, a While loop's ``cond`` and ``body``, an If's branches
+    (whose input 0 is the condition)."""
+    if node.op in CALL_OPS:
+        return [(str(node.attr["f"].func.name), 0)]
+    if node.op in ("While", "StatelessWhile"):
+        return [(str(node.attr[a].func.name), 0) for a in ("cond", "body")]
+    if node.op in ("If", "StatelessIf"):
+        return [(str(node.attr[a].func.name), 1) for a in ("then_branch", "else_branch")]
+    return [(str(node.op), 0)]
 
 
 def called_function(node: Any) -> str:

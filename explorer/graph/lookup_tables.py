@@ -22,6 +22,7 @@ from typing import Any
 
 from explorer.graph.dataflow import SHAPE_OPS, Dataflow, Port, Use, data_inputs
 from explorer.graph.tensor_values import const_values
+from explorer.model.asset_text import asset_lines
 from explorer.model.info import MetaGraphInfo
 
 _LOOKUP_OPS = ("LookupTableFindV2", "LookupTableFind")
@@ -140,7 +141,7 @@ def _text_file_keys(
         filename = _asset_filename(meta_graph, origin_scope, node)
         if filename is None:
             continue
-        lines = _asset_lines(meta_graph, filename)
+        lines = asset_lines(meta_graph, filename, max_bytes=MAX_VOCABULARY_BYTES)
         if lines is None:
             continue
         complete, text_lines = lines
@@ -172,26 +173,6 @@ def _asset_filename(meta_graph: MetaGraphInfo, scope: str, node: Any) -> str | N
             if any(a.filename == name for a in meta_graph.assets):
                 return name
     return None
-
-
-def _asset_lines(meta_graph: MetaGraphInfo, filename: str) -> tuple[bool, list[str]] | None:
-    # (whole file read, its lines); None when the model's assets/ folder lacks the file.
-    if not meta_graph.model_dir or "/" in filename or filename in ("", ".", ".."):
-        return None
-    path = Path(meta_graph.model_dir) / "assets" / filename
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_VOCABULARY_BYTES + 1)
-    except OSError:
-        return None
-    complete = len(data) <= MAX_VOCABULARY_BYTES
-    text = data[:MAX_VOCABULARY_BYTES].decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    if not complete:
-        lines = lines[:-1]  # the last line may be cut
-    elif lines and lines[-1] == "":
-        lines = lines[:-1]
-    return complete, [line.rstrip("\r") for line in lines]
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,171 @@
+"""Benchmark: how long the Run tab of an image model takes to appear once the model is open.
+
+Keras ``ResNet50(weights=None)`` (exported once by ``_export.py``) asks for a
+``(-1, 224, 224, 3)`` float input. The app is started as a user starts it (``streamlit run
+app.py`` on a free loopback port) from ``--app-dir`` (default: this checkout; give a copy
+of an older commit, e.g. ``git archive <commit> | tar -x -C /tmp/before``, for the time
+before). For each run, a fresh browser page opens the model through a link
+(``?folder=…``), waits until the Signatures tab shows its tables and the page is idle, lets
+the model's worker finish loading in the background (``--settle`` seconds, so TensorFlow's
+import does not compete with the browser), then clicks **Run** and records the seconds
+until the Run button is visible and Streamlit reports the script done. Median and range of
+``--runs``; the bytes Streamlit sent over the websocket during that click are reported too
+(what the page had to carry).
+
+Run: ``python bench/run_tab_bench.py [--runs 5] [--app-dir DIR] [--model ResNet50]``.
+Prints a markdown table and never asserts: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from _export import CACHE_ROOT, export_application
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--app-dir", type=Path, default=REPO)
+    parser.add_argument("--model", default="ResNet50")
+    parser.add_argument("--settle", type=float, default=12.0, help="seconds after opening")
+    args = parser.parse_args()
+    model = export_application(args.model)
+    port = _free_port()
+    server = _start(args.app_dir, port)
+    try:
+        timings, sizes = _measure(f"http://127.0.0.1:{port}", model, args.runs, args.settle)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    print(f"\nRun tab of {args.model} (app from {args.app_dir}), {args.runs} fresh pages:\n")
+    print("| what | median | min | max |")
+    print("|---|---|---|---|")
+    print(
+        f"| click Run → tab drawn and painted, page idle | {statistics.median(timings):.2f} s "
+        f"| {min(timings):.2f} s | {max(timings):.2f} s |"
+    )
+    print(
+        f"| websocket bytes received for the click | {statistics.median(sizes) / 1e3:,.0f} KB "
+        f"| {min(sizes) / 1e3:,.0f} KB | {max(sizes) / 1e3:,.0f} KB |"
+    )
+    return 0
+
+
+def _measure(url: str, model: Path, runs: int, settle: float) -> tuple[list[float], list[int]]:
+    from playwright.sync_api import sync_playwright
+
+    link = f"{url}/?{urllib.parse.urlencode({'folder': str(model)})}"
+    timings: list[float] = []
+    sizes: list[int] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        for _ in range(runs):
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            received = [0]
+
+            def count(ws, received=received) -> None:  # type: ignore[no-untyped-def]
+                ws.on("framereceived", lambda payload: _add(received, payload))
+
+            page.on("websocket", count)
+            page.goto(link)
+            page.wait_for_selector(IDLE, timeout=120_000)
+            page.get_by_test_id("stDataFrame").nth(2).wait_for(timeout=120_000)
+            page.wait_for_timeout(settle * 1000)
+            page.wait_for_selector(IDLE, timeout=120_000)
+            received[0] = 0
+            start = time.perf_counter()
+            page.get_by_role("tab", name="Run", exact=True).click()
+            page.get_by_role("button", name="Run predict").wait_for(timeout=120_000)
+            # The tab's last part: everything above it has been drawn.
+            page.get_by_text("Debugging: output filter and extra tensors").wait_for(
+                timeout=120_000
+            )
+            page.wait_for_selector(IDLE, timeout=120_000)
+            # Two animation frames: the browser has painted what it was sent.
+            page.evaluate(
+                "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+            )
+            timings.append(time.perf_counter() - start)
+            sizes.append(received[0])
+            page.close()
+        browser.close()
+    return timings, sizes
+
+
+def _add(received: list[int], payload: str | bytes) -> None:
+    received[0] += len(payload)
+
+
+def _start(app_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    roots = os.pathsep.join((str(app_dir), str(CACHE_ROOT)))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=app_dir,
+        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.read().decode() == "ok":
+                    return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise SystemExit(f"streamlit did not come up on port {port}") from None
+            time.sleep(0.2)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
