@@ -4,7 +4,10 @@ Predict, ``results`` for Classify and Regress, and the HTTP status of an error.
 Mirrors ``MakeJsonFromTensors``, ``MakeJsonFromClassificationResult`` and
 ``MakeJsonFromRegressionResult`` (``json_tensor.cc``, reference §5.3-5.4): rapidjson's
 PrettyWriter layout, floats via ``WriteDecimal``, and strings of an output whose alias ends
-in ``_bytes`` as ``{"b64": ...}`` (``AddTensorValues``).
+in ``_bytes`` as ``{"b64": ...}`` (``AddTensorValues``). Numbers and booleans are written a
+whole tensor at a time (``explorer.codec.json_numbers``), strings one by one. A dtype the
+writer has no case for (``uint16``, ``half``, ``bfloat16``, complex) fails as TF Serving's
+does, when the first value of it is written.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from explorer.codec.rest_text import PrettyWriter, decimal_texts, quote
+from explorer.codec.json_numbers import array_text, item_texts, writes_in_bulk
+from explorer.codec.rest_text import PrettyWriter, quote
 from explorer.errors import ServingRuleError
 
 
@@ -56,6 +60,7 @@ def predict_response_text(tensors: Mapping[str, np.ndarray], *, row_format: bool
     """
     if not tensors:
         raise ServingRuleError("Cannot convert empty tensor map to JSON")
+    # A protobuf map's order is the server's hash order; these are sorted by alias.
     names = sorted(tensors)
     arrays = {n: np.asarray(tensors[n]) for n in names}
     writer = PrettyWriter()
@@ -84,6 +89,19 @@ def predict_response_text(tensors: Mapping[str, np.ndarray], *, row_format: bool
             )
         batch = size
     writer.key("predictions")
+    if batch and not multi and writes_in_bulk(arrays[names[0]]) and arrays[names[0]].size:
+        # One output: the items are the tensor's rows, each written single-line; only the
+        # closing bracket of "predictions" goes on a line of its own.
+        text = array_text(arrays[names[0]], depth=len(writer.levels), single_line=True)
+        writer.raw(text[:-1] + "\n" + "    " * len(writer.levels) + "]")
+        writer.end_object()
+        return writer.text()
+    # Numbers: every item's text at once. Strings (whose b64 objects are indented by
+    # their depth) are written where they go.
+    items = {
+        name: item_texts(array) if writes_in_bulk(array) and array.size else None
+        for name, array in arrays.items()
+    }
     writer.start_array()
     for item in range(batch or 0):
         if multi:
@@ -92,7 +110,11 @@ def predict_response_text(tensors: Mapping[str, np.ndarray], *, row_format: bool
         for name in names:
             if multi:
                 writer.key(name)
-            write_tensor(writer, arrays[name][item, ...], as_bytes(name, arrays[name]))
+            texts = items[name]
+            if texts is not None:
+                writer.raw(texts[item])
+            else:
+                write_tensor(writer, arrays[name][item, ...], as_bytes(name, arrays[name]))
         writer.single_line = False
         if multi:
             writer.end_object()
@@ -116,21 +138,16 @@ def classify_response_text(labels: list[list[str]], scores: list[list[float]]) -
     """
     if not labels:
         raise ServingRuleError("Cannot convert empty ClassificationResults to JSON")
+    flat = np.asarray([s for row in scores for s in row], np.float32)
+    score_texts = iter(item_texts(flat) if flat.size else [])
     writer = PrettyWriter()
     writer.start_object()
     writer.key("results")
     writer.start_array()
-    for example_labels, example_scores in zip(labels, scores, strict=True):
+    for example_labels in labels:
         writer.single_line = True
-        writer.start_array()
-        for label, score in zip(
-            example_labels, decimal_texts(np.asarray(example_scores, np.float32)), strict=True
-        ):
-            writer.start_array()
-            writer.raw(quote(label))
-            writer.raw(score)
-            writer.end_array()
-        writer.end_array()
+        pairs = ", ".join(f"[{quote(label)}, {next(score_texts)}]" for label in example_labels)
+        writer.raw(f"[{pairs}]")
         writer.single_line = False
     writer.end_array()
     writer.end_object()
@@ -155,7 +172,8 @@ def regress_response_text(values: np.ndarray) -> str:
     writer.start_object()
     writer.key("results")
     writer.single_line = True
-    writer.raw_array(decimal_texts(np.asarray(values, np.float32)))
+    flat = np.asarray(values, np.float32).reshape(-1)
+    writer.raw(array_text(flat, depth=len(writer.levels), single_line=True))
     writer.end_object()
     return writer.text()
 
@@ -164,47 +182,50 @@ def as_bytes(name: str, array: np.ndarray) -> bool:
     return array.dtype == object and name.endswith("_bytes")
 
 
-def _leaf_tokens(array: np.ndarray, as_bytes: bool) -> list[str] | None:
-    """JSON tokens for a flat array, or None when each leaf needs an object (b64)."""
-    kind = array.dtype.kind
-    if kind == "f" and array.dtype.itemsize in (4, 8):
-        return decimal_texts(array)
-    if kind in "iu" and array.dtype.itemsize <= 8:
-        return [str(v) for v in array.tolist()]
-    if kind == "b":
-        return ["true" if v else "false" for v in array.tolist()]
-    if kind in "OSU" and not as_bytes:
-        return [quote(_text(v)) for v in array.tolist()]
-    if kind in "OSU":
-        return None
-    name = {"float16": "half", "bfloat16": "bfloat16"}.get(array.dtype.name, array.dtype.name)
-    raise ServingRuleError(f"Failed to write JSON value for tensor type: {name}")
-
-
 def write_tensor(writer: PrettyWriter, array: np.ndarray, as_bytes: bool) -> None:
-    # AddTensorValues: nested arrays down to the leaves; a scalar is written bare.
-    if array.ndim > 1:
-        writer.start_array()
-        for sub in array:
-            write_tensor(writer, sub, as_bytes)
-        writer.end_array()
+    """``AddTensorValues``: nested arrays down to the values; a scalar is written bare.
+
+    Raises:
+        ServingRuleError: ``Failed to write JSON value for tensor type: …`` for a dtype
+            the writer has no case for, when the tensor holds a value to write.
+    """
+    if array.size and writes_in_bulk(array):
+        writer.raw(array_text(array, depth=len(writer.levels), single_line=writer.single_line))
         return
-    tokens = _leaf_tokens(array.reshape(-1), as_bytes)
-    if tokens is None:
-        leaves = array.reshape(-1).tolist()
-        if array.ndim:
-            writer.start_array()
-        for leaf in leaves:
-            writer.start_object()
-            writer.key("b64")
-            writer.raw(quote(base64.b64encode(_raw_bytes(leaf)).decode("ascii")))
-            writer.end_object()
-        if array.ndim:
-            writer.end_array()
-    elif array.ndim:
-        writer.raw_array(tokens)
+    if array.size and array.dtype.kind not in "OSU":
+        raise ServingRuleError(f"Failed to write JSON value for tensor type: {tf_name(array)}")
+    _write_nested(writer, array, as_bytes)
+
+
+def tf_name(array: np.ndarray) -> str:
+    """TensorFlow's ``DataTypeString`` for a fetched array's dtype (``float16`` → ``half``)."""
+    name = array.dtype.name
+    return {"float16": "half", "bool": "bool", "object": "string"}.get(name, name)
+
+
+def _write_nested(writer: PrettyWriter, array: np.ndarray, as_bytes: bool) -> None:
+    # Strings (and empty tensors): one value at a time.
+    if array.ndim == 0:
+        _write_string(writer, array.item(), as_bytes)
+        return
+    writer.start_array()
+    if array.ndim > 1:
+        for index in range(len(array)):
+            _write_nested(writer, array[index, ...], as_bytes)
     else:
-        writer.raw(tokens[0])
+        for leaf in array.tolist():
+            _write_string(writer, leaf, as_bytes)
+    writer.end_array()
+
+
+def _write_string(writer: PrettyWriter, value: Any, as_bytes: bool) -> None:
+    if not as_bytes:
+        writer.raw(quote(_text(value)))
+        return
+    writer.start_object()
+    writer.key("b64")
+    writer.raw(quote(base64.b64encode(_raw_bytes(value)).decode("ascii")))
+    writer.end_object()
 
 
 def _raw_bytes(value: Any) -> bytes:

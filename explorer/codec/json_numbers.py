@@ -1,0 +1,357 @@
+"""Numeric and boolean tensors as TF Serving's REST JSON text, written in bulk.
+
+TF Serving writes each value with rapidjson (``AddSingleValueAndAdvance`` in
+``json_tensor.cc``): floats through ``WriteDecimal`` (digits from
+``explorer.codec.decimal_digits``), integers as ``Int``/``Int64``/``Uint``/``Uint64``,
+booleans as ``true``/``false``; nested arrays in ``PrettyWriter``'s layout, or its
+``kFormatSingleLineArray`` one. Here every value of a chunk becomes one row of a byte
+matrix — separator, then the token's characters at fixed columns, NUL wherever a
+character is absent — built with numpy's vectorised operations, and dropping the NULs
+joins the rows into the text. No Python work is done per number.
+
+A row's separator is the same for every value but those that start an inner array
+(``],\n        [`` in the pretty layout): those get a two-byte marker, replaced by their
+separator once the text is joined.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from explorer.codec.decimal_digits import CHUNK, decimal_parts
+
+_INDENT = "    "
+_MARK = 1  # a marker's first byte: no token or separator holds a control character
+_MAX_MARKED_RANK = 200  # a marker's second byte is 32 + the number of arrays it closes
+
+
+def writes_in_bulk(array: np.ndarray) -> bool:
+    """Whether :func:`array_text` writes this dtype: the floats, integers and booleans
+    TF Serving's JSON writer has a case for."""
+    kind, size = array.dtype.kind, array.dtype.itemsize
+    if kind == "f":
+        return size in (4, 8)
+    if kind == "i":
+        return size in (1, 2, 4, 8)
+    if kind == "u":
+        return size in (1, 4, 8)  # DT_UINT16 has no case in the writer
+    return kind == "b"
+
+
+def array_text(array: np.ndarray, *, depth: int, single_line: bool) -> str:
+    """A non-empty tensor (any rank) as one JSON value, in rapidjson PrettyWriter's layout.
+
+    Args:
+        array: values of a dtype :func:`writes_in_bulk` accepts, at least one.
+        depth: the writer's nesting depth where the value goes (its indentation).
+        single_line: rapidjson's ``kFormatSingleLineArray`` (row-format items).
+
+    Returns:
+        The text: a bare token for a scalar, else the nested arrays.
+    """
+    rank = array.ndim
+    if rank == 0:
+        return _body(array.reshape(1), (1,), b"", _never).decode("ascii")
+    layout = _Layout(depth, rank, single_line)
+    body = _body(array.reshape(-1), array.shape, layout.separator(0), layout.separator)
+    return layout.head + body.decode("ascii") + layout.tail
+
+
+def item_texts(array: np.ndarray) -> list[str]:
+    """Each ``array[i]`` as its own single-line JSON value (row-format items, pairs).
+
+    Args:
+        array: rank 1 or more, at least one value, a dtype :func:`writes_in_bulk` accepts.
+
+    Returns:
+        One text per item along the first dimension.
+    """
+    rank = array.ndim
+    inner = _Layout(0, rank - 1, True) if rank > 1 else None
+
+    def separator(closed: int) -> bytes:
+        # Closing every inner array ends an item: split there.
+        if inner is None or closed == rank - 1:
+            return b"\x02"
+        return inner.separator(closed)
+
+    body = _body(array.reshape(-1), array.shape, separator(0), separator)
+    parts = body.decode("ascii").split("\x02")
+    if inner is None:
+        return parts
+    return [inner.head + part + inner.tail for part in parts]
+
+
+class _Layout:
+    """PrettyWriter's text around the values of a rank-``rank`` array at ``depth``."""
+
+    def __init__(self, depth: int, rank: int, single_line: bool) -> None:
+        self.depth, self.rank, self.single_line = depth, rank, single_line
+        if single_line:
+            self.head, self.tail = "[" * rank, "]" * rank
+        else:
+            self.head = "".join("[\n" + _INDENT * (depth + t + 1) for t in range(rank))
+            self.tail = "".join("\n" + _INDENT * (depth + t) + "]" for t in reversed(range(rank)))
+
+    def separator(self, closed: int) -> bytes:
+        """Between two values where ``closed`` inner arrays end (and as many begin)."""
+        rank, depth = self.rank, self.depth
+        if self.single_line:
+            return ("]" * closed + ", " + "[" * closed).encode()
+        closers = "".join(
+            "\n" + _INDENT * (depth + t) + "]" for t in range(rank - 1, rank - closed - 1, -1)
+        )
+        openers = "".join("[\n" + _INDENT * (depth + t + 1) for t in range(rank - closed, rank))
+        return (closers + ",\n" + _INDENT * (depth + rank - closed) + openers).encode()
+
+
+def _never(closed: int) -> bytes:
+    raise AssertionError("a scalar has no separators")  # a bug
+
+
+def _body(
+    flat: np.ndarray, shape: tuple[int, ...], plain: bytes, separator: Callable[[int], bytes]
+) -> bytes:
+    """The values joined: ``plain`` between values of one innermost array, the marked
+    ``separator(closed)`` where inner arrays close; nothing before the first value."""
+    if len(shape) > _MAX_MARKED_RANK:
+        raise ValueError(f"rank {len(shape)} is past what the bulk writer marks")  # a bug
+    last = shape[-1]
+    strides = np.cumprod(shape[::-1])[:-1]  # elements per inner array, innermost first
+    marked = len(shape) > 1
+    chunks = []
+    closings: set[int] = set()
+    for start in range(0, len(flat), CHUNK):
+        values = flat[start : start + CHUNK]
+        rows = _token_rows(values, plain)
+        # Rows that start an inner array: a marker saying how many arrays close before it.
+        first = -(-start // last) * last
+        boundary = np.arange(first, start + len(values), last, dtype=np.int64)
+        if marked and len(boundary):
+            closed = np.zeros(len(boundary), np.int64)
+            for stride in strides.tolist():
+                closed += boundary % stride == 0
+            local = boundary - start
+            rows[local, : len(plain)] = 0
+            rows[local, 0] = _MARK
+            rows[local, 1] = 32 + closed
+            closings.update(closed.tolist())
+        if start == 0:
+            rows[0, : len(plain)] = 0
+        chunks.append(rows.tobytes().translate(None, b"\0"))
+    body = b"".join(chunks)
+    for count in sorted(closings):
+        if count:
+            body = body.replace(bytes([_MARK, 32 + count]), separator(count))
+    return body
+
+
+# --- one row of bytes per value -------------------------------------------------------------
+
+
+def _token_rows(values: np.ndarray, plain: bytes) -> np.ndarray:
+    """Per value: the separator ``plain``, then its token's characters (NUL elsewhere)."""
+    kind = values.dtype.kind
+    if kind == "f":
+        return _float_rows(values, plain)
+    lead = len(plain)
+    if kind == "b":
+        rows = np.zeros((len(values), lead + 5), np.uint8)
+        rows[:, lead:] = _BOOLEANS.take(values.astype(np.intp), axis=0)
+    else:
+        rows = _integer_rows(values, lead)
+    rows[:, :lead] = np.frombuffer(plain, np.uint8)
+    return rows
+
+
+_BOOLEANS = np.frombuffer(b"false" + b"true\0", np.uint8).reshape(2, 5)
+
+# Float frame columns: sign, "0.000" lead, digit/slot pairs, the ".0" zero, the exponent.
+_SIGN, _LEAD, _DIGITS = 0, 1, 6
+
+
+def _float_rows(values: np.ndarray, plain: bytes) -> np.ndarray:
+    width = 9 if values.dtype == np.float32 else 17
+    frame = _frame(width, plain)
+    finite = np.isfinite(values)
+    ordinary = finite & (values != 0)
+    special = np.flatnonzero(~ordinary)
+    numbers = values
+    if len(special):
+        numbers = values.copy()
+        numbers[special] = 1  # any ordinary value: their rows are replaced below
+    parts = decimal_parts(numbers)
+    head, groups = _digit_words(parts.digits, width)
+    significant = _significant(groups)
+    exponent, precision = parts.exponent, parts.precision
+    fixed = (exponent >= 0) & (exponent < precision)
+    keep = np.where(fixed, np.minimum(np.maximum(significant, exponent + 2), width), significant)
+    code = frame.code(np.signbit(values), precision == 6, exponent, significant > 1)
+    if len(special):
+        keep[special] = 0
+        code[special] = frame.special_code(values[special])
+        head[special] = 0
+    rows = frame.table.take(code, axis=0)
+    first = frame.digits
+    rows[:, first] = head
+    for index, group in enumerate(groups):
+        # Digits 1 + 8·index … past what is kept become NUL.
+        kept = np.clip(keep - 1 - 8 * index, 0, 8)
+        group &= _BYTE_MASKS.take(kept)
+        start = first + 2 + 16 * index
+        rows[:, start : start + 16 : 2] = group.view(np.uint8).reshape(-1, 8)
+    return rows
+
+
+# _BYTE_MASKS[k]: the low k bytes of a little-endian word.
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], np.uint64)
+
+
+def _significant(groups: list[np.ndarray]) -> np.ndarray:
+    """Digits up to the last nonzero one, counting the leading digit (never 0)."""
+    count = np.ones(len(groups[0]), np.int64)
+    for index, group in enumerate(groups):
+        values = group - np.uint64(0x3030303030303030)  # 0-9 per byte
+        # The highest nonzero byte, from the bit length (exact: a top byte is at most 9).
+        _, bits = np.frexp(values.astype(np.float64))
+        digits = (bits + 7) // 8
+        count = np.where(digits > 0, 1 + 8 * index + digits, count)
+    return count
+
+
+class _Frame:
+    """The fixed characters of every float token shape, one table row per shape:
+    (sign, %g precision 6 or full, exponent, more than one digit), then the specials."""
+
+    def __init__(self, width: int, plain: bytes) -> None:
+        self.width = width
+        self.lead = len(plain)
+        self.digits = self.lead + _DIGITS  # the column of the first digit
+        self.low = -330 if width == 17 else -50
+        high = 310 if width == 17 else 40
+        self.span = high - self.low
+        self.columns = self.lead + _DIGITS + 2 * width + 1 + 5
+        rows = []
+        for negative in (False, True):
+            for six in (False, True):
+                for exponent in range(self.low, high):
+                    for several in (False, True):
+                        rows.append(self._row(negative, six, exponent, several))
+        self.specials = ("NaN", "Infinity", "-Infinity", "0.0", "-0.0")
+        for text in self.specials:
+            row = np.zeros(self.columns, np.uint8)
+            slots = self.digits + 1
+            row[slots : slots + 2 * len(text) : 2] = np.frombuffer(text.encode(), np.uint8)
+            rows.append(row)
+        self.table = np.stack(rows)
+        self.table[:, : self.lead] = np.frombuffer(plain, np.uint8)
+
+    def _row(self, negative: bool, six: bool, exponent: int, several: bool) -> np.ndarray:
+        width = self.width
+        precision = 6 if six else width
+        row = np.zeros(self.columns, np.uint8)
+        base = self.lead
+        if negative:
+            row[base + _SIGN] = ord("-")
+        slot = self.digits + 1  # the column after digit 0
+        if 0 <= exponent < precision:  # %g's fixed notation, with TF Serving's ".0"
+            row[slot + 2 * exponent] = ord(".")
+            if exponent == width - 1:
+                row[self.digits + 2 * width] = ord("0")
+        elif -4 <= exponent < 0:
+            lead = "0." + "0" * (-exponent - 1)
+            row[base + _LEAD : base + _LEAD + len(lead)] = np.frombuffer(lead.encode(), np.uint8)
+        else:  # scientific: d[.ddd]e±XX
+            if several:
+                row[slot] = ord(".")
+            text = f"e{'+' if exponent >= 0 else '-'}{abs(exponent):02d}"
+            start = self.digits + 2 * width + 1
+            row[start : start + len(text)] = np.frombuffer(text.encode(), np.uint8)
+        return row
+
+    def code(
+        self, negative: np.ndarray, six: np.ndarray, exponent: np.ndarray, several: np.ndarray
+    ) -> np.ndarray:
+        shape = (negative.astype(np.int64) * 2 + six) * self.span + (exponent - self.low)
+        code: np.ndarray = shape * 2 + several
+        return code
+
+    def special_code(self, values: np.ndarray) -> np.ndarray:
+        base = 8 * self.span
+        nan, negative = np.isnan(values), np.signbit(values)
+        infinite = np.isinf(values)
+        return np.where(
+            nan, base, np.where(infinite, base + 1 + negative, base + 3 + negative)
+        ).astype(np.int64)
+
+
+_FRAMES: dict[tuple[int, bytes], _Frame] = {}
+_FRAMES_LOCK = threading.Lock()
+_FRAMES_KEPT = 16  # (width, separator) pairs: one per nesting depth and layout in use
+
+
+def _frame(width: int, plain: bytes) -> _Frame:
+    with _FRAMES_LOCK:
+        frame = _FRAMES.get((width, plain))
+        if frame is None:
+            if len(_FRAMES) >= _FRAMES_KEPT:
+                _FRAMES.pop(next(iter(_FRAMES)))
+            frame = _FRAMES[width, plain] = _Frame(width, plain)
+    return frame
+
+
+def _integer_rows(values: np.ndarray, lead: int) -> np.ndarray:
+    signed = values.dtype.kind == "i"
+    wide = values.astype(np.int64 if signed else np.uint64)
+    negative = wide < 0 if signed else np.zeros(len(values), np.bool_)
+    # |v| as uint64, int64's minimum included (two's complement).
+    magnitude = wide.astype(np.uint64)
+    if signed:
+        magnitude = np.where(negative, ~magnitude + np.uint64(1), magnitude)
+    digits = _digit_matrix(magnitude)
+    first = np.argmax(digits != 48, axis=1)
+    first[magnitude == 0] = 23  # 0 keeps its last digit
+    digits *= np.arange(24) >= first[:, None]
+    rows = np.zeros((len(values), lead + 25), np.uint8)
+    rows[:, lead] = negative * ord("-")
+    rows[:, lead + 1 :] = digits
+    return rows
+
+
+def _digit_words(numbers: np.ndarray, width: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A number of ``width`` digits (9 or 17; the first never 0) as its first digit (ASCII)
+    and words of eight ASCII digits each."""
+    numbers = numbers.astype(np.uint64)
+    eight = np.uint64(10**8)
+    if width == 9:
+        head, groups = numbers // eight, [numbers % eight]
+    else:
+        high = numbers // eight
+        head, groups = high // eight, [high % eight, numbers % eight]
+    return head.astype(np.uint8) + np.uint8(48), [_eight_digits(g) for g in groups]
+
+
+def _digit_matrix(numbers: np.ndarray) -> np.ndarray:
+    """Numbers below 10^24 as 24 ASCII digits each, leading zeros included."""
+    numbers = numbers.astype(np.uint64)
+    eight = np.uint64(10**8)
+    high = numbers // eight
+    groups = [high // eight, high % eight, numbers % eight]
+    return np.concatenate([_eight_digits(g).view(np.uint8).reshape(-1, 8) for g in groups], axis=1)
+
+
+def _eight_digits(numbers: np.ndarray) -> np.ndarray:
+    """Numbers below 10^8 as 8 ASCII digits each, all eight at once in one 64-bit word per
+    number (SWAR: lanes divided by 100 and by 10 with multiply-and-shift)."""
+    high = numbers // np.uint64(10000)
+    word = high | ((numbers - high * np.uint64(10000)) << np.uint64(32))
+    hundreds = ((word * np.uint64(10486)) >> np.uint64(20)) & np.uint64(0x0000007F0000007F)
+    word = hundreds | ((word - hundreds * np.uint64(100)) << np.uint64(16))
+    tens = ((word * np.uint64(103)) >> np.uint64(10)) & np.uint64(0x000F000F000F000F)
+    word = tens | ((word - tens * np.uint64(10)) << np.uint64(8))
+    word += np.uint64(0x3030303030303030)
+    ascii_word: np.ndarray = word.astype("<u8")  # first digit in the lowest byte, anywhere
+    return ascii_word
