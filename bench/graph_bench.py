@@ -1,199 +1,319 @@
-"""Benchmark: building a signature graph (slice + function inlining + grouping + DOT).
+"""Benchmark: the signature graph at real-model scale (issues 17 and 19).
 
-Target: under 0.3 s for Keras ResNet50 (about 2,200–2,900 top-level nodes and 3,500–6,700
-more in library functions, depending on the Keras version). For each of Keras ResNet50,
-MobileNetV2 and EfficientNetB0 (``weights=None``, exported once with
-``tf.saved_model.save`` into the temp folder by ``_export.py``, never into the repo), it
-reports:
+Per Keras application (ResNet50, MobileNetV2, EfficientNetB0; ``weights=None``, exported
+once into the temp folder by ``_export.py``, never into the repo), for ``serving_default``:
 
-* parse: ``read_model`` (saved_model.pb → ModelInfo), median of ``--runs``;
-* build: ``build_signature_graph`` for ``serving_default`` at the default node budget;
-* DOT: ``to_dot`` on that graph; build + DOT is the number the target is about;
-* nodes: in the MetaGraph (top level + functions), in the slice (before grouping) and
-  drawn (after grouping, keys and tensors included);
-* DOT size, and Graphviz's own layout time (``dot -Tsvg``) when the binary is installed.
+* levels of the group hierarchy and boxes in the default view (the first view the app
+  and ``graph`` show), and that view's laid-out width × height (CSS px) and aspect ratio;
+* build: slice + group (``prepare_signature``, once per signature) and the default view
+  (``SignatureSlice.view``), in process, median of ``--runs``;
+* layout: ``explorer.graph.layout.layout`` (Graphviz ``dot`` per group, wrapping);
+* an expand click's server time: a view with one more group open, plus its layout, on the
+  cached slice (what the app does on a click);
+* with ``--browser``: seconds from clicking the Graph tab to the drawing being visible in
+  chromium, on ``streamlit run app.py`` (median of ``--browser-runs`` fresh pages).
 
-``RENDER_HOOK`` is where a browser render time can be plugged in later: a callable taking
-the DOT text, timed like the rest (``None`` skips the column).
+Then synthetic SavedModels written straight as protos (no TensorFlow): a TF1-style graph
+of 10k, 50k and 200k top-level ops in Keras-like scopes, and a TF2 model of about 10k ops
+whose functions call the next level's function three times (607k ops once inlined). For
+each: ``python -m explorer graph --format json`` as a whole process, and the in-process
+build in µs per op of the slice.
 
-Run: ``python bench/graph_bench.py [--runs 5] [--models ResNet50 ...] [--budget 150]``.
-Prints a markdown table and never asserts: numbers depend on the machine.
+Run: ``python bench/graph_bench.py [--runs 5] [--browser] [--skip-synthetic]``.
+Prints markdown tables and never asserts: numbers depend on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from _export import export_applications
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from explorer.graph.build import build_signature_graph  # noqa: E402
-from explorer.graph.dot import to_dot  # noqa: E402
-from explorer.graph.elements import DEFAULT_NODE_BUDGET  # noqa: E402
+from explorer.graph.build import prepare_signature  # noqa: E402
+from explorer.graph.layout import layout  # noqa: E402
+from explorer.model import protos  # noqa: E402
 from explorer.model.reader import read_model  # noqa: E402
 
 MODELS = ("ResNet50", "MobileNetV2", "EfficientNetB0")
-TARGET_S = 0.3
 SIGNATURE = "serving_default"
-# A callable DOT → None (e.g. a headless-browser render); None leaves the column out.
-RENDER_HOOK: Callable[[str], None] | None = None
+SYNTHETIC_SIZES = (10_000, 50_000, 200_000)
 
 
-def measure(path: Path, *, runs: int, budget: int) -> dict[str, object]:
-    """Median timings and sizes for one exported model."""
-    parse, build, dot_times = [], [], []
-    graph = dot_text = None
+def _median(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    times, value = [], None
     for _ in range(runs):
         start = time.perf_counter()
-        model = read_model(path)
-        parse.append(time.perf_counter() - start)
-        meta_graph = model.meta_graph()
-        start = time.perf_counter()
-        graph = build_signature_graph(meta_graph, SIGNATURE, node_budget=budget)
-        build.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        dot_text = to_dot(graph)
-        dot_times.append(time.perf_counter() - start)
-    assert graph is not None
-    assert dot_text is not None
-    row: dict[str, object] = {
-        "parse": statistics.median(parse),
-        "build": statistics.median(build),
-        "dot": statistics.median(dot_times),
-        "total": statistics.median(b + d for b, d in zip(build, dot_times, strict=True)),
-        "metagraph": graph.stats.metagraph_nodes,
-        "slice": graph.stats.slice_nodes,
-        "visible": graph.stats.visible_nodes,
-        "edges": graph.stats.visible_edges,
-        "dot_kib": len(dot_text.encode()) / 1024,
-        "layout": _graphviz_layout(dot_text),
-        "render": _timed(RENDER_HOOK, dot_text) if RENDER_HOOK else None,
+        value = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), value
+
+
+def measure_model(path: Path, runs: int) -> dict[str, Any]:
+    meta_graph = read_model(path).meta_graph()
+    prepare_s, prepared = _median(lambda: prepare_signature(meta_graph, SIGNATURE), runs)
+    view_s, graph = _median(prepared.view, runs)
+    layout_s, scene = _median(lambda: layout(graph), runs)
+    closed = next(n.id for n in graph.nodes if n.kind == "group" and n.size > 20)
+    click_s, _ = _median(lambda: layout(prepared.view(expand=[closed])), runs)
+    return {
+        "levels": graph.stats.levels,
+        "boxes": graph.stats.visible_nodes,
+        "ops": graph.stats.slice_nodes,
+        "size": f"{scene.width:.0f} × {scene.height:.0f}",
+        "aspect": scene.aspect,
+        "prepare": prepare_s,
+        "view": view_s,
+        "layout": layout_s,
+        "click": click_s,
     }
-    return row
 
 
-def _graphviz_layout(dot_text: str) -> float | None:
-    binary = shutil.which("dot")
-    if binary is None:
-        return None
-    start = time.perf_counter()
-    subprocess.run([binary, "-Tsvg"], input=dot_text, capture_output=True, text=True, check=True)
-    return time.perf_counter() - start
+# ---- the app in chromium --------------------------------------------------------------
 
 
-def _timed(hook: Callable[[str], None], dot_text: str) -> float:
-    start = time.perf_counter()
-    hook(dot_text)
-    return time.perf_counter() - start
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-def _table(rows: dict[str, dict[str, object]]) -> str:
-    head = (
-        "| model | parse (s) | build (s) | DOT (s) | build + DOT (s) | MetaGraph nodes "
-        "| slice nodes (before grouping) | drawn nodes (after) | drawn edges | DOT size (KiB) "
-        "| Graphviz layout (s) |"
+def browser_times(paths: dict[str, Path], runs: int) -> dict[str, float]:
+    """Median seconds from clicking the Graph tab to the first box visible."""
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    roots = os.pathsep.join({str(REPO), *(str(p.parent) for p in paths.values())})
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    if RENDER_HOOK:
-        head += " browser render (s) |"
-    lines = [head, _separator(head)]
-    for name, r in rows.items():
-        cells = [
-            name,
-            f"{r['parse']:.3f}",
-            f"{r['build']:.3f}",
-            f"{r['dot']:.4f}",
-            f"**{r['total']:.3f}**",
-            str(r["metagraph"]),
-            str(r["slice"]),
-            str(r["visible"]),
-            str(r["edges"]),
-            f"{r['dot_kib']:.0f}",
-            "n/a" if r["layout"] is None else f"{r['layout']:.2f}",
-        ]
-        if RENDER_HOOK:
-            cells.append(f"{r['render']:.2f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+        found: dict[str, float] = {}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"),
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            for name, path in paths.items():
+                times = []
+                for _ in range(runs + 1):  # the first run warms the slice cache: dropped
+                    page = browser.new_page(viewport={"width": 1400, "height": 900})
+                    page.goto(f"{url}/?folder={quote(str(path))}")
+                    page.wait_for_selector(idle, timeout=120_000)
+                    start = time.perf_counter()
+                    page.get_by_role("tab", name="Graph", exact=True).click()
+                    page.wait_for_selector(".se-graph .se-box", state="visible", timeout=60_000)
+                    times.append(time.perf_counter() - start)
+                    page.close()
+                found[name] = statistics.median(times[1:]) if runs else times[0]
+            browser.close()
+        return found
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
-def _separator(head: str) -> str:
-    return "|" + "---|" * (head.count("|") - 1)
+# ---- synthetic models -----------------------------------------------------------------
+
+
+def _node(graph_or_fn: Any, name: str, op: str, inputs: Sequence[str] = ()) -> Any:
+    node = graph_or_fn.add()
+    node.name, node.op = name, op
+    node.input.extend(inputs)
+    node.attr["T"].type = 1  # DT_FLOAT
+    return node
+
+
+def _signature(meta: Any, inputs: str, output: str) -> None:
+    sig = meta.signature_def["serving_default"]
+    sig.method_name = "tensorflow/serving/predict"
+    sig.inputs["x"].name, sig.inputs["x"].dtype = inputs, 1
+    sig.outputs["y"].name, sig.outputs["y"].dtype = output, 1
+
+
+def write_flat_model(folder: Path, ops: int) -> Path:
+    """A TF1-style graph: ``ops`` top-level ops in Keras-like scopes (stage → block →
+    layer), each layer four ops, with a residual add per block."""
+    saved = protos.SavedModel()
+    meta = saved.meta_graphs.add()
+    meta.meta_info_def.tags.append("serve")
+    graph = meta.graph_def.node
+    _node(graph, "x", "Placeholder").attr["dtype"].type = 1
+    last, block_in, count, i = "x", "x", 1, 0
+    while count < ops - 1:
+        stage, block, layer = i // 400, (i // 20) % 20, i % 20
+        scope = f"model/stage{stage}_block{block}_{layer}"
+        _node(graph, f"{scope}/w", "Const")
+        _node(graph, f"{scope}/MatMul", "MatMul", [last, f"{scope}/w"])
+        _node(graph, f"{scope}/BiasAdd", "BiasAdd", [f"{scope}/MatMul", f"{scope}/w"])
+        _node(graph, f"{scope}/Relu", "Relu", [f"{scope}/BiasAdd"])
+        last, count = f"{scope}/Relu", count + 4
+        if layer == 19:
+            add = f"model/stage{stage}_block{block}_add/Add"
+            _node(graph, add, "AddV2", [last, block_in])
+            last = block_in = add
+            count += 1
+        i += 1
+    _node(graph, "y", "Identity", [last])
+    _signature(meta, "x:0", "y:0")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "saved_model.pb").write_bytes(saved.SerializeToString())
+    return folder
+
+
+def write_shared_function_model(folder: Path, depth: int = 6, body: int = 300) -> Path:
+    """A TF2-style model: the top-level call runs ``f0``; each ``f<k>`` holds ``body`` ops
+    and calls ``f<k+1>`` three times in a row; ~10k ops in the library, 3^depth × body
+    once inlined (depth 6: about 607k)."""
+    saved = protos.SavedModel()
+    meta = saved.meta_graphs.add()
+    meta.meta_info_def.tags.append("serve")
+    graph = meta.graph_def
+    _node(graph.node, "x", "Placeholder").attr["dtype"].type = 1
+    call = _node(graph.node, "StatefulPartitionedCall", "StatefulPartitionedCall", ["x"])
+    call.attr["f"].func.name = "f0"
+    _node(graph.node, "y", "Identity", ["StatefulPartitionedCall:0"])
+    for level in range(depth + 1):
+        fn = graph.library.function.add()
+        fn.signature.name = f"f{level}"
+        fn.signature.input_arg.add().name = "a"
+        fn.signature.output_arg.add().name = "out"
+        last = "a"
+        for j in range(body):
+            _node(fn.node_def, f"layer{j // 10}/op{j % 10}", "Relu", [last])
+            last = f"layer{j // 10}/op{j % 10}:activations:0"
+        if level < depth:
+            for k in range(3):
+                inner = _node(fn.node_def, f"call{k}", "StatefulPartitionedCall", [last])
+                inner.attr["f"].func.name = f"f{level + 1}"
+                last = f"call{k}:output:0"
+        fn.ret["out"] = last
+    _signature(meta, "x:0", "y:0")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "saved_model.pb").write_bytes(saved.SerializeToString())
+    return folder
+
+
+def measure_synthetic(path: Path, runs: int) -> dict[str, Any]:
+    command = [sys.executable, "-m", "explorer", "graph", str(path), "--signature", SIGNATURE]
+    whole, done = _median(
+        lambda: subprocess.run(
+            [*command, "--format", "json"], capture_output=True, cwd=REPO, check=False
+        ),
+        runs,
+    )
+    meta_graph = read_model(path).meta_graph()
+    prepare_s, prepared = _median(lambda: prepare_signature(meta_graph, SIGNATURE), runs)
+    view_s, graph = _median(prepared.view, runs)
+    closed = next((n.id for n in graph.nodes if n.kind == "group"), None)
+    click_s = _median(lambda: prepared.view(expand=[closed]), runs)[0] if closed else float("nan")
+    ops = len(prepared.flat.nodes)
+    return {
+        "metagraph": graph.stats.metagraph_nodes,
+        "ops": ops,
+        "whole": whole if done.returncode == 0 else float("nan"),
+        "prepare": prepare_s,
+        "us_per_op": prepare_s / max(ops, 1) * 1e6,
+        "view": view_s,
+        "click": click_s,
+        "boxes": graph.stats.visible_nodes,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per model (median)")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs (median)")
     parser.add_argument("--models", nargs="+", default=list(MODELS), metavar="NAME")
-    parser.add_argument("--budget", type=int, default=DEFAULT_NODE_BUDGET)
+    parser.add_argument("--browser", action="store_true", help="time the Graph tab in chromium")
+    parser.add_argument("--browser-runs", type=int, default=3)
+    parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--refresh-export", action="store_true")
-    parser.add_argument(
-        "--browser",
-        action="store_true",
-        help="also time the app's drawing in chromium: dot -Tsvg, then the zoomable page "
-        "the Graph tab shows, until the SVG is visible",
-    )
     args = parser.parse_args(argv)
+    runs = max(1, args.runs)
     paths = export_applications(args.models, refresh=args.refresh_export)
-    global RENDER_HOOK
-    browser = _BrowserRender() if args.browser else None
-    if browser is not None:
-        RENDER_HOOK = browser.render
-    rows = {
-        name: measure(path, runs=max(1, args.runs), budget=args.budget)
-        for name, path in paths.items()
-    }
+    load = os.getloadavg()[0]
+    print(f"_2 CPUs, load average {load:.1f} at start; median of {runs} runs_\n")
+    rows = {name: measure_model(path, runs) for name, path in paths.items()}
+    clicks = browser_times(paths, args.browser_runs) if args.browser else {}
     print(
-        f"Signature `{SIGNATURE}`, node budget {args.budget}, median of {args.runs} runs; "
-        f"target build + DOT < {TARGET_S} s.\n"
+        "| model | ops run | levels | boxes (default view) | default view px | aspect "
+        "| slice + group (s) | view (s) | layout (s) | expand click (s) | Graph tab click → "
+        "drawing (s) |"
     )
-    print(_table(rows))
-    if browser is not None:
-        browser.close()
-    return 0
-
-
-class _BrowserRender:
-    """The Graph tab's drawing in Debian's chromium: server-side SVG in the zoom frame."""
-
-    def __init__(self) -> None:
-        import os
-
-        from playwright.sync_api import sync_playwright
-
-        self._playwright = sync_playwright().start()
-        self._browser = self._playwright.chromium.launch(
-            executable_path=os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        click = f"{clicks[name]:.2f}" if name in clicks else "n/a"
+        print(
+            f"| {name} | {r['ops']:,} | {r['levels']} | {r['boxes']} | {r['size']} "
+            f"| {r['aspect']:.2f} | {r['prepare']:.3f} | {r['view']:.4f} | {r['layout']:.3f} "
+            f"| {r['click']:.3f} | {click} |"
         )
-        self._page = self._browser.new_page(viewport={"width": 1400, "height": 900})
-
-    def render(self, dot_text: str) -> None:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from components.graph.zoomable_svg import page_html
-        from explorer.graph.dot import render_svg
-
-        self._page.set_content(page_html(render_svg(dot_text)))
-        self._page.wait_for_selector("svg g.node", state="visible")
-
-    def close(self) -> None:
-        self._browser.close()
-        self._playwright.stop()
+    if args.skip_synthetic:
+        return 0
+    print(
+        "\n| synthetic model | ops in MetaGraph | ops run (inlined) | `graph --format json` "
+        "whole process (s) | slice + group (s) | µs per op | view (s) | expand click view (s) "
+        "| boxes |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="graph-bench-") as tmp:
+        models = {f"TF1, {n // 1000}k top-level ops": (n, None) for n in SYNTHETIC_SIZES}
+        models["TF2, 10k ops, functions called 3× per level"] = (0, 6)
+        for label, (ops, depth) in models.items():
+            folder = Path(tmp) / label.replace(" ", "_").replace(",", "")
+            if depth is None:
+                write_flat_model(folder, ops)
+            else:
+                write_shared_function_model(folder, depth)
+            r = measure_synthetic(folder, min(runs, 3))
+            print(
+                f"| {label} | {r['metagraph']:,} | {r['ops']:,} | {r['whole']:.2f} "
+                f"| {r['prepare']:.2f} | {r['us_per_op']:.1f} | {r['view']:.3f} "
+                f"| {r['click']:.3f} | {r['boxes']} |"
+            )
+    return 0
 
 
 if __name__ == "__main__":

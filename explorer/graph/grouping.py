@@ -345,7 +345,8 @@ class _Builder:
         tree = infer_groups(names)
         if not tree.groups:
             return
-        _dissolve_cycles(tree, self._item_edges(items))
+        edges = self._item_edges(items)
+        _dissolve_cycles(tree, edges, _topological_rank(len(items), edges))
         if not tree.groups:
             return
         owner = group.id.removesuffix("/") if group.id.endswith("/") else group.id
@@ -409,22 +410,41 @@ class _Builder:
 _NO_LEVEL = 1 << 40
 
 
-def _dissolve_cycles(tree: NameGroup, edges: dict[int, set[int]]) -> None:
+def _dissolve_cycles(tree: NameGroup, edges: dict[int, set[int]], rank: list[int]) -> None:
     """Lift the members of any name group that data leaves and comes back into (MobileNet's
     ``Conv1`` and ``Conv_1`` share a prefix but sit at the two ends of the network: as one
     box, its output would feed the rest of the network and come back into it)."""
-    changed = True
-    while changed:
-        changed = False
-        for i, group in enumerate(tree.groups):
-            if _has_cycle_through(_all_members(group), edges):
-                tree.groups.pop(i)
-                tree.groups.extend(group.groups)
-                tree.members.extend(group.members)
-                changed = True
-                break
+    kept = []
     for group in tree.groups:
-        _dissolve_cycles(group, edges)
+        if _has_cycle_through(_all_members(group), edges, rank):
+            tree.groups.extend(group.groups)  # looked at in turn, further down this loop
+            tree.members.extend(group.members)
+        else:
+            kept.append(group)
+            _dissolve_cycles(group, edges, rank)
+        # tree.groups grows while we walk it: lifted subgroups are checked too.
+    tree.groups[:] = kept
+
+
+def _topological_rank(count: int, edges: dict[int, set[int]]) -> list[int]:
+    """Each box's place in a topological order of one level (boxes on a cycle, which a
+    malformed graph may have, come last)."""
+    indegree = [0] * count
+    for targets in edges.values():
+        for t in targets:
+            indegree[t] += 1
+    ready = [i for i in range(count) if indegree[i] == 0]
+    rank = [count] * count
+    order = 0
+    while ready:
+        item = ready.pop()
+        rank[item] = order
+        order += 1
+        for t in edges.get(item, ()):
+            indegree[t] -= 1
+            if indegree[t] == 0:
+                ready.append(t)
+    return rank
 
 
 def _all_members(tree: NameGroup) -> set[int]:
@@ -434,15 +454,17 @@ def _all_members(tree: NameGroup) -> set[int]:
     return found
 
 
-def _has_cycle_through(inside: set[int], edges: dict[int, set[int]]) -> bool:
-    """Whether some path leaves ``inside`` and comes back to it."""
-    stack = [n for m in inside for n in edges.get(m, ()) if n not in inside]
+def _has_cycle_through(inside: set[int], edges: dict[int, set[int]], rank: list[int]) -> bool:
+    """Whether some path leaves ``inside`` and comes back to it. Edges go up the
+    topological rank, so the walk never needs to pass the last box inside."""
+    last = max(rank[m] for m in inside)
+    stack = [n for m in inside for n in edges.get(m, ()) if n not in inside and rank[n] < last]
     seen = set(stack)
     while stack:
         for nxt in edges.get(stack.pop(), ()):
             if nxt in inside:
                 return True
-            if nxt not in seen:
+            if nxt not in seen and rank[nxt] < last:
                 seen.add(nxt)
                 stack.append(nxt)
     return False
