@@ -416,9 +416,9 @@ def _cut(container: _Container, spans: dict[str, tuple[float, float]], *, horizo
     # Places where a cut crosses no box: between the end of everything so far and the
     # next start.
     gaps, reach = [], -1.0
-    for start, end in intervals:
-        if reach >= 0 and start > reach:
-            gaps.append((reach + start) / 2)
+    for begin, end in intervals:
+        if reach >= 0 and begin > reach:
+            gaps.append((reach + begin) / 2)
         reach = max(reach, end)
     if not gaps:
         return
