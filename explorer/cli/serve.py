@@ -9,6 +9,7 @@ production: it is one Python process with no batching, monitoring or model reloa
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
 import threading
@@ -23,7 +24,7 @@ from explorer.model.locate import is_number
 from explorer.model.reader import read_model
 from explorer.run.target import serving_meta_graph
 from explorer.standin.grpc_server import GrpcServer
-from explorer.standin.rest_server import ModelRegistry, RestServer
+from explorer.standin.rest_server import DEFAULT_READ_TIMEOUT_S, ModelRegistry, RestServer
 
 
 def add_parser(subparsers: Any) -> None:
@@ -71,6 +72,14 @@ def add_parser(subparsers: Any) -> None:
         default=[],
         metavar="LABEL=VERSION",
         help="a version label, as TF Serving's version_labels (repeatable)",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=_seconds,
+        default=DEFAULT_READ_TIMEOUT_S,
+        metavar="SECONDS",
+        help="a REST client must send each whole request, and take its answer, within this "
+        f"(default {DEFAULT_READ_TIMEOUT_S:g}); slower clients are answered 408 and dropped",
     )
     add_allow_unsafe_argument(parser)
     parser.set_defaults(run=run)
@@ -134,7 +143,13 @@ def _serve(
     registry.warm()
     servers: list[Any] = []
     try:
-        servers.append(_start(lambda: RestServer(registry, host=args.host, port=args.rest_port)))
+        servers.append(
+            _start(
+                lambda: RestServer(
+                    registry, host=args.host, port=args.rest_port, read_timeout=args.read_timeout
+                )
+            )
+        )
         if args.grpc_port >= 0:
             servers.append(
                 _start(lambda: GrpcServer(registry, host=args.host, port=args.grpc_port))
@@ -167,6 +182,17 @@ def _start(make: Any) -> Any:
 def _say(line: str) -> None:
     write_lines(line + "\n")  # the model's name may hold control characters
     sys.stdout.flush()
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def _port(lowest: int) -> Any:

@@ -45,6 +45,10 @@ _FIELDS = {
     "DT_COMPLEX128": "dcomplex_val",
 }
 _COMPLEX = {"DT_COMPLEX64": np.complex64, "DT_COMPLEX128": np.complex128}
+# TensorShape::MaxDimensions(): a TensorProto with more is invalid to TensorFlow.
+_TF_MAX_DIMS = 254
+# numpy's NPY_MAXDIMS: more dimensions than this cannot be held here, even where TF could.
+_NUMPY_MAX_DIMS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
 
 
 def fill_tensor_proto(proto: TensorProto, array: Any) -> TensorProto:
@@ -99,12 +103,8 @@ def tensor_proto_to_array(proto: TensorProto) -> np.ndarray:
             f"A TensorProto of {name} cannot be converted: supported dtypes are "
             f"{', '.join(sorted(_FIELDS))}.",
         )
-    shape = [int(d.size) for d in proto.tensor_shape.dim]
-    if any(s < 0 for s in shape):
-        raise InputError(f"TensorProto shape {shape} has an unknown (-1) dimension.")
+    shape = _shape(proto)
     count = math.prod(shape)  # Python ints: numpy's int64 product wraps around silently
-    if count >= 2**63:
-        raise InputError(f"tensor parsing error: TensorProto shape {shape} overflows int64.")
     if name == "DT_STRING":
         values: np.ndarray = np.empty(len(proto.string_val), dtype=object)
         values[:] = list(proto.string_val)
@@ -130,6 +130,33 @@ def tensor_proto_to_array(proto: TensorProto) -> np.ndarray:
         f"TensorProto of {name} holds {len(values)} values, more than its shape {shape} "
         f"allows ({count}).",
     )
+
+
+def _shape(proto: TensorProto) -> list[int]:
+    """The dims of ``tensor_shape``, checked as TensorShape::IsValid does, and against what
+    numpy can hold (every malformed shape is the request's fault: INVALID_ARGUMENT).
+
+    Raises:
+        InputError: an unknown dimension, too many dimensions, or a size past int64.
+    """
+    dims = proto.tensor_shape.dim
+    if len(dims) > _NUMPY_MAX_DIMS:
+        limit = (
+            f"TensorFlow allows at most {_TF_MAX_DIMS}"
+            if len(dims) > _TF_MAX_DIMS
+            else f"Signature Explorer (numpy) holds at most {_NUMPY_MAX_DIMS}"
+        )
+        raise InputError(
+            f"tensor parsing error: TensorProto shape has {len(dims)} dimensions; {limit}."
+        )
+    shape = [int(d.size) for d in dims]
+    if any(s < 0 for s in shape):
+        raise InputError(f"TensorProto shape {shape} has an unknown (-1) dimension.")
+    # Past int64 no tensor is valid. numpy also refuses a shape whose non-zero dims, in
+    # bytes (16 for the widest dtype), overflow, even when a zero dim makes it empty.
+    if math.prod(shape) >= 2**63 or math.prod(s for s in shape if s) * 16 >= 2**63:
+        raise InputError(f"tensor parsing error: TensorProto shape {shape} overflows int64.")
+    return shape
 
 
 def dtype_of(array: np.ndarray) -> str:
@@ -171,7 +198,9 @@ def _from_field(proto: TensorProto, name: str) -> np.ndarray:
     if name == "DT_HALF":
         return np.array(values, dtype=np.uint16).view(np.float16)
     if name in _COMPLEX:
-        pairs = np.array(values, dtype=np.float64).reshape(-1, 2)
+        # (real, imaginary) pairs: an odd last value is no element (ProtoHelper counts
+        # size() / 2), as in Tensor::FromProto.
+        pairs = np.array(values[: len(values) // 2 * 2], dtype=np.float64).reshape(-1, 2)
         return (pairs[:, 0] + 1j * pairs[:, 1]).astype(_COMPLEX[name])
     if _FIELDS[name] == "int_val":
         # int_val holds the narrow integer types as int32: narrow with a C cast, as TF does.

@@ -7,16 +7,26 @@ labels map to versions) and resolves model specs with TF Serving's NOT_FOUND tex
 one dispatcher (``explorer.run.dispatch``), so bodies, errors and HTTP statuses are TF
 Serving's. The gRPC face is ``explorer.standin.grpc_server``. Not for production: use
 ``tensorflow_model_server``.
+
+Clients cannot hold the server: each request (its line, headers and body, and the wait
+for it on a kept-alive connection) must arrive within ``read_timeout`` seconds in all,
+not per read, so a client that declares more bytes than it sends, or trickles them, is
+answered 408 and its thread freed; writing the answer has the same bound. A client that
+hangs up is simply gone: no traceback.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import re
+import socket
 import ssl
+import sys
 import threading
+import time
 from collections.abc import Collection, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -45,6 +55,10 @@ _STATUS = re.compile(
 )
 _INT64_MAX = 2**63 - 1
 MAX_BODY_BYTES = 256 * 1024 * 1024
+# Seconds a client has to send one whole request (and to take its answer).
+DEFAULT_READ_TIMEOUT_S = 30.0
+# A client that hangs up, resets or stalls: its connection ends, quietly.
+_GONE = (ConnectionError, TimeoutError, ssl.SSLError)
 
 
 class ModelRegistry:
@@ -234,6 +248,8 @@ class RestServer:
         host: the interface; loopback by default.
         port: the port, or 0 for any free one (see ``.port``).
         ssl_context: a server-side context to answer over HTTPS.
+        read_timeout: seconds a client has to send a whole request (its TLS handshake
+            too), and to take the answer; past it the connection is closed.
     """
 
     def __init__(
@@ -243,13 +259,21 @@ class RestServer:
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
+        read_timeout: float = DEFAULT_READ_TIMEOUT_S,
     ):
+        if not read_timeout > 0:
+            raise ValueError(f"read_timeout must be positive, not {read_timeout!r}")
         self.registry = registry
         self._server = _Server((host, port), _Handler)
         self._server.registry = registry
+        self._server.read_timeout = read_timeout
         self._scheme = "http" if ssl_context is None else "https"
         if ssl_context is not None:  # HTTPS, for trying a client's TLS settings
-            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+            # The handshake happens in the connection's own thread, under its timeout: in
+            # accept() it would let one silent client stop the whole serving loop.
+            self._server.socket = ssl_context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         # A short poll interval: stop() waits for the serving loop to notice.
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.1,), name="tf-serving-rest", daemon=True
@@ -282,11 +306,59 @@ class RestServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     registry: ModelRegistry
+    read_timeout: float
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up, reset or stalled is not the server's error: no traceback.
+        # Anything else is a bug, and socketserver prints it as one.
+        if not isinstance(sys.exc_info()[1], _GONE):
+            super().handle_error(request, client_address)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The connection's bytes; every read before the deadline, or TimeoutError.
+
+    A socket timeout bounds each read alone: a client sending a byte just before each
+    one ran out would hold its thread for ever. One deadline per request does not.
+    """
+
+    def __init__(self, connection: socket.socket) -> None:
+        self._connection = connection
+        self._deadline = time.monotonic()
+
+    def readable(self) -> bool:
+        return True
+
+    def start(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self._connection.settimeout(left)
+        return self._connection.recv_into(buffer)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.read_timeout)  # bounds the TLS handshake
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()  # a failure ends the connection (handle_error)
+        self._reader = _DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        # The deadline covers waiting for the request and reading all of it.
+        self._reader.start(self.server.read_timeout)
+        try:
+            super().handle_one_request()
+        except _GONE:
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._answer("GET")
@@ -311,18 +383,36 @@ class _Handler(BaseHTTPRequestHandler):
             status, text = 400, error_text(f"Request body of {length} bytes is too large.")
             self.close_connection = True
         else:
-            body = self.rfile.read(length) if length else b""
+            try:
+                body = self.rfile.read(length) if length else b""
+            except TimeoutError:
+                self._send_timeout(length)
+                return
+            if len(body) < length:  # the client hung up mid-body: no one to answer
+                self.close_connection = True
+                return
             if not path.lower().startswith("/v1/"):
                 status, text = 404, error_text(f"Not found: {path}")
             else:
                 status, text = handle_rest(self.server.registry, http_method, path, body)
         self._send(status, text)
 
+    def _send_timeout(self, length: int) -> None:
+        self.close_connection = True
+        seconds = self.server.read_timeout
+        message = (
+            f"The request's body ({length} bytes declared) did not arrive within {seconds:g} s."
+        )
+        self._send(408, error_text(message))
+
     def _send(self, status: int, text: str) -> None:
         data = text.encode("utf-8")
+        self.connection.settimeout(self.server.read_timeout)  # a client that reads nothing
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
