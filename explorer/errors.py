@@ -18,7 +18,8 @@
     ├── GraphError                   a graph view, click or search names nothing in the graph
     │   ├── GraphOptionError         an option (key, group, budget) that does not fit the graph
     │   ├── UnknownGraphElementError a click on something the drawn graph does not hold
-    │   └── UnknownNodeError         no op or function with that name
+    │   ├── UnknownNodeError         no op or function with that name
+    │   └── TapError                 a tap names no op the signature runs, or cannot be fetched
     ├── GraphvizError                Graphviz's dot is missing, failed or took too long
     ├── CasesFileError               a test-cases file that cannot be read
     ├── WarmupFileError              a warmup file that cannot be read, built or written
@@ -241,6 +242,11 @@ class UnknownNodeError(GraphError):
         self.similar = similar
         hint = f" Similar names: {', '.join(similar)}." if similar else ""
         super().__init__(f'No node "{name}" in {where}.{hint}')
+
+
+class TapError(GraphError):
+    """A tap (an op output to return beside the answer) that names no op the signature
+    runs, has no such output, or cannot be fetched; says how to name one that can."""
 
 
 class GraphvizError(ExplorerError):

@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any
 
+from explorer.cli import inspection
 from explorer.cli.common import (
     EXIT_FINDING,
     EXIT_OK,
@@ -32,6 +33,7 @@ from explorer.cli.remote_args import add_remote_arguments, remote_target, wants_
 from explorer.cli.terminal import write_lines
 from explorer.codec.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
 from explorer.constants import KERNEL_WORDS, MethodKind
+from explorer.errors import UsageError
 from explorer.run import runner
 from explorer.run.dispatch import CallRequest, dispatch
 from explorer.run.local import LocalTarget
@@ -101,6 +103,30 @@ def add_parser(subparsers: Any) -> None:
             f"before anything is allocated (default: ${MAX_ELEMENTS_ENV}, else "
             f"{DEFAULT_MAX_ELEMENTS:,}; 0 turns the limit off)",
         )
+        parser.add_argument(
+            "--tap",
+            action="append",
+            default=[],
+            metavar="NODE[:INDEX]",
+            help="also return this op output, at top level or inside functions (repeatable): "
+            "an op id as `graph --format json` names it "
+            "(StatefulPartitionedCall::dense/MatMul) or a plain op name (every place it "
+            "runs). TF Serving's answer on stdout is unchanged; each tap's summary goes to "
+            "stderr, its values to --taps-out",
+        )
+        parser.add_argument(
+            "--profile",
+            action="store_true",
+            help="time every op of the run (TensorFlow's step stats, functions included); "
+            "the slowest go to stderr, all of them to --taps-out",
+        )
+        parser.add_argument(
+            "--taps-out",
+            metavar="FILE",
+            default=None,
+            help="write the taps' values and the profile to FILE: .json (values inline, "
+            "large ones base64) or .npz (numpy arrays plus a JSON manifest)",
+        )
         parser.set_defaults(run=run, method=method)
 
 
@@ -119,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
         ExplorerError: bad path, corrupt model, unknown tags (exit 2).
     """
     body = read_request(args.request)
+    if args.taps_out is not None and not (args.tap or args.profile):
+        raise UsageError("--taps-out needs --tap or --profile: there is nothing else to write.")
     if wants_server(args):
         target = remote_target(args)
         text = request_text(body, args.request)
@@ -141,7 +169,14 @@ def run(args: argparse.Namespace) -> int:
         # An unsafe model, or one TensorFlow cannot load, is not TF Serving's answer to this
         # request: load it first, so the failure is a user error (exit 2).
         runner.load(model.path, meta_graph, allow_unsafe=args.allow_unsafe, kernels=args.kernels)
-        outcome = dispatch(local, CallRequest(args.method, body=body, signature=args.signature))
+        request = CallRequest(
+            args.method,
+            body=body,
+            signature=args.signature,
+            taps=tuple(args.tap),
+            profile=args.profile,
+        )
+        outcome = dispatch(local, request)
     if outcome.status is None:  # refused before TF Serving could answer
         print_error(outcome.error or "")
         return EXIT_USER_ERROR
@@ -151,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
             write_lines(f"note: {outcome.notes[-1]}\n", sys.stderr)
         return EXIT_FINDING
     _write(outcome.response_text.rstrip("\n"))
+    if outcome.result is not None and (args.tap or args.profile):
+        inspection.report(outcome.result, args.taps_out)
     ran = outcome.result.kernels if outcome.result is not None else None
     if ran == "mkl":  # the default (TF Serving's standard build) goes without saying
         sys.stderr.write(f"note: run with {KERNEL_WORDS[ran]}\n")

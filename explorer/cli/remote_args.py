@@ -100,6 +100,8 @@ def remote_target(args: argparse.Namespace) -> RemoteTarget:
         "server's setting applies)",
         "allow_unsafe": "--allow-unsafe-ops (the server decides what it runs)",
         "kernels": "--kernels (the server runs its own build's kernels)",
+        "tap": "--tap (taps look inside a local run; TF Serving cannot return them)",
+        "profile": "--profile (the profile times a local run's ops)",
     }
     for dest, words in local_only.items():
         if getattr(args, dest, None):

@@ -36,6 +36,10 @@ _built: descriptor_pool.DescriptorPool | None = None
 def message_class(full_name: str) -> type[Any]:
     """The message class for a TensorFlow proto, e.g. ``"tensorflow.SavedModel"``."""
     pool = _pool()
+    on_demand = _ON_DEMAND.get(full_name)
+    if on_demand is not None:
+        with _lock:
+            _add_file(pool, on_demand)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))
 
 
@@ -74,6 +78,9 @@ _ENTRY_PROTOS = (
     "tensorflow/core/example/example.proto",
     "tensorflow/core/framework/tensor.proto",
 )
+# Schemas only some features read, added on first use so that reading a model stays
+# cheap: a traced run's RunMetadata (the per-op profile).
+_ON_DEMAND = {"tensorflow.RunMetadata": "tensorflow/core/protobuf/config.proto"}
 # The gRPC services' files (they import every request and response message), the warmup
 # file's PredictionLog and the --model_config_file's ModelServerConfig.
 _SERVING_PROTOS = (

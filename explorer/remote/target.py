@@ -342,6 +342,11 @@ class RemoteTarget:
             notes.append(
                 "Extra tensors can only be fetched in this process: TF Serving ignored them."
             )
+        if request.taps or request.profile:
+            notes.append(
+                "Taps and the per-op profile look inside a local run only: TF Serving was "
+                "asked without them."
+            )
         return tuple(notes)
 
     def unsaveable(self, request: CallRequest) -> str | None:

@@ -54,6 +54,8 @@ def predict(
     allow_unsafe: bool = False,
     kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
+    taps: Sequence[str] = (),
+    profile: bool = False,
     tags: str | None = None,
     max_request_elements: int | None = None,
 ) -> CallResult:
@@ -69,6 +71,11 @@ def predict(
         kernels: "standard" (TF Serving's standard CPU build) or "mkl" (its oneDNN build);
             default ``EXPLORER_KERNELS``, else "standard".
         extra_fetches: other tensors of the top-level graph to fetch, for debugging.
+        taps: op outputs to return beside the answer, at top level or inside functions:
+            ``NODE[:INDEX]``, NODE an op id as the signature graph names it
+            (``StatefulPartitionedCall::dense/MatMul``) or a plain op name (every place it
+            runs). Read them from ``result.taps`` / ``result.tap(name)``.
+        profile: time every op of the run (``result.profile``).
         tags: the MetaGraph's tag-set when ``target`` is a model or a path.
         max_request_elements: refuse a request whose tensors would hold more elements
             (counted before anything is allocated); default the environment variable
@@ -101,7 +108,9 @@ def predict(
         )
         inputs.update(converted.tensors)
         row_format = converted.row_format
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
+    options = CallOptions(
+        method_name_check, allow_unsafe, tuple(extra_fetches), kernels, tuple(taps), profile
+    )
     run = RunContext(meta_graph, model_dir, sig, start, options)
     return run_predict(run, inputs, doc, row_format=row_format, output_filter=output_filter)
 
@@ -117,6 +126,8 @@ def predict_arrays(
     allow_unsafe: bool = False,
     kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
+    taps: Sequence[str] = (),
+    profile: bool = False,
     tags: str | None = None,
     max_request_elements: int | None = None,
 ) -> CallResult:
@@ -139,6 +150,8 @@ def predict_arrays(
         allow_unsafe: as :func:`predict`.
         kernels: as :func:`predict`.
         extra_fetches: as :func:`predict`.
+        taps: as :func:`predict`.
+        profile: as :func:`predict`.
         tags: as :func:`predict`.
         max_request_elements: as :func:`predict` (arrays count their ``size``).
 
@@ -155,7 +168,9 @@ def predict_arrays(
     start = time.perf_counter()
     sig = rules.resolve_signature(meta_graph, signature, MethodKind.PREDICT, rest=False)
     values = array_values(sig, inputs, budget)
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
+    options = CallOptions(
+        method_name_check, allow_unsafe, tuple(extra_fetches), kernels, tuple(taps), profile
+    )
     request = ArrayRequest(signature, "inputs", dict(inputs))
     run = RunContext(meta_graph, model_dir, sig, start, options)
     return run_predict(run, values, request, row_format=row_format, output_filter=output_filter)
@@ -170,6 +185,8 @@ def classify(
     allow_unsafe: bool = False,
     kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
+    taps: Sequence[str] = (),
+    profile: bool = False,
     tags: str | None = None,
     max_request_elements: int | None = None,
 ) -> CallResult:
@@ -185,7 +202,9 @@ def classify(
         ServingRuleError: as :func:`predict`, with classifier.cc's messages.
         UnsafeModelError: as :func:`predict`.
     """
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
+    options = CallOptions(
+        method_name_check, allow_unsafe, tuple(extra_fetches), kernels, tuple(taps), profile
+    )
     budget = ElementBudget(max_request_elements)
     return _examples_call(MethodKind.CLASSIFY, target, request, signature, options, tags, budget)
 
@@ -199,6 +218,8 @@ def regress(
     allow_unsafe: bool = False,
     kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
+    taps: Sequence[str] = (),
+    profile: bool = False,
     tags: str | None = None,
     max_request_elements: int | None = None,
 ) -> CallResult:
@@ -213,7 +234,9 @@ def regress(
         ServingRuleError: as :func:`predict`, with regressor.cc's messages.
         UnsafeModelError: as :func:`predict`.
     """
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
+    options = CallOptions(
+        method_name_check, allow_unsafe, tuple(extra_fetches), kernels, tuple(taps), profile
+    )
     budget = ElementBudget(max_request_elements)
     return _examples_call(MethodKind.REGRESS, target, request, signature, options, tags, budget)
 
@@ -229,6 +252,8 @@ def classify_examples(
     allow_unsafe: bool = False,
     kernels: Kernels | None = None,
     extra_fetches: Sequence[str] = (),
+    taps: Sequence[str] = (),
+    profile: bool = False,
     tags: str | None = None,
     max_request_elements: int | None = None,
 ) -> CallResult:
@@ -255,7 +280,9 @@ def classify_examples(
     rules.require_accepted(sig, kind, method_name_check=method_name_check)
     _charge_examples(budget, list(examples), context)
     batch = tf_example.serialize_examples(list(examples), context)
-    options = CallOptions(method_name_check, allow_unsafe, tuple(extra_fetches), kernels)
+    options = CallOptions(
+        method_name_check, allow_unsafe, tuple(extra_fetches), kernels, tuple(taps), profile
+    )
     request = ArrayRequest(signature, "examples", (list(examples), context))
     return run_examples(
         kind, RunContext(meta_graph, model_dir, sig, start, options), batch, request

@@ -52,6 +52,10 @@ class CallRequest:
     output_filter: tuple[str, ...] = ()
     # Graph tensors fetched beside the outputs, for debugging (never by TF Serving).
     extra_fetches: tuple[str, ...] = ()
+    # Op outputs returned beside the answer (``explorer.run.taps``), and a per-op profile:
+    # both look inside the call without changing its answer (this explorer only).
+    taps: tuple[str, ...] = ()
+    profile: bool = False
     # Predict with ``arrays``: answer {"predictions": ...} rather than {"outputs": ...}.
     row_format: bool = False
     # Inputs the caller left out of the REST body on purpose (their defaults are fed).

@@ -66,6 +66,8 @@ class LocalTarget:
             "allow_unsafe": self.allow_unsafe,
             "kernels": self.kernels,
             "extra_fetches": request.extra_fetches,
+            "taps": request.taps,
+            "profile": request.profile,
             "tags": self.tags,
             "max_request_elements": self.max_request_elements,
         }

@@ -13,11 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+import numpy as np
+
 from explorer.codec import tf_example
 from explorer.codec.json_tensor import value_json
 from explorer.constants import Kernels, MethodKind
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.run import frames
+from explorer.run.profile import Profile
+from explorer.run.tap_values import TapValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,25 @@ class CallResult:
     # Whose CPU kernels ran it (TF Serving's standard build, or its mkl build); None for an
     # answer from a running TF Serving, whose own build it is.
     kernels: Kernels | None = None
+    # Tapped op outputs, one per place each tapped op ran (``taps=``); never part of the
+    # answer above, which stays TF Serving's.
+    taps: tuple[TapValue, ...] = ()
+    # Per-op times of the run (``profile=True``).
+    profile: Profile | None = None
+
+    def tap(self, name: str) -> np.ndarray[Any, Any] | None:
+        """The value of a tap as asked for (or of one place's op id); None if that place
+        did not run for this request.
+
+        Raises:
+            KeyError: no tap of that name, or a tap that ran in several places (ask for
+                one place's op id, or read :attr:`taps`).
+        """
+        found = [t for t in self.taps if name in (t.site.tap, t.site.id)]
+        if len(found) != 1:
+            places = ", ".join(t.site.id for t in found) or "none"
+            raise KeyError(f"{name!r} names {len(found)} tapped places ({places})")
+        return found[0].value
 
     @property
     def request_json(self) -> dict[str, Any]:
@@ -85,6 +108,10 @@ class CallOptions:
     extra_fetches: tuple[str, ...]
     # None: EXPLORER_KERNELS, else TF Serving's standard kernels.
     kernels: Kernels | None = None
+    # Op outputs to return beside the answer (``explorer.run.taps``), and whether to time
+    # every op of the run.
+    taps: tuple[str, ...] = ()
+    profile: bool = False
 
 
 class RunContext(NamedTuple):

@@ -68,6 +68,8 @@ class RunOutput:
     transfer_ms: float = 0.0
     # Whose kernels ran it: TF Serving's standard CPU build or its mkl build.
     kernels: Kernels = "standard"
+    # A traced run's serialized RunMetadata (its step stats); empty otherwise.
+    trace: bytes = b""
 
 
 class LoadedModel:
@@ -83,11 +85,19 @@ class LoadedModel:
         self.staged = staged  # its folder as the worker sees it (for error messages)
         self.worker: WorkerProcess | None = None
 
-    def run(self, feeds: Mapping[str, Any], fetches: Sequence[str]) -> RunOutput:
+    def run(
+        self, feeds: Mapping[str, Any], fetches: Sequence[str], *, trace: bool = False
+    ) -> RunOutput:
         """Feed arrays by tensor name and fetch tensors by name, with C++ semantics.
 
+        Args:
+            feeds: tensor name → array.
+            fetches: tensor names.
+            trace: also return each kernel's step stats (``RunOptions.FULL_TRACE``).
+
         Returns:
-            The fetched arrays in fetch order, the run's time and the transfer's.
+            The fetched arrays in fetch order, the run's time and the transfer's, and when
+            traced the serialized ``RunMetadata``.
 
         Raises:
             InputError: a feed TensorFlow's Python binding cannot take (string rank > 32).
@@ -98,15 +108,29 @@ class LoadedModel:
             _check_feed(name, value)
         start = time.perf_counter()
         answer = self._ask(
-            {"op": "run", "feeds": list(feeds), "fetches": list(fetches)},
+            {"op": "run", "feeds": list(feeds), "fetches": list(fetches), "trace": trace},
             wire.arrays_of(list(feeds.values())),
             timeout_s=_limits().call_timeout_s,
         )
         total_ms = (time.perf_counter() - start) * 1000
         run_ms = min(float(answer.header.get("run_ms", 0.0)), total_ms)
-        if len(answer.arrays) != len(fetches):
+        values = answer.arrays
+        if len(values) != len(fetches) + trace:
             raise RuntimeError("the worker answered with the wrong number of arrays")  # a bug
-        return RunOutput(answer.arrays, 0.0, run_ms, total_ms - run_ms, self.kernels)
+        traced = bytes(values[-1].reshape(-1)[0]) if trace else b""
+        values = values[: len(fetches)]
+        return RunOutput(values, 0.0, run_ms, total_ms - run_ms, self.kernels, traced)
+
+    def op_defs(self, names: Sequence[str]) -> dict[str, bytes]:
+        """Serialized OpDefs of these ops from TensorFlow's registry (the names it knows)."""
+        if not names:
+            return {}
+        answer = self._ask({"op": "op_defs", "names": list(names)}, (), timeout_s=30.0)
+        found = [str(n) for n in answer.header.get("names", [])]
+        data = answer.arrays[0].reshape(-1) if answer.arrays else ()
+        if len(found) != len(data):
+            raise RuntimeError("the worker answered with the wrong number of OpDefs")  # a bug
+        return {name: bytes(value) for name, value in zip(found, data, strict=True)}
 
     def has_tensor(self, name: str) -> bool:
         """Whether ``name`` (``op:index``, or ``op`` for index 0) is a tensor of the graph."""

@@ -10,6 +10,7 @@ feeds, reject shapes statically and prefix "Graph execution error:".
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import threading
@@ -88,12 +89,36 @@ class Session:
         Raises:
             ExecutionError: the runtime refused the feeds or failed; its message and code.
         """
+        values, _ = self._run(feeds, fetches, trace=False)
+        return values
+
+    def run_traced(
+        self, feeds: Mapping[str, Any], fetches: Sequence[str]
+    ) -> tuple[list[Any], bytes]:
+        """:meth:`run` with ``RunOptions.FULL_TRACE``: also the serialized ``RunMetadata``
+        holding each kernel's step stats.
+
+        Raises:
+            ExecutionError: as :meth:`run`.
+        """
+        return self._run(feeds, fetches, trace=True)
+
+    def _run(
+        self, feeds: Mapping[str, Any], fetches: Sequence[str], *, trace: bool
+    ) -> tuple[list[Any], bytes]:
         tf = self._tf
         feed_map = {self._output(name): value for name, value in feeds.items()}
         unique = list(dict.fromkeys(fetches))
         outputs = [self._output(name) for name in unique]
+        c_api = _c_api()
+        options = metadata = None
+        if trace:
+            run_options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
+            options = c_api.TF_NewBufferFromString(run_options.SerializeToString())
+            metadata = c_api.TF_NewBuffer()
         try:
-            values = self.session._call_tf_sessionrun(None, feed_map, outputs, [], None)
+            values = self.session._call_tf_sessionrun(options, feed_map, outputs, [], metadata)
+            traced = bytes(c_api.TF_GetBuffer(metadata)) if metadata is not None else b""
         except tf.errors.OpError as exc:
             raise ExecutionError(exc.message, code=code_name(exc.error_code)) from exc
         except UnicodeDecodeError as exc:
@@ -102,8 +127,12 @@ class Session:
             # losing the status code; such messages are about the request's own values.
             message = bytes(exc.object).decode("utf-8", errors="replace")
             raise ExecutionError(message, code="INVALID_ARGUMENT") from exc
+        finally:
+            for buffer in (options, metadata):
+                if buffer is not None:
+                    c_api.TF_DeleteBuffer(buffer)
         by_name = dict(zip(unique, values, strict=True))
-        return [by_name[name] for name in fetches]
+        return [by_name[name] for name in fetches], traced
 
     def close(self) -> None:
         self.session.close()
@@ -134,6 +163,23 @@ def tensorflow() -> TFModule:
     import tensorflow as tf
 
     return tf
+
+
+def _c_api() -> Any:
+    """TensorFlow's C session API (its buffers carry RunOptions and RunMetadata)."""
+    return importlib.import_module("tensorflow.python.client.pywrap_tf_session")
+
+
+def op_defs(names: Sequence[str]) -> dict[str, bytes]:
+    """Serialized OpDefs from TensorFlow's op registry, for the names it knows."""
+    tensorflow()
+    op_def_registry = importlib.import_module("tensorflow.python.framework.op_def_registry")
+    found = {}
+    for name in names:
+        op_def = op_def_registry.get(name)
+        if op_def is not None:
+            found[name] = op_def.SerializeToString()
+    return found
 
 
 def load_failure(model_dir: str, tags: Sequence[str], message: str) -> str:

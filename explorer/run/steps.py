@@ -24,6 +24,7 @@ from explorer.constants import CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES, 
 from explorer.errors import InputError, ServingRuleError
 from explorer.model.info import SignatureInfo
 from explorer.run import runner
+from explorer.run.inspection import Inspection, Inspector
 from explorer.run.result import CallResult, CallTiming, RunContext
 from explorer.safety.scan import require_safe
 from explorer.serving import rules
@@ -59,14 +60,14 @@ def run_examples(
     else:
         aliases = ["outputs"]
     feeds = {sig.inputs[0].name or "": np.array(batch, dtype=object)}
-    fetched, extra, timing = _execute(run, feeds, aliases)
+    fetched, extra, timing, inspection = _execute(run, feeds, aliases)
     if method is MethodKind.CLASSIFY:
         labels, scores = classification(fetched, len(batch))
         text = rest_request.classify_response_text(labels, scores)
     else:
         values = regression(fetched["outputs"], len(batch))
         text = rest_request.regress_response_text(values)
-    return _result(method, run, text, fetched, extra, timing, request)
+    return _result(method, run, text, fetched, extra, timing, request, inspection)
 
 
 def run_predict(
@@ -100,14 +101,14 @@ def run_predict(
     defaults = runner.signature_defaults(sig) if missing else {}
     feeds = input_feeds(sig, inputs, defaults)
     aliases = output_aliases(sig, output_filter)
-    fetched, extra, timing = _execute(run, feeds, aliases)
+    fetched, extra, timing, inspection = _execute(run, feeds, aliases)
     text = rest_request.predict_response_text(fetched, row_format=row_format)
-    return _result(MethodKind.PREDICT, run, text, fetched, extra, timing, request)
+    return _result(MethodKind.PREDICT, run, text, fetched, extra, timing, request, inspection)
 
 
 def _execute(
     run: RunContext, feeds: dict[str, Any], aliases: list[str]
-) -> tuple[dict[str, Any], dict[str, Any], runner.RunOutput]:
+) -> tuple[dict[str, Any], dict[str, Any], runner.RunOutput, Inspection]:
     meta_graph, model_dir, sig, _, options = run
     names = []
     for alias in aliases:
@@ -126,6 +127,8 @@ def _execute(
     model, load_ms = runner.load(
         model_dir, meta_graph, allow_unsafe=options.allow_unsafe, kernels=options.kernels
     )
+    inspector = Inspector(run, model)  # taps run in a copy of the graph that returns them
+    model, load_ms = inspector.model, load_ms + inspector.load_ms
     # An extra fetch of a fed tensor returns the fed value (TF refuses to fetch it).
     fed = {_tensor_name(n): v for n, v in feeds.items()}
     wanted = [n for n in options.extra_fetches if _tensor_name(n) not in fed]
@@ -136,16 +139,17 @@ def _execute(
                 '(expected "op_name:output_index").',
                 key=name,
             )
-    ran = model.run(feeds, [*names, *wanted])
+    ran = model.run(feeds, [*names, *wanted, *inspector.fetches], trace=inspector.trace)
     values = ran.values
     output = runner.RunOutput(values, load_ms, ran.run_ms, ran.transfer_ms, ran.kernels)
     fetched = {a: np.asarray(v) for a, v in zip(aliases, values, strict=False)}
-    by_name = dict(zip(wanted, values[len(aliases) :], strict=True))
+    by_name = dict(zip(wanted, values[len(aliases) : len(aliases) + len(wanted)], strict=True))
     extra = {
         n: np.asarray(by_name[n] if n in by_name else fed[_tensor_name(n)])
         for n in options.extra_fetches
     }
-    return fetched, extra, output
+    inspection = inspector.read(list(values[len(aliases) + len(wanted) :]), ran)
+    return fetched, extra, output, inspection
 
 
 def _tensor_name(name: str) -> str:
@@ -160,6 +164,7 @@ def _result(
     extra: dict[str, Any],
     output: runner.RunOutput,
     request: Any,
+    inspection: Inspection,
 ) -> CallResult:
     total = (time.perf_counter() - run.start) * 1000
     conversion = max(total - output.run_ms - output.load_ms - output.transfer_ms, 0.0)
@@ -173,6 +178,8 @@ def _result(
         timing=CallTiming(conversion, output.run_ms, output.load_ms, output.transfer_ms),
         request=request,
         kernels=output.kernels,
+        taps=inspection.taps,
+        profile=inspection.profile,
     )
 
 

@@ -6,9 +6,11 @@ frames and are served concurrently on a thread pool, so eight callers run in par
 each answer carries the request's id. A request that crashes TensorFlow takes this
 process down, and only this process: the parent reports it and starts a fresh one.
 
-Requests (header ``op``): ``load`` {key, dir, tags}, ``run`` {key, feeds, fetches} with the
-feed arrays, ``has_tensor`` {key, name}, ``unload`` {key}. Answers: ``ok`` true with the
-result, or ``ok`` false with ``error`` {kind, message, code}.
+Requests (header ``op``): ``load`` {key, dir, tags}, ``run`` {key, feeds, fetches, trace}
+with the feed arrays (traced: the serialized RunMetadata follows the fetches as one more
+string array), ``has_tensor`` {key, name}, ``unload`` {key}, ``op_defs`` {names} (OpDefs
+from TensorFlow's registry, one string array). Answers: ``ok`` true with the result, or
+``ok`` false with ``error`` {kind, message, code}.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
+
 from explorer.errors import ExecutionError, ModelLoadError
 from explorer.run import wire
-from explorer.run.session import Session, tensorflow
+from explorer.run.session import Session, op_defs, tensorflow
 
 _THREADS = 32  # concurrent requests served; TensorFlow's own pools do the heavy work
 
@@ -58,6 +62,7 @@ class Worker:
             "run": self._run,
             "has_tensor": self._has_tensor,
             "unload": self._unload,
+            "op_defs": self._op_defs,
         }
         try:
             handler = handlers[header["op"]]
@@ -97,9 +102,19 @@ class Worker:
         session = self._session(header)
         feeds = dict(zip(header["feeds"], arrays, strict=True))
         start = time.perf_counter()
-        values = session.run(feeds, list(header["fetches"]))
+        if header.get("trace"):
+            values, metadata = session.run_traced(feeds, list(header["fetches"]))
+            values = [*values, np.array([metadata], dtype=object)]
+        else:
+            values = session.run(feeds, list(header["fetches"]))
         run_ms = (time.perf_counter() - start) * 1000
         return wire.Frame({"ok": True, "run_ms": run_ms}, wire.arrays_of(values))
+
+    def _op_defs(self, header: dict[str, Any], _: tuple[Any, ...]) -> wire.Frame:
+        found = op_defs([str(n) for n in header["names"]])
+        return wire.Frame(
+            {"ok": True, "names": list(found)}, (np.array(list(found.values()), dtype=object),)
+        )
 
     def _has_tensor(self, header: dict[str, Any], _: tuple[Any, ...]) -> wire.Frame:
         found = self._session(header).has_tensor(str(header["name"]))
