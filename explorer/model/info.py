@@ -72,6 +72,9 @@ class SignatureInfo:
     defaults: tuple[str, ...] = ()
     # The parsed ``meta_graph_pb2.SignatureDef``, for TF Serving's DebugString messages.
     proto: SignatureDef | None = field(default=None, repr=False, compare=False, hash=False)
+    # The MetaGraphDef it was read from: TF Serving feeds and fetches by tensor name, so
+    # the rules judge the graph's own tensors (``explorer.serving.graph_tensors``).
+    graph: MetaGraphDef | None = field(default=None, repr=False, compare=False, hash=False)
 
     @property
     def is_init_op(self) -> bool:

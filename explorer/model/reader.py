@@ -161,7 +161,7 @@ def _meta_graph_info(meta_graph: MetaGraphDef, directory: Path) -> MetaGraphInfo
         tensorflow_version=info.tensorflow_version,
         tensorflow_git_version=info.tensorflow_git_version,
         signatures=tuple(
-            signature_info_from_proto(key, sig)
+            signature_info_from_proto(key, sig, graph=meta_graph)
             for key, sig in sorted(meta_graph.signature_def.items())
         ),
         op_histogram=tuple(sorted(histogram.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -174,8 +174,11 @@ def _meta_graph_info(meta_graph: MetaGraphDef, directory: Path) -> MetaGraphInfo
     )
 
 
-def signature_info_from_proto(key: str, signature: SignatureDef) -> SignatureInfo:
-    """A ``meta_graph_pb2.SignatureDef`` as our SignatureInfo (keys sorted)."""
+def signature_info_from_proto(
+    key: str, signature: SignatureDef, *, graph: MetaGraphDef | None = None
+) -> SignatureInfo:
+    """A ``meta_graph_pb2.SignatureDef`` as our SignatureInfo (keys sorted); ``graph`` is
+    the MetaGraphDef holding it, when there is one."""
     return SignatureInfo(
         key=key,
         method_name=signature.method_name,
@@ -183,6 +186,7 @@ def signature_info_from_proto(key: str, signature: SignatureDef) -> SignatureInf
         outputs=tuple(tensor_info_from_proto(k, v) for k, v in sorted(signature.outputs.items())),
         defaults=tuple(sorted(signature.defaults.keys())),
         proto=signature,
+        graph=graph,
     )
 
 

@@ -64,6 +64,8 @@ def _verdict_text(sig, method: MethodKind) -> str:  # type: ignore[no-untyped-de
         parts.append(f"      with the check: {_first_line(strict.reason)}")
     for issue in default.request_time_issues:
         parts.append(f"      at request time: {issue}")
+    for note in default.notes:
+        parts.append(f"      note: {note}")
     return "\n    ".join(parts)
 
 

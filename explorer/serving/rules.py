@@ -4,6 +4,11 @@ One place implements ``classifier.cc``/``regressor.cc``/``predict_util.cc``'s ch
 app's verdicts, the runner's refusals and the CLI all agree. Messages are TF Serving's
 sentences verbatim (users match them against server logs); see
 ``shared/reference/tfserving-semantics.md`` §1–4.
+
+What fails only when a request runs is judged on the graph's own tensors where the graph
+states their dtype (``explorer.serving.graph_tensors``): TF Serving feeds and fetches by
+tensor name, so a TensorInfo that declares another dtype misleads clients but not the
+server. Such a TensorInfo is reported as a note.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from explorer.constants import (
 )
 from explorer.errors import ServingRuleError
 from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo, format_shape
+from explorer.serving.graph_tensors import declared_otherwise, graph_dtype
 
 # Dtypes TF Serving's REST JSON can read (json_tensor.cc); others are UNIMPLEMENTED.
 _JSON_INPUT_DTYPES = frozenset(
@@ -43,7 +49,8 @@ _JSON_INPUT_DTYPES = frozenset(
         "DT_STRING",
     ]
 )
-_JSON_OUTPUT_DTYPES = _JSON_INPUT_DTYPES | {"DT_UINT16"}
+# json_tensor.cc's writer has the same cases (AddSingleValueAndAdvance): no DT_UINT16.
+_JSON_OUTPUT_DTYPES = _JSON_INPUT_DTYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,9 @@ class ServingVerdict:
     code: str | None
     # What passes the signature check but fails when a request runs.
     request_time_issues: tuple[str, ...] = ()
+    # Findings that change no answer: TensorInfos that declare another dtype than the
+    # graph's tensor of that name has.
+    notes: tuple[str, ...] = ()
 
 
 def check_signature(
@@ -80,7 +90,13 @@ def check_signature(
     except ServingRuleError as err:
         return ServingVerdict(method, method_name_check, False, str(err), err.code)
     return ServingVerdict(
-        method, method_name_check, True, None, None, _request_time_issues(signature, method)
+        method,
+        method_name_check,
+        True,
+        None,
+        None,
+        _request_time_issues(signature, method),
+        _declaration_notes(signature, method),
     )
 
 
@@ -209,18 +225,21 @@ def _request_time_issues(signature: SignatureInfo, method: MethodKind) -> tuple[
     return _predict_issues(signature)
 
 
-def _examples_input_issue(tensor: TensorInfo) -> list[str]:
-    if tensor.dtype == "DT_STRING" and tensor.encoding == "name":
+def _examples_input_issue(signature: SignatureInfo, tensor: TensorInfo) -> list[str]:
+    real = graph_dtype(signature, tensor) or tensor.dtype
+    if real == "DT_STRING" and tensor.encoding == "name":
         return []
+    where = "the graph's tensor" if real != tensor.dtype else "it"
     return [
-        f'Input "inputs" ({tensor.name or tensor.encoding}) is {tensor.dtype}, but TF Serving '
-        "feeds it a DT_STRING batch of serialized tf.Examples: every request fails at "
-        "Session::Run."
+        f'Input "inputs" ({tensor.name or tensor.encoding}) is {real}'
+        + (f" ({where}; its TensorInfo says {tensor.dtype})" if real != tensor.dtype else "")
+        + ", but TF Serving feeds it a DT_STRING batch of serialized tf.Examples: every "
+        "request fails at Session::Run."
     ]
 
 
 def _classify_issues(signature: SignatureInfo) -> tuple[str, ...]:
-    issues = _examples_input_issue(signature.inputs[0])
+    issues = _examples_input_issue(signature, signature.inputs[0])
     classes = signature.output(CLASSIFY_OUTPUT_CLASSES)
     scores = signature.output(CLASSIFY_OUTPUT_SCORES)
     for tensor, dtype in ((classes, "DT_STRING"), (scores, "DT_FLOAT")):
@@ -231,8 +250,9 @@ def _classify_issues(signature: SignatureInfo) -> tuple[str, ...]:
                 "Expected Tensor shape: [batch_size num_classes] but got "
                 f'{_debug_shape(tensor)} (output "{tensor.key}")'
             )
-        if tensor.dtype != dtype:
-            issues.append(f"Expected {tensor.key} Tensor of {dtype}. Got: {tensor.dtype}")
+        real = graph_dtype(signature, tensor) or tensor.dtype
+        if real != dtype:
+            issues.append(f"Expected {tensor.key} Tensor of {dtype}. Got: {real}")
     if classes and scores and classes.shape and scores.shape:
         c, s = classes.shape[-1], scores.shape[-1]
         if len(classes.shape) == len(scores.shape) == 2 and None not in (c, s) and c != s:
@@ -245,7 +265,7 @@ def _classify_issues(signature: SignatureInfo) -> tuple[str, ...]:
 
 
 def _regress_issues(signature: SignatureInfo) -> tuple[str, ...]:
-    issues = _examples_input_issue(signature.inputs[0])
+    issues = _examples_input_issue(signature, signature.inputs[0])
     out = signature.output(REGRESS_OUTPUTS)
     assert out is not None  # guaranteed by _require_regress
     shape = out.shape
@@ -254,8 +274,9 @@ def _regress_issues(signature: SignatureInfo) -> tuple[str, ...]:
             "Expected output Tensor shape to be either [batch_size] or [batch_size, 1] but got "
             f"{_debug_shape(out)}"
         )
-    if out.dtype != "DT_FLOAT":
-        issues.append(f"Expected output Tensor of DT_FLOAT.  Got: {out.dtype}")
+    real = graph_dtype(signature, out) or out.dtype
+    if real != "DT_FLOAT":
+        issues.append(f"Expected output Tensor of DT_FLOAT.  Got: {real}")
     return tuple(issues)
 
 
@@ -276,6 +297,7 @@ def component_fed_note(signature: SignatureInfo) -> str | None:
 def _predict_issues(signature: SignatureInfo) -> tuple[str, ...]:
     issues = []
     for tensor in signature.inputs:
+        real = declared_otherwise(signature, tensor)
         if tensor.encoding != "name":
             issues.append(
                 f'Input "{tensor.key}" is {tensor.encoding}: Predict feeds inputs by tensor '
@@ -286,11 +308,19 @@ def _predict_issues(signature: SignatureInfo) -> tuple[str, ...]:
                 f'Input "{tensor.key}" is {tensor.dtype}: the REST API cannot convert JSON to '
                 "it (UNIMPLEMENTED); use gRPC with a TensorProto."
             )
-    for tensor in signature.outputs:
-        if tensor.encoding == "name" and tensor.dtype not in _JSON_OUTPUT_DTYPES:
+        elif real is not None:
             issues.append(
-                f'Output "{tensor.key}" is {tensor.dtype}: the REST API fails with '
-                f'"Failed to write JSON value for tensor type: {tensor.dtype}".'
+                f'Input "{tensor.key}" is declared {tensor.dtype}, but the graph\'s tensor '
+                f"{tensor.name} is {real}: REST Predict converts JSON to the declared "
+                f"{tensor.dtype}, which the graph refuses at Session::Run, so every REST "
+                f"request fails; a gRPC request must send {real}."
+            )
+    for tensor in signature.outputs:
+        real = graph_dtype(signature, tensor) or tensor.dtype
+        if tensor.encoding == "name" and real not in _JSON_OUTPUT_DTYPES:
+            issues.append(
+                f'Output "{tensor.key}" is {real}: the REST API fails with '
+                f'"Failed to write JSON value for tensor type: {_tf_name(real)}".'
             )
         if tensor.shape == ():
             issues.append(
@@ -298,6 +328,33 @@ def _predict_issues(signature: SignatureInfo) -> tuple[str, ...]:
                 f'("Tensor name: {tensor.key} has no shape information"); use "inputs".'
             )
     return tuple(issues)
+
+
+def _declaration_notes(signature: SignatureInfo, method: MethodKind) -> tuple[str, ...]:
+    """TensorInfos whose declared dtype is not the graph tensor's (the graph wins)."""
+    if signature.is_init_op:
+        return ()
+    notes = []
+    for kind, tensor in [
+        *(("input", t) for t in signature.inputs),
+        *(("output", t) for t in signature.outputs),
+    ]:
+        real = declared_otherwise(signature, tensor)
+        if real is None:
+            continue
+        if method is MethodKind.PREDICT and kind == "input":
+            continue  # a request-time issue there: REST converts to the declared dtype
+        notes.append(
+            f'The TensorInfo of {kind} "{tensor.key}" declares {tensor.dtype}, but the '
+            f"graph's tensor {tensor.name} is {real}. TF Serving feeds and fetches by tensor "
+            f"name, so {real} is what it meets; its metadata tells clients {tensor.dtype}."
+        )
+    return tuple(notes)
+
+
+def _tf_name(dtype: str) -> str:
+    # DataTypeString, as TF Serving's error texts print a dtype: DT_HALF → half.
+    return "INVALID" if dtype == "DT_INVALID" else dtype.removeprefix("DT_").lower()
 
 
 def _debug_shape(tensor: TensorInfo) -> str:
