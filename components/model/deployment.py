@@ -47,10 +47,11 @@ def render_config_source(roots: tuple[str, ...] = ()) -> tuple[str, str] | None:
         "model_config_list. Every model it lists is opened as TF Serving would serve it.",
     ).strip()
     st.sidebar.toggle(
-        "--allow_version_labels_for_unavailable_models",
+        "Allow labels on versions not loaded yet",
         key=keys.CONFIG_ALLOW_LABELS,
-        help="As TF Serving's flag: without it, TF Serving refuses every version label at "
-        "start-up (nothing is loaded yet when it assigns them).",
+        help="As TF Serving's --allow_version_labels_for_unavailable_models: without it, TF "
+        "Serving refuses every version label at start-up (nothing is loaded yet when it "
+        "assigns them).",
     )
     if not typed:
         return None
@@ -142,6 +143,27 @@ def render_config_overview(config: ModelServerConfigInfo) -> None:
         else:
             st.success("No problems: TF Serving would start with this config.")
         loads = _loaded(config)
+        if loads:
+            st.markdown("**Served versions**, opened as TF Serving's loader opens them")
+            st.dataframe(
+                [
+                    {
+                        "model": v.model,
+                        "version": v.version,
+                        "labels": ", ".join(v.labels),
+                        "loads": "yes" if v.loads else "no",
+                        "warmup records": (
+                            len(v.warmup.file.records)
+                            if v.warmup is not None and v.warmup.file is not None
+                            else 0
+                        ),
+                        "path": v.path,
+                    }
+                    for v in loads
+                ],
+                hide_index=True,
+                width="stretch",
+            )
         failing = [v for v in loads if not v.loads]
         for version in failing:
             st.error(
