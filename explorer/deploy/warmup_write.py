@@ -105,7 +105,8 @@ def export_cases(
             )
             continue
         try:
-            doc, _ = parse_request(case.request)
+            # A copy: the parser may hand back a read-only view of the body.
+            doc = dict(parse_request(case.request)[0])
             # As replay sends it: a body that names no signature goes to the case's.
             doc.setdefault("signature_name", case.signature_name)
             log = prediction_log(case.method, doc, meta_graph, model_name)
