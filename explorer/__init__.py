@@ -20,16 +20,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from explorer.constants import MethodKind
+    from explorer.deploy.warmup_check import check_warmup
+    from explorer.deploy.warmup_file import read_warmup
+    from explorer.deploy.warmup_replay import replay_warmup
     from explorer.errors import (
         ExecutionError,
         ExplorerError,
         InputError,
         InvalidSavedModelError,
+        ModelConfigError,
         ModelSourceError,
         ServingRuleError,
         UnknownSignatureError,
         UnknownTagSetError,
         UnsafeModelError,
+        WarmupFileError,
     )
     from explorer.graph.build import build_signature_graph
     from explorer.graph.dot import render_svg, to_dot
@@ -58,6 +63,7 @@ if TYPE_CHECKING:
         scan_model,
     )
     from explorer.serving.metadata import metadata_response
+    from explorer.serving.model_config import read_model_config
     from explorer.serving.rules import ServingVerdict, check_all, check_signature
 
 # Public name → the module that defines it. Imported on first use (PEP 562), so
@@ -72,6 +78,7 @@ _EXPORTS = {
     "InvalidSavedModelError": "explorer.errors",
     "MetaGraphInfo": "explorer.model.info",
     "MethodKind": "explorer.constants",
+    "ModelConfigError": "explorer.errors",
     "ModelInfo": "explorer.model.info",
     "ModelSourceError": "explorer.errors",
     "ScanResult": "explorer.safety.scan",
@@ -84,10 +91,12 @@ _EXPORTS = {
     "UnknownTagSetError": "explorer.errors",
     "UnsafeModelError": "explorer.errors",
     "UnsafeOpFinding": "explorer.safety.scan",
+    "WarmupFileError": "explorer.errors",
     "build_signature_graph": "explorer.graph.build",
     "call_rest": "explorer.run.local",
     "check_all": "explorer.serving.rules",
     "check_signature": "explorer.serving.rules",
+    "check_warmup": "explorer.deploy.warmup_check",
     "classify": "explorer.run.calls",
     "classify_examples": "explorer.run.calls",
     "describe_node": "explorer.graph.inspector",
@@ -98,9 +107,12 @@ _EXPORTS = {
     "predict": "explorer.run.calls",
     "predict_arrays": "explorer.run.calls",
     "read_model": "explorer.model.reader",
+    "read_model_config": "explorer.serving.model_config",
+    "read_warmup": "explorer.deploy.warmup_file",
     "regress": "explorer.run.calls",
     "regress_examples": "explorer.run.calls",
     "render_svg": "explorer.graph.dot",
+    "replay_warmup": "explorer.deploy.warmup_replay",
     "request_template": "explorer.run.calls",
     "require_safe": "explorer.safety.scan",
     "scan_meta_graph": "explorer.safety.scan",
@@ -118,6 +130,7 @@ __all__ = [
     "InvalidSavedModelError",
     "MetaGraphInfo",
     "MethodKind",
+    "ModelConfigError",
     "ModelInfo",
     "ModelSourceError",
     "ScanResult",
@@ -130,10 +143,12 @@ __all__ = [
     "UnknownTagSetError",
     "UnsafeModelError",
     "UnsafeOpFinding",
+    "WarmupFileError",
     "build_signature_graph",
     "call_rest",
     "check_all",
     "check_signature",
+    "check_warmup",
     "classify",
     "classify_examples",
     "describe_node",
@@ -144,9 +159,12 @@ __all__ = [
     "predict",
     "predict_arrays",
     "read_model",
+    "read_model_config",
+    "read_warmup",
     "regress",
     "regress_examples",
     "render_svg",
+    "replay_warmup",
     "request_template",
     "require_safe",
     "scan_meta_graph",
