@@ -1,0 +1,249 @@
+"""Taps return what the model computed inside its functions, exactly; the profile times
+every op; neither changes TF Serving's answer nor lets anything run the scan refuses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explorer.errors import TapError, UnsafeModelError
+from explorer.graph.attrs import CALL_OPS, split_graph_ref
+from explorer.model.info import MetaGraphInfo
+from explorer.model.reader import read_model
+from explorer.run import calls
+from explorer.run.result import CallResult
+from explorer.run.tap_rewrite import rewrite
+from explorer.run.taps import resolve
+from explorer.safety.scan import scan_meta_graph
+from tests.cli_runs import run_explorer_commands
+from tests.conftest import SAMPLES
+from tests.explorer.run.tap_models import TapModels, build, expected
+from tests.explorer.run.worker_models import WorkerModels
+
+X = np.array([[1.0, 2.0, 3.0]], np.float32)
+CALL = "PartitionedCall::PartitionedCall"
+
+
+@pytest.fixture(scope="module")
+def tap_models(tmp_path_factory: pytest.TempPathFactory) -> TapModels:
+    return build(tmp_path_factory.mktemp("tap_models"))
+
+
+def test_an_op_in_a_function_called_twice_returns_both_values(tap_models: TapModels) -> None:
+    result = calls.predict_arrays(tap_models.nested, {"x": X}, taps=["double"])
+    want = expected(X)
+    assert [t.site.id for t in result.taps] == [
+        f"{CALL}::PartitionedCall::double",
+        f"{CALL}::PartitionedCall_1::double",
+    ]
+    np.testing.assert_allclose(result.taps[0].value, want["double_1"])
+    np.testing.assert_allclose(result.taps[1].value, want["double_2"])
+    assert result.tap(f"{CALL}::PartitionedCall_1::double") is result.taps[1].value
+    with pytest.raises(KeyError, match="2 tapped places"):
+        result.tap("double")  # two places: the caller must say which
+    # TF Serving's answer is the same as without taps.
+    assert result.response_text == calls.predict_arrays(tap_models.nested, {"x": X}).response_text
+
+
+def test_if_branches_say_whether_they_ran(tap_models: TapModels) -> None:
+    taps = [f"{CALL}::cond@then_branch::cond/pos", f"{CALL}::cond@else_branch::cond/neg"]
+    for x in (X, -X):
+        result = calls.predict_arrays(tap_models.nested, {"x": x}, taps=taps)
+        pos, neg = result.taps
+        taken, skipped = (pos, neg) if x.sum() > 0 else (neg, pos)
+        np.testing.assert_allclose(taken.value, expected(x)["c"])
+        assert taken.ran
+        assert taken.note == ""
+        assert not skipped.ran
+        assert skipped.value is None
+        assert "did not run for this request" in skipped.note
+
+
+def test_a_while_body_op_returns_its_last_iteration(tap_models: TapModels) -> None:
+    result = calls.predict_arrays(
+        tap_models.nested, {"x": X}, taps=[f"{CALL}::while@body::while/sq"]
+    )
+    (square,) = result.taps
+    np.testing.assert_allclose(square.value, expected(X)["last_sq"], rtol=1e-6)
+    assert square.note == "inside a While loop: the value of its last iteration"
+    np.testing.assert_allclose(result.outputs["w"], expected(X)["w"], rtol=1e-6)
+
+
+def _producer(meta_graph: MetaGraphInfo, tensor: str) -> str:
+    """The op id (and output) that computes a top-level tensor, through call ops."""
+    library = {f.signature.name: f for f in meta_graph.proto.graph_def.library.function}
+    nodes = {n.name: n for n in meta_graph.proto.graph_def.node}
+    name, port = split_graph_ref(tensor)
+    path: list[str] = []
+    while nodes[name].op in CALL_OPS:
+        function = library[nodes[name].attr["f"].func.name]
+        ref = function.ret[function.signature.output_arg[port].name]
+        path.append(name)
+        nodes = {n.name: n for n in function.node_def}
+        name, port = ref.split(":")[0], int(ref.split(":")[-1])
+    return "::".join([*path, name]) + f":{port}"
+
+
+def _check_producers(result: CallResult, aliases: list[str]) -> None:
+    for alias, tap in zip(aliases, result.taps, strict=True):
+        np.testing.assert_array_equal(tap.value, result.outputs[alias])
+
+
+def test_tapping_the_op_behind_an_output_returns_exactly_that_output() -> None:
+    cases = {
+        "keras_multi_io": (
+            "serving_default",
+            {"instances": [{"age": [30.0], "clicks": [3], "country": ["us"]}]},
+        ),
+        "portable_linear/2": ("serving_default", {"instances": [[1.5], [2.5]]}),
+        "flowers_tf1": ("predict_images", {"instances": [[[[0.5]] * 4] * 4]}),
+    }
+    for name, (key, body) in cases.items():
+        meta_graph = read_model(SAMPLES / name).meta_graph()
+        signature = meta_graph.signature(key)
+        aliases = [t.key for t in signature.outputs]
+        taps = [_producer(meta_graph, t.name or "") for t in signature.outputs]
+        result = calls.predict(meta_graph, {**body, "signature_name": key}, taps=taps)
+        _check_producers(result, aliases)
+    churn = read_model(SAMPLES / "tabular_churn").meta_graph()
+    signature = churn.signature("serving_default")
+    taps = [_producer(churn, signature.output(a).name or "") for a in ("classes", "scores")]
+    result = calls.classify(
+        churn, {"examples": [{"monthly_charges": 95.0, "tenure_months": 2}]}, taps=taps
+    )
+    _check_producers(result, ["classes", "scores"])
+
+
+def test_a_keras_application_tap_and_profile(keras_applications: dict[str, Path]) -> None:
+    model = read_model(keras_applications["MobileNetV2"])
+    meta_graph = model.meta_graph()
+    signature = meta_graph.signature("serving_default")
+    (output,) = signature.outputs
+    image = np.random.default_rng(7).random((1, 224, 224, 3), dtype=np.float32)
+    pool = next(
+        n.name
+        for f in meta_graph.proto.graph_def.library.function
+        for n in f.node_def
+        if n.op == "Mean" and "global_average_pooling" in n.name
+    )
+    result = calls.predict_arrays(
+        meta_graph,
+        {signature.inputs[0].key: image},
+        taps=[_producer(meta_graph, output.name or ""), pool],
+        profile=True,
+    )
+    exact, pooled = result.taps
+    np.testing.assert_array_equal(exact.value, result.outputs[output.key])
+    assert pooled.value is not None
+    assert pooled.value.shape == (1, 1280)  # the pooled features before the classifier
+    summary = pooled.summary()
+    assert summary is not None
+    assert summary.minimum is not None
+    assert summary.minimum >= 0.0  # the mean of ReLU6 activations
+    profile = result.profile
+    assert profile is not None
+    assert profile.total_ms <= profile.execution_ms
+    assert profile.span_ms <= profile.execution_ms
+    top = profile.top(1)[0]
+    assert "Conv" in top.op or "MatMul" in top.op, top
+    inside = [op for op in profile.ops if op.exact and "::" in op.id]
+    assert len(inside) > 100  # ops inside the functions, mapped back to their graph ids
+
+
+def test_the_rewritten_graph_scans_as_the_original(tap_models: TapModels) -> None:
+    for path, tap in ((tap_models.nested, "double"), (tap_models.unsafe_unreachable, "y")):
+        meta_graph = read_model(path).meta_graph()
+        signature = meta_graph.signature("serving_default")
+        rewritten = rewrite(meta_graph.proto, resolve(meta_graph, signature, [tap]))
+        before = scan_meta_graph(meta_graph)
+        after = scan_meta_graph(replace(meta_graph, proto=rewritten.proto))
+        assert after.clean == before.clean
+        assert [(f.op, f.node, f.reachable) for f in after.findings] == [
+            (f.op, f.node, f.reachable) for f in before.findings
+        ]
+
+
+def test_a_tap_cannot_run_what_the_signature_does_not(tap_models: TapModels) -> None:
+    # The ReadFile no output depends on: tapping it would run it, so it cannot be tapped.
+    with pytest.raises(TapError, match='runs no op "steal"'):
+        calls.predict(tap_models.unsafe_unreachable, {"instances": [1.0]}, taps=["steal"])
+
+
+def test_a_tap_of_an_unsafe_model_needs_the_opt_in(misbehaving: WorkerModels) -> None:
+    with pytest.raises(UnsafeModelError):
+        calls.predict(misbehaving.files, {"instances": [1.0]}, taps=["y"])
+    assert not misbehaving.written.exists()
+
+
+def test_taps_that_cannot_be_fetched_say_why(tap_models: TapModels) -> None:
+    cases = {
+        f"{CALL}::while@cond::while/Less": "in a While loop's condition",
+        "double:3": "has 1 output(s); there is no output 3",
+        "not a tap::": "is not NODE or NODE:INDEX",
+    }
+    for tap, words in cases.items():
+        with pytest.raises(TapError, match=words.replace("(", r"\(").replace(")", r"\)")):
+            calls.predict_arrays(tap_models.nested, {"x": X}, taps=[tap])
+
+
+def test_cli_taps_go_to_a_file_and_stderr_leaving_stdout_to_tf_serving(
+    tap_models: TapModels, tmp_path: Path
+) -> None:
+    request = '{"instances": [[1.0, 2.0, 3.0]]}'
+    model = str(tap_models.nested)
+    npz, js = tmp_path / "taps.npz", tmp_path / "taps.json"
+    runs = run_explorer_commands(
+        {
+            "plain": (["predict", model, "-r", request], None),
+            "npz": (
+                ["predict", model, "-r", request, "--tap", "double", "--taps-out", str(npz)],
+                None,
+            ),
+            "json": (
+                [
+                    *("predict", model, "-r", request, "--profile", "--tap", "double:0"),
+                    *("--taps-out", str(js)),
+                ],
+                None,
+            ),
+            "no_tap": (["predict", model, "-r", request, "--taps-out", str(npz)], None),
+            "unknown": (["predict", model, "-r", request, "--tap", "nothing"], None),
+            "server": (
+                [
+                    *("predict", "--server", "http://127.0.0.1:9", "--model", "m"),
+                    *("-r", request, "--tap", "double"),
+                ],
+                None,
+            ),
+        }
+    )
+    plain = runs["plain"]
+    assert plain.returncode == 0
+    for name in ("npz", "json"):
+        assert runs[name].returncode == 0, runs[name].stderr
+        assert runs[name].stdout == plain.stdout
+    assert (
+        f"tap {CALL}::PartitionedCall::double:0 DT_FLOAT (1, 3): min 2 max 6" in runs["npz"].stderr
+    )
+    with np.load(npz) as archive:
+        manifest = json.loads(str(archive["manifest"]))
+        np.testing.assert_allclose(archive["tap_1"], expected(X)["double_2"])
+    assert [t["id"] for t in manifest["taps"]] == [
+        f"{CALL}::PartitionedCall::double",
+        f"{CALL}::PartitionedCall_1::double",
+    ]
+    written = json.loads(js.read_text())
+    assert written["taps"][0]["value"]["values"] == [[2.0, 4.0, 6.0]]
+    assert written["profile"]["ops"]
+    assert "profile:" in runs["json"].stderr
+    for name, words in (
+        ("no_tap", "--taps-out needs --tap or --profile"),
+        ("unknown", 'runs no op "nothing"'),
+        ("server", "--tap (taps look inside a local run"),
+    ):
+        assert runs[name].returncode == 2, runs[name].stderr
+        assert words in runs[name].stderr
