@@ -33,6 +33,7 @@ from components.remote.remote_panel import (
 )
 from components.run.examples_panel import render_examples_panel
 from components.run.run_panel import render_run_panel
+from components.text import md_code, md_text
 from explorer.deploy.warmup_file import warmup_path
 from explorer.errors import ExplorerError, ModelSourceError
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
@@ -170,11 +171,15 @@ def main() -> None:
     else:
         version = f" · version **{model.version}**" if model.version is not None else ""
         where = (
-            f"uploaded `{source.upload_name}`"
+            f"uploaded {md_code(source.upload_name or '')}"
             if source.kind == keys.SOURCE_UPLOAD
-            else f"`{Path(model.path)}`"  # an upload's is a temporary folder
+            else md_code(str(Path(model.path)))  # an upload's is a temporary folder
         )
-        st.markdown(f"Model **{model.name}**{version} · tag-set `{meta_graph.tag_set}` · {where}")
+        # Names are the model's (and the uploader's): md_code shows them as text, never Markdown.
+        st.markdown(
+            f"Model **{md_code(model.name)}**{version} · tag-set {md_code(meta_graph.tag_set)} "
+            f"· {where}"
+        )
         if warmup_path(model.path).is_file():  # TF Serving replays it at load: say so first
             # Lazy: a model without a warmup file does not pay for the warmup checks.
             from components.compare.warmup_panel import render_warmup_note
@@ -303,7 +308,10 @@ def _main_remote(target: RemoteTarget) -> None:
     except ExplorerError as err:
         show_error(err)
         return
-    st.markdown(f"Model **{model.name}** · version **{model.version}** · {target.describe()}")
+    st.markdown(
+        f"Model **{md_code(model.name)}** · version **{model.version}** · "
+        f"{md_text(target.describe())}"
+    )
     signature = meta_graph.signature(signature_key) if signature_key else None
     method_name_check = bool(st.session_state.get(keys.METHOD_NAME_CHECK, False))
     signatures_tab, run_tab, server_tab = st.tabs(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.text import md_text
 from explorer.errors import (
     ExplorerError,
     InvalidSavedModelError,
@@ -23,4 +24,4 @@ _TITLES = {
 def show_error(err: ExplorerError) -> None:
     """An error box titled by the kind of failure, with the message that says what to fix."""
     title = next((t for cls, t in _TITLES.items() if isinstance(err, cls)), "Error")
-    st.error(f"**{title}.** {err}", icon=":material/block:")
+    st.error(f"**{title}.** {md_text(str(err))}", icon=":material/block:")

@@ -17,6 +17,7 @@ import streamlit as st
 
 from components import keys
 from components.error_panel import show_error
+from components.text import md_code, md_text
 from explorer.compat.case_diff import DEFAULT_ATOL, DEFAULT_RTOL
 from explorer.compat.cases import TestCase, cases_text, make_case, parse_cases, with_case
 from explorer.compat.replay import ReplayReport, replay_cases
@@ -43,7 +44,7 @@ def render_save_case(
     if outcome.status is None:
         return None  # the explorer refused to run: there is no TF Serving answer to keep
     if outcome.unsaveable is not None:
-        st.caption(f"Not saveable as a test case: {outcome.unsaveable}.")
+        st.caption(f"Not saveable as a test case: {md_text(outcome.unsaveable)}.")
         return None
     existing = session_cases(model.name)
     name_key = f"{key}.{keys.SAVE_CASE_NAME}"
@@ -68,7 +69,8 @@ def render_save_case(
     st.session_state[keys.cases_key(model.name, keys.CASES)] = cases
     verb = "Replaced" if replaced else "Saved"
     st.success(
-        f'{verb} test case "{case.name}" ({len(cases)} for {model.name} in this session). '
+        f"{verb} test case {md_code(case.name)} ({len(cases)} for {md_code(model.name)} in "
+        "this session). "
         "Download or replay them in the Test cases tab."
     )
     return case
@@ -88,7 +90,7 @@ def render_cases_panel(
     ``read_model``), so a new version can be checked against yesterday's answers.
     """
     name = model.name
-    st.subheader(f"Test cases for {name}")
+    st.subheader(f"Test cases for {md_code(name)}")
     st.caption(
         "A case is a request and the answer TF Serving gave it. Save runs from the Run tab, "
         "download them as cases.jsonl, commit the file beside the model, and replay it "
@@ -133,9 +135,9 @@ def _render_loaders(model: ModelInfo) -> None:
         if not session_cases(name):
             _merge(name, bundled.read_bytes(), str(bundled))
     if bundled is not None and st.button(
-        f"Load {bundled.name} from the model folder",
+        f"Load {md_code(bundled.name)} from the model folder",
         key=keys.cases_key(name, keys.CASES_LOAD_BUNDLED),
-        help=str(bundled),
+        help=md_code(str(bundled)),
     ):
         _merge(name, bundled.read_bytes(), str(bundled))
 
@@ -150,7 +152,7 @@ def _merge(name: str, data: bytes, source: str) -> None:
     for case in loaded:
         cases = with_case(cases, case)
     st.session_state[keys.cases_key(name, keys.CASES)] = cases
-    st.success(f"Loaded {len(loaded)} cases from {Path(source).name}.")
+    st.success(f"Loaded {len(loaded)} cases from {md_code(Path(source).name)}.")
 
 
 def _bundled_cases_file(model: ModelInfo) -> Path | None:
@@ -242,7 +244,7 @@ def _render_replay(
 def render_replay_report(report: ReplayReport) -> None:
     """Summary line, a pass/fail row per case, and each failure's differences in full."""
     text = f"{report.summary} (rtol {report.rtol:g}, atol {report.atol:g})"
-    (st.success if report.all_passed else st.error)(text)
+    (st.success if report.all_passed else st.error)(md_text(text))
     rows = []
     for result in report.results:
         messages = [d.message for d in result.differences[:_MAX_MESSAGES]]
@@ -265,9 +267,9 @@ def render_replay_report(report: ReplayReport) -> None:
     for result in report.results:
         if result.passed:
             continue
-        with st.expander(f"FAIL {result.case.name}: recorded answer and answer now"):
+        with st.expander(f"FAIL {md_code(result.case.name)}: recorded answer and answer now"):
             for difference in result.differences:
-                st.markdown(f"- `{difference.message}`")
+                st.markdown(f"- {md_code(difference.message)}")
             recorded, now = st.columns(2)
             recorded.markdown("**Recorded**")
             recorded.code(json.dumps(dict(result.case.response), indent=1), language="json")

@@ -16,6 +16,7 @@ import streamlit as st
 from components import keys
 from components.compare.compare_tables import render_changes_table, render_signature_pair
 from components.error_panel import show_error
+from components.text import md_code, md_text
 from explorer.compat.diff import CompatReport, diff_models
 from explorer.errors import ExplorerError
 from explorer.model.info import ModelInfo
@@ -86,13 +87,13 @@ def render_compare_page(
 def render_report(report: CompatReport) -> None:
     """The verdict line, the changes table, one side-by-side view per signature, downloads."""
     if report.breaking:
-        st.error(f"**Verdict:** {report.verdict}")
+        st.error(f"**Verdict:** {md_text(report.verdict)}")
     else:
-        st.success(f"**Verdict:** {report.verdict}")
+        st.success(f"**Verdict:** {md_text(report.verdict)}")
     counts = {kind: len(report.of_kind(kind)) for kind in ("breaking", "notable", "safe")}
     st.caption(
         f"{len(report.signatures)} signature{'' if len(report.signatures) == 1 else 's'} of "
-        f"tag-set `{report.tag_set}` compared; changes: "
+        f"tag-set {md_code(report.tag_set)} compared; changes: "
         + ", ".join(f"{n} {kind}" for kind, n in counts.items())
         + ". Breaking: existing requests or response readers fail. Notable: they keep "
         "working, but look. Safe: nothing for clients to do."
@@ -154,7 +155,10 @@ def _render_side(
     callable_count = len(model.meta_graph().callable_signatures) if model.meta_graphs else 0
     version_text = f" version {model.version}" if model.version is not None else ""
     plural = "" if callable_count == 1 else "s"
-    st.caption(f"{model.name}{version_text} · {callable_count} signature{plural} · `{model.path}`")
+    st.caption(
+        f"{md_code(model.name)}{version_text} · {callable_count} signature{plural} · "
+        f"{md_code(model.path)}"
+    )
     return model
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
+from components.text import md_code, md_text
 from explorer.compat.diff import CompatReport
 from explorer.compat.features import requirement
 from explorer.compat.rules import Change
@@ -23,13 +24,14 @@ def render_changes_table(changes: Iterable[Change]) -> None:
     """One row per change, its background by class: breaking, notable, safe."""
     rows = [
         {
+            # st.table reads Markdown in its cells: the models' names go through md_text.
             "class": c.kind,
-            "signature": c.signature or "(MetaGraph)",
-            "where": _where(c),
-            "change": c.what,
-            "old": c.old or "",
-            "new": c.new or "",
-            "what it means": c.why,
+            "signature": md_text(c.signature) if c.signature else "(MetaGraph)",
+            "where": md_text(_where(c)),
+            "change": md_text(c.what),
+            "old": md_text(c.old or ""),
+            "new": md_text(c.new or ""),
+            "what it means": md_text(c.why),
         }
         for c in changes
     ]
@@ -49,7 +51,7 @@ def render_signature_pair(report: CompatReport, signature_key: str) -> None:
     new = _signature(report.new, signature_key)
     changes = report.for_signature(signature_key)
     counts = [f"{n} {k}" for k in COLOURS if (n := sum(c.kind == k for c in changes))]
-    label = f"{signature_key}: " + (", ".join(counts) if counts else "no changes")
+    label = f"{md_code(signature_key)}: " + (", ".join(counts) if counts else "no changes")
     with st.expander(label, expanded=any(c.kind == "breaking" for c in changes)):
         left, right = st.columns(2, gap="medium")
         for column, side, signature, meta_graph in (
@@ -60,7 +62,10 @@ def render_signature_pair(report: CompatReport, signature_key: str) -> None:
                 _render_side(side, signature, meta_graph, changes)
         other = [c for c in changes if c.part == "api"]
         for change in other:
-            st.markdown(f"- **{change.kind}**: {change.key} API {change.what}. {change.why}")
+            st.markdown(
+                f"- **{change.kind}**: {md_text(change.key)} API {md_text(change.what)}. "
+                f"{md_text(change.why)}"
+            )
 
 
 def tensor_frame(signature: SignatureInfo, part: str) -> pd.DataFrame:
@@ -113,8 +118,9 @@ def _render_side(
         return
     method = next((c for c in changes if c.part == "method_name"), None)
     name = signature.method_name or "(empty)"
-    shown = f":{_tone(method.kind)}-background[`{name}`]" if method else f"`{name}`"
-    st.markdown(f"method_name {shown}")
+    # The name stays outside the colour directive: a "]" in it would end the directive.
+    badge = f" :{_tone(method.kind)}-badge[{method.kind}]" if method else ""
+    st.markdown(f"method_name {md_code(name)}{badge}")
     for part, title in (("input", "Inputs"), ("output", "Outputs")):
         frame = tensor_frame(signature, part)
         mine = [c for c in changes if c.part == part]

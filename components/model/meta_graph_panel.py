@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.text import md_code, md_text
 from explorer.model.info import MetaGraphInfo, ModelInfo, format_size
 
 
@@ -16,12 +17,13 @@ def render_meta_graph_facts(model: ModelInfo, meta_graph: MetaGraphInfo) -> None
     cols[2].metric("Nodes in functions", f"{meta_graph.function_node_count:,}")
     cols[3].metric("Variables", format_size(model.variables_size_bytes))
     cols[4].metric("Signatures", len(meta_graph.callable_signatures))
+    git = meta_graph.tensorflow_git_version  # the model's own words: shown as text
     st.markdown(
-        f"**Tags** `{meta_graph.tag_set or '(none)'}` · **written by TensorFlow** "
-        f"`{meta_graph.tensorflow_version or 'unknown'}` "
-        f"{f'({meta_graph.tensorflow_git_version})' if meta_graph.tensorflow_git_version else ''}"
+        f"**Tags** {md_code(meta_graph.tag_set or '(none)')} · **written by TensorFlow** "
+        f"{md_code(meta_graph.tensorflow_version or 'unknown')} "
+        f"{f'({md_text(git)})' if git else ''}"
         f" · **file** `{model.file_format}` · **schema version** "
-        f"{model.saved_model_schema_version}"
+        f"{md_text(str(model.saved_model_schema_version))}"
     )
     if meta_graph.assets:
         st.markdown("**Assets**")

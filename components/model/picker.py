@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import keys
 from components.model.deployment import render_config_source
+from components.text import md_code, plain
 from explorer.model.info import MetaGraphInfo, ModelInfo
 from explorer.model.samples import Sample
 
@@ -77,7 +78,9 @@ def render_source_picker(
             st.session_state.pop(keys.UPLOAD_KEPT, None)
             return None
         # Back from another source: Streamlit has emptied the uploader, not the archive.
-        st.sidebar.caption(f"Showing the earlier upload {kept[0]}; upload another to replace it.")
+        st.sidebar.caption(
+            f"Showing the earlier upload {md_code(kept[0])}; upload another to replace it."
+        )
         return ModelSource(kind, upload_name=kept[0], upload_id=kept[1])
     st.session_state[keys.UPLOAD_KEPT] = (upload.name, str(upload.file_id))
     return ModelSource(
@@ -149,5 +152,7 @@ def render_signature_picker(meta_graph: MetaGraphInfo) -> str | None:
         "Signature",
         choices,
         key=keys.SIGNATURE,
-        format_func=lambda k: k + (" (initializer)" if meta_graph.signature(k).is_init_op else ""),
+        format_func=lambda k: (
+            plain(k) + (" (initializer)" if meta_graph.signature(k).is_init_op else "")
+        ),
     )

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
+from components.text import md_code, plain
 from explorer.safety.scan import ScanResult, UnsafeOpFinding
 
 
@@ -22,14 +23,15 @@ def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
             st.caption(
                 f"{len(scan.unreachable_findings)} op(s) that touch the outside world are in the "
                 "graph but no signature or load step runs them: "
-                + ", ".join(sorted({f.op for f in scan.unreachable_findings}))
+                + ", ".join(md_code(op) for op in sorted({f.op for f in scan.unreachable_findings}))
             )
         return True
     findings = scan.reachable_findings
+    ops = ", ".join(md_code(op) for op in sorted({f.op for f in findings}))
+    affected = ", ".join(md_code(key) for key in scan.signatures_affected)
     st.warning(
-        f"**This model contains {len(findings)} unsafe op(s)** "
-        f"({', '.join(sorted({f.op for f in findings}))}) reachable from "
-        f"{', '.join(scan.signatures_affected) or 'its load step'}. "
+        f"**This model contains {len(findings)} unsafe op(s)** ({ops}) reachable from "
+        f"{affected or 'its load step'}. "
         "A SavedModel is a program: running it could touch files, the network or processes "
         "on this server. Nothing is run until you opt in.",
     )
@@ -38,9 +40,9 @@ def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
             [
                 {
                     "op": f.op,
-                    "where": f.location,
+                    "where": plain(f.location),
                     "what it can do": f.what_it_does,
-                    "run by": ", ".join(f.reachable_from),
+                    "run by": ", ".join(map(plain, f.reachable_from)),
                 }
                 for f in findings
             ]

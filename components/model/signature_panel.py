@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
+from components.text import md_code, md_text, plain
 from explorer.constants import MethodKind
 from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
 from explorer.serving.rules import check_signature
@@ -18,11 +19,11 @@ def render_signature_overview(meta_graph: MetaGraphInfo, method_name_check: bool
     server with ``--enable_signature_method_name_check`` when ``method_name_check``)."""
     rows = []
     for sig in meta_graph.signatures:
-        row = {
-            "signature": sig.key,
-            "method_name": sig.method_name or "(none)",
-            "inputs": ", ".join(t.key for t in sig.inputs),
-            "outputs": ", ".join(t.key for t in sig.outputs),
+        row = {  # plain: a right-to-left override in a name must not show it backwards
+            "signature": plain(sig.key),
+            "method_name": plain(sig.method_name) or "(none)",
+            "inputs": ", ".join(plain(t.key) for t in sig.inputs),
+            "outputs": ", ".join(plain(t.key) for t in sig.outputs),
         }
         for method in MethodKind:
             row[method.value.capitalize()] = (
@@ -55,8 +56,8 @@ def tensor_rows(tensors: tuple[TensorInfo, ...], defaults: tuple[str, ...] = ())
             tensor = t.name or ""
         rows.append(
             {
-                "key": t.key + (" (has default)" if t.key in defaults else ""),
-                "tensor": tensor,
+                "key": plain(t.key) + (" (has default)" if t.key in defaults else ""),
+                "tensor": plain(tensor),
                 "dtype": t.dtype,
                 "numpy": t.numpy_dtype,
                 "shape": t.shape_text,
@@ -68,13 +69,13 @@ def tensor_rows(tensors: tuple[TensorInfo, ...], defaults: tuple[str, ...] = ())
 
 def render_signature(sig: SignatureInfo) -> None:
     """The chosen signature's method_name and its input and output TensorInfos."""
-    st.subheader(f"Signature `{sig.key}`")
+    st.subheader(f"Signature {md_code(sig.key)}")
     if sig.is_init_op:
         st.info(
             "`__saved_model_init_op` is the model's initializer: TensorFlow runs it once when "
             "the model loads (tables, assets). It is not a callable signature."
         )
-    st.markdown(f"**method_name** `{sig.method_name or '(empty)'}`")
+    st.markdown(f"**method_name** {md_code(sig.method_name or '(empty)')}")
     left, right = st.columns(2)
     with left:
         st.markdown("**Inputs**")
@@ -98,10 +99,12 @@ def render_verdicts(sig: SignatureInfo) -> None:
                 "--enable_signature_method_name_check": _verdict_cell(
                     strict.accepted, strict.reason
                 ),
-                "fails at request time": " • ".join(default.request_time_issues) or "—",
+                "fails at request time": " • ".join(map(md_text, default.request_time_issues))
+                or "—",
             }
         )
-    # A static table: its cells wrap, so TF Serving's reasons are read in full.
+    # A static table: its cells wrap, so TF Serving's reasons are read in full. Its cells
+    # are Markdown: the reasons quote the model's keys, so they go through md_text.
     st.table(pd.DataFrame(rows), hide_index=True)
     rejections = [
         (method, check, verdict.reason)
@@ -138,4 +141,4 @@ def _verdict_cell(accepted: bool, reason: str | None) -> str:
         # "... found in SignatureDef: inputs {": the SignatureDef's dump starts there; the
         # expander below holds the whole message.
         first_line = first_line[: first_line.rindex(": ")]
-    return f"{_MARK[False]}: {first_line}"
+    return f"{_MARK[False]}: {md_text(first_line)}"

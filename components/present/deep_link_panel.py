@@ -20,6 +20,7 @@ from components.error_panel import show_error
 from components.present.presentation import RUN_TAB
 from components.run.examples_panel import cases_at, load_case, model_cases
 from components.run.run_panel import current_request_text, preferred_api, run_scope
+from components.text import md_code, md_text
 from explorer.codec.exchange import body_text
 from explorer.compat.cases import TestCase
 from explorer.constants import MethodKind
@@ -70,7 +71,8 @@ def apply_link(samples: tuple[Sample, ...], *, roots: AllowedRoots) -> ViewState
         return None
     ignored = unknown_params(params)
     if ignored:
-        st.caption(f"Ignored link parameters: {', '.join(ignored)}.")
+        # A link is anyone's text: its parameter names are shown as text, never Markdown.
+        st.caption(f"Ignored link parameters: {', '.join(map(md_code, ignored))}.")
     return state
 
 
@@ -162,7 +164,7 @@ def render_share_link(
         return
     with expander:
         if view is None:
-            st.caption(problem)
+            st.caption(md_text(problem))
             return
         linked = view
         if signature is not None and view.method is not None:
@@ -265,7 +267,7 @@ def _with_inputs(
     try:
         return dataclasses.replace(view, inputs=link_inputs(text))
     except DeepLinkError as err:
-        st.caption(f"The link leaves the inputs out. {err}")
+        st.caption(f"The link leaves the inputs out. {md_text(str(err))}")
         return view
 
 

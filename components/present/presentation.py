@@ -9,7 +9,6 @@ HTML report download serves both views.
 from __future__ import annotations
 
 import base64
-import html
 import json
 from datetime import datetime
 from typing import Any
@@ -20,9 +19,11 @@ import streamlit as st
 
 from components import keys
 from components.run.result_panel import ENDED_TITLES, render_images
+from components.text import md_code, md_text
 from explorer.constants import MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.present import report
+from explorer.present.text import html_text
 from explorer.run.dispatch import RunOutcome
 
 RUN_TAB = "Run"  # the app's tab with the Run panel
@@ -46,8 +47,9 @@ def render_presentation_toggle() -> bool:
 def render_presentation_header(model: ModelInfo, signature: SignatureInfo) -> None:
     """The model as a title, the signature (and version) under it."""
     version = f" · version {model.version}" if model.version is not None else ""
-    st.header(model.name, anchor=False)
-    st.markdown(f"**{_plain(signature.key)}**{version}")
+    # The model's names are shown as text (md_text), never read as Markdown.
+    st.header(md_text(model.name), anchor=False)
+    st.markdown(f"**{md_text(signature.key)}**{version}")
 
 
 def render_presentation_inputs(method: MethodKind, request_text: str) -> None:
@@ -64,7 +66,8 @@ def render_presentation_inputs(method: MethodKind, request_text: str) -> None:
         for feature, pixels in _example_pictures(doc).items():
             names = [f"Example {n}" for n in range(1, len(pixels) + 1)]
             if render_images(pixels, captions=names, framed=True):
-                st.caption(f"Feature {feature} drawn as {pixels.shape[1]}x{pixels.shape[2]} pixels")
+                size = f"{pixels.shape[1]}x{pixels.shape[2]}"
+                st.caption(f"Feature {md_code(feature)} drawn as {size} pixels")
         _table(report.request_table(method.value, doc))
         return
     values = _predict_values(doc)
@@ -91,7 +94,7 @@ def render_presentation_outcome(outcome: RunOutcome | None) -> None:
             if outcome.status is None
             else f"TF Serving would answer HTTP {outcome.status}"
         )
-        st.error(f"**{where}.** {outcome.error}")
+        st.error(f"**{where}.** {md_text(outcome.error)}")
         return
     result = outcome.result
     if result is None:
@@ -175,14 +178,14 @@ def score_bars_html(pairs: list[tuple[str, float]], title: str | None = None) ->
             f'font-size:{"1.5rem" if first else "1.1rem"}">'
             f'<div style="flex:0 0 32%;text-align:right;font-weight:{700 if first else 400};'
             f'overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
-            f"{html.escape(label)}</div>"
+            f"{html_text(label)}</div>"
             f'<div style="flex:1;height:{26 if first else 16}px;border-radius:8px;'
             f'background:rgba(128,128,128,.18)"><div style="width:{width:.1f}%;height:100%;'
             f'border-radius:8px;background:{"#2f6fdb" if first else "#8fb3e8"}"></div></div>'
             f'<div style="flex:0 0 96px;font-variant-numeric:tabular-nums">{shown}</div></div>'
         )
     heading = (
-        f'<div style="font-weight:600;opacity:.7;margin-top:10px">{html.escape(title)}</div>'
+        f'<div style="font-weight:600;opacity:.7;margin-top:10px">{html_text(title)}</div>'
         if title
         else ""
     )
@@ -203,7 +206,7 @@ def _metrics(values: list[tuple[str, Any]]) -> None:
     shown = values[:_MAX_METRICS]
     for start in range(0, len(shown), 4):
         for column, (label, value) in zip(st.columns(4), shown[start : start + 4], strict=False):
-            column.metric(label, _number(value))
+            column.metric(md_text(label), _number(value))  # labels are output aliases
     _more(len(values), _MAX_METRICS, "values")
 
 
@@ -228,7 +231,7 @@ def _predict_outputs(outputs: dict[str, np.ndarray]) -> None:
             names = [alias] if len(array) == 1 else [f"{alias}, example {i}" for i in range(1, 13)]
             _metrics(list(zip(names, array.reshape(-1).tolist(), strict=False)))
             continue
-        st.markdown(f"**{_plain(alias)}**")
+        st.markdown(f"**{md_text(alias)}**")
         if render_images(array, framed=True):
             continue
         if numeric and array.ndim == 2 and len(array) <= 5 and _distribution(array):
@@ -267,7 +270,7 @@ def _show_picture(alias: str, value: Any, titled: bool) -> bool:
     encoded = _encoded_images(value)
     if encoded:
         if titled:
-            st.markdown(f"**{_plain(alias)}**")
+            st.markdown(f"**{md_text(alias)}**")
         st.image(encoded[:8], width=min(256, 1024 // len(encoded[:8])))
         return True
     try:
@@ -277,7 +280,7 @@ def _show_picture(alias: str, value: Any, titled: bool) -> bool:
     names = [f"Example {n}" for n in range(1, len(array) + 1)] if array.ndim == 4 else None
     shown = render_images(array, captions=names, framed=True)
     if shown and titled:
-        st.caption(alias)
+        st.caption(md_text(alias))
     return shown
 
 
@@ -341,8 +344,3 @@ def _number(value: Any) -> str:
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
-
-
-def _plain(text: str) -> str:
-    # Markdown would read "_" and "*" in a signature key or alias as emphasis.
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from components.error_panel import show_error
+from components.text import md_text
 from explorer.errors import (
     ExplorerError,
     MalformedReplyError,
@@ -43,7 +44,7 @@ def show_remote_error(err: ExplorerError) -> None:
     if title is None:
         show_error(err)
     else:
-        st.error(f"**{title}.** {err}")
+        st.error(f"**{title}.** {md_text(str(err))}")  # may quote the server's words
 
 
 def call_with_cancel(call: Callable[[threading.Event], T], label: str) -> T:
@@ -69,7 +70,8 @@ def call_with_cancel(call: Callable[[threading.Event], T], label: str) -> T:
         while worker.is_alive():
             worker.join(_POLL_S)
             if worker.is_alive():
-                status.caption(f"{label}… {time.monotonic() - start:.1f} s (Stop cancels)")
+                elapsed = time.monotonic() - start
+                status.caption(f"{md_text(label)}… {elapsed:.1f} s (Stop cancels)")
     finally:
         cancel.set()
         status.empty()

@@ -14,6 +14,7 @@ import streamlit as st
 from components import keys
 from components.remote.remote_calls import call_with_cancel
 from components.run import run_panel
+from components.text import md_text
 from explorer.codec.exchange import body_text
 from explorer.compat import case_diff
 from explorer.constants import MethodKind
@@ -48,7 +49,7 @@ def render_compare_panel(
     scope = run_panel.run_scope(model, meta_graph, signature)
     chosen = st.session_state.get(keys.run_key(scope, keys.RUN_API))
     api = MethodKind(chosen) if chosen else MethodKind.PREDICT
-    st.markdown(f"**Compare with TF Serving** · {target.describe()}")
+    st.markdown(f"**Compare with TF Serving** · {md_text(target.describe())}")
     tolerance = st.columns(3)
     rtol = tolerance[0].number_input(
         "Relative tolerance", value=1e-5, min_value=0.0, format="%g", key=keys.REMOTE_COMPARE_RTOL

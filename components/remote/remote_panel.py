@@ -17,6 +17,7 @@ import streamlit as st
 from components import keys
 from components.remote.remote_calls import call_with_cancel, show_remote_error
 from components.remote.remote_compare import render_compare_panel, render_compare_results
+from components.text import md_code, md_text
 from explorer.errors import ExplorerError
 from explorer.model.info import ModelInfo
 from explorer.model.locate import is_number
@@ -96,7 +97,7 @@ def render_target_picker() -> RemoteTarget | None:
             tls=None if tls == TlsOptions() else tls,
         )  # fmt: skip
     except ExplorerError as err:
-        st.sidebar.error(str(err))
+        st.sidebar.error(md_text(str(err)))
         return None
     kept = st.session_state.get(keys.REMOTE_INSTANCE)
     if kept is not None and kept.key == target.key:
@@ -126,13 +127,13 @@ def render_remote_model(target: RemoteTarget) -> ModelInfo | None:
     except ExplorerError as err:
         show_remote_error(err)
         return None
-    st.sidebar.caption(target.describe())
+    st.sidebar.caption(md_text(target.describe()))
     return model
 
 
 def render_server_status(target: RemoteTarget) -> None:
     """The model's versions and states on the server (``GET /v1/models/NAME``)."""
-    st.markdown(f"{target.describe()} · `{target.endpoint()}`")
+    st.markdown(f"{md_text(target.describe())} · {md_code(target.endpoint())}")
     try:
         status = call_with_cancel(
             lambda cancel: target.status(cancel=cancel), f"Asking {target.url} for status"

@@ -15,6 +15,7 @@ import streamlit as st
 
 from components import keys
 from components.run.run_state import kept_table, reset_table
+from components.text import md_code, md_text
 from explorer.graph.example_features import ExampleFeature, example_template, expected_features
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 
@@ -83,22 +84,23 @@ def render_example_builder(
         body["context"] = context[0] if context else {}
     body["examples"] = _rows_to_examples(examples, per_example, "Example", problems)
     for problem in problems:
-        st.error(problem)
+        st.error(md_text(problem))  # quotes feature names and typed values
     return ExampleForm(None if problems else body, tuple(problems))
 
 
 def _describe(feature: ExampleFeature) -> str:
     kind = _TYPE_WORDS.get(feature.dtype, feature.dtype)
     if feature.kind != "dense":
-        return f"**{feature.name}** {kind} {feature.kind} (optional, any length)"
+        return f"**{md_code(feature.name)}** {kind} {feature.kind} (optional, any length)"
     shape = "scalar" if feature.shape in ((), (1,)) else f"shape {feature.shape}"
     if feature.required:
         need = "required"
     else:
         shown = [_cell_text(v) for v in (feature.default or ())[:4]]
         more = ", …" if len(feature.default or ()) > 4 else ""
-        need = f"default {', '.join(shown)}{more}"
-    return f"**{feature.name}** {kind} {shape} ({need})"
+        need = f"default {md_text(', '.join(shown))}{more}"
+    # Feature names and defaults are the model's: Markdown-safe (this is also a tooltip).
+    return f"**{md_code(feature.name)}** {kind} {shape} ({need})"
 
 
 def _cell_text(value: Any) -> str:

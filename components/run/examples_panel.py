@@ -14,6 +14,7 @@ import streamlit as st
 
 from components import keys
 from components.run.run_panel import run_scope
+from components.text import md_code, md_text
 from explorer.codec.exchange import body_text
 from explorer.compat.cases import TestCase, load_cases
 from explorer.constants import MethodKind
@@ -58,7 +59,7 @@ def render_examples_panel(
     try:
         cases_at(model.path)
     except CasesFileError as err:
-        st.caption(f"Examples unavailable: {err}")
+        st.caption(f"Examples unavailable: {md_text(str(err))}")
         return
     cases = model_cases(model, meta_graph)
     if not cases:
@@ -69,17 +70,19 @@ def render_examples_panel(
     with st.container(horizontal=True, gap="small"):
         for number, case in enumerate(cases):
             other = current is not None and case.signature_name != current
+            # Names come from the model folder's cases file: shown as text, not Markdown.
+            name = md_text(case.name)
             st.button(
-                f"{case.name} → {case.signature_name}" if other else case.name,
+                f"{name} → {md_code(case.signature_name)}" if other else name,
                 key=f"{keys.EXAMPLES}.{number}",
                 on_click=load_case,
                 args=(model, meta_graph, case),
-                help=f"{case.method.capitalize()} on {case.signature_name}"
+                help=f"{md_text(case.method.capitalize())} on {md_code(case.signature_name)}"
                 + (": TF Serving answers with an error" if case.expects_error else ""),
             )
     loaded = st.session_state.get(keys.EXAMPLE_LOADED)
     if loaded in {c.name for c in cases}:
-        st.caption(f"Loaded example: {loaded}")
+        st.caption(f"Loaded example: {md_text(loaded)}")
 
 
 def load_case(

@@ -12,6 +12,7 @@ import streamlit as st
 
 from components import keys
 from components.run.run_state import kept_table, kept_upload, reset_table
+from components.text import md_code, md_text
 from explorer.constants import MethodKind
 from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
 from explorer.run.calls import request_template
@@ -93,7 +94,7 @@ def render_predict_form(
         with place, st.container(border=True):
             st.markdown(_heading(info))
             if info.key in signature.defaults and not st.checkbox(
-                f"Send {info.key}",
+                f"Send {md_code(info.key)}",
                 value=False,
                 key=keys.run_key(scope, keys.RUN_INPUT, info.key, "send"),
                 persist_state="page",
@@ -107,7 +108,7 @@ def render_predict_form(
                 values[info.key] = _render_input(info, starts.get(info.key), scope)
             except ValueError as exc:
                 problems.append(f"{info.key}: {exc}")
-                st.error(f"**{info.key}**: {exc}")
+                st.error(f"**{md_code(info.key)}**: {md_text(str(exc))}")
     # Keep the signature's order (the body lists inputs as the SignatureDef does).
     values = {t.key: values[t.key] for t in signature.inputs if t.key in values}
     left_out = [t.key for t in signature.inputs if t.key in left_out]
@@ -115,7 +116,7 @@ def render_predict_form(
     if row_format and not problems:
         problems += _row_problems(values)
         for problem in problems:
-            st.error(problem)
+            st.error(md_text(problem))  # quotes the inputs' keys
     return PredictForm(values, tuple(left_out), row_format, tuple(problems))
 
 
@@ -129,14 +130,16 @@ def _render_input(info: TensorInfo, start: Any, scope: str) -> Any:
         with st.expander("Upload a .npy or .json file (for big tensors)"):
             upload = kept_upload(
                 base + ".file",
-                f"Value of {info.key}",
+                f"Value of {md_code(info.key)}",
                 help_text=".npy files are read with allow_pickle=False; .json holds nested "
                 "lists. The whole tensor, batch dimension included.",
             )
     if upload is not None:
         name, value = upload
         shape = np.shape(value) if isinstance(value, list) else ()
-        st.caption(f"Using **{name}**: shape {tuple(shape)} (the editor below is ignored).")
+        st.caption(
+            f"Using **{md_code(name)}**: shape {tuple(shape)} (the editor below is ignored)."
+        )
     kind = _editor_kind(info)
     if kind == "scalar":
         value = _scalar_editor(info, start, base)
@@ -163,7 +166,7 @@ def _editor_kind(info: TensorInfo) -> str:
 
 def _scalar_editor(info: TensorInfo, start: Any, base: str) -> Any:
     key = base + ".scalar"
-    label = f"{info.key} (scalar {info.dtype})"
+    label = f"{md_code(info.key)} (scalar {info.dtype})"
     if info.dtype == "DT_BOOL":
         return st.checkbox(label, value=bool(start), key=key, persist_state="page")
     if info.dtype == "DT_STRING":
@@ -234,7 +237,7 @@ def _frame_values(frame: pd.DataFrame, dtype: str, rank: int) -> Any:
 
 def _json_editor(info: TensorInfo, start: Any, base: str, help_text: str) -> Any:
     text = st.text_area(
-        f"{info.key} (JSON)",
+        f"{md_code(info.key)} (JSON)",
         value=json.dumps(start),
         key=base + ".json",
         height=120,
@@ -279,11 +282,13 @@ def _starting_values(meta_graph: MetaGraphInfo, signature: SignatureInfo) -> dic
 
 
 def _heading(info: TensorInfo) -> str:
+    # Keys, names and specs are the model's: md_code shows them as text, never Markdown.
+    key, dtype, shape = md_code(info.key), md_code(info.dtype), md_code(info.shape_text)
     if info.encoding == "coo_sparse":
-        return f"**{info.key}** · sparse `{info.dtype}` · shape `{info.shape_text}`"
+        return f"**{key}** · sparse {dtype} · shape {shape}"
     if info.encoding == "composite_tensor":
-        return f"**{info.key}** · composite `{info.composite_spec}`"
-    return f"**{info.key}** · `{info.dtype}` · shape `{info.shape_text}` · tensor `{info.name}`"
+        return f"**{key}** · composite {md_code(str(info.composite_spec))}"
+    return f"**{key}** · {dtype} · shape {shape} · tensor {md_code(info.name or '')}"
 
 
 def _composite_help(info: TensorInfo) -> str:

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from components.run.request_text import render_exchange
+from components.text import md_code, md_text
 from explorer.codec.rest_text import parse_error_location
 from explorer.constants import KERNEL_WORDS, MethodKind
 from explorer.model.dtypes import dtype_for_numpy
@@ -34,18 +35,20 @@ ENDED_TITLES = {
 def render_outcome(outcome: RunOutcome, *, key: str) -> None:
     """Results on the left, the request, curl command and response JSON on the right."""
     left, right = st.columns([3, 2], gap="medium")
+    # Errors and notes quote the model's keys and names: md_text shows them as text.
+    error = md_text(outcome.error or "")
     with left:
         if outcome.ended is not None:
-            st.error(f"**{ENDED_TITLES[outcome.ended]}** {outcome.error}")
+            st.error(f"**{ENDED_TITLES[outcome.ended]}** {error}")
         elif outcome.error is not None and outcome.status is None:
-            st.error(f"**Not run.** {outcome.error}")
+            st.error(f"**Not run.** {error}")
         elif outcome.error is not None and outcome.extra_fetches:
             st.error(
                 f"**HTTP {outcome.status}** (this run also fetched extra tensors, which TF "
-                f"Serving would not): {outcome.error}"
+                f"Serving would not): {error}"
             )
         elif outcome.error is not None:
-            st.error(f"**TF Serving would answer HTTP {outcome.status}:** {outcome.error}")
+            st.error(f"**TF Serving would answer HTTP {outcome.status}:** {error}")
             where = parse_error_location(outcome.error, outcome.request_text)
             if where is not None:
                 st.code(f"The request's {where}", language=None)
@@ -53,7 +56,7 @@ def render_outcome(outcome: RunOutcome, *, key: str) -> None:
             _render_timing(outcome.result)
             _render_result(outcome.result)
         for note in outcome.notes:
-            st.caption(note)
+            st.caption(md_text(note))
     with right:
         render_exchange(
             outcome.request_text,
@@ -69,7 +72,7 @@ def _render_timing(result: CallResult) -> None:
     load = f" · model load {timing.load_ms:,.0f} ms (first call only)" if timing.load_ms else ""
     ran = f" · {KERNEL_WORDS[result.kernels]}" if result.kernels is not None else ""
     st.caption(
-        f"**{result.method.value}** on `{result.signature_key}` · conversion "
+        f"**{result.method.value}** on {md_code(result.signature_key)} · conversion "
         f"{timing.conversion_ms:,.1f} ms · execution {timing.execution_ms:,.1f} ms{load}{ran}"
     )
 
@@ -86,9 +89,9 @@ def _render_result(result: CallResult) -> None:
         )
     else:
         for alias, array in result.outputs.items():
-            render_tensor(f"Output `{alias}`", np.asarray(array))
+            render_tensor(f"Output {md_code(alias)}", np.asarray(array))
     for name, array in result.extra.items():
-        render_tensor(f"Extra tensor `{name}`", np.asarray(array))
+        render_tensor(f"Extra tensor {md_code(name)}", np.asarray(array))
 
 
 def _render_classifications(results: list[list[list[Any]]]) -> None:
@@ -120,7 +123,10 @@ def _render_classifications(results: list[list[list[Any]]]) -> None:
 
 
 def render_tensor(title: str, array: np.ndarray) -> None:
-    """A fetched tensor in the view that fits: image, table (≤ 2-D) or JSON; dtype and shape."""
+    """A fetched tensor in the view that fits: image, table (≤ 2-D) or JSON; dtype and shape.
+
+    ``title`` is Markdown: names in it go through ``components.text.md_code``.
+    """
     st.markdown(f"**{title}** · `{dtype_name(array)}` · shape `{list(array.shape)}`")
     images = _as_images(array)
     if array.ndim <= 2:

@@ -28,6 +28,7 @@ from components.run.example_builder import render_example_builder, signature_fea
 from components.run.predict_form import render_predict_form
 from components.run.request_text import render_rest_editor
 from components.run.result_panel import render_outcome
+from components.text import md_code, md_text
 from explorer.codec.exchange import (
     body_text,
 )
@@ -96,7 +97,7 @@ def render_run_panel(
         scan = scan_meta_graph(meta_graph)
         blocked = not scan.clean and not allow_unsafe
         if blocked:
-            ops = ", ".join(sorted({f.op for f in scan.reachable_findings}))
+            ops = ", ".join(md_code(op) for op in sorted({f.op for f in scan.reachable_findings}))
             st.warning(
                 f"Running is disabled: this model contains unsafe ops ({ops}). Tick "
                 '"I trust this model" above if you know where it comes from.'
@@ -169,7 +170,7 @@ def _render_editors(
     if not _accepted_or_forced(scope, api, verdicts[api]):
         return None
     for issue in verdicts[api].request_time_issues:
-        st.caption(f"TF Serving: {issue}")
+        st.caption(f"TF Serving: {md_text(issue)}")
 
     has_features = api is MethodKind.PREDICT or bool(signature_features(meta_graph, signature))
     mode = st.radio(
@@ -257,7 +258,7 @@ def _accepted_or_forced(scope: str, api: MethodKind, verdict: ServingVerdict) ->
     reason = verdict.reason or ""
     st.warning(
         f"**TF Serving rejects {_API_LABELS[api]} for this signature:** "
-        f"{reason.splitlines()[0] if reason else ''}"
+        f"{md_text(reason.splitlines()[0]) if reason else ''}"
     )
     if "\n" in reason:
         with st.expander("TF Serving's full message"):

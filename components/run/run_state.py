@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components.text import md_code, md_text
 from explorer.codec.arrays import read_npy
 from explorer.codec.json_tensor import value_json
 from explorer.codec.limits import ElementBudget
@@ -65,7 +66,7 @@ def kept_upload(key: str, label: str, *, help_text: str) -> tuple[str, Any] | No
             try:
                 value = read_tensor_file(upload.name, upload.getvalue())
             except InputError as err:
-                st.error(str(err))
+                st.error(md_text(str(err)))  # quotes the file's name
                 state.pop(store, None)
                 return None
             state[store] = (upload.file_id, upload.name, value)
@@ -76,7 +77,7 @@ def kept_upload(key: str, label: str, *, help_text: str) -> tuple[str, Any] | No
     held = state.get(store)  # the uploader was not drawn for a while: keep its file
     if held is None:
         return None
-    if st.button(f"Stop using {held[1]}", key=key + ".forget"):
+    if st.button(f"Stop using {md_code(held[1])}", key=key + ".forget"):
         state.pop(store, None)
         return None
     return held[1], held[2]

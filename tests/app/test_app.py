@@ -13,6 +13,7 @@ from components import keys
 from explorer.model.reader import read_model
 from explorer.run import runner
 from tests.conftest import REPO
+from tests.markdown_text import shown
 
 APP = str(REPO / "app.py")
 
@@ -23,7 +24,8 @@ def app() -> AppTest:
 
 
 def _markdown(at: AppTest) -> str:
-    return "\n".join(str(m.value) for m in at.markdown)
+    # As read: the model's names are escaped in the Markdown source (components.text).
+    return "\n".join(shown(str(m.value)) for m in at.markdown)
 
 
 def _frames(at: AppTest) -> list:  # list of pandas DataFrames shown
@@ -33,7 +35,7 @@ def _frames(at: AppTest) -> list:  # list of pandas DataFrames shown
 def test_opens_on_default_sample_with_signatures(app: AppTest) -> None:
     assert not app.exception
     assert not app.error
-    assert "Model **flowers_tf1**" in _markdown(app)
+    assert "Model flowers_tf1" in _markdown(app)
     overview = _frames(app)[0]
     assert set(overview["signature"]) >= {"classify_images", "regress_brightness", "predict_images"}
     row = overview.set_index("signature").loc["classify_images"]
@@ -61,7 +63,7 @@ def test_tf2_signature_classify_depends_on_method_name_check(app: AppTest) -> No
     app.selectbox(key=keys.SIGNATURE).set_value("serving_default").run()
     verdicts = app.table[0].value.set_index("API")
     assert verdicts.loc["Classify", "TF Serving default"] == "✓ accepted"
-    assert verdicts.loc["Classify", "--enable_signature_method_name_check"].startswith(
+    assert shown(verdicts.loc["Classify", "--enable_signature_method_name_check"]).startswith(
         "✗ rejected: Expected classification signature method_name to be "
         "tensorflow/serving/classify. Was: tensorflow/serving/predict"
     )
@@ -92,9 +94,9 @@ def test_versioned_sample_offers_versions(app: AppTest) -> None:
     assert not app.exception
     version = app.selectbox(key=keys.VERSION)
     assert version.value == 3  # TF Serving serves the newest
-    assert "version **3**" in _markdown(app)
+    assert "version 3" in _markdown(app)
     version.set_value(1).run()
-    assert "version **1**" in _markdown(app)
+    assert "version 1" in _markdown(app)
     inputs = _frames(app)[1]
     assert inputs["tensor"].iloc[0] == "x:0"
 
@@ -107,10 +109,10 @@ def test_a_version_folder_opens_that_version_and_its_siblings(app: AppTest) -> N
     assert not app.exception
     assert not app.error
     assert app.selectbox(key=keys.VERSION).value == 1
-    assert "version **1**" in _markdown(app)
+    assert "version 1" in _markdown(app)
     app.selectbox(key=keys.VERSION).set_value(2).run()  # read from the base folder
     assert not app.error
-    assert "version **2**" in _markdown(app)
+    assert "version 2" in _markdown(app)
     app.text_input(key=keys.FOLDER_PATH).input(str(linear / "3")).run()  # a new path wins
     assert not app.error
     assert app.selectbox(key=keys.VERSION).value == 3
@@ -127,7 +129,7 @@ def test_a_server_target_without_a_server_shows_no_local_model(app: AppTest) -> 
     app.radio(key=keys.TARGET_KIND).set_value(keys.TARGET_SERVING).run()
     assert not app.exception
     assert "Name the TF Serving to send to" in app.info[0].value
-    assert "Model **flowers_tf1**" not in _markdown(app)
+    assert "Model flowers_tf1" not in _markdown(app)
     assert not app.dataframe
 
 
@@ -140,7 +142,7 @@ def test_bad_folder_shows_error_and_page_keeps_working(app: AppTest, tmp_path: P
     app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_SAMPLE).run()
     assert not app.exception
     assert not app.error
-    assert "Model **flowers_tf1**" in _markdown(app)
+    assert "Model flowers_tf1" in _markdown(app)
 
 
 def test_corrupt_model_folder_shows_error(app: AppTest) -> None:
@@ -169,15 +171,15 @@ def test_uploaded_archive_opens(app: AppTest) -> None:
     assert not app.error
     overview = _frames(app)[0]
     assert "classify_images" in set(overview["signature"])
-    assert "uploaded `flowers_tf1.tar.gz`" in _markdown(app)  # not its temporary folder
+    assert "uploaded flowers_tf1.tar.gz" in _markdown(app)  # not its temporary folder
     # Away to a sample and back: Streamlit empties the uploader, the archive stays open.
     app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_SAMPLE).run()
     app.selectbox(key=keys.SAMPLE).set_value("tabular_churn").run()
     app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_UPLOAD).run()
-    assert "uploaded `flowers_tf1.tar.gz`" in _markdown(app)
-    assert any("earlier upload flowers_tf1.tar.gz" in c.value for c in app.sidebar.caption)
+    assert "uploaded flowers_tf1.tar.gz" in _markdown(app)
+    assert any("earlier upload flowers_tf1.tar.gz" in shown(c.value) for c in app.sidebar.caption)
     app.run()  # stays on another rerun
-    assert "uploaded `flowers_tf1.tar.gz`" in _markdown(app)
+    assert "uploaded flowers_tf1.tar.gz" in _markdown(app)
     # Removing the file from the uploader closes it.
     uploader = app.file_uploader(key=keys.UPLOAD)
     uploader.upload("flowers_tf1.tar.gz", buffer.getvalue(), "application/gzip").run()

@@ -24,6 +24,7 @@ from explorer.present.deep_link import from_query_params
 from explorer.present.report import timing_summary
 from explorer.run.dispatch import RunOutcome
 from tests.conftest import REPO, SAMPLES
+from tests.markdown_text import shown
 
 MAIN_APP = REPO / "app.py"
 # Bright top half (not quite a saved case's, so links carry it inline): daisy.
@@ -61,7 +62,8 @@ def _outcome(at: AppTest, scope: str, api: str) -> RunOutcome:
 
 
 def _main_text(at: AppTest) -> str:
-    return "\n".join(str(e.value) for e in [*at.main.markdown, *at.main.caption])
+    # As read: the model's names are escaped in the Markdown source (components.text).
+    return "\n".join(shown(str(e.value)) for e in [*at.main.markdown, *at.main.caption])
 
 
 def test_link_opens_model_signature_and_inputs_without_running(open_link: Opener) -> None:
@@ -123,7 +125,7 @@ def test_presentation_link_shows_classification_as_score_bars(open_link: Opener)
     bars = "".join(h.value for h in at.get("html"))
     assert bars.index("daisy") < bars.index("rose")  # highest score first
     assert re.search(r"\b\d+\.\d%", bars)
-    assert "flowers_tf1" in [h.value for h in at.main.header]
+    assert "flowers_tf1" in [shown(h.value) for h in at.main.header]
 
 
 def test_case_link_runs_the_saved_example(open_link: Opener) -> None:
@@ -246,6 +248,6 @@ def test_bad_link_shows_its_error_and_the_page_still_opens(
     message: str,
 ) -> None:
     at = open_link(**params)
-    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert any(message in shown(e.value) for e in at.error), [e.value for e in at.error]
     assert at.selectbox(key=keys.SIGNATURE).value  # the page works
     assert not [k for k in at.session_state if f".{keys.RUN_OUTCOME}." in str(k)]  # nothing ran

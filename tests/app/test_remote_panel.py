@@ -15,6 +15,7 @@ from components import keys
 from components.run.run_panel import run_scope
 from tests.conftest import HALF_PLUS_TWO_2_VERSIONS, REPO
 from tests.explorer.loopback import Servers, free_port, serving
+from tests.markdown_text import shown
 
 APP = str(REPO / "tests" / "app" / "remote_app.py")
 
@@ -36,7 +37,8 @@ def _open(url: str, model: str = "default", **more: str) -> AppTest:
 
 
 def _texts(at: AppTest) -> str:
-    return "\n".join(str(e.value) for e in [*at.markdown, *at.caption, *at.error, *at.success])
+    elements = [*at.markdown, *at.caption, *at.error, *at.success]
+    return "\n".join(shown(str(e.value)) for e in elements)  # as read, escapes resolved
 
 
 def test_runs_in_this_process_by_default() -> None:
@@ -110,7 +112,7 @@ def test_server_down_is_an_error_and_the_page_recovers(servers: Servers) -> None
 def test_bad_settings_are_explained(servers: Servers, url: str, model: str, message: str) -> None:
     at = _open(url.replace("{rest}", servers.rest.url), model)
     assert not at.exception
-    assert message in "\n".join(e.value for e in at.error)
+    assert message in "\n".join(shown(e.value) for e in at.error)
 
 
 def test_version_or_label_field_picks_the_servable(servers: Servers) -> None:
