@@ -19,6 +19,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from explorer.compat.tap_drift import DriftReport, TapDrift, tap_drift
     from explorer.constants import MethodKind
     from explorer.deploy.warmup_check import check_warmup
     from explorer.deploy.warmup_file import read_warmup
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         ModelConfigError,
         ModelSourceError,
         ServingRuleError,
+        TapError,
         UnknownSignatureError,
         UnknownTagSetError,
         UnsafeModelError,
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
         request_template,
     )
     from explorer.run.local import call_rest
+    from explorer.run.tap_values import TapValue
     from explorer.safety.scan import (
         ScanResult,
         UnsafeOpFinding,
@@ -71,6 +74,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "CallResult": "explorer.run.calls",
     "CallTiming": "explorer.run.calls",
+    "DriftReport": "explorer.compat.tap_drift",
     "ExampleFeature": "explorer.graph.example_features",
     "ExecutionError": "explorer.errors",
     "ExplorerError": "explorer.errors",
@@ -86,6 +90,9 @@ _EXPORTS = {
     "ServingVerdict": "explorer.serving.rules",
     "SignatureGraph": "explorer.graph.build",
     "SignatureInfo": "explorer.model.info",
+    "TapDrift": "explorer.compat.tap_drift",
+    "TapError": "explorer.errors",
+    "TapValue": "explorer.run.tap_values",
     "TensorInfo": "explorer.model.info",
     "UnknownSignatureError": "explorer.errors",
     "UnknownTagSetError": "explorer.errors",
@@ -117,12 +124,14 @@ _EXPORTS = {
     "require_safe": "explorer.safety.scan",
     "scan_meta_graph": "explorer.safety.scan",
     "scan_model": "explorer.safety.scan",
+    "tap_drift": "explorer.compat.tap_drift",
     "to_dot": "explorer.graph.dot",
 }
 
 __all__ = [
     "CallResult",
     "CallTiming",
+    "DriftReport",
     "ExampleFeature",
     "ExecutionError",
     "ExplorerError",
@@ -138,6 +147,9 @@ __all__ = [
     "ServingVerdict",
     "SignatureGraph",
     "SignatureInfo",
+    "TapDrift",
+    "TapError",
+    "TapValue",
     "TensorInfo",
     "UnknownSignatureError",
     "UnknownTagSetError",
@@ -169,6 +181,7 @@ __all__ = [
     "require_safe",
     "scan_meta_graph",
     "scan_model",
+    "tap_drift",
     "to_dot",
 ]
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from explorer.errors import GraphError, TapError
+from explorer.graph.attrs import CALL_OPS, split_graph_ref
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.run.call_tree import CallTree, Hop, Place, op_id
 
@@ -132,3 +133,43 @@ def _site(tree: CallTree, tap: str, path: tuple[Hop, ...], node: NodeDef, port: 
             "tap the op that reads it (e.g. ReadVariableOp) instead."
         )
     return TapSite(tap, op_id(path, node.name), path, node.name, port, dtype, arg, arg_index)
+
+
+def output_op(meta_graph: MetaGraphInfo, signature: SignatureInfo, key: str) -> str:
+    """The tap (op id and output) of the op that computes a signature output: followed
+    through the calls that return it and the Identity ops that pass it on (a TF2 output
+    is a call's output; the op that computes it is inside).
+
+    Raises:
+        TapError: no such output key, or one not named by a single tensor.
+    """
+    info = signature.output(key)
+    if info is None or not info.name:
+        keys = ", ".join(t.key for t in signature.outputs)
+        raise TapError(f'Signature "{signature.key}" has no dense output "{key}" (it has {keys}).')
+    tree = CallTree(meta_graph.proto, signature)
+    name, port = split_graph_ref(info.name)
+    nodes, path, top = tree.top, [], True
+    while name in nodes:
+        node = nodes[name]
+        if node.op in CALL_OPS:
+            function = tree.library.get(node.attr["f"].func.name)
+            if function is None or port >= len(function.signature.output_arg):
+                break
+            ref = function.ret[function.signature.output_arg[port].name]
+            if ref.count(":") != 2:
+                break  # the function returns one of its inputs: the call is where it is made
+            path.append(name)
+            nodes, top = tree.bodies[function.signature.name], False
+        elif node.op == "Identity" and node.input and not node.input[0].startswith("^"):
+            ref = node.input[0]
+            if not top and ref.count(":") != 2:
+                break  # passes on the function's input
+        else:
+            break
+        if top:
+            name, port = split_graph_ref(ref)
+        else:
+            inner, arg, index = ref.split(":")
+            name, port = inner, tree.outputs.flat_index(nodes[inner], arg, int(index))
+    return "::".join([*path, name]) + f":{port}"

@@ -7,6 +7,7 @@ the test session, never committed).
   c = b·3 if Σx > 0 else b − 3            If branches ``cond/pos`` / ``cond/neg``
   w = loop 3 times: sq = acc², acc = sq/2 While body ``while/sq``
   outputs: out = a + 1, c, w
+``drifted``: ``nested`` with inner(x) = 2.5x (a "retrained" version).
 ``unsafe_unreachable`` (TF1): y = 2x, plus a ReadFile no output depends on.
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 @dataclass(frozen=True)
 class TapModels:
     nested: Path
+    drifted: Path
     unsafe_unreachable: Path
     secret: Path
 
@@ -31,9 +33,13 @@ def build(root: Path) -> TapModels:
     import tensorflow as tf
 
     class Nested(tf.Module):
+        def __init__(self, factor: float) -> None:
+            super().__init__()
+            self.factor = factor
+
         @tf.function
         def inner(self, x):  # type: ignore[no-untyped-def]
-            return tf.multiply(x, 2.0, name="double")
+            return tf.multiply(x, self.factor, name="double")
 
         @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
         def serve(self, x):  # type: ignore[no-untyped-def]
@@ -52,9 +58,11 @@ def build(root: Path) -> TapModels:
             _, w = tf.while_loop(lambda i, acc: i < 3, body, [tf.constant(0), c])
             return {"out": a + 1.0, "c": c, "w": w}
 
-    module = Nested()
-    nested = root / "nested"
-    tf.saved_model.save(module, str(nested), signatures={"serving_default": module.serve})
+    paths = {}
+    for name, factor in (("nested", 2.0), ("drifted", 2.5)):
+        module = Nested(factor)
+        paths[name] = root / name
+        tf.saved_model.save(module, str(paths[name]), signatures={"serving_default": module.serve})
 
     secret = root / "outside" / "secret.txt"
     secret.parent.mkdir(parents=True)
@@ -71,7 +79,7 @@ def build(root: Path) -> TapModels:
             session, ["serve"], signature_def_map={"serving_default": signature}
         )
         builder.save()
-    return TapModels(nested, unsafe, secret)
+    return TapModels(paths["nested"], paths["drifted"], unsafe, secret)
 
 
 def expected(x: np.ndarray) -> dict[str, np.ndarray]:

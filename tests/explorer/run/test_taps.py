@@ -10,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from explorer.compat.tap_drift import tap_drift
 from explorer.errors import TapError, UnsafeModelError
-from explorer.graph.attrs import CALL_OPS, split_graph_ref
-from explorer.model.info import MetaGraphInfo
 from explorer.model.reader import read_model
 from explorer.run import calls
 from explorer.run.result import CallResult
 from explorer.run.tap_rewrite import rewrite
-from explorer.run.taps import resolve
+from explorer.run.taps import output_op, resolve
 from explorer.safety.scan import scan_meta_graph
 from tests.cli_runs import run_explorer_commands
 from tests.conftest import SAMPLES
@@ -73,21 +72,6 @@ def test_a_while_body_op_returns_its_last_iteration(tap_models: TapModels) -> No
     np.testing.assert_allclose(result.outputs["w"], expected(X)["w"], rtol=1e-6)
 
 
-def _producer(meta_graph: MetaGraphInfo, tensor: str) -> str:
-    """The op id (and output) that computes a top-level tensor, through call ops."""
-    library = {f.signature.name: f for f in meta_graph.proto.graph_def.library.function}
-    nodes = {n.name: n for n in meta_graph.proto.graph_def.node}
-    name, port = split_graph_ref(tensor)
-    path: list[str] = []
-    while nodes[name].op in CALL_OPS:
-        function = library[nodes[name].attr["f"].func.name]
-        ref = function.ret[function.signature.output_arg[port].name]
-        path.append(name)
-        nodes = {n.name: n for n in function.node_def}
-        name, port = ref.split(":")[0], int(ref.split(":")[-1])
-    return "::".join([*path, name]) + f":{port}"
-
-
 def _check_producers(result: CallResult, aliases: list[str]) -> None:
     for alias, tap in zip(aliases, result.taps, strict=True):
         np.testing.assert_array_equal(tap.value, result.outputs[alias])
@@ -106,12 +90,12 @@ def test_tapping_the_op_behind_an_output_returns_exactly_that_output() -> None:
         meta_graph = read_model(SAMPLES / name).meta_graph()
         signature = meta_graph.signature(key)
         aliases = [t.key for t in signature.outputs]
-        taps = [_producer(meta_graph, t.name or "") for t in signature.outputs]
+        taps = [output_op(meta_graph, signature, a) for a in aliases]
         result = calls.predict(meta_graph, {**body, "signature_name": key}, taps=taps)
         _check_producers(result, aliases)
     churn = read_model(SAMPLES / "tabular_churn").meta_graph()
     signature = churn.signature("serving_default")
-    taps = [_producer(churn, signature.output(a).name or "") for a in ("classes", "scores")]
+    taps = [output_op(churn, signature, a) for a in ("classes", "scores")]
     result = calls.classify(
         churn, {"examples": [{"monthly_charges": 95.0, "tenure_months": 2}]}, taps=taps
     )
@@ -133,7 +117,7 @@ def test_a_keras_application_tap_and_profile(keras_applications: dict[str, Path]
     result = calls.predict_arrays(
         meta_graph,
         {signature.inputs[0].key: image},
-        taps=[_producer(meta_graph, output.name or ""), pool],
+        taps=[output_op(meta_graph, signature, output.key), pool],
         profile=True,
     )
     exact, pooled = result.taps
@@ -247,3 +231,28 @@ def test_cli_taps_go_to_a_file_and_stderr_leaving_stdout_to_tf_serving(
     ):
         assert runs[name].returncode == 2, runs[name].stderr
         assert words in runs[name].stderr
+
+
+def test_a_tap_compared_across_versions_says_how_far_apart_they_are(tap_models: TapModels) -> None:
+    base = SAMPLES / "portable_linear"
+    same = tap_drift(
+        base / "1", base / "2", "predict", {"instances": [[1.0], [2.0]]}, outputs=("y",)
+    )
+    (drift,) = same.drifts
+    assert drift.identical  # a TF1 and a TF2 export of the same y = 0.5x + 2
+    assert drift.old.site.id != drift.new.site.id  # found by the output key in each
+    assert drift.describe().endswith(": identical")
+    # A "retrained" inner function (2.5x instead of 2x): the drift starts there.
+    report = tap_drift(
+        tap_models.nested,
+        tap_models.drifted,
+        "predict",
+        {"instances": X.tolist()},
+        taps=("double",),
+    )
+    first, second = report.drifts
+    assert first.differences() == {"max_abs": 1.5, "mean_abs": 1.0, "max_rel": 0.25}
+    assert not second.identical
+    assert first.describe() == (
+        f"{CALL}::PartitionedCall::double: max |Δ| 1.5, mean |Δ| 1, max relative 0.25"
+    )
