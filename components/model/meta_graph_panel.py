@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components.text import md_code, md_text
+from components.text import md_code, md_text, plain
 from explorer.model.info import MetaGraphInfo, ModelInfo, format_size
 
 
@@ -30,14 +30,20 @@ def render_meta_graph_facts(model: ModelInfo, meta_graph: MetaGraphInfo) -> None
         st.dataframe(
             pd.DataFrame(
                 [
-                    {"file": a.filename, "tensor": a.tensor_name, "size": format_size(a.size_bytes)}
+                    {
+                        "file": plain(a.filename),
+                        "tensor": plain(a.tensor_name),
+                        "size": format_size(a.size_bytes),
+                    }
                     for a in meta_graph.assets
                 ]
             ),
             hide_index=True,
         )
     st.markdown("**Op histogram** (top-level graph)")
-    histogram = pd.DataFrame(meta_graph.op_histogram, columns=["op", "count"])
+    histogram = pd.DataFrame(
+        [(plain(op), count) for op, count in meta_graph.op_histogram], columns=["op", "count"]
+    )
     # A table with bars rather than a chart: charts load a large script on first paint.
     st.dataframe(
         histogram,

@@ -76,6 +76,9 @@ def test_hostile_names_are_text_on_every_tab(app_url: str, browser, tmp_path: Pa
         page.screenshot(path=str(SHOTS / f"hostile_{tab.split()[0].lower()}.png"), full_page=True)
     # The sidebar's signature picker shows the key as text, its controls as escapes.
     picker = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox")
-    assert "key\\x1b[2J" in picker.filter(has_text="Signature").inner_text()
+    shown = picker.filter(has_text="Signature").evaluate(
+        "box => box.textContent + [...box.querySelectorAll('input')].map(i => i.value).join()"
+    )
+    assert "key\\x1b[2J" in shown
     _assert_text_only(page, fetched, "after every tab")
     page.close()
