@@ -6,7 +6,8 @@ PredictionLogs) when it loads a model, and fails the load at the first bad recor
 - ``--list`` (the default): every record (verb, signature, inputs, batch size), then
   whether TF Serving would load the model;
 - ``--check``: TF Serving's findings, each in its words;
-- ``--replay``: the findings, then every record run against the model;
+- ``--replay``: the findings, then every record run against the model (``--save-cases
+  FILE`` keeps the answered records as test cases for ``replay``);
 - ``--export CASES --out FILE``: a cases file written as a warmup file (the REST requests
   converted as TF Serving's REST handler converts them).
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +32,18 @@ from explorer.cli.common import (
     print_json,
 )
 from explorer.cli.terminal import write_lines
-from explorer.compat.cases import load_cases
+from explorer.compat.cases import load_cases, save_cases
 from explorer.deploy.warmup_check import WarmupCheck, check_warmup
 from explorer.deploy.warmup_file import ASSETS_EXTRA, WARMUP_FILE_NAME, WarmupRecord
 from explorer.deploy.warmup_replay import (
     WarmupReplay,
     load_verdict,
+    record_case,
     replay_warmup,
     response_json,
 )
 from explorer.deploy.warmup_write import export_cases, save_warmup
-from explorer.errors import UsageError
+from explorer.errors import UsageError, WarmupFileError
 from explorer.model.reader import read_model
 from explorer.run.target import serving_meta_graph
 
@@ -74,6 +77,12 @@ def add_parser(subparsers: Any) -> None:
         metavar="FILE",
         help=f"with --export: the file to write (e.g. VERSION/{ASSETS_EXTRA}/{WARMUP_FILE_NAME})",
     )
+    parser.add_argument(
+        "--save-cases",
+        metavar="FILE",
+        help="with --replay: keep every answered record as a test case in FILE (.jsonl), "
+        "for `python -m explorer replay`",
+    )
     add_method_name_check_argument(parser)
     add_allow_unsafe_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -89,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.export is None and args.out is not None:
         raise UsageError("--out goes with --export CASES: give the cases file to write.")
+    if args.save_cases is not None and not args.replay:
+        raise UsageError("--save-cases goes with --replay: the cases hold the answers it gets.")
     path = Path(args.path)
     if path.is_file() and path.name == WARMUP_FILE_NAME and path.parent.name == ASSETS_EXTRA:
         path = path.parent.parent  # the warmup file of that SavedModel folder
@@ -106,12 +117,30 @@ def run(args: argparse.Namespace) -> int:
             allow_unsafe=args.allow_unsafe,
             method_name_check=args.method_name_check,
         )
+    notes = _save_cases(args.save_cases, replay, meta_graph) if args.save_cases else []
     if args.json:
         print_json(_as_dict(check, replay))
     else:
         write_lines(_listing(check, show_records=not args.check, replay=replay))
+    if notes:
+        write_lines("\n".join(notes) + "\n", sys.stderr)
     failed = replay is not None and bool(replay.failed)
     return EXIT_OK if check.loads and not failed else EXIT_FINDING
+
+
+def _save_cases(path: str, replay: WarmupReplay | None, meta_graph: Any) -> list[str]:
+    """Keep the answered records as test cases; the lines say what was kept and left out."""
+    cases, notes = [], []
+    for run in replay.runs if replay is not None else ():
+        if not run.passed:  # a failing request makes no warmup record worth keeping
+            notes.append(f"note: record {run.record.index} not kept: it was not answered")
+            continue
+        try:
+            cases.append(record_case(run, meta_graph))
+        except WarmupFileError as err:
+            notes.append(f"note: record {run.record.index} not kept: {err}")
+    written = save_cases(path, cases)
+    return [*notes, f"note: {len(cases)} test cases written to {written}"]
 
 
 def _export(args: argparse.Namespace, model_name: str, meta_graph: Any) -> int:

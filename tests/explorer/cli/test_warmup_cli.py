@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from explorer.cli import serve
+from explorer.compat.cases import load_cases
 from explorer.deploy.warmup_file import warmup_path
 from explorer.errors import UnknownModelError, UsageError
 from explorer.remote.target import RemoteTarget
@@ -45,7 +46,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runs, Path]:
             "list": (["warmup", str(LINEAR)], None),
             "list_json": (["warmup", str(LINEAR), "--version", "2", "--json"], None),
             "check_garbage": (["warmup", str(garbage), "--check"], None),
-            "replay": (["warmup", str(LINEAR), "--version", "2", "--replay"], None),
+            "replay": (
+                [
+                    "warmup",
+                    str(LINEAR),
+                    "--version",
+                    "2",
+                    "--replay",
+                    "--save-cases",
+                    str(root / "kept.jsonl"),
+                ],
+                None,
+            ),
             "replay_broken": (["warmup", str(broken), "--replay", "--json"], None),
             "export": (
                 [
@@ -115,6 +127,15 @@ def test_replay(runs: tuple[Runs, Path]) -> None:
     assert result.returncode == 0, result.stderr
     assert 'PASS  record 1  {"outputs":[[2.5],[3.0]]}' in result.stdout
     assert "2 answered, 0 failed against portable_linear version 2" in result.stdout
+    # --save-cases: the answered records, as test cases for `replay`.
+    kept = load_cases(runs[1].parent.parent.parent / "kept.jsonl")
+    assert [(c.name, c.response) for c in kept] == [
+        ("warmup_record_1", {"outputs": [[2.5], [3.0]]}),
+        ("warmup_record_2", {"outputs": [[2.25]]}),
+    ]
+    assert result.stderr.endswith(
+        "test cases written to " + str(runs[1].parent.parent.parent / "kept.jsonl") + "\n"
+    )
 
 
 def test_replay_of_records_the_model_cannot_take(runs: tuple[Runs, Path]) -> None:
