@@ -203,10 +203,10 @@ def write_flat_model(folder: Path, ops: int) -> Path:
     return folder
 
 
-def write_shared_function_model(folder: Path, depth: int = 6, body: int = 300) -> Path:
+def write_shared_function_model(folder: Path, depth: int = 5, body: int = 1667) -> Path:
     """A TF2-style model: the top-level call runs ``f0``; each ``f<k>`` holds ``body`` ops
-    and calls ``f<k+1>`` three times in a row; ~10k ops in the library, 3^depth × body
-    once inlined (depth 6: about 607k)."""
+    and calls ``f<k+1>`` three times in a row: (depth + 1) × body ≈ 10k ops in the
+    library, body × (3^(depth+1) − 1) / 2 ≈ 607k once inlined."""
     saved = protos.SavedModel()
     meta = saved.meta_graphs.add()
     meta.meta_info_def.tags.append("serve")
@@ -234,6 +234,11 @@ def write_shared_function_model(folder: Path, depth: int = 6, body: int = 300) -
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "saved_model.pb").write_bytes(saved.SerializeToString())
     return folder
+
+
+def _ops(folder: Path) -> int:
+    graph = read_model(folder).meta_graph().proto.graph_def
+    return len(graph.node) + sum(len(f.node_def) for f in graph.library.function)
 
 
 def measure_synthetic(path: Path, runs: int) -> dict[str, Any]:
@@ -269,10 +274,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--browser", action="store_true", help="time the Graph tab in chromium")
     parser.add_argument("--browser-runs", type=int, default=3)
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--skip-keras", action="store_true")
     parser.add_argument("--refresh-export", action="store_true")
     args = parser.parse_args(argv)
     runs = max(1, args.runs)
-    paths = export_applications(args.models, refresh=args.refresh_export)
+    paths = {} if args.skip_keras else export_applications(args.models, refresh=args.refresh_export)
     load = os.getloadavg()[0]
     print(f"_2 CPUs, load average {load:.1f} at start; median of {runs} runs_\n")
     rows = {name: measure_model(path, runs) for name, path in paths.items()}
@@ -300,13 +306,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="graph-bench-") as tmp:
         models = {f"TF1, {n // 1000}k top-level ops": (n, None) for n in SYNTHETIC_SIZES}
-        models["TF2, 10k ops, functions called 3× per level"] = (0, 6)
+        models["TF2, 10k ops, functions called 3× per level"] = (0, 5)
         for label, (ops, depth) in models.items():
             folder = Path(tmp) / label.replace(" ", "_").replace(",", "")
             if depth is None:
                 write_flat_model(folder, ops)
             else:
                 write_shared_function_model(folder, depth)
+            if depth is not None:
+                label = label.replace("10k ops", f"{_ops(folder) / 1000:.1f}k ops")
             r = measure_synthetic(folder, min(runs, 3))
             print(
                 f"| {label} | {r['metagraph']:,} | {r['ops']:,} | {r['whole']:.2f} "
