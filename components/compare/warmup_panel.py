@@ -174,7 +174,7 @@ def _render_add_case(model: ModelInfo, meta_graph: MetaGraphInfo, replay: Warmup
             return
         cases_key = keys.cases_key(model.name, keys.CASES)
         st.session_state[cases_key] = with_case(session_cases(model.name), case)
-        st.toast(f"Added test case {case.name}")
+        st.toast(f"Added test case {md_code(case.name)}")  # the record's name: text
         st.rerun()
 
 
