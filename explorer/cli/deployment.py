@@ -60,10 +60,13 @@ def run_show_model_config(args: argparse.Namespace) -> int:
 
 
 def warmup_line(model: ModelInfo, tags: str | None) -> str:
-    """The line ``show`` adds under a model that has a warmup file ("" when it has none)."""
+    """What ``show`` adds under a model that has a warmup file: its records and whether TF
+    Serving would load the model with it ("" when there is no file)."""
     if not warmup_path(model.path).exists():
         return ""
-    # Imported here, for models with a warmup file only: the check needs the request rules.
+    # Imported here, for models with a warmup file only: the check needs the request rules
+    # of the call layer, which a plain ``show`` must not pay for.
+    from explorer.cli.warmup import warmup_listing
     from explorer.deploy.warmup_check import check_warmup
     from explorer.run.target import serving_meta_graph
 
@@ -71,11 +74,7 @@ def warmup_line(model: ModelInfo, tags: str | None) -> str:
         check = check_warmup(serving_meta_graph(model, tags), model.path)
     except ExplorerError as err:
         return f"\nWarmup file: {warmup_path(model.path)} ({err})\n"
-    count = len(check.file.records) if check.file is not None else 0
-    return (
-        f"\nWarmup file: {check.path} ({count} records; list them with `python -m explorer "
-        f"warmup PATH`)\n  {check.verdict}\n"
-    )
+    return "\n" + warmup_listing(check)
 
 
 def _config_listing(

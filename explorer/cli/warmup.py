@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(_as_dict(check, replay))
     else:
-        write_lines(_listing(check, show_records=not args.check, replay=replay))
+        write_lines(warmup_listing(check, show_records=not args.check, replay=replay))
     if notes:
         write_lines("\n".join(notes) + "\n", sys.stderr)
     failed = replay is not None and bool(replay.failed)
@@ -167,7 +167,10 @@ def _export(args: argparse.Namespace, model_name: str, meta_graph: Any) -> int:
     return EXIT_OK
 
 
-def _listing(check: WarmupCheck, *, show_records: bool, replay: WarmupReplay | None) -> str:
+def warmup_listing(
+    check: WarmupCheck, *, show_records: bool = True, replay: WarmupReplay | None = None
+) -> str:
+    """The file, its records (verb, signature, batch, inputs), the findings, the verdict."""
     file = check.file
     if file is None:
         return check.verdict + "\n"

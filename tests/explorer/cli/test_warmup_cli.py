@@ -173,6 +173,8 @@ def test_show_names_the_warmup_file(runs: tuple[Runs, Path]) -> None:
     result = runs[0]["show"]
     assert result.returncode == 0
     assert "Warmup file: " in result.stdout
+    # Its records, as `warmup` lists them.
+    assert "  1  predict  serving_default  2      x float32[2,1]" in result.stdout
     assert result.stdout.rstrip().endswith(
         "TF Serving loads the model and replays 2 warmup records first."
     )
