@@ -266,6 +266,7 @@ def _scan(meta_graph: MetaGraphInfo, graph: SafetyGraph) -> ScanResult:
         RESTORE_OP: graph.reach([proto.saver_def.restore_op_name]),
     }
     assets: AssetFeeds | None = None
+    own_assets: FeedTracer | None = None
     saver: FeedTracer | None = None
 
     findings: list[UnsafeOpFinding] = []
@@ -286,7 +287,8 @@ def _scan(meta_graph: MetaGraphInfo, graph: SafetyGraph) -> ScanResult:
             continue  # the save half of the saver: serving never runs it
         if node.op in ASSET_READ_OPS and not signatures and RESTORE_OP not in loads:
             assets = assets or asset_feeds(proto, meta_graph.model_dir)
-            if _traces_input(FeedTracer(graph, assets.own), function, node, 1):
+            own_assets = own_assets or FeedTracer(graph, assets.own)
+            if _traces_input(own_assets, function, node, 1):
                 asset_reads.append(_finding(row, node, function, labels))
                 continue
             note = _asset_note(graph, assets, function, node) if labels else ""
@@ -318,9 +320,15 @@ def _traces_input(tracer: FeedTracer, function: Scope, node: NodeDef, index: int
 
 def _asset_note(graph: SafetyGraph, assets: AssetFeeds, function: Scope, node: NodeDef) -> str:
     """Why a vocabulary read is not of the model's own asset, as precisely as known."""
-    for tensor, reason in assets.refused.items():
-        if _traces_input(FeedTracer(graph, frozenset({tensor})), function, node, 1):
-            return f"; here it reads the file of {tensor!r}, not one of the model's own: {reason}"
+    if assets.refused and _traces_input(
+        FeedTracer(graph, frozenset(assets.refused)), function, node, 1
+    ):
+        reasons = sorted(set(assets.refused.values()))
+        which = next(iter(assets.refused)) if len(assets.refused) == 1 else None
+        source = f"the file of {which!r}" if which else "the file of a declared asset"
+        return f"; here it reads {source}, not one of the model's own: {reasons[0]}" + (
+            f" (and {len(reasons) - 1} more reasons)" if len(reasons) > 1 else ""
+        )
     tracer = FeedTracer(graph, assets.own)
     _traces_input(tracer, function, node, 1)
     if tracer.doubts:

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 _PASS_THROUGH = frozenset({"Identity", "Snapshot", "StopGradient"})
 # Uses of a variable's handle that cannot change what it holds.
 _HANDLE_READS = frozenset({"ReadVariableOp", "VarIsInitializedOp"})
+# Steps followed from one tensor before giving up (then it does not trace): real models
+# need a handful; a hostile chain of thousands must not exhaust Python's stack.
+_MAX_STEPS = 64
 
 
 class FeedTracer:
@@ -47,6 +50,7 @@ class FeedTracer:
         self._traced: dict[tuple[Scope, str], bool] = {}
         self._handles: dict[tuple[Scope, str], bool] = {}
         self._variables: dict[str, bool] = {}
+        self._depth = 0
         #: Why variables on the way could not be trusted to hold only fed values.
         self.doubts: list[str] = []
 
@@ -55,8 +59,18 @@ class FeedTracer:
         key = (scope, ref)
         if key not in self._traced:
             self._traced[key] = False  # a cycle back here proves nothing
-            self._traced[key] = self._value_step(scope, ref)
+            self._traced[key] = self._deeper(self._value_step, scope, ref)
         return self._traced[key]
+
+    def _deeper(self, step: Callable[[Scope, str], bool], scope: Scope, ref: str) -> bool:
+        """One step further from the tensor first asked about; too far proves nothing."""
+        if self._depth >= _MAX_STEPS:
+            return False
+        self._depth += 1
+        try:
+            return step(scope, ref)
+        finally:
+            self._depth -= 1
 
     def _value_step(self, scope: Scope, ref: str) -> bool:
         if scope is None and tensor_name(ref) in self._fed:
@@ -91,7 +105,7 @@ class FeedTracer:
         key = (scope, ref)
         if key not in self._handles:
             self._handles[key] = False
-            self._handles[key] = self._handle_step(scope, ref)
+            self._handles[key] = self._deeper(self._handle_step, scope, ref)
         return self._handles[key]
 
     def _handle_step(self, scope: Scope, ref: str) -> bool:
@@ -136,6 +150,8 @@ class FeedTracer:
         if (scope, producer) in seen:
             return True  # checked higher up the same walk
         seen.add((scope, producer))
+        if len(seen) > _MAX_STEPS:
+            return False  # passed on further than any real model does
         graph = self._graph
         for user, position in graph.uses(scope, producer):
             if user is None:

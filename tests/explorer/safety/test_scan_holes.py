@@ -324,3 +324,38 @@ def test_an_assets_folder_that_is_a_link_holds_no_own_asset(tmp_path: Path) -> N
     (folder / "assets").symlink_to(tmp_path / "elsewhere")
     (finding,) = scan_meta_graph(read_model(folder).meta_graph()).findings
     assert "assets/ is a symbolic link" in finding.what_it_does
+
+
+# --- hostile shapes do not break the scan ------------------------------------------------------
+
+
+def test_long_chains_are_followed_or_refused_without_recursion(tmp_path: Path) -> None:
+    g = MetaGraph()
+    # 5,000 functions, each calling the next; the last prints.
+    _caller(g, "f0")
+    for i in range(5_000):
+        fn = g.function(f"f{i}", [("x", DT_FLOAT)], [("y", "c:output:0", DT_FLOAT)])
+        fn.call("c", f"f{i + 1}", ["x"], [DT_FLOAT], [DT_FLOAT])
+    _printer(g, "f5000")
+    # A vocabulary read whose file name passes 5,000 Identity ops from the asset.
+    g.graph.const("path", "vocab.txt")
+    g.asset("path:0", "vocab.txt")
+    previous = "path"
+    for i in range(5_000):
+        previous = g.graph.identity(f"hop{i}", previous, DT_STRING)
+    g.graph.add("table", "HashTableV2", key_dtype=attr_type(DT_STRING), value_dtype=attr_type(9))
+    g.graph.add("fill", "InitializeTableFromTextFileV2", "table", previous)
+    g.main_op("fill")
+    # The function-attr nesting protobuf allows (NameAttrList inside NameAttrList ...).
+    nested = attr_func("inner_most")
+    for _ in range(25):  # 3 message levels each, under protobuf's limit of 100
+        nested = attr_func("f0", fn=nested)
+    g.graph.add("deep_attr", "PartitionedCall", "x", f=nested)
+    g.signature("deep", {"x": "x:0"}, {"y": ("deep_attr:0", DT_FLOAT)})
+    _printer(g, "inner_most")
+    result = _read(g, tmp_path / "m")
+    found = {(f.function or f.node, f.reachable_from) for f in result.findings}
+    assert ("f5000", ("deep", "serving_default")) in found
+    assert ("inner_most", ("deep",)) in found
+    # Too far to prove it is the asset: a finding, not a crash.
+    assert ("fill", (INIT_OP,)) in found
