@@ -22,6 +22,7 @@ from explorer.cli.terminal import write_lines
 from explorer.errors import UsageError
 from explorer.model.locate import is_number
 from explorer.model.reader import read_model
+from explorer.run import sandbox
 from explorer.run.target import serving_meta_graph
 from explorer.standin.grpc_server import GrpcServer
 from explorer.standin.rest_server import DEFAULT_READ_TIMEOUT_S, ModelRegistry, RestServer
@@ -140,6 +141,7 @@ def _serve(
 ) -> int:
     """Load every model, start the servers, wait for Ctrl-C (or ``stop``)."""
     _say(f"Loading {'; '.join(models)}…")
+    _say(sandbox.status().line)  # with or without a sandbox: whoever runs it should know
     registry.warm()
     servers: list[Any] = []
     try:
