@@ -3,23 +3,36 @@ MetaGraph loaded into its own Graph and Session, run with C++ semantics.
 
 Each model is loaded with the TF1 session loader (``tf.compat.v1.saved_model.loader.load``,
 the Python face of the C++ ``LoadSavedModel`` TF Serving uses). Runs go straight to the C
-session API (``Session._call_tf_sessionrun``): feeds keep their own dtype and shape and
-errors keep the runtime's text, as in TF Serving, where Python's ``Session.run`` would cast
-feeds, reject shapes statically and prefix "Graph execution error:".
+session API: feeds keep their own dtype and shape and errors keep the runtime's text, as in
+TF Serving, where Python's ``Session.run`` would cast feeds, reject shapes statically and
+prefix "Graph execution error:".
+
+Each set of feeds and fetches runs through a *callable* (``Session::MakeCallable``), made on
+first use or ahead of it by :meth:`Session.prepare`: making one builds the run's executors
+(pruning, Grappler's optimisations, the kernels) — the seconds a first ``Session::Run``
+spends on a large model — and runs nothing, so a model can be warmed before its first call
+without side effects. Running a callable is ``Session::RunCallable``, the same executors
+and error texts as ``Session::Run``. A traced run (``RunOptions.FULL_TRACE``) goes through
+``Session::Run`` itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from explorer.errors import ExecutionError, ModelLoadError
 
 TFModule = Any  # tensorflow, imported on first use
+_CALLABLES_KEPT = 32  # prepared runs per model (each holds its executors)
 
 # absl's canonical status codes, by number (tf.errors.OpError.error_code).
 CODE_NAMES = (
@@ -73,7 +86,12 @@ class Session:
                 raise ModelLoadError(load_failure(model_dir, tags, str(exc))) from exc
         self.session._extend_graph()  # the C API run below does not do it itself
         self._outputs: dict[str, Any] = {}
+        self._tensors: dict[str, Any] = {}
         self._outputs_lock = threading.Lock()
+        # (sorted feed names, fetch names) → the callable running them; least recent first.
+        self._callables: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], Any] = OrderedDict()
+        self._callables_lock = threading.Lock()
+        self._making: dict[tuple[tuple[str, ...], tuple[str, ...]], threading.Lock] = {}
 
     def has_tensor(self, name: str) -> bool:
         """Whether ``name`` (``op:index``, or ``op`` for index 0) is a tensor of the graph."""
@@ -89,8 +107,38 @@ class Session:
         Raises:
             ExecutionError: the runtime refused the feeds or failed; its message and code.
         """
-        values, _ = self._run(feeds, fetches, trace=False)
-        return values
+        unique = list(dict.fromkeys(fetches))
+        names = {name: self._tensor_name(name) for name in feeds}
+        if len(set(names.values())) != len(names) or not all(
+            self._fits(name, value) for name, value in feeds.items()
+        ):
+            # Session::Run checks feed dtypes first ("Expects arg[0] to be float but bool
+            # is provided", TF Serving's text); a callable leaves it to the _Arg kernel,
+            # in other words. So does a tensor fed under two spellings ("x", "x:0").
+            values, _ = self._run(feeds, fetches, trace=False)
+            return values
+        order = sorted(names, key=names.__getitem__)
+        run = self._callable(tuple(names[n] for n in order), tuple(map(self._tensor_name, unique)))
+        with self._errors():
+            values = run(*(feeds[n] for n in order))
+        by_name = dict(zip(unique, values, strict=True))
+        return [by_name[name] for name in fetches]
+
+    def prepare(self, feeds: Sequence[str], fetches: Sequence[str]) -> bool:
+        """Build the run of these feeds and fetches (its executors) without running it.
+
+        Returns:
+            True if it was built now, False if it was ready (built by a call or earlier).
+
+        Raises:
+            ExecutionError: TensorFlow cannot build it (a call would fail the same way).
+        """
+        feed_names = tuple(sorted({self._tensor_name(n) for n in feeds}))
+        key = (feed_names, tuple(self._tensor_name(n) for n in dict.fromkeys(fetches)))
+        with self._callables_lock:
+            ready = key in self._callables
+        self._callable(*key)
+        return not ready
 
     def run_traced(
         self, feeds: Mapping[str, Any], fetches: Sequence[str]
@@ -135,7 +183,66 @@ class Session:
         return [by_name[name] for name in fetches], traced
 
     def close(self) -> None:
+        with self._callables_lock:
+            self._callables.clear()  # each releases its handle as it goes
         self.session.close()
+
+    def _callable(self, feeds: tuple[str, ...], fetches: tuple[str, ...]) -> Any:
+        key = (feeds, fetches)
+        with self._callables_lock:
+            made = self._callables.get(key)
+            if made is not None:
+                self._callables.move_to_end(key)
+                return made
+            gate = self._making.setdefault(key, threading.Lock())
+        with gate:  # made once, however many callers ask at once
+            with self._callables_lock:
+                made = self._callables.get(key)
+            if made is None:
+                options = _config().CallableOptions(feed=feeds, fetch=fetches)
+                with self._errors():
+                    made = self.session._make_callable_from_options(options)
+                with self._callables_lock:
+                    self._callables[key] = made
+                    while len(self._callables) > _CALLABLES_KEPT:
+                        self._callables.popitem(last=False)
+            with self._callables_lock:
+                self._making.pop(key, None)
+        return made
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """TensorFlow's errors as ExecutionErrors: its message and status code."""
+        tf = self._tf
+        try:
+            yield
+        except tf.errors.OpError as exc:
+            raise ExecutionError(exc.message, code=code_name(exc.error_code)) from exc
+        except UnicodeDecodeError as exc:
+            # The runtime's message quotes a fed string that is not UTF-8 (e.g. "Could not
+            # parse example input, value: '\x80'") and TF's wrapper fails to decode it,
+            # losing the status code; such messages are about the request's own values.
+            message = bytes(exc.object).decode("utf-8", errors="replace")
+            raise ExecutionError(message, code="INVALID_ARGUMENT") from exc
+
+    def _fits(self, name: str, value: Any) -> bool:
+        """Whether ``value`` has the dtype of the graph tensor it feeds."""
+        tf = self._tf
+        expected = self._output_tensor(name).dtype.base_dtype
+        if not isinstance(value, np.ndarray):
+            return False
+        if value.dtype.kind in "OSU":
+            return bool(expected == tf.string)
+        try:
+            return bool(tf.as_dtype(value.dtype) == expected)
+        except TypeError:  # a numpy dtype TensorFlow has no name for
+            return False
+
+    def _tensor_name(self, name: str) -> str:
+        """The graph's name of the tensor ``name`` (``op`` or ``op:index``) stands for."""
+        self._output(name)  # raises TensorFlow's text for a name the graph lacks
+        op_name, _, index = name.partition(":")
+        return f"{op_name}:{index or 0}"
 
     def _output(self, name: str) -> Any:
         with self._outputs_lock:
@@ -153,7 +260,14 @@ class Session:
         output = tensor._as_tf_output()
         with self._outputs_lock:
             self._outputs[name] = output
+            self._tensors[name] = tensor
         return output
+
+    def _output_tensor(self, name: str) -> Any:
+        """The graph's tensor object for ``name`` (looked up like :meth:`_output`)."""
+        self._output(name)
+        with self._outputs_lock:
+            return self._tensors[name]
 
 
 def tensorflow() -> TFModule:
@@ -163,6 +277,11 @@ def tensorflow() -> TFModule:
     import tensorflow as tf
 
     return tf
+
+
+def _config() -> Any:
+    """TensorFlow's ``config_pb2`` (CallableOptions); loaded with TensorFlow already."""
+    return importlib.import_module("tensorflow.core.protobuf.config_pb2")
 
 
 def _c_api() -> Any:

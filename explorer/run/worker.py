@@ -8,9 +8,10 @@ process down, and only this process: the parent reports it and starts a fresh on
 
 Requests (header ``op``): ``load`` {key, dir, tags}, ``run`` {key, feeds, fetches, trace}
 with the feed arrays (traced: the serialized RunMetadata follows the fetches as one more
-string array), ``has_tensor`` {key, name}, ``unload`` {key}, ``op_defs`` {names} (OpDefs
-from TensorFlow's registry, one string array). Answers: ``ok`` true with the result, or
-``ok`` false with ``error`` {kind, message, code}.
+string array), ``prepare`` {key, feeds, fetches} (build that run's executors, run
+nothing), ``has_tensor`` {key, name}, ``unload`` {key}, ``op_defs`` {names} (OpDefs from
+TensorFlow's registry, one string array). Answers: ``ok`` true with the result, or ``ok``
+false with ``error`` {kind, message, code}.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Worker:
             "has_tensor": self._has_tensor,
             "unload": self._unload,
             "op_defs": self._op_defs,
+            "prepare": self._prepare,
         }
         try:
             handler = handlers[header["op"]]
@@ -115,6 +117,12 @@ class Worker:
         return wire.Frame(
             {"ok": True, "names": list(found)}, (np.array(list(found.values()), dtype=object),)
         )
+
+    def _prepare(self, header: dict[str, Any], _: tuple[Any, ...]) -> wire.Frame:
+        start = time.perf_counter()
+        made = self._session(header).prepare(list(header["feeds"]), list(header["fetches"]))
+        elapsed = (time.perf_counter() - start) * 1000
+        return wire.Frame({"ok": True, "made": made, "prepare_ms": elapsed})
 
     def _has_tensor(self, header: dict[str, Any], _: tuple[Any, ...]) -> wire.Frame:
         found = self._session(header).has_tensor(str(header["name"]))
