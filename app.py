@@ -32,7 +32,7 @@ from components.remote.remote_panel import (
     render_target_picker,
 )
 from components.run.examples_panel import render_examples_panel
-from components.run.run_panel import render_run_panel
+from components.run.run_panel import chosen_kernels, render_run_panel
 from components.text import md_code, md_text
 from explorer.deploy.warmup_file import warmup_path
 from explorer.errors import ExplorerError, ModelSourceError
@@ -203,7 +203,7 @@ def main() -> None:
                 presentation=True,
             )
         render_share_link(model, meta_graph, signature)
-        _warm(model, meta_graph, allow_run)
+        _warm(model, meta_graph, allow_run, signature_key)
         return
     # Lazy tabs: only the open tab's content runs, so the first paint is just the tables.
     signatures_tab, graph_tab, run_tab, cases_tab, facts_tab = st.tabs(
@@ -279,7 +279,7 @@ def main() -> None:
         with facts_tab:
             render_meta_graph_facts(model, meta_graph)
     render_share_link(model, meta_graph, signature)
-    _warm(model, meta_graph, allow_run)
+    _warm(model, meta_graph, allow_run, signature_key)
 
 
 def _render_signatures(meta_graph: MetaGraphInfo, signature: SignatureInfo | None) -> None:
@@ -291,9 +291,20 @@ def _render_signatures(meta_graph: MetaGraphInfo, signature: SignatureInfo | Non
             render_verdicts(signature)
 
 
-def _warm(model: ModelInfo, meta_graph: MetaGraphInfo, allow_run: bool) -> None:
-    # After the page is painted: the model loads into its worker before anyone presses Run.
-    runner.warm(model.path, meta_graph, allow_unsafe=allow_run, delay_s=_WARM_DELAY_S)
+def _warm(
+    model: ModelInfo, meta_graph: MetaGraphInfo, allow_run: bool, signature_key: str | None
+) -> None:
+    # After the page is painted: the model loads into its worker, and the chosen
+    # signature's run is prepared (with the kernels the sidebar picks), before anyone
+    # presses Run.
+    runner.warm(
+        model.path,
+        meta_graph,
+        allow_unsafe=allow_run,
+        delay_s=_WARM_DELAY_S,
+        signature=signature_key,
+        kernels=chosen_kernels(),
+    )
     state = runner.model_state(model.path, meta_graph)
     words = {"loaded": "loaded", "loading": "loading…", "idle": "not loaded"}[state]
     st.sidebar.caption(f"Model worker: {words} · {runner.sandbox_line()}")
