@@ -60,6 +60,7 @@ def render_config_source(roots: tuple[str, ...] = ()) -> tuple[str, str] | None:
         config = read_model_config(
             check_allowed(typed, policy),
             allow_labels_for_unavailable=bool(st.session_state.get(keys.CONFIG_ALLOW_LABELS)),
+            may_open=policy.contains,  # base paths outside the roots are not even listed
         )
     except ExplorerError as err:
         show_error(err)

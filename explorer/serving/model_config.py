@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -147,7 +148,10 @@ def parse_model_config(text: str, *, source: str = "model config") -> Any:
 
 
 def read_model_config(
-    path: str | os.PathLike[str], *, allow_labels_for_unavailable: bool = False
+    path: str | os.PathLike[str],
+    *,
+    allow_labels_for_unavailable: bool = False,
+    may_open: Callable[[Path], bool] | None = None,
 ) -> ModelServerConfigInfo:
     """Open a ``--model_config_file``: every model, its versions and labels, every problem.
 
@@ -155,6 +159,8 @@ def read_model_config(
         path: the text-format ModelServerConfig.
         allow_labels_for_unavailable: as TF Serving's ``--allow_version_labels_for_
             unavailable_models`` (default off, as in TF Serving).
+        may_open: whether a base path may be looked at (the app's allowed roots); a base
+            path it refuses is not touched at all, not even to see whether it exists.
 
     Returns:
         The models in file order and the problems in the order TF Serving meets them.
@@ -169,11 +175,14 @@ def read_model_config(
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ModelConfigError(f"Cannot read the model config {file}: {reason}") from exc
     config = parse_model_config(text, source=str(file))
-    return model_config_info(config, str(file), allow_labels_for_unavailable)
+    return model_config_info(config, str(file), allow_labels_for_unavailable, may_open)
 
 
 def model_config_info(
-    config: Any, path: str, allow_labels_for_unavailable: bool = False
+    config: Any,
+    path: str,
+    allow_labels_for_unavailable: bool = False,
+    may_open: Callable[[Path], bool] | None = None,
 ) -> ModelServerConfigInfo:
     """:func:`read_model_config` on an already parsed ModelServerConfig message."""
     which = config.WhichOneof("config")
@@ -193,7 +202,7 @@ def model_config_info(
         return ModelServerConfigInfo(path, (), (problem,), allow_labels_for_unavailable)
     entries = list(config.model_config_list.config)
     relative_to = Path(path).parent
-    opened = [_configured(e, relative_to, allow_labels_for_unavailable) for e in entries]
+    opened = [_configured(e, relative_to, allow_labels_for_unavailable, may_open) for e in entries]
     # TF Serving's order: names and paths, then every label, then platforms, then disks.
     ordered = _list_problems(entries)
     for stage in range(3):
@@ -370,7 +379,10 @@ _Stages = tuple[list[ConfigProblem], list[ConfigProblem], list[ConfigProblem]]
 
 
 def _configured(
-    entry: Any, relative_to: Path, allow_unavailable: bool
+    entry: Any,
+    relative_to: Path,
+    allow_unavailable: bool,
+    may_open: Callable[[Path], bool] | None = None,
 ) -> tuple[ConfiguredModel, _Stages]:
     """One entry opened; its problems as (labels, platform, file system)."""
     name, base_path = entry.name, entry.base_path
@@ -380,6 +392,7 @@ def _configured(
     on_disk: tuple[VersionFolder, ...] = ()
     served: tuple[VersionFolder, ...] = ()
     disk: list[ConfigProblem] = []
+    looked_at = True  # False: the base path may not be opened here
     if _URI.match(base_path):
         disk.append(
             ConfigProblem(
@@ -391,7 +404,18 @@ def _configured(
         )
     else:
         candidate = Path(base_path) if not _is_relative(base_path) else relative_to / base_path
-        if not os.path.lexists(candidate):  # FileExists (a dangling link is "there" too)
+        if may_open is not None and not may_open(candidate):
+            looked_at = False
+            disk.append(
+                ConfigProblem(
+                    "warning",
+                    f"{base_path} is outside the folders Signature Explorer may open here "
+                    "(EXPLORER_ALLOWED_ROOTS): it was not looked at.",
+                    name,
+                    "Ask the app's operator to allow the folder, or explore it from the CLI.",
+                )
+            )
+        elif not os.path.lexists(candidate):  # FileExists (a dangling link is "there" too)
             disk.append(
                 ConfigProblem(
                     "error",
@@ -423,7 +447,7 @@ def _configured(
                 severity: Severity = "warning" if served else "error"
                 disk.append(ConfigProblem(severity, note.message, name, _policy_fix(policy)))
             disk += _unloadable(name, served)
-    looked = None if _URI.match(base_path) else {f.version for f in served}
+    looked = None if _URI.match(base_path) or not looked_at else {f.version for f in served}
     label_problems, labels = _label_problems(entry, looked, allow_unavailable)
     model = ConfiguredModel(
         name=name,

@@ -136,3 +136,30 @@ def _download_bytes(at: AppTest, model_path: str) -> bytes:
     model = read_model(model_path)
     cases = at.session_state[keys.cases_key("linear", keys.CASES)]
     return export_cases(cases, model.meta_graph(), "linear").data
+
+
+def test_a_base_path_outside_the_allowed_roots_is_not_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_model_config(tmp_path / "deployment")  # builds deployment/flowers/7
+    secret = tmp_path / "outside" / "secret_model" / "5"
+    secret.mkdir(parents=True)
+    config = tmp_path / "deployment" / "outside.config"
+    config.write_text(
+        f"model_config_list {{ config {{ name: 'secret' base_path: '{secret.parent}' "
+        "model_platform: 'tensorflow' } config { name: 'flowers' base_path: "
+        f"'{tmp_path / 'deployment' / 'flowers'}' model_platform: 'tensorflow' }} }}",
+        encoding="utf-8",
+    )
+    # Only the config's own folder is allowed, not tmp_path/outside.
+    monkeypatch.setenv("EXPLORER_ALLOWED_ROOTS", str(tmp_path / "deployment"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_CONFIG).run()
+    at.text_input(key=keys.CONFIG_PATH).set_value(str(config)).run()
+    assert not at.exception
+    models = at.dataframe[0].value.set_index("model")
+    assert models.loc["secret", "versions on disk"] == "(none)"  # not even listed
+    assert models.loc["flowers", "served"] == "7"
+    said = "\n".join(at.dataframe[1].value["TF Serving says"])
+    assert "outside the folders Signature Explorer may open here" in said
+    assert at.selectbox(key=keys.CONFIG_MODEL).options == ["flowers"]

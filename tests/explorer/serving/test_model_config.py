@@ -284,3 +284,21 @@ def test_an_empty_config_takes_no_action(tmp_path: Path) -> None:
     config = read_model_config(file)
     assert config.models == ()
     assert config.problems[0].message == "Taking no action for empty config."
+
+
+def test_a_base_path_that_may_not_be_opened_is_not_touched(tmp_path: Path) -> None:
+    base = _versions(tmp_path / "m", ("1",))
+    seen: list[Path] = []
+
+    def may_open(path: Path) -> bool:
+        seen.append(path)
+        return False
+
+    file = _config(tmp_path, _one(tmp_path, base, "version_labels { key: 'a' value: 1 }"))
+    config = read_model_config(file, allow_labels_for_unavailable=True, may_open=may_open)
+    (model,) = config.models
+    assert seen == [base]
+    assert model.on_disk == ()
+    assert model.directory is None
+    (problem,) = config.problems  # the label is not judged against a folder not looked at
+    assert "outside the folders Signature Explorer may open here" in problem.message
