@@ -98,9 +98,10 @@ class CallGraph:
         #: type or in any attr, once per mention; whether it instantiates gradients), for
         #: the nodes that do either.
         self.referring: dict[tuple[str | None, str], tuple[NodeDef, tuple[str, ...], bool]] = {}
-        self._index(None, graph_def.node)
-        for name, function in self.functions.items():
-            self._index(name, function.node_def)
+        if self.functions:  # with no library, no name can call anything
+            self._index(None, graph_def.node)
+            for name, function in self.functions.items():
+                self._index(name, function.node_def)
         self._edges: dict[str, tuple[str, ...]] = {}
 
     def _index(self, scope: str | None, nodes: Iterable[NodeDef]) -> None:
