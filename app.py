@@ -164,6 +164,8 @@ def main() -> None:
 
     signature = meta_graph.signature(signature_key) if signature_key is not None else None
     method_name_check = bool(st.session_state.get(keys.METHOD_NAME_CHECK, False))
+    # The Compare page starts from the model open here (its folder, as read, and version).
+    st.session_state[keys.OPEN_MODEL] = (base, model.version, model.name)
     if signature is not None:
         apply_link_to_run(model, meta_graph, signature)  # a link's inputs, case, run=1
     if presentation and signature is not None:
@@ -206,11 +208,15 @@ def main() -> None:
         _warm(model, meta_graph, allow_run, signature_key)
         return
     # Lazy tabs: only the open tab's content runs, so the first paint is just the tables.
+    # Tabs keep no state across pages: back from Compare, the tab open before comes back.
+    if keys.MAIN_TAB not in st.session_state and keys.MAIN_TAB_KEPT in st.session_state:
+        st.session_state[keys.MAIN_TAB] = st.session_state[keys.MAIN_TAB_KEPT]
     signatures_tab, graph_tab, run_tab, cases_tab, facts_tab = st.tabs(
         ["Signatures", "Graph", "Run", "Test cases", "MetaGraph facts"],
         key=keys.MAIN_TAB,
         on_change="rerun",
     )
+    st.session_state[keys.MAIN_TAB_KEPT] = st.session_state.get(keys.MAIN_TAB)
     if signatures_tab.open:
         with signatures_tab:
             _render_signatures(meta_graph, signature)

@@ -73,6 +73,12 @@ GRAPH_CLICK_PROBLEM = "graph.click_problem"  # why the last click did nothing, s
 PRESENTATION = "view.presentation"  # the sidebar toggle
 RUN_AUTORUN = "autorun"  # run key + ".<api>": run once on the next draw (examples, links)
 RUN_FORM_BODY = "form_body"  # run key + ".<api>": the form's last body, as REST text
+RUN_FORM_REQUEST = "form_request"  # run key + ".<api>": the form's last CallRequest
+RUN_FORM_TENSORS = "form_tensors"  # run key + ".<api>": the Predict form's values and pictures
+RUN_FINGERPRINT = "fingerprint"  # outcome key + "." + this: the request the outcome ran
+RUN_LABELS = "labels"  # run key + ".<output alias>": the labels file for top-k
+RUN_TOP_K = "top_k"  # run key: how many classes the top-k view shows
+PRESENTATION_BACK = "view.back"  # the presentation view's "Back to the full view" button
 LINK_APPLIED = "link.applied"  # the page's query parameters were read (once per session)
 LINK_PENDING = "link.pending"  # a link's method/inputs/run, waiting for the Run panel
 LINK_INCLUDE_INPUTS = "link.include_inputs"
@@ -118,6 +124,8 @@ def cases_key(model_name: str, part: str) -> str:
 
 
 MAIN_TAB = "main.tab"  # the open tab: only its content runs
+MAIN_TAB_KEPT = "main.tab_kept"  # the open tab, kept while another page is shown
+OPEN_MODEL = "explore.open_model"  # (folder, version, name) of the model open in Explore
 REJECTIONS_OPEN = "signature.rejections_open"  # the expander of TF Serving's full messages
 
 
@@ -142,6 +150,7 @@ REMOTE_COMPARE_RTOL = "target.compare_rtol"
 REMOTE_COMPARE_ATOL = "target.compare_atol"
 REMOTE_INSTANCE = "target.instance"  # the RemoteTarget kept across reruns (not a widget)
 REMOTE_MAIN_TAB = "main.remote_tab"  # the open tab of a TF Serving target (Signatures/Run/Server)
+
 
 # The warmup panel (Test cases tab): keys warmup.<part>.<model path>.
 WARMUP_REPLAY = "replay"

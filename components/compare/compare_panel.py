@@ -1,15 +1,19 @@
 """The Compare page: pick an old and a new model, see whether existing clients keep working.
 
-Each side is a bundled sample (and version), a folder on the server or an uploaded
-archive. ``explorer.compat.diff.diff_models`` does the judging; this page shows its one-line
-verdict, every change coloured by class, and each signature's TensorInfos side by side
-with the changed cells highlighted (``components.compare.compare_tables``).
+Each side is the model open on the Explore page (the first choice once one is open: the
+new side at its version, the old side at the version before), a bundled sample (and
+version), a folder on the server or an uploaded archive; a version picker belongs to its
+folder and starts where the folder points. ``explorer.compat.diff.diff_models`` does the
+judging; this page shows its one-line verdict, every change coloured by class, and each
+signature's TensorInfos side by side with the changed cells highlighted
+(``components.compare.compare_tables``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
@@ -27,6 +31,8 @@ from explorer.safety.archives import extract_archive
 from explorer.safety.paths import AllowedRoots, check_allowed
 
 Reader = Callable[[str, "int | None"], ModelInfo]
+# The first source of each side once a model is open on the Explore page.
+OPEN_IN_EXPLORE = "Open in Explore"
 _SIDES = {
     "old": ("Old model", "what clients use today"),
     "new": ("New model", "what is about to replace it"),
@@ -68,10 +74,12 @@ def render_compare_page(
             "Tag-set (MetaGraph) TF Serving loads",
             [mg.tag_set for mg in old.meta_graphs],
             key=keys.COMPARE_TAGS,
+            persist_state="session",
         )
     check = st.toggle(
         "Judge as TF Serving with --enable_signature_method_name_check",
         key=keys.COMPARE_METHOD_NAME_CHECK,
+        persist_state="session",
         help="With the flag, method_name decides which API may call a signature.",
     )
     try:
@@ -125,30 +133,26 @@ def _render_side(
 ) -> ModelInfo | None:
     title, role = _SIDES[side]
     st.markdown(f"**{title}**: {role}")
+    opened = st.session_state.get(keys.OPEN_MODEL)
+    kinds = ([OPEN_IN_EXPLORE] if opened is not None else []) + list(keys.SOURCE_KINDS)
     kind = st.radio(
         "Source",
-        keys.SOURCE_KINDS,
+        kinds,
         horizontal=True,
         key=keys.compare_key(side, keys.COMPARE_SOURCE),
         label_visibility="collapsed",
+        persist_state="session",
     )
     try:
-        path = _side_path(side, kind, samples, allowed_roots)
+        if kind == OPEN_IN_EXPLORE:
+            path, wanted = opened[0], opened[1]
+        else:
+            path, wanted = _side_path(side, kind, samples, allowed_roots), None
         if path is None:
             return None
-        model = read(path, None)
+        model = read(path, wanted)
         if len(model.available_versions) > 1:
-            versions = list(reversed(model.available_versions))
-            # Old defaults to the version before the newest, new to the newest.
-            default = 1 if side == "old" and len(versions) > 1 else 0
-            version = st.selectbox(
-                "Version",
-                versions,
-                index=default,
-                key=keys.compare_key(side, keys.COMPARE_VERSION) + "." + model.name,
-            )
-            if version != model.version:
-                model = read(path, version)
+            model = _pick_version(side, path, model, read, follow=kind == OPEN_IN_EXPLORE)
     except ExplorerError as err:
         show_error(err)
         return None
@@ -160,6 +164,32 @@ def _render_side(
         f"{md_code(model.path)}"
     )
     return model
+
+
+def _pick_version(
+    side: str, path: str, model: ModelInfo, read: Reader, *, follow: bool
+) -> ModelInfo:
+    """The version picker of one side. It belongs to its folder (a new folder starts a new
+    picker) and starts where the folder points: a version folder at that version, a base
+    folder at its newest; the old side at the version before (what clients use today)."""
+    versions = list(reversed(model.available_versions))
+    start = versions.index(model.version) if model.version in versions else 0
+    base_folder = Path(model.path).resolve() != Path(path).resolve()
+    if side == "old" and (base_folder or follow) and start + 1 < len(versions):
+        start += 1
+    # Following the model open in Explore: its version is part of the picker's identity.
+    owner = f"{path}@{model.version}" if follow else path
+    version = st.selectbox(
+        "Version",
+        versions,
+        index=start,
+        key=f"{keys.compare_key(side, keys.COMPARE_VERSION)}.{owner}",
+        persist_state="session",
+    )
+    if version == model.version:
+        return model
+    base = str(Path(model.path).parent) if model.version is not None else path
+    return read(base, version)
 
 
 def _side_path(
@@ -176,12 +206,14 @@ def _side_path(
             names,
             index=names.index(versioned[0]) if versioned else 0,
             key=keys.compare_key(side, keys.COMPARE_SAMPLE),
+            persist_state="session",
         )
         return str(next(s.path for s in samples if s.name == name))
     if kind == keys.SOURCE_FOLDER:
         typed = st.text_input(
             "Folder path",
             key=keys.compare_key(side, keys.COMPARE_FOLDER),
+            persist_state="session",
             placeholder="/models/my_model or /models/my_model/3",
         ).strip()
         if not typed:

@@ -12,6 +12,12 @@ from components.text import md_code, plain
 from explorer.model.info import MetaGraphInfo, ModelInfo
 from explorer.model.samples import Sample
 
+# The pickers keep their choice for the session, across pages: Explore → Compare → Explore
+# returns to the same model, version, tag-set and signature.
+_KEPT = "session"
+# The TF Serving model name a local model was last matched to (see _match_served_name).
+_MATCHED = "picker.matched_served_name"
+
 
 @dataclass(frozen=True, slots=True)
 class ModelSource:
@@ -32,8 +38,12 @@ def render_source_picker(
     """Pick where the model comes from; None until the user has given enough to open one.
     ``roots``: allowed roots besides ``EXPLORER_ALLOWED_ROOTS`` (for typed paths)."""
     st.sidebar.header("Model")
+    _match_served_name(samples)
     kind = st.sidebar.radio(
-        "Source", (*keys.SOURCE_KINDS, keys.SOURCE_CONFIG), key=keys.SOURCE_KIND
+        "Source",
+        (*keys.SOURCE_KINDS, keys.SOURCE_CONFIG),
+        key=keys.SOURCE_KIND,
+        persist_state=_KEPT,
     )
     if kind != keys.SOURCE_UPLOAD:
         st.session_state[keys.UPLOAD_HAD_FILE] = False
@@ -47,6 +57,7 @@ def render_source_picker(
             list(by_name),
             key=keys.SAMPLE,
             format_func=lambda n: n + (" (versioned)" if by_name[n].versioned else ""),
+            persist_state=_KEPT,
         )
         sample = by_name[name]
         if sample.description:
@@ -59,6 +70,7 @@ def render_source_picker(
         path = st.sidebar.text_input(
             "Folder path",
             key=keys.FOLDER_PATH,
+            persist_state=_KEPT,
             placeholder="/models/my_model or /models/my_model/3",
             help="A SavedModel folder, one version folder, or a TF Serving base folder with "
             "numeric version sub-folders (the newest is picked; choose another below).",
@@ -105,6 +117,7 @@ def render_version_picker(model: ModelInfo, source: str) -> None:
         "Version",
         versions,
         key=keys.VERSION,
+        persist_state=_KEPT,
         help="Numeric sub-folders of the base folder; TF Serving serves the newest.",
     )
 
@@ -118,7 +131,11 @@ def render_meta_graph_picker(model: ModelInfo) -> MetaGraphInfo:
     if st.session_state.get(keys.TAG_SET) not in tag_sets:
         st.session_state[keys.TAG_SET] = tag_sets[0]
     chosen = st.sidebar.selectbox(
-        "Tag-set (MetaGraph)", tag_sets, key=keys.TAG_SET, disabled=len(tag_sets) == 1
+        "Tag-set (MetaGraph)",
+        tag_sets,
+        key=keys.TAG_SET,
+        disabled=len(tag_sets) == 1,
+        persist_state=_KEPT,
     )
     return model.meta_graph(chosen or None)
 
@@ -137,6 +154,7 @@ def render_signature_picker(meta_graph: MetaGraphInfo) -> str | None:
     st.sidebar.toggle(
         "Enforce method_name",
         key=keys.METHOD_NAME_CHECK,
+        persist_state=_KEPT,
         help="Run calls as TF Serving started with --enable_signature_method_name_check would: "
         "Classify/Regress/Predict then also demand the matching method_name (off by default "
         "since TF Serving 2.4).",
@@ -144,6 +162,7 @@ def render_signature_picker(meta_graph: MetaGraphInfo) -> str | None:
     st.sidebar.toggle(
         "oneDNN kernels (mkl build)",
         key=keys.ONEDNN_KERNELS,
+        persist_state=_KEPT,
         help="Off: TF Serving's standard CPU build's kernels, what the tensorflow/serving "
         "image runs. On: its --config=mkl build's oneDNN kernels (numerics differ slightly, "
         "and some requests crash there that the standard build answers).",
@@ -152,7 +171,31 @@ def render_signature_picker(meta_graph: MetaGraphInfo) -> str | None:
         "Signature",
         choices,
         key=keys.SIGNATURE,
+        persist_state=_KEPT,
         format_func=lambda k: (
             plain(k) + (" (initializer)" if meta_graph.signature(k).is_init_op else "")
         ),
     )
+
+
+def _match_served_name(samples: tuple[Sample, ...]) -> None:
+    # A TF Serving target with "also open a local model": start on the bundled sample that
+    # has the server's model name (once per name, so the user's own choice then stays).
+    state = st.session_state
+    if state.get(keys.TARGET_KIND) != keys.TARGET_SERVING or not state.get(keys.REMOTE_COMPARE):
+        return
+    name = str(state.get(keys.REMOTE_MODEL) or "").strip()
+    if not name or state.get(_MATCHED) == name:
+        return
+    state[_MATCHED] = name
+    if name in {s.name for s in samples}:
+        state[keys.SOURCE_KIND] = keys.SOURCE_SAMPLE
+        state[keys.SAMPLE] = name
+        st.sidebar.caption(
+            f"Opened the bundled sample named like the server's model, {md_code(name)}."
+        )
+    else:
+        st.sidebar.caption(
+            f"No bundled sample is called {md_code(name)}: pick the local model to compare "
+            "with the server's."
+        )

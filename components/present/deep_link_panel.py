@@ -19,7 +19,8 @@ from components import keys
 from components.error_panel import show_error
 from components.present.presentation import RUN_TAB
 from components.run.examples_panel import cases_at, load_case, model_cases
-from components.run.run_panel import current_request_text, preferred_api, run_scope
+from components.run.form_state import small_request_text
+from components.run.run_panel import preferred_api, run_scope
 from components.text import md_code, md_text
 from explorer.codec.exchange import body_text
 from explorer.compat.cases import TestCase
@@ -258,7 +259,13 @@ def _with_inputs(
 ) -> ViewState:
     assert view.method is not None
     scope = run_scope(model, meta_graph, signature)
-    text = current_request_text(meta_graph, signature, scope, view.method)
+    text = small_request_text(meta_graph, signature, scope, view.method)
+    if text is None:
+        st.caption(
+            "The link leaves the inputs out: they hold images or big tensors, which a link "
+            "cannot carry."
+        )
+        return view
     for case in model_cases(model, meta_graph):  # a saved case is linked by its name
         if case.signature_name == signature.key and case.method == view.method.value:
             saved = case.request if isinstance(case.request, str) else body_text(case.request)

@@ -1,25 +1,38 @@
-"""The Classify/Regress example builder: a table of tf.Example features read from the model."""
+"""The tf.Example builder: a table of the features the model parses, typed by the model.
+
+Rows are examples, columns the features the graph's ParseExample op reads. Number cells
+take text and refuse what their feature cannot hold (letters in an int64 cell, a fraction,
+a float32 overflow) with a message naming the cell; nothing is turned into 0 and nothing
+is sent until every cell holds. A string feature the graph looks up in a table offers
+the table's keys to pick from, and still takes any other word, marked out of vocabulary.
+
+Classify and Regress send the rows as ``{"examples": [...]}``; a Predict input of
+serialized tf.Examples gets each row serialized, as ``{"b64": ...}``.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-import numbers
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from components import keys
 from components.run.run_state import kept_table, reset_table
 from components.text import md_code, md_text
+from explorer.codec.cells import CellError, parse_cell
 from explorer.graph.example_features import ExampleFeature, example_template, expected_features
 from explorer.model.info import MetaGraphInfo, SignatureInfo
+from explorer.run.templates import serialized_example
 
 _TYPE_WORDS = {"DT_FLOAT": "float", "DT_INT64": "int64", "DT_STRING": "bytes"}
+# Options a vocabulary column offers (a longer vocabulary still takes any word).
+_MAX_OPTIONS = 1_000
+_SHOWN_WORDS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +43,16 @@ class ExampleForm:
     problems: tuple[str, ...] = ()
     # False when the graph shows no ParseExample op (nothing to build a table from).
     has_features: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleRows:
+    """The examples a table holds, what stops them being sent, and words the model's
+    vocabularies do not know."""
+
+    examples: list[dict[str, Any]]
+    problems: list[str]
+    out_of_vocabulary: list[str]
 
 
 def signature_features(
@@ -50,48 +73,97 @@ def render_example_builder(
             "unknown. Write the examples in REST JSON mode."
         )
         return ExampleForm(None, has_features=False)
-    st.markdown("This model expects features: " + " · ".join(_describe(f) for f in features))
+    st.markdown("This model expects features: " + " · ".join(describe(f) for f in features))
     names = [f.name for f in features]
     in_context = st.multiselect(
         "Context features (one value shared by every example)",
         names,
         key=keys.run_key(scope, keys.RUN_CONTEXT_FEATURES),
-        persist_state="page",
+        persist_state="session",
         help='Sent as "context": TF Serving prepends it to every serialized example; a '
         "feature also set in an example takes the example's value.",
     )
-    template = example_template(features)
     per_example = [f for f in features if f.name not in in_context]
     shared = [f for f in features if f.name in in_context]
-    problems: list[str] = []
     # A new column set starts a new table: keep edits per choice of context features.
     layout = f"{zlib.crc32('|'.join(in_context).encode()):08x}"
-    st.caption(
-        "Rows = examples; add or delete rows at the table's edge. An empty cell leaves the "
-        "feature out of that example (a feature with a default then uses it). List-valued "
-        "features take JSON lists."
-    )
-    examples = _table(
-        per_example, template, keys.run_key(scope, keys.RUN_EXAMPLES, layout), dynamic=True
-    )
+    rows = example_rows(per_example, keys.run_key(scope, keys.RUN_EXAMPLES, layout), "Example")
     body: dict[str, Any] = {"signature_name": signature.key}
+    problems, unknown = list(rows.problems), list(rows.out_of_vocabulary)
     if shared:
         st.markdown("**Context**")
-        context_rows = _table(
-            shared, template, keys.run_key(scope, keys.RUN_CONTEXT, layout), dynamic=False
+        context = example_rows(
+            shared, keys.run_key(scope, keys.RUN_CONTEXT, layout), "Context", dynamic=False
         )
-        context = _rows_to_examples(context_rows, shared, "Context", problems)
-        body["context"] = context[0] if context else {}
-    body["examples"] = _rows_to_examples(examples, per_example, "Example", problems)
-    for problem in problems:
-        st.error(md_text(problem))  # quotes feature names and typed values
+        problems += context.problems
+        unknown += context.out_of_vocabulary
+        body["context"] = context.examples[0] if context.examples else {}
+    body["examples"] = rows.examples
+    show_problems(problems, unknown)
     return ExampleForm(None if problems else body, tuple(problems))
 
 
-def _describe(feature: ExampleFeature) -> str:
+def serialized_rows(features: tuple[ExampleFeature, ...], key: str) -> list[dict[str, str]]:
+    """A Predict input of serialized tf.Examples: the table's rows, each serialized.
+
+    Raises:
+        ValueError: cells that cannot be held (every problem, one per line).
+    """
+    st.caption("Serialized tf.Examples: " + " · ".join(describe(f) for f in features))
+    rows = example_rows(list(features), key, "Example")
+    show_problems([], rows.out_of_vocabulary)
+    if rows.problems:
+        raise ValueError("\n".join(rows.problems))
+    return [serialized_example(example) for example in rows.examples]
+
+
+def example_rows(
+    features: list[ExampleFeature], key: str, what: str, *, dynamic: bool = True
+) -> ExampleRows:
+    """The table of ``features`` (one row per example) and the examples its rows make."""
+    if dynamic:
+        st.caption(
+            "Rows = examples; add or delete rows at the table's edge. An empty cell leaves "
+            "the feature out of that example (a feature with a default then uses it). "
+            "List-valued features take JSON lists; a vocabulary cell offers the words the "
+            "model knows and takes others too."
+        )
+    frame = _table(features, example_template(features), key, dynamic=dynamic)
+    problems: list[str] = []
+    unknown: list[str] = []
+    examples = []
+    for number, (_, row) in enumerate(frame.iterrows(), start=1):
+        example: dict[str, Any] = {}
+        for feature in features:
+            cell = row.get(feature.name)
+            if _empty(cell):
+                continue
+            where = f"{what} {number} · {feature.name}"
+            try:
+                example[feature.name] = _feature_value(feature, cell)
+            except ValueError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            unknown += [f"{where}: {word}" for word in _unknown_words(feature, example)]
+        examples.append(example)
+    return ExampleRows(examples, problems, unknown)
+
+
+def show_problems(problems: list[str], unknown: list[str]) -> None:
+    """Cells that stop the request, then words out of the model's vocabulary."""
+    for problem in problems:
+        st.error(md_text(problem), icon=":material/block:")  # quotes names and typed values
+    for word in unknown:
+        st.warning(md_text(word), icon=":material/translate:")
+
+
+def describe(feature: ExampleFeature) -> str:
+    """One feature for people: name, kind, shape, default or required, vocabulary."""
     kind = _TYPE_WORDS.get(feature.dtype, feature.dtype)
+    vocabulary = _vocabulary_words(feature)
+    name = md_code(feature.name)
     if feature.kind != "dense":
-        return f"**{md_code(feature.name)}** {kind} {feature.kind} (optional, any length)"
+        return f"**{name}** {kind} {feature.kind} (optional, any length{vocabulary})"
     shape = "scalar" if feature.shape in ((), (1,)) else f"shape {feature.shape}"
     if feature.required:
         need = "required"
@@ -100,7 +172,16 @@ def _describe(feature: ExampleFeature) -> str:
         more = ", …" if len(feature.default or ()) > 4 else ""
         need = f"default {md_text(', '.join(shown))}{more}"
     # Feature names and defaults are the model's: Markdown-safe (this is also a tooltip).
-    return f"**{md_code(feature.name)}** {kind} {shape} ({need})"
+    return f"**{name}** {kind} {shape} ({need}{vocabulary})"
+
+
+def _vocabulary_words(feature: ExampleFeature) -> str:
+    vocabulary = feature.vocabulary
+    if vocabulary is None:
+        return ""
+    words = ", ".join(vocabulary.values[:_SHOWN_WORDS])
+    more = f", … ({vocabulary.size:,} in all)" if vocabulary.size > _SHOWN_WORDS else ""
+    return f"; vocabulary {md_text(words)}{more} from {md_text(vocabulary.source)}"
 
 
 def _cell_text(value: Any) -> str:
@@ -111,19 +192,17 @@ def _is_scalar(feature: ExampleFeature) -> bool:
     return feature.kind == "dense" and feature.shape in ((), (1,))
 
 
+def _choice(feature: ExampleFeature) -> bool:
+    # String features with a known vocabulary are picked from it (a list of words per cell).
+    return feature.dtype == "DT_STRING" and feature.vocabulary is not None
+
+
 def _table(
     features: list[ExampleFeature], template: dict[str, Any], key: str, *, dynamic: bool
 ) -> pd.DataFrame:
     def initial() -> pd.DataFrame:
-        row = {
-            f.name: template[f.name] if _is_scalar(f) else json.dumps(template[f.name])
-            for f in features
-        }
-        frame = pd.DataFrame([row], columns=[f.name for f in features])
-        for f in features:  # int64 columns that may hold empty cells
-            if _is_scalar(f) and f.dtype == "DT_INT64":
-                frame[f.name] = frame[f.name].astype("Int64")
-        return frame
+        row = {f.name: _start_cell(f, template[f.name]) for f in features}
+        return pd.DataFrame([row], columns=[f.name for f in features], dtype=object)
 
     config = {f.name: _column(f) for f in features}
     frame = kept_table(
@@ -145,42 +224,48 @@ def _table(
     return frame
 
 
+def _start_cell(feature: ExampleFeature, value: Any) -> Any:
+    if _choice(feature):
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if _is_scalar(feature):
+        return _cell_text(value)
+    return json.dumps(value)
+
+
 def _column(feature: ExampleFeature) -> Any:
-    words = _describe(feature).replace("**", "")
-    if _is_scalar(feature) and feature.dtype == "DT_FLOAT":
-        return st.column_config.NumberColumn(feature.name, help=words, format="%g")
-    if _is_scalar(feature) and feature.dtype == "DT_INT64":
-        return st.column_config.NumberColumn(feature.name, help=words, step=1, format="%d")
+    words = describe(feature).replace("**", "")
+    if _choice(feature):
+        assert feature.vocabulary is not None
+        return st.column_config.MultiselectColumn(
+            feature.name,
+            help=words,
+            options=list(feature.vocabulary.values[:_MAX_OPTIONS]),
+            accept_new_options=True,
+            color="primary",
+        )
     return st.column_config.TextColumn(feature.name, help=words)
-
-
-def _rows_to_examples(
-    frame: pd.DataFrame, features: list[ExampleFeature], what: str, problems: list[str]
-) -> list[dict[str, Any]]:
-    examples = []
-    for number, (_, row) in enumerate(frame.iterrows(), start=1):
-        example: dict[str, Any] = {}
-        for feature in features:
-            cell = row.get(feature.name)
-            if _empty(cell):
-                continue
-            try:
-                example[feature.name] = _feature_value(feature, cell)
-            except ValueError as exc:
-                problems.append(f'{what} {number}, feature "{feature.name}": {exc}')
-        examples.append(example)
-    return examples
 
 
 def _empty(cell: Any) -> bool:
     if cell is None or cell is pd.NA:
         return True
-    return isinstance(cell, float) and math.isnan(cell)
+    if isinstance(cell, float):
+        return math.isnan(cell)
+    if isinstance(cell, str):
+        return not cell.strip()
+    return isinstance(cell, (list, tuple)) and not cell
 
 
 def _feature_value(feature: ExampleFeature, cell: Any) -> Any:
     # The table is typed by the model: values become the JSON kind the feature needs, so
     # a whole number typed into a float feature is still sent as 2.0 (a float_list).
+    if _choice(feature):
+        words = [str(w) for w in (cell if isinstance(cell, (list, tuple)) else [cell])]
+        if _is_scalar(feature):
+            if len(words) != 1:
+                raise ValueError(f"pick one value (a scalar feature); got {len(words)}")
+            return words[0]
+        return words
     if _is_scalar(feature):
         return _coerce(feature, cell)
     text = str(cell).strip()
@@ -198,17 +283,25 @@ def _feature_value(feature: ExampleFeature, cell: Any) -> Any:
 
 
 def _coerce(feature: ExampleFeature, value: Any) -> Any:
-    number = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-    if feature.dtype == "DT_FLOAT":
-        if not number:
-            raise ValueError(f"expected a number, got {value!r}")
-        return float(value)
-    if feature.dtype == "DT_INT64":
-        if not number:
-            raise ValueError(f"expected a whole number, got {value!r}")
-        if not float(value).is_integer():
-            raise ValueError(f"expected a whole number (int64), got {value}")
-        return int(value)
-    if isinstance(value, dict) and set(value) == {"b64"}:
-        return value
-    return value if isinstance(value, str) else json.dumps(value)
+    if feature.dtype == "DT_STRING":
+        if isinstance(value, dict) and set(value) == {"b64"}:
+            return value
+        return value if isinstance(value, str) else json.dumps(value)
+    try:
+        return parse_cell(value, feature.dtype)
+    except CellError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _unknown_words(feature: ExampleFeature, example: dict[str, Any]) -> list[str]:
+    vocabulary = feature.vocabulary
+    if vocabulary is None or feature.name not in example:
+        return []
+    value = example[feature.name]
+    words = value if isinstance(value, list) else [value]
+    return [
+        f'"{word}" is not in the vocabulary ({vocabulary.source}): the model treats it as '
+        "out of vocabulary"
+        for word in words
+        if isinstance(word, str) and vocabulary.knows(word) is False
+    ]

@@ -1,51 +1,70 @@
-"""The Predict form: one editor per signature input, shaped by its dtype and shape."""
+"""The Predict form: one editor per signature input, chosen by ``explorer.run.templates``'
+plan for it (scalar box, table, JSON, image files, a compact editor for big tensors, a
+tf.Example table, sparse or ragged parts), each starting from a prefill that runs.
+
+Small inputs are JSON values and the request is a REST body; once an input holds an
+array (an image, a fill, a file) the request carries the arrays, as gRPC would, and its
+REST JSON is written only on demand (a download), never into the page.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.run.run_state import kept_table, kept_upload, reset_table
+from components.run.example_builder import serialized_rows
+from components.run.tensor_editor import TensorValue, image_value, tensor_editor
+from components.run.value_editors import (
+    json_editor,
+    ragged_editor,
+    scalar_editor,
+    sparse_editor,
+    table_editor,
+)
 from components.text import md_code, md_text
+from explorer.codec.arrays import RAGGED_SPEC, tf_dtype
+from explorer.codec.fills import numpy_dtype
 from explorer.constants import MethodKind
-from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
-from explorer.run.calls import request_template
+from explorer.model.info import MetaGraphInfo, SignatureInfo
+from explorer.run.dispatch import CallRequest
+from explorer.run.templates import (
+    InputPlan,
+    input_plans,
+    ragged_nested,
+    row_format_possible,
+    serialized_example,
+)
 
-_NUMBER = {"DT_FLOAT", "DT_DOUBLE", "DT_HALF", "DT_BFLOAT16"}
-_INTEGER = {
-    "DT_INT8",
-    "DT_INT16",
-    "DT_INT32",
-    "DT_INT64",
-    "DT_UINT8",
-    "DT_UINT16",
-    "DT_UINT32",
-    "DT_UINT64",
-}
-_TABLE_DTYPES = {"DT_FLOAT", "DT_DOUBLE", "DT_BOOL", "DT_STRING"} | _INTEGER
-_MAX_TABLE_COLUMNS = 64
+_WIDE = {"json", "tensor", "image", "examples", "sparse", "ragged"}
+_CHANNEL_WORDS = {1: "grey", 3: "RGB", 4: "RGBA"}
 
 
 @dataclass(frozen=True, slots=True)
 class PredictForm:
-    """What the form holds: one JSON-able value per input sent, batch dimension included."""
+    """What the form holds: one value per input sent (batch dimension included): JSON for
+    small inputs, numpy arrays for images and big tensors."""
 
     values: dict[str, Any]
     # Inputs with a SignatureDef default that the user left out.
     left_out: tuple[str, ...]
     row_format: bool
-    # Why no body can be built yet (unreadable JSON in an editor, ...).
+    # Why no request can be built yet (unreadable JSON in an editor, a cell, ...).
     problems: tuple[str, ...] = ()
+    # Inputs edited by a compact editor: what they hold, for summaries and pictures.
+    tensors: dict[str, TensorValue] = field(default_factory=dict)
+
+    @property
+    def has_arrays(self) -> bool:
+        """Whether an input holds an array (then the request carries arrays, not text)."""
+        return any(isinstance(v, np.ndarray) for v in self.values.values())
 
     def body(self, signature_key: str) -> dict[str, Any] | None:
         """The TF Serving REST body, row (``instances``) or columnar (``inputs``)."""
-        if self.problems:
+        if self.problems or self.has_arrays:
             return None
         body: dict[str, Any] = {"signature_name": signature_key}
         if not self.row_format or not self.values:
@@ -60,16 +79,32 @@ class PredictForm:
             body["instances"] = [{k: v[i] for k, v in rows.items()} for i in range(count)]
         return body
 
+    def request(self, signature_key: str) -> CallRequest | None:
+        """The call: a REST body, or the values fed as arrays (images, big tensors, inputs
+        left out to their defaults)."""
+        if self.problems:
+            return None
+        if not self.has_arrays and not self.left_out:
+            return CallRequest(MethodKind.PREDICT, body=self.body(signature_key))
+        return CallRequest(
+            MethodKind.PREDICT,
+            body=self.body(signature_key),
+            arrays=self.values,
+            signature=signature_key,
+            row_format=self.row_format,
+            left_out=self.left_out,
+        )
+
 
 def render_predict_form(
     meta_graph: MetaGraphInfo, signature: SignatureInfo, scope: str
 ) -> PredictForm:
-    """Editors for every input (scalar, table, JSON or file) and the body format."""
-    starts = _starting_values(meta_graph, signature)
+    """Editors for every input and the body format."""
+    plans = input_plans(meta_graph, signature)
     # Defaulted inputs start left out, so they do not decide the starting format.
     sent = [t for t in signature.inputs if t.key not in signature.defaults]
-    row_possible = bool(sent) and all(
-        t.encoding == "composite_tensor" or (t.encoding == "name" and t.shape != ()) for t in sent
+    row_possible = bool(sent) and row_format_possible(
+        SignatureInfo(signature.key, signature.method_name, tuple(sent), ())
     )
     body_format = st.radio(
         "Request body",
@@ -77,38 +112,45 @@ def render_predict_form(
         index=0 if row_possible else 1,
         horizontal=True,
         key=keys.run_key(scope, keys.RUN_BODY_FORMAT),
-        persist_state="page",
+        persist_state="session",
         help='Row format lists batch items (answered with "predictions"); columnar format '
         'gives each input whole (answered with "outputs"). Both are TF Serving REST formats.',
     )
     values: dict[str, Any] = {}
+    tensors: dict[str, TensorValue] = {}
     left_out: list[str] = []
     problems: list[str] = []
-    # Small inputs side by side; a lone input, or one edited as JSON, gets the whole width.
-    wide = [t for t in signature.inputs if _editor_kind(t) == "json"]
-    narrow = [t for t in signature.inputs if t not in wide]
+    # Small inputs side by side; a lone input, or a wide editor, gets the whole width.
+    wide = [p for p in plans if p.kind in _WIDE]
+    narrow = [p for p in plans if p not in wide]
     columns = st.columns(min(3, len(narrow))) if len(narrow) > 1 else [st.container()]
-    placed = [(columns[i % len(columns)], t) for i, t in enumerate(narrow)]
-    placed += [(st.container(), t) for t in wide]
-    for place, info in placed:
+    placed = [(columns[i % len(columns)], p) for i, p in enumerate(narrow)]
+    placed += [(st.container(), p) for p in wide]
+    for place, plan in placed:
         with place, st.container(border=True):
-            st.markdown(_heading(info))
-            if info.key in signature.defaults and not st.checkbox(
-                f"Send {md_code(info.key)}",
+            st.markdown(_heading(plan))
+            if plan.key in signature.defaults and not st.checkbox(
+                f"Send {md_code(plan.key)}",
                 value=False,
-                key=keys.run_key(scope, keys.RUN_INPUT, info.key, "send"),
-                persist_state="page",
+                key=keys.run_key(scope, keys.RUN_INPUT, plan.key, "send"),
+                persist_state="session",
                 help="Unticked, the input is left out and TensorFlow uses the SignatureDef's "
                 "default (gRPC Predict allows this; TF Serving's REST API needs every input).",
             ):
-                left_out.append(info.key)
+                left_out.append(plan.key)
                 st.caption("Left out: the signature's default value is used.")
                 continue
             try:
-                values[info.key] = _render_input(info, starts.get(info.key), scope)
+                value = _render_input(plan, scope)
             except ValueError as exc:
-                problems.append(f"{info.key}: {exc}")
-                st.error(f"**{md_code(info.key)}**: {md_text(str(exc))}")
+                problems.append(f"{plan.key}: {exc}")
+                st.error(f"**{md_code(plan.key)}**: {md_text(str(exc))}", icon=":material/block:")
+                continue
+            if isinstance(value, TensorValue):
+                tensors[plan.key] = value
+                _show_tensor(value)
+                value = value.value
+            values[plan.key] = value
     # Keep the signature's order (the body lists inputs as the SignatureDef does).
     values = {t.key: values[t.key] for t in signature.inputs if t.key in values}
     left_out = [t.key for t in signature.inputs if t.key in left_out]
@@ -117,142 +159,48 @@ def render_predict_form(
         problems += _row_problems(values)
         for problem in problems:
             st.error(md_text(problem))  # quotes the inputs' keys
-    return PredictForm(values, tuple(left_out), row_format, tuple(problems))
+    return PredictForm(values, tuple(left_out), row_format, tuple(problems), tensors)
 
 
-def _render_input(info: TensorInfo, start: Any, scope: str) -> Any:
-    base = keys.run_key(scope, keys.RUN_INPUT, info.key)
-    if info.encoding != "name":
-        st.caption(_composite_help(info))
-        return _json_editor(info, start, base, "JSON value for the whole batch.")
-    upload = None
-    if info.shape != ():
-        with st.expander("Upload a .npy or .json file (for big tensors)"):
-            upload = kept_upload(
-                base + ".file",
-                f"Value of {md_code(info.key)}",
-                help_text=".npy files are read with allow_pickle=False; .json holds nested "
-                "lists. The whole tensor, batch dimension included.",
-            )
-    if upload is not None:
-        name, value = upload
-        shape = np.shape(value) if isinstance(value, list) else ()
-        st.caption(
-            f"Using **{md_code(name)}**: shape {tuple(shape)} (the editor below is ignored)."
-        )
-    kind = _editor_kind(info)
-    if kind == "scalar":
-        value = _scalar_editor(info, start, base)
-    elif kind == "table":
-        value = _table_editor(info, start, base)
-    else:
-        if info.shape and info.shape[0] is None:
-            st.caption(f"Nested lists of shape {info.shape_text}: the first level is the batch.")
-        value = _json_editor(info, start, base, "JSON value: nested lists, or a single value.")
-    return upload[1] if upload is not None else value
+def _render_input(plan: InputPlan, scope: str) -> Any:
+    base = keys.run_key(scope, keys.RUN_INPUT, plan.key)
+    if plan.kind in ("tensor", "image"):
+        return tensor_editor(plan, base)
+    if plan.kind == "examples":
+        return serialized_rows(plan.features, base + ".examples")
+    if plan.kind == "sparse":
+        return sparse_editor(plan.info, plan.start, base)
+    if plan.kind == "ragged":
+        match = RAGGED_SPEC.match(plan.info.composite_spec or "")
+        dtype = tf_dtype(match[1]) if match else "DT_FLOAT"
+        return ragged_editor(plan.info, plan.start, base, dtype)
+    if plan.kind == "scalar":
+        return scalar_editor(plan.info, plan.start, base)
+    if plan.kind == "table":
+        return table_editor(plan.info, plan.start, base)
+    shape = plan.info.shape
+    if plan.info.encoding == "name" and shape and shape[0] is None:
+        st.caption(f"Nested lists of shape {plan.info.shape_text}: the first level is the batch.")
+    return json_editor(plan.info, plan.start, base, "JSON value: nested lists, or a single value.")
 
 
-def _editor_kind(info: TensorInfo) -> str:
-    if info.shape == () and (info.dtype in _TABLE_DTYPES):
-        return "scalar"
-    if info.shape is None or info.dtype not in _TABLE_DTYPES:
-        return "json"
-    if len(info.shape) == 1:
-        return "table"
-    if len(info.shape) == 2 and info.shape[1] is not None and info.shape[1] <= _MAX_TABLE_COLUMNS:
-        return "table"
-    return "json"
-
-
-def _scalar_editor(info: TensorInfo, start: Any, base: str) -> Any:
-    key = base + ".scalar"
-    label = f"{md_code(info.key)} (scalar {info.dtype})"
-    if info.dtype == "DT_BOOL":
-        return st.checkbox(label, value=bool(start), key=key, persist_state="page")
-    if info.dtype == "DT_STRING":
-        return st.text_input(label, value=str(start or ""), key=key, persist_state="page")
-    if info.dtype in _INTEGER:
-        return int(
-            st.number_input(label, value=int(start or 0), step=1, key=key, persist_state="page")
-        )
-    return float(
-        st.number_input(
-            label, value=float(start or 0.0), format="%g", key=key, persist_state="page"
-        )
-    )
-
-
-def _table_editor(info: TensorInfo, start: Any, base: str) -> Any:
-    assert info.shape is not None
-    rows_are_batch = info.shape[0] is None
-    rank = len(info.shape)
-
-    width = 1 if rank == 1 else info.shape[1] or 1
-    names = ["value"] if width == 1 else [str(c) for c in range(width)]
-
-    def initial() -> pd.DataFrame:
-        data = start if isinstance(start, list) else [start]
-        if rank == 1:
-            return pd.DataFrame({"value": data})
-        return pd.DataFrame(data, columns=names)
-
-    what = "Rows = batch items" if rows_are_batch else f"Rows = its {info.shape[0]} elements"
-    if width > 1:
-        what += f", columns = the {width} values of each"
-    st.caption(what + ("; add or delete rows at the table's edge." if rows_are_batch else "."))
-    frame = kept_table(
-        base + ".table",
-        initial,
-        num_rows="dynamic" if rows_are_batch else "fixed",
-        hide_index=False,
-        width="stretch" if width > 4 else 110 * width + 120,
-    )
-    st.button(
-        "Reset",
-        key=base + ".reset",
-        on_click=reset_table,
-        args=(base + ".table",),
-        type="tertiary",
-        icon=":material/restart_alt:",
-    )
-    return _frame_values(frame, info.dtype, rank)
-
-
-def _frame_values(frame: pd.DataFrame, dtype: str, rank: int) -> Any:
-    if dtype == "DT_STRING":
-        frame = frame.astype(object).where(frame.notna(), "")
-        cells = frame.map(str)
-    elif dtype == "DT_BOOL":
-        cells = frame.fillna(False).astype(bool)
-    elif dtype in _INTEGER:
-        numbers = pd.to_numeric(frame.stack(), errors="coerce").unstack().fillna(0)
-        if not np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0):
-            raise ValueError(f"expected whole numbers for {dtype}")
-        cells = numbers.astype(np.int64)
-    else:
-        cells = frame.apply(pd.to_numeric, errors="coerce").fillna(0.0).astype(float)
-    values = cells.to_numpy().tolist()
-    return [row[0] for row in values] if rank == 1 else values
-
-
-def _json_editor(info: TensorInfo, start: Any, base: str, help_text: str) -> Any:
-    text = st.text_area(
-        f"{md_code(info.key)} (JSON)",
-        value=json.dumps(start),
-        key=base + ".json",
-        height=120,
-        persist_state="page",
-        help=help_text,
-    )
-    try:
-        return json.loads(text or "")
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos})") from exc
+def _show_tensor(value: TensorValue) -> None:
+    if value.pictures and isinstance(value.pictures[0], bytes):
+        st.image(value.pictures, width=160)
+    elif value.pictures:
+        st.image(value.pictures[:8], width=min(224, value.pictures[0].shape[1]))
+    if value.note:
+        st.caption(value.note)
+    if value.summary is not None:
+        st.caption(f"Holds: {value.summary.describe()}")
 
 
 def _row_problems(values: dict[str, Any]) -> list[str]:
     counts = {}
     for key, value in values.items():
+        if isinstance(value, np.ndarray) and value.ndim >= 1:
+            counts[key] = len(value)
+            continue
         if not isinstance(value, list):
             return [
                 f'Row format needs a batch dimension: "{key}" is a single value. '
@@ -268,38 +216,50 @@ def _row_problems(values: dict[str, Any]) -> list[str]:
     return []
 
 
-def _starting_values(meta_graph: MetaGraphInfo, signature: SignatureInfo) -> dict[str, Any]:
-    """Each input's template value with a batch of one (columnar form)."""
-    body = request_template(meta_graph, signature, MethodKind.PREDICT)
-    if "instances" in body:
-        first = body["instances"][0]
-        items = first if len(signature.inputs) > 1 else {signature.inputs[0].key: first}
-        return {k: [v] for k, v in items.items()}
-    given = body.get("inputs")
-    if len(signature.inputs) == 1:  # the template writes a single input's value plainly
-        return {signature.inputs[0].key: given}
-    return dict(given or {})
-
-
-def _heading(info: TensorInfo) -> str:
-    # Keys, names and specs are the model's: md_code shows them as text, never Markdown.
-    key, dtype, shape = md_code(info.key), md_code(info.dtype), md_code(info.shape_text)
+def _heading(plan: InputPlan) -> str:
+    info = plan.info
+    key = md_code(info.key)
     if info.encoding == "coo_sparse":
-        return f"**{key}** · sparse {dtype} · shape {shape}"
+        return f"**{key}** · sparse `{info.dtype}` · shape `{info.shape_text}`"
     if info.encoding == "composite_tensor":
-        return f"**{key}** · composite {md_code(str(info.composite_spec))}"
-    return f"**{key}** · {dtype} · shape {shape} · tensor {md_code(info.name or '')}"
-
-
-def _composite_help(info: TensorInfo) -> str:
-    if info.encoding == "coo_sparse":
-        return (
-            'A SparseTensor as {"indices": [[row, col], ...], "values": [...], '
-            '"dense_shape": [rows, cols]}. TF Serving cannot feed sparse TensorInfos; '
-            "Signature Explorer feeds their three component tensors."
-        )
+        return f"**{key}** · composite {md_code(info.composite_spec or '')}"
+    image = plan.image
+    what = ""
+    if image is not None and image.kind == "pixels":
+        size = f"{image.height or '?'}×{image.width or '?'}"
+        what = f" · image {size} {_CHANNEL_WORDS[image.channels]}"
+    elif image is not None:
+        what = f" · encoded image ({', '.join(image.decoders)})"
+    elif plan.kind == "examples":
+        what = " · serialized tf.Example"
     return (
-        "A RaggedTensor as nested lists of varying length, one list per batch item. "
-        "TF Serving cannot feed composite TensorInfos; Signature Explorer feeds their "
-        "component tensors (flat values and row splits)."
+        f"**{key}**{what} · `{info.dtype}` · shape `{info.shape_text}` · tensor "
+        f"{md_code(info.name or '')}"
     )
+
+
+def default_form(signature: SignatureInfo, plans: tuple[InputPlan, ...], scope: str) -> PredictForm:
+    """The form as it opens, built without drawing it (the presentation view before the
+    full view was ever shown): every input's prefill; big tensors as zeros, images as the
+    editor starts them (zeros, or a plain picture for a graph that decodes files)."""
+    values: dict[str, Any] = {}
+    for plan in plans:
+        if plan.key in signature.defaults:
+            continue
+        if plan.kind == "image":
+            base = keys.run_key(scope, keys.RUN_INPUT, plan.key)
+            values[plan.key] = image_value(plan, base, []).value
+        elif plan.kind == "tensor":
+            values[plan.key] = np.zeros(plan.shape, dtype=numpy_dtype(plan.info.dtype))
+        elif plan.kind == "examples":
+            values[plan.key] = [serialized_example(plan.start)]
+        elif plan.kind == "ragged":
+            values[plan.key] = ragged_nested(plan.start["values"], plan.start["row_splits"])
+        else:
+            values[plan.key] = plan.start
+    sent = [t for t in signature.inputs if t.key not in signature.defaults]
+    row_format = bool(sent) and row_format_possible(
+        SignatureInfo(signature.key, signature.method_name, tuple(sent), ())
+    )
+    left_out = tuple(t.key for t in signature.inputs if t.key in signature.defaults)
+    return PredictForm(values, left_out, row_format)

@@ -1,10 +1,16 @@
-"""The request as text: the REST JSON editor, and the request/curl/response of a run."""
+"""The request as text: the REST JSON editor, and the request/curl/response of a run.
+
+A request that carries an image or a big tensor is megabytes of JSON: it is never put in
+the page (not in the editor, not in a code pane). Its request.json and curl command are
+built when the user asks for them, as downloads.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from explorer.codec.exchange import REQUEST_FILE_NAME
+from explorer.run.dispatch import CallRequest
 
 # Longer texts are cut in the page (the browser chokes on megabytes of code); downloads
 # always carry the whole text.
@@ -27,7 +33,7 @@ def render_rest_editor(key: str, form_body: str) -> str:
         "REST request body",
         key=key,
         height=320,
-        persist_state="page",
+        persist_state="session",
     )
     st.button(
         "Refill from the form",
@@ -39,16 +45,40 @@ def render_rest_editor(key: str, form_body: str) -> str:
     return text or ""
 
 
+def render_big_request_note(request: CallRequest, key: str) -> None:
+    """For a form holding images or big tensors: its REST body as a download, not as text."""
+    st.info(
+        "The form's request holds images or big tensors: its REST JSON is not written into "
+        "the page. Download it, edit it if you like, and paste it below — or send it from "
+        "the Form.",
+        icon=":material/description:",
+    )
+    st.download_button(
+        f"Download the form's {REQUEST_FILE_NAME}",
+        request.shown_text,
+        file_name=REQUEST_FILE_NAME,
+        mime="application/json",
+        key=key + ".dl_form_request",
+        on_click="ignore",
+    )
+
+
 def render_exchange(
     request_text: str, curl: str, response_text: str, *, key: str, big_request: bool
 ) -> None:
     """Request JSON, curl command and response JSON: each copyable and downloadable."""
     request_tab, curl_tab, response_tab = st.tabs(["Request", "curl", "Response"])
     with request_tab:
-        _code(request_text, "json")
+        if len(request_text) > _SHOWN_CHARS:
+            st.caption(
+                f"The request is {len(request_text):,} characters of JSON (it carries images "
+                "or big tensors): download it rather than read it here."
+            )
+        else:
+            _code(request_text, "json")
         st.download_button(
             "Download request.json",
-            request_text,
+            lambda: request_text,  # built into a file only when asked for
             file_name=REQUEST_FILE_NAME,
             mime="application/json",
             key=key + ".dl_request",
@@ -70,10 +100,16 @@ def render_exchange(
             on_click="ignore",
         )
     with response_tab:
-        _code(response_text, "json")
+        if len(response_text) > _SHOWN_CHARS:
+            st.caption(
+                f"The response is {len(response_text):,} characters of JSON: the full text "
+                "is one click away."
+            )
+        else:
+            _code(response_text, "json")
         st.download_button(
             "Download response.json",
-            response_text,
+            lambda: response_text,
             file_name="response.json",
             mime="application/json",
             key=key + ".dl_response",

@@ -9,11 +9,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components.run.output_views import (
+    SUMMARY_ABOVE,
+    is_score_output,
+    render_large_output,
+    render_score_output,
+)
 from components.run.request_text import render_exchange
 from components.text import md_code, md_text
 from explorer.codec.rest_text import parse_error_location
 from explorer.constants import KERNEL_WORDS, MethodKind
 from explorer.model.dtypes import dtype_for_numpy
+from explorer.model.info import MetaGraphInfo
 from explorer.run.dispatch import RunOutcome
 from explorer.run.result import CallResult
 
@@ -32,8 +39,18 @@ ENDED_TITLES = {
 }
 
 
-def render_outcome(outcome: RunOutcome, *, key: str) -> None:
-    """Results on the left, the request, curl command and response JSON on the right."""
+def render_outcome(
+    outcome: RunOutcome,
+    *,
+    key: str,
+    labels_scope: str | None = None,
+    meta_graph: MetaGraphInfo | None = None,
+) -> None:
+    """Results on the left, the request, curl command and response JSON on the right.
+
+    With ``labels_scope`` and ``meta_graph``, score outputs are ranked with their labels
+    (the labels file dropped for that signature, or the model's own label asset).
+    """
     left, right = st.columns([3, 2], gap="medium")
     # Errors and notes quote the model's keys and names: md_text shows them as text.
     error = md_text(outcome.error or "")
@@ -54,7 +71,11 @@ def render_outcome(outcome: RunOutcome, *, key: str) -> None:
                 st.code(f"The request's {where}", language=None)
         elif outcome.result is not None:
             _render_timing(outcome.result)
-            _render_result(outcome.result)
+            _render_result(outcome.result, key, labels_scope, meta_graph)
+        if outcome.explanation is not None:
+            # TF Serving's words name a node; this says what was sent against the
+            # signature (model keys in it: md_text shows them as text).
+            st.info(md_text(outcome.explanation))
         for note in outcome.notes:
             st.caption(md_text(note))
     with right:
@@ -77,7 +98,9 @@ def _render_timing(result: CallResult) -> None:
     )
 
 
-def _render_result(result: CallResult) -> None:
+def _render_result(
+    result: CallResult, key: str, scope: str | None, meta_graph: MetaGraphInfo | None
+) -> None:
     if result.method is MethodKind.CLASSIFY:
         _render_classifications(result.response_json["results"])
     elif result.method is MethodKind.REGRESS:
@@ -89,7 +112,14 @@ def _render_result(result: CallResult) -> None:
         )
     else:
         for alias, array in result.outputs.items():
-            render_tensor(f"Output {md_code(alias)}", np.asarray(array))
+            output = np.asarray(array)
+            title = f"Output {md_code(alias)}"
+            if scope is not None and meta_graph is not None and is_score_output(output):
+                render_score_output(title, output, scope=scope, alias=alias, meta_graph=meta_graph)
+            elif output.size > SUMMARY_ABOVE and _as_images(output) is None:
+                render_large_output(title, output, key=f"{key}.values.{alias}")
+            else:
+                render_tensor(title, output)
     for name, array in result.extra.items():
         render_tensor(f"Extra tensor {md_code(name)}", np.asarray(array))
 
@@ -141,6 +171,9 @@ def render_tensor(title: str, array: np.ndarray) -> None:
         return
     if images is not None:
         _show_images(images)
+        if array.size > SUMMARY_ABOVE:  # a picture's numbers are read as a summary
+            render_large_output("Its values", array, key=f"values.{title}")
+            return
         with st.expander("Values (JSON)"):
             _json(array)
         return

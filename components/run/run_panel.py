@@ -3,8 +3,9 @@
 Every run goes through ``explorer.run.dispatch`` (TF Serving's semantics, in this explorer
 or on a TF Serving); this module only draws the chooser, the editors, the Run button and
 the outcome. Typed inputs and the last outcome are kept in ``st.session_state`` under keys
-scoped to model, version, tag-set and signature, so switching signature and back keeps
-them.
+scoped to model, version, tag-set and signature, so switching signature (or page) and back
+keeps them. An outcome remembers the request it answered: when the form has changed
+since, the answer says so.
 """
 
 from __future__ import annotations
@@ -23,18 +24,24 @@ from components.present.presentation import (
     render_presentation_outcome,
     render_report_download,
 )
+from components.present.showcase import presentation_predict, presentation_request
 from components.remote.remote_calls import call_with_cancel
 from components.run.example_builder import render_example_builder, signature_features
-from components.run.predict_form import render_predict_form
-from components.run.request_text import render_rest_editor
-from components.run.result_panel import render_outcome
-from components.text import md_code, md_text
-from explorer.codec.exchange import (
-    body_text,
+from components.run.form_state import (
+    current_request,
+    keep_form_request,
+    kept_tensors,
+    request_fingerprint,
+    text_prefill,
 )
+from components.run.predict_form import render_predict_form
+from components.run.request_text import render_big_request_note, render_rest_editor
+from components.run.result_panel import render_outcome
+from components.run.tensor_editor import TensorValue
+from components.text import md_code, md_text
 from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, Kernels, MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
-from explorer.run import calls, runner
+from explorer.run import runner
 from explorer.run.dispatch import CallRequest, dispatch
 from explorer.run.local import LocalTarget
 from explorer.safety.scan import scan_meta_graph
@@ -42,6 +49,10 @@ from explorer.serving.rules import ServingVerdict, check_signature
 
 if TYPE_CHECKING:
     from explorer.remote.target import RemoteTarget
+
+# The API, its request (None until the form holds one), what compact editors hold, and
+# whether a photo was just dropped in the presentation view.
+Chosen = tuple[MethodKind, "CallRequest | None", "dict[str, TensorValue]", bool]
 
 _API_LABELS = {
     MethodKind.CLASSIFY: "Classify",
@@ -80,20 +91,23 @@ def render_run_panel(
     verdicts = {
         m: check_signature(signature, m, method_name_check=method_name_check) for m in MethodKind
     }
-    chosen = (
-        _presentation_request(meta_graph, signature, scope, verdicts)
-        if presentation
-        else _render_editors(meta_graph, signature, scope, verdicts)
-    )
-    if chosen is None:
-        return
-    api, request = chosen
     left, right = (
         st.columns([2, 3], gap="large") if presentation else (nullcontext(), nullcontext())
     )
+    dropped = False
     with left:
         if presentation:
-            render_presentation_inputs(api, request.shown_text() if request is not None else "")
+            st.subheader("What goes in", anchor=False)
+        chosen = (
+            _presentation_request(meta_graph, signature, scope, verdicts)
+            if presentation
+            else _render_editors(meta_graph, signature, scope, verdicts)
+        )
+        if chosen is None:
+            return
+        api, request, tensors, dropped = chosen
+        if presentation:
+            render_presentation_inputs(api, request, tensors)
         scan = scan_meta_graph(meta_graph)
         blocked = not scan.clean and not allow_unsafe
         if blocked:
@@ -105,12 +119,14 @@ def render_run_panel(
         outcome_key = keys.run_key(scope, keys.RUN_OUTCOME, api.value)
         # An example button or a link asks for one run on this draw.
         autorun = st.session_state.pop(keys.run_key(scope, keys.RUN_AUTORUN, api.value), False)
+        autorun = autorun or dropped  # a photo dropped in the presentation view runs at once
         pressed = st.button(
             f"Run {api.value}",
             type="primary",
             disabled=blocked or request is None,
             key=keys.run_key(scope, keys.RUN_BUTTON, api.value),
         )
+        fingerprint_key = f"{outcome_key}.{keys.RUN_FINGERPRINT}"
         if (pressed or autorun) and not blocked and request is not None:
             loaded = (os.path.abspath(model.path), tuple(meta_graph.tags)) in runner.loaded_models()
             waiting = (
@@ -135,12 +151,22 @@ def render_run_panel(
                         kernels=chosen_kernels(),
                     )
                     st.session_state[outcome_key] = dispatch(local, request)
+            st.session_state[fingerprint_key] = request_fingerprint(request)
     outcome = st.session_state.get(outcome_key)
     with right:
+        if outcome is not None and request is not None:
+            ran = st.session_state.get(fingerprint_key)
+            if ran is not None and ran != request_fingerprint(request):
+                st.warning(
+                    "**The form has changed since this answer.** It answers the request "
+                    "sent then; press Run for the answer to what the form holds now.",
+                    icon=":material/history:",
+                )
         if presentation:
-            render_presentation_outcome(outcome)
+            st.subheader("What comes out", anchor=False)
+            render_presentation_outcome(outcome, meta_graph, scope)
         elif outcome is not None:
-            render_outcome(outcome, key=outcome_key)
+            render_outcome(outcome, key=outcome_key, labels_scope=scope, meta_graph=meta_graph)
         if outcome is not None:
             render_report_download(model, meta_graph, signature.key, outcome, key=outcome_key)
             if not presentation:
@@ -150,14 +176,9 @@ def render_run_panel(
 def current_request_text(
     meta_graph: MetaGraphInfo, signature: SignatureInfo, scope: str, api: MethodKind
 ) -> str:
-    """The request the Run panel would send: the REST text, else the form's last body."""
-    if st.session_state.get(keys.run_key(scope, keys.RUN_MODE, api.value)) == keys.MODE_REST:
-        text = st.session_state.get(keys.run_key(scope, keys.RUN_REST_BODY, api.value))
-        if text:
-            return str(text)
-    return st.session_state.get(keys.run_key(scope, keys.RUN_FORM_BODY, api.value)) or body_text(
-        calls.request_template(meta_graph, signature, api)
-    )
+    """The request the Run panel would send, as REST text (arrays written out as JSON: for
+    sending the same request elsewhere, not for the page)."""
+    return current_request(meta_graph, signature, scope, api).shown_text()
 
 
 def _render_editors(
@@ -165,7 +186,7 @@ def _render_editors(
     signature: SignatureInfo,
     scope: str,
     verdicts: dict[MethodKind, ServingVerdict],
-) -> tuple[MethodKind, CallRequest | None] | None:
+) -> Chosen | None:
     api = _render_api_chooser(scope, signature, verdicts)
     if not _accepted_or_forced(scope, api, verdicts[api]):
         return None
@@ -179,23 +200,22 @@ def _render_editors(
         index=0 if has_features else 1,
         horizontal=True,
         key=keys.run_key(scope, keys.RUN_MODE, api.value),
-        persist_state="page",
+        persist_state="session",
     )
     form_key = keys.run_key(scope, keys.RUN_FORM_BODY, api.value)
     if mode == keys.MODE_FORM:
         request = _render_form(meta_graph, signature, scope, api)
-        if request is not None and isinstance(request.body, dict):
-            st.session_state[form_key] = body_text(request.body)
     else:
-        prefill = st.session_state.get(form_key) or body_text(
-            calls.request_template(meta_graph, signature, api)
-        )
-        text = render_rest_editor(keys.run_key(scope, keys.RUN_REST_BODY, api.value), prefill)
-        request = CallRequest(api, body=text) if text is not None else None
+        prefill = st.session_state.get(form_key) or text_prefill(meta_graph, signature, api)
+        if prefill is None:  # images or big tensors: offered as a file, not as text
+            render_big_request_note(current_request(meta_graph, signature, scope, api), scope)
+        text = render_rest_editor(keys.run_key(scope, keys.RUN_REST_BODY, api.value), prefill or "")
+        request = CallRequest(api, body=text) if text else None
     output_filter, extra_fetches = _render_debug_options(meta_graph, signature, scope, api)
     if request is None:
-        return api, None
-    return api, replace(request, output_filter=output_filter, extra_fetches=extra_fetches)
+        return api, None, {}, False
+    request = replace(request, output_filter=output_filter, extra_fetches=extra_fetches)
+    return api, request, {}, False
 
 
 def _presentation_request(
@@ -203,8 +223,9 @@ def _presentation_request(
     signature: SignatureInfo,
     scope: str,
     verdicts: dict[MethodKind, ServingVerdict],
-) -> tuple[MethodKind, CallRequest | None] | None:
-    # No editors, no debugging options: the request kept from the full view, as REST text.
+) -> Chosen | None:
+    # No editors, no debugging options: the request kept from the full view; image inputs
+    # keep a drop zone here (a photo dropped runs the model at once).
     chosen = st.session_state.get(keys.run_key(scope, keys.RUN_API))
     api = MethodKind(chosen) if chosen else preferred_api(signature, verdicts)
     forced = st.session_state.get(keys.run_key(scope, keys.RUN_FORCE, api.value), False)
@@ -214,7 +235,10 @@ def _presentation_request(
             "presentation view off for the details."
         )
         return None
-    return api, CallRequest(api, body=current_request_text(meta_graph, signature, scope, api))
+    if presentation_request(meta_graph, signature, scope, api):
+        request, tensors, dropped = presentation_predict(meta_graph, signature, scope)
+        return api, request, tensors, dropped
+    return api, current_request(meta_graph, signature, scope, api), kept_tensors(scope, api), False
 
 
 def preferred_api(
@@ -247,7 +271,7 @@ def _render_api_chooser(
         format_func=lambda m: _API_LABELS[m] + ("" if verdicts[m].accepted else " (rejected)"),
         horizontal=True,
         key=key,
-        persist_state="page",
+        persist_state="session",
     )
     return MethodKind(chosen)
 
@@ -266,7 +290,7 @@ def _accepted_or_forced(scope: str, api: MethodKind, verdict: ServingVerdict) ->
     return st.checkbox(
         "Send a request anyway, to see TF Serving's answer",
         key=keys.run_key(scope, keys.RUN_FORCE, api.value),
-        persist_state="page",
+        persist_state="session",
     )
 
 
@@ -275,22 +299,16 @@ def _render_form(
 ) -> CallRequest | None:
     if api is MethodKind.PREDICT:
         form = render_predict_form(meta_graph, signature, scope)
-        body = form.body(signature.key)
-        if body is None:
-            return None
-        if not form.left_out:
-            return CallRequest(api, body=body)
-        # Inputs left out take their defaults: fed the gRPC way, the values as typed.
-        return CallRequest(
-            api,
-            body=body,
-            arrays=form.values,
-            signature=signature.key,
-            row_format=form.row_format,
-            left_out=form.left_out,
-        )
+        request = form.request(signature.key)
+        if request is not None:
+            keep_form_request(scope, api, request, form)
+        return request
     built = render_example_builder(meta_graph, signature, scope)
-    return CallRequest(api, body=built.body) if built.body is not None else None
+    if built.body is None:
+        return None
+    request = CallRequest(api, body=built.body)
+    keep_form_request(scope, api, request)
+    return request
 
 
 def _render_debug_options(
@@ -303,7 +321,7 @@ def _render_debug_options(
                 "Outputs to fetch (output_filter; empty = all)",
                 [t.key for t in signature.outputs],
                 key=keys.run_key(scope, keys.RUN_OUTPUT_FILTER),
-                persist_state="page",
+                persist_state="session",
                 help="gRPC Predict's output_filter. TF Serving's REST API always returns "
                 "every output.",
             )
@@ -311,7 +329,7 @@ def _render_debug_options(
             "Extra tensors of the graph to fetch",
             _tensor_names(meta_graph),
             key=keys.run_key(scope, keys.RUN_EXTRA_FETCHES, api.value),
-            persist_state="page",
+            persist_state="session",
             accept_new_options=True,
             placeholder="e.g. pool:0",
             help="Any tensor of the top-level graph, fetched in the same Session run (to "

@@ -2,7 +2,8 @@
 
 Streamlit drops a widget's state when a run does not draw it (switching to another
 signature and back would lose every typed value). Plain widgets use
-``persist_state="page"``; ``st.data_editor`` and ``st.file_uploader`` have no such option,
+``persist_state="session"`` (kept across pages too: Explore → Compare → Explore keeps the
+request); ``st.data_editor`` and ``st.file_uploader`` have no such option,
 so their last value is copied into ordinary session-state keys here and given back to a
 fresh widget when it is drawn again.
 """
@@ -101,3 +102,42 @@ def read_tensor_file(name: str, data: bytes) -> Any:
             f"{name} holds a JSON object; expected a value or nested lists for one input."
         )
     return value
+
+
+def kept_files(
+    key: str, label: str, *, types: list[str], help_text: str, multiple: bool = False
+) -> list[tuple[str, bytes]]:
+    """A file uploader whose files (name, bytes) are kept for the session, like
+    :func:`kept_upload`: while it is drawn its files are used; drawn again after a while
+    away (a page or signature switch empties it), the kept files stay in use until the
+    user drops them."""
+    state = st.session_state
+    store = key + ".kept"
+    was_drawn = key in state
+    uploaded = st.file_uploader(
+        label, type=types, key=key, help=help_text, accept_multiple_files=multiple
+    )
+    files = [f for f in (uploaded if isinstance(uploaded, list) else [uploaded]) if f is not None]
+    if files:
+        ids = tuple(f.file_id for f in files)
+        held = state.get(store)
+        if held is None or held[0] != ids:
+            state[store] = (ids, [(f.name, f.getvalue()) for f in files])
+        return list(state[store][1])
+    if was_drawn:  # the user removed the files
+        state.pop(store, None)
+        return []
+    held = state.get(store)
+    if held is None:
+        return []
+    names = ", ".join(md_code(name) for name, _ in held[1])
+    if st.button(f"Stop using {names}", key=key + ".forget"):
+        state.pop(store, None)
+        return []
+    return list(held[1])
+
+
+def held_files(key: str) -> list[tuple[str, bytes]]:
+    """The files a :func:`kept_files` uploader holds, without drawing it."""
+    held = st.session_state.get(key + ".kept")
+    return list(held[1]) if held is not None else []

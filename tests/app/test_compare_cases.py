@@ -49,9 +49,15 @@ def _changes(at: AppTest):  # type: ignore[no-untyped-def]
 # --- Compare ----------------------------------------------------------------------------------
 
 
+def _version(at: AppTest, side: str):  # the side's version picker (it is named by folder)
+    prefix = keys.compare_key(side, keys.COMPARE_VERSION) + "."
+    (picker,) = [s for s in at.selectbox if s.key and s.key.startswith(prefix)]
+    return picker
+
+
 def test_compare_opens_on_the_breaking_sample_versions(compare: AppTest) -> None:
-    assert compare.selectbox(key=_old(keys.COMPARE_VERSION) + "." + LINEAR).value == 2
-    assert compare.selectbox(key=_new(keys.COMPARE_VERSION) + "." + LINEAR).value == 3
+    assert _version(compare, "old").value == 2
+    assert _version(compare, "new").value == 3
     (verdict,) = compare.error
     assert shown(verdict.value) == (
         'Verdict: breaks clients: serving_default: input "x" shape changed ((-1, 1) → (-1, 2))'
@@ -68,8 +74,8 @@ def test_compare_opens_on_the_breaking_sample_versions(compare: AppTest) -> None
 
 
 def test_compare_compatible_versions(compare: AppTest) -> None:
-    compare.selectbox(key=_old(keys.COMPARE_VERSION) + "." + LINEAR).set_value(1).run()
-    compare.selectbox(key=_new(keys.COMPARE_VERSION) + "." + LINEAR).set_value(2).run()
+    _version(compare, "old").set_value(1).run()
+    _version(compare, "new").set_value(2).run()
     assert not compare.exception
     assert not compare.error
     assert shown(compare.success[0].value) == "Verdict: clients keep working"
@@ -97,9 +103,8 @@ def test_compare_folders_on_the_anchor(compare: AppTest, monkeypatch: pytest.Mon
         compare.radio(key=key).set_value(keys.SOURCE_FOLDER).run()
         compare.text_input(key=keys.compare_key(side, keys.COMPARE_FOLDER)).input(base).run()
     assert not compare.exception
-    name = "saved_model_half_plus_two_2_versions"
-    assert compare.selectbox(key=_old(keys.COMPARE_VERSION) + "." + name).value == 123
-    assert compare.selectbox(key=_new(keys.COMPARE_VERSION) + "." + name).value == 124
+    assert _version(compare, "old").value == 123
+    assert _version(compare, "new").value == 124
     assert shown(compare.success[0].value) == "Verdict: clients keep working"
     assert compare.session_state[keys.COMPARE_REPORT].changes == ()
 
@@ -121,7 +126,7 @@ def test_compare_an_upload_with_a_sample(compare: AppTest) -> None:
         "linear_v1.tar.gz", buffer.getvalue(), "application/gzip"
     ).run()
     assert not compare.exception
-    compare.selectbox(key=_new(keys.COMPARE_VERSION) + "." + LINEAR).set_value(2).run()
+    _version(compare, "new").set_value(2).run()
     assert shown(compare.success[0].value) == "Verdict: clients keep working"
     extracted = compare.session_state[keys.compare_key("old", "extracted")][1]
     assert Path(extracted.model_dir).is_dir()

@@ -93,7 +93,7 @@ def test_link_runs_and_presentation_view_hides_then_restores_detail(open_link: O
     assert outcome.status == 200
     full_code = [c.value for c in at.main.code]
     assert outcome.response_text in full_code  # the JSON panes
-    assert "**Output `scores`** · `DT_FLOAT` · shape `[1, 3]`" in _main_text(at)
+    assert "Output scores · DT_FLOAT · shape [1, 3]" in _main_text(at)
     assert "execution" in _main_text(at)
 
     at.toggle(key=keys.PRESENTATION).set_value(True).run()
@@ -110,7 +110,7 @@ def test_link_runs_and_presentation_view_hides_then_restores_detail(open_link: O
     at.toggle(key=keys.PRESENTATION).set_value(False).run()
     assert not at.exception
     assert outcome.response_text in [c.value for c in at.main.code]
-    assert "**Output `scores`** · `DT_FLOAT` · shape `[1, 3]`" in _main_text(at)
+    assert "Output scores · DT_FLOAT · shape [1, 3]" in _main_text(at)
 
 
 def test_presentation_link_shows_classification_as_score_bars(open_link: Opener) -> None:

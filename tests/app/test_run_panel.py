@@ -15,6 +15,7 @@ from components import keys
 from components.run.run_panel import run_scope
 from explorer.model.reader import read_model
 from tests.conftest import REPO, SAMPLES
+from tests.markdown_text import shown
 
 APP = str(REPO / "tests" / "app" / "run_panel_app.py")
 
@@ -45,8 +46,8 @@ def _frames(at: AppTest) -> list:
     return [d.value for d in at.dataframe]
 
 
-def _text(at: AppTest) -> str:
-    return "\n".join(str(e.value) for e in [*at.markdown, *at.caption])
+def _text(at: AppTest) -> str:  # as the reader sees it (Markdown rendered)
+    return "\n".join(shown(str(e.value)) for e in [*at.markdown, *at.caption])
 
 
 def test_predict_serving_default_from_prefilled_form() -> None:
@@ -57,9 +58,12 @@ def test_predict_serving_default_from_prefilled_form() -> None:
     response = _response(at, scope, "predict")
     assert len(response["predictions"]) == 1
     assert len(response["predictions"][0]) == 3
-    scores = next(f for f in _frames(at) if f.shape == (1, 3))
+    # Scores over 3 classes: ranked bars, and every score one click away.
+    scores = next(f for f in _frames(at) if f.shape == (3, 1))
     assert scores.to_numpy().sum() == pytest.approx(1.0, abs=1e-5)
-    assert "**Output `scores`** · `DT_FLOAT` · shape `[1, 3]`" in _text(at)
+    assert "Output scores · DT_FLOAT · shape [1, 3]" in _text(at)
+    bars = "".join(h.value for h in at.get("html"))
+    assert all(f"class {i}" in bars for i in range(3))
     assert "execution" in _text(at)
     curl = next(c.value for c in at.code if c.value.startswith("curl"))
     assert "http://localhost:8501/v1/models/flowers_tf1:predict" in curl
@@ -73,7 +77,7 @@ def test_predict_fetches_extra_tensor_and_filters_outputs() -> None:
     at.multiselect(key=keys.run_key(scope, keys.RUN_OUTPUT_FILTER)).set_value(["scores"]).run()
     _run(at, scope, "predict")
     assert not at.error
-    assert "**Extra tensor `pool:0`** · `DT_FLOAT` · shape `[1, 2, 2, 1]`" in _text(at)
+    assert "Extra tensor pool:0 · DT_FLOAT · shape [1, 2, 2, 1]" in _text(at)
     assert at.get("image")  # [batch, H, W, C] in a pixel range: drawn as an image
     assert "output_filter is a gRPC option" in _text(at)
     outcome = at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "predict")]
@@ -86,11 +90,13 @@ def test_predict_uses_uploaded_npy_batch() -> None:
     import numpy as np
 
     at, scope = _open("flowers_tf1", "predict_images")
+    base = keys.run_key(scope, keys.RUN_INPUT, "images")
+    at.radio(key=base + ".source").set_value(".npy / .json file").run()
     buffer = io.BytesIO()
     np.save(buffer, np.full((2, 4, 4, 1), 0.5, dtype=np.float32))
-    uploader = at.file_uploader(key=keys.run_key(scope, keys.RUN_INPUT, "images") + ".file")
+    uploader = at.file_uploader(key=base + ".file")
     uploader.set_value(("batch.npy", buffer.getvalue(), "application/octet-stream")).run()
-    assert "Using **batch.npy**: shape (2, 4, 4, 1)" in _text(at)
+    assert "Holds: shape [2, 4, 4, 1] · DT_FLOAT · 32 values · min 0.5" in _text(at)
     _run(at, scope, "predict")
     assert not at.error
     predictions = _response(at, scope, "predict")["predictions"]
@@ -101,7 +107,7 @@ def test_predict_uses_uploaded_npy_batch() -> None:
 def test_classify_from_prefilled_example_builder() -> None:
     at, scope = _open("flowers_tf1", "classify_images")
     assert at.radio(key=keys.run_key(scope, keys.RUN_API)).value == "classify"
-    assert "This model expects features: **image** float shape (16,) (required)" in _text(at)
+    assert "This model expects features: image float shape (16,) (required)" in _text(at)
     _run(at, scope, "classify")
     assert not at.error
     (result,) = _response(at, scope, "classify")["results"]
@@ -143,8 +149,11 @@ def test_tabular_churn_classify_returns_vocabulary_labels() -> None:
     at, scope = _open("tabular_churn", "serving_default")
     assert at.radio(key=keys.run_key(scope, keys.RUN_API)).value == "classify"
     text = _text(at)
-    assert "**monthly_charges** float scalar (required)" in text
-    assert "**plan** bytes scalar (default basic)" in text
+    assert "monthly_charges float scalar (required)" in text
+    assert (
+        'plan bytes scalar (default basic; vocabulary basic, standard, premium from the asset "'
+        'plan_vocab.txt")' in text
+    )
     _run(at, scope, "classify")
     assert not at.error
     (result,) = _response(at, scope, "classify")["results"]

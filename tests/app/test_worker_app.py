@@ -19,6 +19,7 @@ from explorer.run import calls, runner
 from explorer.run.supervisor import CRASH_NOTE
 from tests.conftest import HALF_PLUS_TWO_CPU, REPO, SAMPLES
 from tests.explorer.run.worker_models import WorkerModels
+from tests.markdown_text import shown
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_a_crash_is_shown_and_the_next_run_answers(app: AppTest, misbehaving: Wo
     _run(app, misbehaving.abort, "serving_default", "predict")
     errors = [e.value for e in app.error]
     assert any("The model's worker crashed." in e and "signal SIGABRT" in e for e in errors), errors
-    assert CRASH_NOTE in [c.value for c in app.caption]
+    assert CRASH_NOTE in [shown(c.value) for c in app.caption]
     app.radio(key=keys.SOURCE_KIND).set_value(keys.SOURCE_SAMPLE).run()
     app.selectbox(key=keys.SAMPLE).set_value("flowers_tf1").run()
     app.session_state[keys.MAIN_TAB] = "Run"
