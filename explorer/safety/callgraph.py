@@ -74,9 +74,10 @@ class CallGraph:
     and (once a gradient is instantiated) the gradient map.
     """
 
-    def __init__(self, graph_def: GraphDef) -> None:
+    def __init__(self, graph_def: GraphDef, functions: dict[str, FunctionDef]) -> None:
         library = graph_def.library
-        self.functions: dict[str, FunctionDef] = {f.signature.name: f for f in library.function}
+        #: The library's functions by name (``graph_def.library.function``).
+        self.functions = functions
         groups: dict[bytes, list[str]] = {}
         for name, function in self.functions.items():
             if _API_IMPLEMENTS in function.attr:

@@ -14,7 +14,7 @@ from explorer.safety.callgraph import CallGraph
 from explorer.safety.ops import UNSAFE_OP_TYPES, UnsafeOp, unsafe_op
 
 if TYPE_CHECKING:
-    from explorer.model.proto_types import GraphDef, NodeDef
+    from explorer.model.proto_types import FunctionDef, GraphDef, NodeDef
 
 Scope = str | None  # a library function's name, or None for the top-level graph
 # A node that uses a tensor and where; None for a function's ``ret`` (its outputs).
@@ -68,9 +68,12 @@ class SafetyGraph:
     """Name indexes over a GraphDef and its function library, built once per scan."""
 
     def __init__(self, graph_def: GraphDef) -> None:
+        self._graph_def = graph_def
         self.nodes: dict[str, NodeDef] = {n.name: n for n in graph_def.node}
-        self.calls = CallGraph(graph_def)
-        self.functions = self.calls.functions
+        self.functions: dict[str, FunctionDef] = {
+            f.signature.name: f for f in graph_def.library.function
+        }
+        self._calls: CallGraph | None = None
         self._edges: dict[str, tuple[list[str], tuple[str, ...]]] = {}
         self._scoped: dict[str, dict[str, NodeDef]] = {}
         self._sites: dict[str, list[Site]] | None = None
@@ -78,6 +81,14 @@ class SafetyGraph:
         self._resources: Counter[bytes] | None = None
         self._forgeable: bool | None = None
         self._unsafe: list[tuple[Scope, NodeDef, UnsafeOp]] | None = None
+
+    @property
+    def calls(self) -> CallGraph:
+        """What each node and function can call: built on first use (a model without
+        unsafe ops never needs it)."""
+        if self._calls is None:
+            self._calls = CallGraph(self._graph_def, self.functions)
+        return self._calls
 
     def unsafe_nodes(self) -> list[tuple[Scope, NodeDef, UnsafeOp]]:
         """(function or None, NodeDef, table row) for every unsafe node anywhere."""
