@@ -156,7 +156,12 @@ class ServingRuleError(ExplorerError):
 
     ``code`` is the canonical gRPC status name TF Serving would return
     (``INVALID_ARGUMENT``, ``FAILED_PRECONDITION``, ...); the REST status follows from it.
+    ``explanation`` is a plain line for a person, set where the explorer knows more than
+    TF Serving says (what a request sent against what the signature declares); it is never
+    part of the message, which stays TF Serving's text.
     """
+
+    explanation: str | None = None
 
     def __init__(self, message: str, *, code: str = "INVALID_ARGUMENT") -> None:
         self.code = code

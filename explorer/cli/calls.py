@@ -30,7 +30,7 @@ from explorer.cli.common import (
     request_text,
 )
 from explorer.cli.remote_args import add_remote_arguments, remote_target, wants_server
-from explorer.cli.terminal import write_lines
+from explorer.cli.terminal import terminal_text, write_lines
 from explorer.codec.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
 from explorer.constants import KERNEL_WORDS, MethodKind
 from explorer.errors import UsageError
@@ -182,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USER_ERROR
     if outcome.error is not None:
         _write(json.dumps({"error": outcome.error}, ensure_ascii=False))
+        if outcome.explanation is not None:  # TF Serving's words name nodes, not inputs
+            sys.stderr.write(f"note: {terminal_text(outcome.explanation)}\n")
         if outcome.ended is not None:  # what TF Serving would have done, for the person
             write_lines(f"note: {outcome.notes[-1]}\n", sys.stderr)
         return EXIT_FINDING

@@ -115,6 +115,9 @@ class RunOutcome:
     unsaveable: str | None = None
     # How the model's worker ended during this call, when it did (the error says more).
     ended: Literal["crashed", "memory", "timeout"] | None = None
+    # A plain line beside TF Serving's error: what was sent against what the signature
+    # declares (for a local Predict the runtime refused); None otherwise.
+    explanation: str | None = None
 
     @property
     def response_json(self) -> dict[str, Any]:
@@ -175,12 +178,15 @@ def dispatch(
     status: int | None = 200
     code: str | None = None
     ended: WorkerEndedError | None = None
+    explanation: str | None = None
     try:
         result = target.call(request, cancel=cancel)
     except WorkerEndedError as err:  # TF Serving would have gone down with it
         error, status, code, ended = str(err), rest_status(err.code), err.code, err
+        explanation = err.explanation
     except ServingRuleError as err:
         error, status, code = str(err), rest_status(err.code), err.code
+        explanation = err.explanation
     except ExplorerError as err:  # not TF Serving's answer: the explorer refused, or no server
         error, status = str(err), None
     notes = target.notes(request, answered=status is not None)
@@ -204,4 +210,5 @@ def dispatch(
             else target.unsaveable(request)
         ),
         ended=ended.reason if ended is not None else None,
+        explanation=explanation,
     )

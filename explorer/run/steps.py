@@ -21,13 +21,14 @@ import numpy as np
 from explorer.codec import rest_request
 from explorer.codec.arrays import component_feeds
 from explorer.constants import CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES, MethodKind
-from explorer.errors import InputError, ServingRuleError
+from explorer.errors import ExecutionError, InputError, ServingRuleError
 from explorer.model.info import SignatureInfo
 from explorer.run import runner
 from explorer.run.inspection import Inspection, Inspector
 from explorer.run.result import CallResult, CallTiming, RunContext
 from explorer.safety.scan import require_safe
 from explorer.serving import rules
+from explorer.serving.sent_line import sent_against_declared
 
 _DT_NAMES = {
     "object": "DT_STRING",
@@ -101,7 +102,11 @@ def run_predict(
     defaults = runner.signature_defaults(sig) if missing else {}
     feeds = input_feeds(sig, inputs, defaults)
     aliases = output_aliases(sig, output_filter)
-    fetched, extra, timing, inspection = _execute(run, feeds, aliases)
+    try:
+        fetched, extra, timing, inspection = _execute(run, feeds, aliases)
+    except ExecutionError as err:  # TF Serving's words, and a line on what was sent
+        err.explanation = sent_against_declared(sig, inputs)
+        raise
     text = rest_request.predict_response_text(fetched, row_format=row_format)
     return _result(MethodKind.PREDICT, run, text, fetched, extra, timing, request, inspection)
 
