@@ -18,11 +18,10 @@ from components.compare.cases_panel import session_cases
 from components.error_panel import show_error
 from components.text import md_code, md_text
 from explorer.compat.cases import with_case
-from explorer.deploy.warmup_check import WarmupCheck, check_warmup
+from explorer.deploy.warmup_check import WarmupCheck, check_warmup, load_verdict
 from explorer.deploy.warmup_file import ASSETS_EXTRA, WARMUP_FILE_NAME
 from explorer.deploy.warmup_replay import (
     WarmupReplay,
-    load_verdict,
     record_case,
     replay_warmup,
     response_json,

@@ -8,16 +8,20 @@ every version, 1 it would not (a finding), 2 the file cannot be read or parsed.
 from __future__ import annotations
 
 import argparse
+import json
 from typing import TYPE_CHECKING, Any
 
 from explorer.cli.common import EXIT_FINDING, EXIT_OK, print_json
 from explorer.cli.terminal import write_lines
-from explorer.deploy.warmup_file import warmup_path
+from explorer.deploy.warmup_check import WarmupCheck, check_warmup, load_verdict
+from explorer.deploy.warmup_file import WarmupRecord, warmup_path
 from explorer.errors import ExplorerError
 from explorer.model.info import ModelInfo
+from explorer.run.target import serving_meta_graph
 
 if TYPE_CHECKING:
     from explorer.deploy.deployment import ServedVersion
+    from explorer.deploy.warmup_replay import WarmupReplay
 from explorer.serving.model_config import ConfiguredModel, ModelServerConfigInfo, read_model_config
 
 
@@ -64,14 +68,8 @@ def warmup_line(model: ModelInfo, tags: str | None) -> str:
     Serving would load the model with it ("" when there is no file)."""
     if not warmup_path(model.path).exists():
         return ""
-    # Imported here, for models with a warmup file only: the check needs the request rules
-    # of the call layer, which a plain ``show`` must not pay for.
-    from explorer.cli.warmup import warmup_listing
-    from explorer.deploy.warmup_check import check_warmup
-    from explorer.run.target import serving_meta_graph
-
-    try:
-        check = check_warmup(serving_meta_graph(model, tags), model.path)
+    try:  # a quick look: signatures, not inputs (which would load the call layer)
+        check = check_warmup(serving_meta_graph(model, tags), model.path, inputs=False)
     except ExplorerError as err:
         return f"\nWarmup file: {warmup_path(model.path)} ({err})\n"
     return "\n" + warmup_listing(check)
@@ -170,3 +168,47 @@ def _config_json(
             for p in config.problems
         ],
     }
+
+
+def warmup_listing(
+    check: WarmupCheck, *, show_records: bool = True, replay: WarmupReplay | None = None
+) -> str:
+    """The file, its records (verb, signature, batch, inputs), the findings, the verdict."""
+    file = check.file
+    if file is None:
+        return check.verdict + "\n"
+    count = len(file.records)
+    lines = [f"Warmup file: {file.path} ({file.size_bytes} bytes, {count} records read)"]
+    if show_records and file.records:
+        rows = [("#", "verb", "signature", "batch", "inputs")]
+        rows += [_row(r) for r in file.records]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            lines.append("  " + "  ".join([*cells, row[4]]))
+    for finding in check.findings:
+        where = f"record {finding.record}" if finding.record is not None else "file"
+        code = f"{finding.code}: " if finding.code else ""
+        lines.append(f"{finding.severity.upper()} {where}: {code}{finding.message}")
+        if finding.note:
+            lines.append(f"      {finding.note}")
+    if replay is not None:
+        for run in replay.runs:
+            outcome = run.outcome  # None: the record was not run
+            answer = {"error": run.skipped or ""} if outcome is None else outcome.response_json
+            mark = "PASS" if run.passed else ("SKIP" if run.outcome is None else "FAIL")
+            text = answer.get("error") if "error" in answer else _compact(answer)
+            lines.append(f"{mark}  record {run.record.index}  {text}")
+        lines.append(replay.summary)
+    lines.append(load_verdict(check, replay))
+    return "\n".join(lines) + "\n"
+
+
+def _row(record: WarmupRecord) -> tuple[str, str, str, str, str]:
+    batch = "" if record.batch_size is None else str(record.batch_size)
+    return str(record.index), record.verb, record.signature, batch, record.inputs_text
+
+
+def _compact(answer: dict[str, Any]) -> str:
+    text = json.dumps(answer, separators=(",", ":"))
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -18,7 +18,6 @@ written), 1 a finding (TF Serving would fail to load it, or a record fails), 2 a
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,13 @@ from explorer.cli.common import (
     add_model_arguments,
     print_json,
 )
+from explorer.cli.deployment import warmup_listing
 from explorer.cli.terminal import write_lines
 from explorer.compat.cases import load_cases, save_cases
-from explorer.deploy.warmup_check import WarmupCheck, check_warmup
-from explorer.deploy.warmup_file import ASSETS_EXTRA, WARMUP_FILE_NAME, WarmupRecord
+from explorer.deploy.warmup_check import WarmupCheck, check_warmup, load_verdict
+from explorer.deploy.warmup_file import ASSETS_EXTRA, WARMUP_FILE_NAME
 from explorer.deploy.warmup_replay import (
     WarmupReplay,
-    load_verdict,
     record_case,
     replay_warmup,
     response_json,
@@ -165,49 +164,6 @@ def _export(args: argparse.Namespace, model_name: str, meta_graph: Any) -> int:
     lines += [f"  skipped {s.name}: {s.reason}" for s in export.skipped]
     write_lines("\n".join(lines) + "\n")
     return EXIT_OK
-
-
-def warmup_listing(
-    check: WarmupCheck, *, show_records: bool = True, replay: WarmupReplay | None = None
-) -> str:
-    """The file, its records (verb, signature, batch, inputs), the findings, the verdict."""
-    file = check.file
-    if file is None:
-        return check.verdict + "\n"
-    count = len(file.records)
-    lines = [f"Warmup file: {file.path} ({file.size_bytes} bytes, {count} records read)"]
-    if show_records and file.records:
-        rows = [("#", "verb", "signature", "batch", "inputs")]
-        rows += [_row(r) for r in file.records]
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-            lines.append("  " + "  ".join([*cells, row[4]]))
-    for finding in check.findings:
-        where = f"record {finding.record}" if finding.record is not None else "file"
-        code = f"{finding.code}: " if finding.code else ""
-        lines.append(f"{finding.severity.upper()} {where}: {code}{finding.message}")
-        if finding.note:
-            lines.append(f"      {finding.note}")
-    if replay is not None:
-        for run in replay.runs:
-            answer = response_json(run)
-            mark = "PASS" if run.passed else ("SKIP" if run.outcome is None else "FAIL")
-            text = answer.get("error") if "error" in answer else _compact(answer)
-            lines.append(f"{mark}  record {run.record.index}  {text}")
-        lines.append(replay.summary)
-    lines.append(load_verdict(check, replay))
-    return "\n".join(lines) + "\n"
-
-
-def _row(record: WarmupRecord) -> tuple[str, str, str, str, str]:
-    batch = "" if record.batch_size is None else str(record.batch_size)
-    return str(record.index), record.verb, record.signature, batch, record.inputs_text
-
-
-def _compact(answer: dict[str, Any]) -> str:
-    text = json.dumps(answer, separators=(",", ":"))
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _as_dict(check: WarmupCheck, replay: WarmupReplay | None) -> dict[str, Any]:

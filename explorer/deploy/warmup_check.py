@@ -16,7 +16,7 @@ answer when run is :mod:`explorer.deploy.warmup_replay`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from explorer.constants import (
     CLASSIFY_METHOD_NAME,
@@ -33,8 +33,10 @@ from explorer.deploy.warmup_file import (
 )
 from explorer.errors import ServingRuleError
 from explorer.model.info import MetaGraphInfo
-from explorer.run.steps import check_input_count, output_aliases
 from explorer.serving import rules
+
+if TYPE_CHECKING:
+    from explorer.deploy.warmup_replay import WarmupReplay
 
 # PredictionLog::LogTypeCase numbers, which TF Serving prints for a type it cannot replay.
 _LOG_TYPE_NUMBERS = {"predict_streamed_log": 7, "session_run_log": 5}
@@ -58,6 +60,8 @@ class WarmupCheck:
     path: str
     file: WarmupFile | None  # None: no warmup file (TF Serving loads without warmup)
     findings: tuple[WarmupFinding, ...]
+    # False: Predict inputs were not matched against the signatures (a quick look).
+    inputs_checked: bool = True
 
     @property
     def first_error(self) -> WarmupFinding | None:
@@ -78,6 +82,11 @@ class WarmupCheck:
             )
         error = self.first_error
         count = len(self.file.records)
+        if error is None and not self.inputs_checked:
+            return (
+                f"TF Serving finds the signature of each of the {count} warmup records; "
+                "`python -m explorer warmup PATH --check` also matches their inputs."
+            )
         if error is None:
             return (
                 f"TF Serving loads the model and replays {count} warmup record"
@@ -93,6 +102,7 @@ def check_warmup(
     *,
     file: WarmupFile | None = None,
     method_name_check: bool = False,
+    inputs: bool = True,
 ) -> WarmupCheck:
     """Judge a model's warmup file as TF Serving's load would.
 
@@ -101,6 +111,8 @@ def check_warmup(
         model_dir: the SavedModel (version) folder; its warmup file is read unless ``file``.
         file: an already read warmup file.
         method_name_check: TF Serving's ``--enable_signature_method_name_check``.
+        inputs: also match Predict inputs and output filters against the signatures
+            (False: a quick look that does not load the call layer, for ``show``).
 
     Returns:
         The findings in the order TF Serving meets them.
@@ -112,10 +124,12 @@ def check_warmup(
     if file is None:
         file = read_warmup(model_dir)
     if file is None:
-        return WarmupCheck(path, None, ())
+        return WarmupCheck(path, None, (), inputs)
     findings: list[WarmupFinding] = []
     for record in file.records:
-        findings += record_findings(record, meta_graph, method_name_check=method_name_check)
+        findings += record_findings(
+            record, meta_graph, method_name_check=method_name_check, inputs=inputs
+        )
         if record.index == MAX_RECORDS + 1:  # counted after the record runs
             findings.append(
                 WarmupFinding(
@@ -146,11 +160,15 @@ def check_warmup(
         )
     # In file order: TF Serving fails at the first error it meets.
     findings.sort(key=lambda f: (f.record is None, f.record or 0))
-    return WarmupCheck(path, file, tuple(findings))
+    return WarmupCheck(path, file, tuple(findings), inputs)
 
 
 def record_findings(
-    record: WarmupRecord, meta_graph: MetaGraphInfo, *, method_name_check: bool = False
+    record: WarmupRecord,
+    meta_graph: MetaGraphInfo,
+    *,
+    method_name_check: bool = False,
+    inputs: bool = True,
 ) -> list[WarmupFinding]:
     """What TF Serving's ``RunWarmupRequest`` would refuse in one record (without running it)."""
     if record.log_type is None:
@@ -179,7 +197,7 @@ def record_findings(
         if record.log_type == "multi_inference_log":
             _check_multi_inference(record, meta_graph, method_name_check)
         else:
-            _check_request(record, meta_graph, method_name_check)
+            _check_request(record, meta_graph, method_name_check, inputs)
     except ServingRuleError as err:
         return [
             WarmupFinding(
@@ -194,13 +212,19 @@ def record_findings(
     return []
 
 
-def _check_request(record: WarmupRecord, meta_graph: MetaGraphInfo, check: bool) -> None:
+def _check_request(
+    record: WarmupRecord, meta_graph: MetaGraphInfo, check: bool, inputs: bool
+) -> None:
     method = record.method
     assert method is not None  # predict, classify or regress here
     signature = rules.resolve_signature(meta_graph, record.signature_name, method, rest=False)
     rules.require_accepted(signature, method, method_name_check=check)
     request = record.request
-    if method is MethodKind.PREDICT:
+    if method is MethodKind.PREDICT and inputs:
+        # Imported here: the call layer's input rules cost ``show`` (which looks without
+        # them) a tenth of a second of start-up.
+        from explorer.run.steps import check_input_count, output_aliases
+
         check_input_count(signature, request.inputs)
         unknown = sorted(set(request.inputs) - {t.key for t in signature.inputs})
         if unknown:  # GetInputValues' message for an alias the signature does not have
@@ -210,7 +234,7 @@ def _check_request(record: WarmupRecord, meta_graph: MetaGraphInfo, check: bool)
                 f"request input: {', '.join(sorted(request.inputs))}"
             )
         output_aliases(signature, list(request.output_filter) or None)
-    elif not record.inputs or not record.inputs[0].shape[0]:
+    elif method is not MethodKind.PREDICT and (not record.inputs or not record.inputs[0].shape[0]):
         raise ServingRuleError("Input is empty.")
 
 
@@ -255,3 +279,19 @@ def _stop_note(file: WarmupFile) -> str:
         "Each record must be a serialized tensorflow.serving.PredictionLog (see TF Serving's "
         "prediction_log.proto)."
     )
+
+
+def load_verdict(check: WarmupCheck, replay: WarmupReplay | None) -> str:
+    """One line: would TF Serving load the model, counting what a replay found (TF Serving
+    stops at the first record whose request fails, before any later finding)."""
+    failed = replay.failed if replay is not None else ()
+    first = check.first_error
+    if failed and (first is None or first.record is None or failed[0].record.index < first.record):
+        run = failed[0]
+        assert run.outcome is not None
+        code = f"{run.outcome.code}: " if run.outcome.code else ""
+        return (
+            f"TF Serving fails to load the model (record {run.record.index}): "
+            f"{code}{run.outcome.error}"
+        )
+    return check.verdict

@@ -20,7 +20,6 @@ from explorer.codec.rest_response import rest_status
 from explorer.codec.tensor_proto import tensor_proto_to_array
 from explorer.compat.cases import TestCase, make_case
 from explorer.constants import Kernels, MethodKind
-from explorer.deploy.warmup_check import WarmupCheck
 from explorer.deploy.warmup_file import WarmupRecord
 from explorer.errors import ExplorerError, ServingRuleError, WarmupFileError
 from explorer.model.info import MetaGraphInfo, ModelInfo
@@ -59,22 +58,6 @@ class WarmupReplay:
         skipped = len(self.runs) - len(ran)
         text = f"{len(ran) - len(self.failed)} answered, {len(self.failed)} failed"
         return text + (f", {skipped} not run" if skipped else "") + f" against {self.target}"
-
-
-def load_verdict(check: WarmupCheck, replay: WarmupReplay | None) -> str:
-    """One line: would TF Serving load the model, counting what the replay found (TF
-    Serving stops at the first record whose request fails, before any later finding)."""
-    failed = replay.failed if replay is not None else ()
-    first = check.first_error
-    if failed and (first is None or first.record is None or failed[0].record.index < first.record):
-        run = failed[0]
-        assert run.outcome is not None
-        code = f"{run.outcome.code}: " if run.outcome.code else ""
-        return (
-            f"TF Serving fails to load the model (record {run.record.index}): "
-            f"{code}{run.outcome.error}"
-        )
-    return check.verdict
 
 
 def record_call(record: WarmupRecord) -> CallRequest:

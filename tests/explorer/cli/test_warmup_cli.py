@@ -175,8 +175,10 @@ def test_show_names_the_warmup_file(runs: tuple[Runs, Path]) -> None:
     assert "Warmup file: " in result.stdout
     # Its records, as `warmup` lists them.
     assert "  1  predict  serving_default  2      x float32[2,1]" in result.stdout
+    # A quick look (signatures, not inputs): show does not load the call layer.
     assert result.stdout.rstrip().endswith(
-        "TF Serving loads the model and replays 2 warmup records first."
+        "TF Serving finds the signature of each of the 2 warmup records; `python -m explorer "
+        "warmup PATH --check` also matches their inputs."
     )
 
 

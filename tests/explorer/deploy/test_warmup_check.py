@@ -230,3 +230,18 @@ def test_parse_keeps_offsets(flowers: MetaGraphInfo) -> None:
     data = logs_bytes([_predict(flowers), _predict(flowers)])
     file = parse_warmup(data, "mem")
     assert [r.offset for r in file.records] == [0, len(data) // 2]
+
+
+def test_a_quick_look_checks_signatures_not_inputs(flowers: MetaGraphInfo, tmp_path: Path) -> None:
+    log = _predict(flowers)
+    inputs = log.predict_log.request.inputs
+    inputs["extra"].CopyFrom(inputs["images"])
+    save_warmup(warmup_path(tmp_path), logs_bytes([log]))
+    quick = check_warmup(flowers, str(tmp_path), inputs=False)
+    assert quick.loads
+    assert "also matches their inputs" in quick.verdict
+    assert not check_warmup(flowers, str(tmp_path)).loads
+    missing = _predict(flowers)
+    missing.predict_log.request.model_spec.signature_name = "gone"
+    save_warmup(warmup_path(tmp_path), logs_bytes([missing]))
+    assert not check_warmup(flowers, str(tmp_path), inputs=False).loads

@@ -8,9 +8,9 @@ import pytest
 
 from explorer.codec.tensor_proto import fill_tensor_proto
 from explorer.compat.replay import replay_cases
-from explorer.deploy.warmup_check import check_warmup
+from explorer.deploy.warmup_check import check_warmup, load_verdict
 from explorer.deploy.warmup_file import parse_warmup, read_warmup
-from explorer.deploy.warmup_replay import load_verdict, record_case, replay_warmup
+from explorer.deploy.warmup_replay import record_case, replay_warmup
 from explorer.deploy.warmup_write import logs_bytes, prediction_log
 from explorer.errors import WarmupFileError
 from explorer.model.reader import read_model
