@@ -1,21 +1,29 @@
 """Read a SavedModel's ``saved_model.pb`` (or ``.pbtxt``) into ModelInfo, without TensorFlow.
 
 Only the graph definition is parsed: no variables are loaded and no session is made, so
-reading metadata costs milliseconds even for large models.
+reading metadata costs milliseconds even for large models. The model file must be a
+regular file inside the model's allowed folders (``locate``): a FIFO or a device is
+refused before it is opened, never read. A ``saved_model.pbtxt`` is parsed only up to
+``EXPLORER_MAX_PBTXT_BYTES`` (default 64 MiB): Python's text parser takes about a second per
+4 MB and far more memory than the text, while binary ``saved_model.pb`` parses in
+milliseconds (up to protobuf's own 2 GiB limit).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from google.protobuf import message, text_format
 
 from explorer.constants import SAVED_MODEL_PB, SAVED_MODEL_PBTXT
-from explorer.errors import InvalidSavedModelError
+from explorer.errors import InvalidSavedModelError, ModelLimitError, ModelSourceError
 from explorer.model import protos
+from explorer.model.bounds import ENV_MAX_PBTXT_BYTES, ModelBounds
 from explorer.model.info import (
     AssetInfo,
     MetaGraphInfo,
@@ -24,7 +32,7 @@ from explorer.model.info import (
     SignatureInfo,
     TensorInfo,
 )
-from explorer.model.locate import ModelLocation, locate_model
+from explorer.model.locate import ModelLocation, contained, data_files, locate_model
 from explorer.model.structured_value import describe_type_spec
 
 if TYPE_CHECKING:
@@ -38,47 +46,68 @@ if TYPE_CHECKING:
         TensorShapeProto,
     )
 
+# Protobuf parses no message larger than 2 GiB; a bigger file is refused unread.
+_MAX_PB_BYTES = 2**31 - 1
 
-def read_model(path: str | os.PathLike[str], *, version: int | None = None) -> ModelInfo:
+
+def read_model(
+    path: str | os.PathLike[str],
+    *,
+    version: int | None = None,
+    roots: Iterable[str | os.PathLike[str]] | None = None,
+) -> ModelInfo:
     """Read every MetaGraph and SignatureDef of a SavedModel.
 
     Args:
         path: a SavedModel folder, a version folder, or a TF Serving base folder.
         version: for a base folder, which version; default the newest.
+        roots: folders links inside the model may lead into besides its own folder;
+            default those in ``EXPLORER_ALLOWED_ROOTS`` (see ``locate``).
 
     Returns:
         The model's typed metadata; each MetaGraphInfo keeps its parsed proto.
 
     Raises:
-        ModelSourceError: the path does not lead to a SavedModel.
+        ModelSourceError: the path does not lead to a SavedModel, or a file of it is a
+            link leading outside its folder or not a regular file.
+        ModelLimitError: a saved_model.pbtxt past ``EXPLORER_MAX_PBTXT_BYTES``.
         InvalidSavedModelError: saved_model.pb(.txt) is truncated, corrupt or empty.
     """
-    location = locate_model(path, version=version)
-    saved_model, file_format = read_saved_model_proto(location.directory)
+    location = locate_model(path, version=version, roots=roots)
+    saved_model, file_format = read_saved_model_proto(location.directory, location.within)
     return _model_info(location, saved_model, file_format)
 
 
-def read_saved_model_proto(directory: Path) -> tuple[SavedModel, str]:
+def read_saved_model_proto(
+    directory: Path, within: tuple[Path, ...] = ()
+) -> tuple[SavedModel, str]:
     """Parse the SavedModel proto of a folder; returns it and the file it came from.
 
+    Args:
+        directory: the SavedModel folder.
+        within: resolved folders the model file may lead into (empty: anywhere).
+
     Raises:
+        ModelSourceError: the file leads outside ``within``, or is not a regular file.
+        ModelLimitError: a saved_model.pbtxt past ``EXPLORER_MAX_PBTXT_BYTES``.
         InvalidSavedModelError: the file cannot be parsed or holds no MetaGraph.
     """
     saved_model = protos.SavedModel()
     pb_path = directory / SAVED_MODEL_PB
-    if pb_path.is_file():
+    if os.path.lexists(pb_path) or not os.path.lexists(directory / SAVED_MODEL_PBTXT):
         file_path, file_format = pb_path, SAVED_MODEL_PB
+        data = _read_model_file(pb_path, within, _MAX_PB_BYTES, None)
         try:
-            saved_model.ParseFromString(pb_path.read_bytes())
+            saved_model.ParseFromString(data)
         except (message.DecodeError, RuntimeError, ValueError) as exc:
             raise InvalidSavedModelError(str(pb_path), f"cannot parse protobuf: {exc}") from exc
     else:
         file_path, file_format = directory / SAVED_MODEL_PBTXT, SAVED_MODEL_PBTXT
+        limit = ModelBounds.from_env().max_pbtxt_bytes
+        data = _read_model_file(file_path, within, limit, ENV_MAX_PBTXT_BYTES)
         try:
             text_format.Parse(
-                file_path.read_text(encoding="utf-8"),
-                saved_model,
-                descriptor_pool=saved_model.DESCRIPTOR.file.pool,
+                data.decode("utf-8"), saved_model, descriptor_pool=saved_model.DESCRIPTOR.file.pool
             )
         except (text_format.ParseError, UnicodeDecodeError) as exc:
             raise InvalidSavedModelError(str(file_path), f"cannot parse text proto: {exc}") from exc
@@ -87,6 +116,45 @@ def read_saved_model_proto(directory: Path) -> tuple[SavedModel, str]:
             str(file_path), "it holds no MetaGraph (empty or truncated file)"
         )
     return saved_model, file_format
+
+
+def _read_model_file(path: Path, within: tuple[Path, ...], limit: int, env: str | None) -> bytes:
+    """The bytes of a model file that is a regular file inside ``within`` and no larger
+    than ``limit`` (0: no limit), checked on the open file before a byte is read."""
+    what = f"{path.name} in {path.parent}"
+    real = contained(path, within, what)
+    # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below);
+    # O_NOFOLLOW: the resolved path cannot be swapped for a link in between.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(real, flags)
+    except FileNotFoundError:
+        raise ModelSourceError(f"{what} is a symbolic link to nothing.") from None
+    except OSError as exc:
+        raise ModelSourceError(f"Cannot read {what}: {exc.strerror}.") from exc
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelSourceError(
+                f"{what} is not a regular file (a FIFO, device or socket): a model file must "
+                "be a plain file. Copy the real file there."
+            )
+        if limit and info.st_size > limit:
+            if env is None:
+                raise InvalidSavedModelError(
+                    str(path), f"{info.st_size:,} bytes, past protobuf's limit of {limit:,}"
+                )
+            raise ModelLimitError(
+                f"{what} is {info.st_size:,} bytes, past the limit of {limit:,} bytes ({env}) "
+                "for a text SavedModel: parsing text takes about a second per 4 MB and "
+                "several times its size in memory. Convert it to saved_model.pb, or raise "
+                f"{env} (0 turns the limit off).",
+                limit=env,
+            )
+        try:
+            return file.read()
+        except OSError as exc:
+            raise ModelSourceError(f"Cannot read {what}: {exc.strerror}.") from exc
 
 
 def tensor_info_from_proto(key: str, info: TensorInfoProto) -> TensorInfo:
@@ -137,21 +205,26 @@ def dtype_name(owner: Message, number: int) -> str:
 
 
 def _model_info(location: ModelLocation, saved_model: SavedModel, file_format: str) -> ModelInfo:
+    files = {f.relative: f.size_bytes for f in data_files(location)}
     return ModelInfo(
         path=str(location.directory),
         name=location.name,
         version=location.version,
         available_versions=location.available_versions,
         meta_graphs=tuple(
-            _meta_graph_info(mg, location.directory) for mg in saved_model.meta_graphs
+            _meta_graph_info(mg, location.directory, files) for mg in saved_model.meta_graphs
         ),
         saved_model_schema_version=int(saved_model.saved_model_schema_version),
-        variables_size_bytes=_folder_size(location.directory / "variables"),
+        variables_size_bytes=sum(
+            size for name, size in files.items() if name.startswith("variables/")
+        ),
         file_format=file_format,
     )
 
 
-def _meta_graph_info(meta_graph: MetaGraphDef, directory: Path) -> MetaGraphInfo:
+def _meta_graph_info(
+    meta_graph: MetaGraphDef, directory: Path, files: dict[str, int]
+) -> MetaGraphInfo:
     info = meta_graph.meta_info_def
     nodes = meta_graph.graph_def.node
     functions = meta_graph.graph_def.library.function
@@ -168,7 +241,7 @@ def _meta_graph_info(meta_graph: MetaGraphDef, directory: Path) -> MetaGraphInfo
         node_count=len(nodes),
         function_count=len(functions),
         function_node_count=sum(len(f.node_def) for f in functions),
-        assets=_assets(meta_graph, directory),
+        assets=_assets(meta_graph, files),
         proto=meta_graph,
         model_dir=str(directory),
     )
@@ -190,31 +263,23 @@ def signature_info_from_proto(
     )
 
 
-def _assets(meta_graph: MetaGraphDef, directory: Path) -> tuple[AssetInfo, ...]:
+def _assets(meta_graph: MetaGraphDef, files: dict[str, int]) -> tuple[AssetInfo, ...]:
+    """The declared assets with their sizes (None when missing), then the other files
+    directly in ``assets/`` (old TF1 exports list assets only in a collection)."""
     declared = [
         AssetInfo(
             filename=asset.filename,
             tensor_name=asset.tensor_info.name,
-            size_bytes=_file_size(directory / "assets" / asset.filename),
+            size_bytes=files.get(f"assets/{asset.filename}"),
         )
         for asset in meta_graph.asset_file_def
     ]
-    # Old TF1 exports list assets only in a collection: show the files that are there.
     named = {a.filename for a in declared}
-    folder = directory / "assets"
     extra = [
-        AssetInfo(filename=f.name, tensor_name="", size_bytes=f.stat().st_size)
-        for f in (sorted(folder.iterdir()) if folder.is_dir() else ())
-        if f.is_file() and f.name not in named
+        AssetInfo(filename=name, tensor_name="", size_bytes=size)
+        for relative, size in sorted(files.items())
+        if relative.count("/") == 1
+        and relative.startswith("assets/")
+        and (name := relative.removeprefix("assets/")) not in named
     ]
     return tuple(declared + extra)
-
-
-def _folder_size(folder: Path) -> int:
-    if not folder.is_dir():
-        return 0
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-
-
-def _file_size(path: Path) -> int | None:
-    return path.stat().st_size if path.is_file() else None

@@ -11,6 +11,12 @@ separated) and/or an explicit list (the app passes ``allowed_roots`` from
 ``.streamlit/secrets.toml``). With neither, the current working folder is allowed. The
 bundled ``sample_models`` folder is always allowed: its models ship with the app.
 Archives the app extracts itself live in private temp folders and need no root.
+
+This checks the path typed (or given by a deep link). What is read *inside* the model
+folder it names — a version folder, ``saved_model.pb``, ``variables/``, ``assets/`` — is
+resolved and checked by ``explorer.model.locate`` on every read, whichever way the model
+was named: links there may lead only into the model's own folder or a configured root.
+A path no file system accepts (a NUL, past PATH_MAX or NAME_MAX) is one ModelSourceError.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.errors import ModelSourceError
+from explorer.model.locate import ENV_ALLOWED_ROOTS, check_path_text, real_path
 from explorer.model.samples import SAMPLES_DIR
 
-ENV_ALLOWED_ROOTS = "EXPLORER_ALLOWED_ROOTS"
+__all__ = ["ENV_ALLOWED_ROOTS", "SECRETS_KEY", "AllowedRoots", "check_allowed"]
+
 SECRETS_KEY = "allowed_roots"
 
 
@@ -90,8 +98,9 @@ def check_allowed(
         swapped afterwards cannot redirect the read.
 
     Raises:
-        ModelSourceError: the real location is outside every root (including through
-            a symlink that points out of a root); the message says how to allow it.
+        ModelSourceError: the path cannot be used (NUL, too long), or its real location
+            is outside every root (including through a symlink that points out of a
+            root); the message says how to allow it.
     """
     policy = (
         AllowedRoots.from_env()
@@ -116,4 +125,4 @@ def check_allowed(
 
 
 def _real(path: str | os.PathLike[str]) -> Path:
-    return Path(os.path.realpath(os.path.expanduser(os.fspath(path))))
+    return real_path(check_path_text(os.path.expanduser(check_path_text(path))))
