@@ -3,16 +3,15 @@
 An uploaded archive is hostile until proven otherwise. Every member is checked before a
 byte of it is written: no absolute paths, drive letters or ``..``; no symlinks or
 hardlinks (the simplest rule that cannot be talked out of the folder); no device files,
-FIFOs or other special members. While streaming, the actual bytes are counted, not the
-sizes the headers claim, against three limits: total uncompressed size, member count
-and compression ratio (zip bombs). Everything goes into a fresh private folder
+FIFOs or other special members; no path longer than the system can open. While streaming,
+the actual bytes are counted, not the sizes the headers claim, against three limits: total
+uncompressed size, member count and compression ratio (zip bombs, and a tar's sparse
+members, whose holes expand to zeros). Everything goes into a fresh private folder
 (``tempfile.mkdtemp``, mode 0700); on any refusal that folder is removed before the
 error is raised, so nothing is left behind and nothing is ever written outside it.
 
-Limits come from the environment: ``EXPLORER_MAX_ARCHIVE_BYTES`` (total uncompressed
-bytes, default 2 GiB), ``EXPLORER_MAX_ARCHIVE_MEMBERS`` (files and folders, default 20000)
-and ``EXPLORER_MAX_COMPRESSION_RATIO`` (uncompressed ÷ compressed bytes, per member for
-zip and over the whole stream for tar.gz, checked past 1 MiB; default 200).
+The limits (``EXPLORER_MAX_ARCHIVE_BYTES``, ``EXPLORER_MAX_ARCHIVE_MEMBERS``,
+``EXPLORER_MAX_COMPRESSION_RATIO``) and their checks are ``archive_limits``.
 """
 
 from __future__ import annotations
@@ -27,24 +26,34 @@ import tarfile
 import tempfile
 import weakref
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO, Literal
 
 from explorer.constants import SAVED_MODEL_PB
 from explorer.errors import ModelSourceError, UnsafeArchiveError
-from explorer.model.locate import is_saved_model_dir, list_versions
+from explorer.model.locate import NAME_MAX, PATH_MAX, is_saved_model_dir, list_versions
+from explorer.safety.archive_limits import (
+    ENV_MAX_BYTES,
+    ENV_MAX_MEMBERS,
+    ENV_MAX_RATIO,
+    ArchiveLimits,
+)
 
-ENV_MAX_BYTES = "EXPLORER_MAX_ARCHIVE_BYTES"
-ENV_MAX_MEMBERS = "EXPLORER_MAX_ARCHIVE_MEMBERS"
-ENV_MAX_RATIO = "EXPLORER_MAX_COMPRESSION_RATIO"
+__all__ = [
+    "ENV_MAX_BYTES",
+    "ENV_MAX_MEMBERS",
+    "ENV_MAX_RATIO",
+    "ArchiveLimits",
+    "ExtractedArchive",
+    "extract_archive",
+    "is_archive_name",
+]
+
 SUPPORTED_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
 _CHUNK = 1 << 20
-# Small members compress absurdly well (a 64 KiB zero tensor is ~100 bytes zipped); the
-# ratio only means "bomb" once a member has produced this much.
-_RATIO_GRACE_BYTES = 1 << 20
 # What a corrupt, truncated or exotic archive raises while being read. Encrypted zip
 # members raise RuntimeError, unknown compression methods NotImplementedError.
 _READ_ERRORS = (
@@ -58,37 +67,6 @@ _READ_ERRORS = (
 )
 # Folders archivers add beside the real content.
 _JUNK = frozenset({"__MACOSX", ".DS_Store"})
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveLimits:
-    """Caps on what an archive may expand to."""
-
-    max_total_bytes: int = 2 * 1024**3
-    max_members: int = 20_000
-    # Uncompressed bytes per compressed byte, checked once a member passes 1 MiB.
-    max_compression_ratio: float = 200.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ArchiveLimits:
-        """Limits from ``EXPLORER_MAX_ARCHIVE_*`` variables; unset ones keep the default.
-
-        Args:
-            environ: the environment to read (default ``os.environ``).
-
-        Returns:
-            The limits to extract with.
-
-        Raises:
-            ModelSourceError: a variable is set to something that is not a positive number.
-        """
-        env = os.environ if environ is None else environ
-        default = cls()
-        return cls(
-            max_total_bytes=int(_positive(env, ENV_MAX_BYTES, default.max_total_bytes)),
-            max_members=int(_positive(env, ENV_MAX_MEMBERS, default.max_members)),
-            max_compression_ratio=_positive(env, ENV_MAX_RATIO, default.max_compression_ratio),
-        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,12 +134,15 @@ def extract_archive(
     try:
         dest.mkdir(mode=0o700)
         with _open_source(data) as source:
+            # Archive bytes read so far: a zip is held whole, so its members' compressed
+            # sizes count; a tar is read as one stream.
+            consumed = None if kind == "zip" else source.tell
             if kind == "zip":
                 members = _zip_members(source, filename, limits)
             else:
                 members = _tar_members(source, gzipped=kind == "tar.gz")
             try:
-                _extract(members, dest, filename, limits)
+                _extract(members, dest, filename, limits, consumed)
             except ModelSourceError:
                 raise
             except _READ_ERRORS as exc:
@@ -212,8 +193,8 @@ class _Member:  # one archive member, the same for zip and tar
     kind: MemberKind
     link: str
     open: Callable[[], IO[bytes] | None]
-    # (bytes written so far, total written) → (produced, consumed) for the ratio check.
-    ratio: Callable[[int, int], tuple[int, int]] | None
+    # A zip member's compressed size; None for a tar's (read as one stream).
+    compressed: int | None
 
 
 def _zip_members(source: BinaryIO, archive: str, limits: ArchiveLimits) -> Iterator[_Member]:
@@ -224,7 +205,7 @@ def _zip_members(source: BinaryIO, archive: str, limits: ArchiveLimits) -> Itera
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.max_members:  # the central directory says so: stop early
-            raise _too_many(archive, infos[limits.max_members].filename, limits)
+            raise limits.too_many(archive, infos[limits.max_members].filename)
         for info in infos:
             mode = stat.S_IFMT(info.external_attr >> 16)  # 0 when made on Windows
             kinds: dict[int, MemberKind] = {stat.S_IFLNK: "symbolic link", stat.S_IFDIR: "dir"}
@@ -232,8 +213,8 @@ def _zip_members(source: BinaryIO, archive: str, limits: ArchiveLimits) -> Itera
             if mode in (0, stat.S_IFREG):
                 kind = "dir" if info.is_dir() else "file"
             # compress_size cannot exceed the archive's real size, which we hold whole.
-            ratio = lambda n, _total, c=info.compress_size: (n, c)  # noqa: E731
-            yield _Member(info.filename, kind, "", functools.partial(zf.open, info), ratio)
+            opener = functools.partial(zf.open, info)
+            yield _Member(info.filename, kind, "", opener, info.compress_size)
 
 
 def _tar_members(source: BinaryIO, gzipped: bool) -> Iterator[_Member]:
@@ -242,19 +223,22 @@ def _tar_members(source: BinaryIO, gzipped: bool) -> Iterator[_Member]:
         while (info := tf.next()) is not None:
             kind: MemberKind = "file" if info.isfile() else "dir" if info.isdir() else "special"
             kind = "symbolic link" if info.issym() else "hard link" if info.islnk() else kind
-            # One gzip stream: everything written against all compressed bytes read.
-            ratio = (lambda _n, total: (total, source.tell())) if gzipped else None
-            yield _Member(
-                info.name, kind, info.linkname, functools.partial(tf.extractfile, info), ratio
-            )
+            opener = functools.partial(tf.extractfile, info)
+            yield _Member(info.name, kind, info.linkname, opener, None)
 
 
-def _extract(members: Iterator[_Member], root: Path, archive: str, limits: ArchiveLimits) -> None:
-    count = total = 0
+def _extract(
+    members: Iterator[_Member],
+    root: Path,
+    archive: str,
+    limits: ArchiveLimits,
+    consumed: Callable[[], int] | None,
+) -> None:
+    count = total = zipped = 0  # zipped: compressed bytes of the zip members extracted
     for member in members:
         count += 1
         if count > limits.max_members:
-            raise _too_many(archive, member.name, limits)
+            raise limits.too_many(archive, member.name)
         if member.kind.endswith("link"):
             raise UnsafeArchiveError(
                 archive, member.name, f"is a {member.kind} (to {member.link!r})"
@@ -277,43 +261,20 @@ def _extract(members: Iterator[_Member], root: Path, archive: str, limits: Archi
         stream = member.open()
         if stream is None:
             raise UnsafeArchiveError(archive, member.name, "has no readable content")
+        zipped += member.compressed or 0
         with stream, os.fdopen(os.open(target, flags, 0o600), "wb") as out:
             written = 0
             while chunk := stream.read(_CHUNK):
                 written += len(chunk)
                 total += len(chunk)
-                if total > limits.max_total_bytes:
-                    raise UnsafeArchiveError(
-                        archive,
-                        member.name,
-                        f"takes the archive past {limits.max_total_bytes} uncompressed bytes "
-                        f"(raise {ENV_MAX_BYTES} to allow more)",
+                limits.check_total(archive, member.name, total)
+                if member.compressed is not None:
+                    limits.check_ratio(
+                        archive, member.name, written, member.compressed, whole=False
                     )
-                if member.ratio is not None:
-                    _check_ratio(archive, member.name, *member.ratio(written, total), limits)
+                read = consumed() if consumed is not None else zipped
+                limits.check_ratio(archive, member.name, total, read, whole=True)
                 out.write(chunk)
-
-
-def _too_many(archive: str, name: str, limits: ArchiveLimits) -> UnsafeArchiveError:
-    return UnsafeArchiveError(
-        archive,
-        name,
-        f"exceeds the limit of {limits.max_members} members "
-        f"(raise {ENV_MAX_MEMBERS} to allow more)",
-    )
-
-
-def _check_ratio(
-    archive: str, name: str, produced: int, consumed: int, limits: ArchiveLimits
-) -> None:
-    ratio = produced / max(consumed, 1)
-    if produced > _RATIO_GRACE_BYTES and ratio > limits.max_compression_ratio:
-        raise UnsafeArchiveError(
-            archive,
-            name,
-            f"expands more than {limits.max_compression_ratio:g}× ({produced} bytes from "
-            f"{consumed} compressed); looks like a zip bomb (raise {ENV_MAX_RATIO} to allow it)",
-        )
 
 
 def _target(root: Path, name: str, archive: str) -> Path | None:
@@ -330,6 +291,13 @@ def _target(root: Path, name: str, archive: str) -> Path | None:
     if not parts:
         return None
     target = root.joinpath(*parts)
+    longest = max(parts, key=lambda p: len(os.fsencode(p)))
+    if len(os.fsencode(longest)) > NAME_MAX:
+        raise UnsafeArchiveError(archive, name, f"has a name longer than {NAME_MAX} bytes")
+    if len(os.fsencode(str(target))) >= PATH_MAX:
+        raise UnsafeArchiveError(
+            archive, name, f"has a path too long to extract here (over {PATH_MAX - 1:,} bytes)"
+        )
     # Belt and braces: no member may resolve outside the private folder.
     if not os.path.realpath(target).startswith(os.path.realpath(root) + os.sep):
         raise UnsafeArchiveError(archive, name, "resolves outside the extraction folder")
@@ -379,14 +347,3 @@ def _folder_name(filename: str) -> str:
 
 def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
-
-
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip().replace("_", "")
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):  # also refuses nan
-        raise ModelSourceError(f"{name}={env[name]!r} is not a positive number.")
-    return value
