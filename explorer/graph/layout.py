@@ -37,7 +37,7 @@ from explorer.graph.elements import GraphNode, SignatureGraph
 
 MAX_ASPECT = 2.0  # wrap a level wider (or taller) than this many times its other side
 WRAP_MIN_PX = 560  # ... and longer than this: a short chain reads best as a line
-TARGET_ASPECT = 1.2  # the shape a wrapped level aims at: a landscape page
+TARGET_ASPECT = 1.45  # the shape a wrapped level aims at: a landscape page
 CHAR_PX = 6.4  # mean advance of an 11 px sans-serif character
 LINE_PX = 14
 BOX_PAD_X, BOX_PAD_Y = 8, 5
@@ -181,6 +181,11 @@ def _shorten(line: str) -> str:
         return line
     keep = MAX_CHARS - 1
     return line[: keep // 2] + "…" + line[len(line) - (keep - keep // 2) :]
+
+
+def _fit(text: str, chars: int) -> str:
+    """``text`` cut to ``chars`` characters, its end replaced by "…" if cut."""
+    return text if len(text) <= chars else text[: max(chars - 1, 0)] + "…"
 
 
 def _box_size(lines: tuple[str, ...]) -> tuple[float, float]:
@@ -398,17 +403,10 @@ def _span(container: _Container, item: str) -> tuple[float, float]:
 
 
 def _cut(container: _Container, spans: dict[str, tuple[float, float]], *, horizontal: bool) -> None:
+    """Cut between ranks into the number of pieces whose result is closest in shape to
+    ``TARGET_ASPECT``."""
     width, height = container.size
-    long_side, short_side = (width, height) if horizontal else (height, width)
-    pieces = max(
-        2,
-        round(
-            math.sqrt(
-                long_side
-                / (short_side * TARGET_ASPECT if horizontal else short_side / TARGET_ASPECT)
-            )
-        ),
-    )
+    long_side = width if horizontal else height
     axis = 0 if horizontal else 1
     intervals = sorted(
         (pos[axis], pos[axis] + spans[item][axis]) for item, pos in container.pos.items()
@@ -422,6 +420,36 @@ def _cut(container: _Container, spans: dict[str, tuple[float, float]], *, horizo
         reach = max(reach, end)
     if not gaps:
         return
+    best: tuple[float, _Arrangement] | None = None
+    for pieces in range(2, min(len(gaps) + 1, 8) + 1):
+        arranged = _arrange(container, spans, gaps, long_side, pieces, horizontal)
+        w, h = arranged.size
+        miss = abs(math.log(max(w, 1) / max(h, 1) / TARGET_ASPECT))
+        if best is None or miss < best[0] - 1e-9:
+            best = (miss, arranged)
+    assert best is not None
+    arranged = best[1]
+    container.pos, container.rows, container.size = arranged.pos, arranged.rows, arranged.size
+    container.ports = {k: v for k, v in arranged.ports.items() if k in container.ports}
+
+
+@dataclass(slots=True)
+class _Arrangement:
+    pos: dict[str, tuple[float, float]]
+    rows: list[tuple[float, float, float]]
+    ports: dict[str, tuple[float, float]]
+    size: tuple[float, float]
+
+
+def _arrange(
+    container: _Container,
+    spans: dict[str, tuple[float, float]],
+    gaps: list[float],
+    long_side: float,
+    pieces: int,
+    horizontal: bool,
+) -> _Arrangement:
+    axis = 0 if horizontal else 1
     cuts: list[float] = []
     for j in range(1, pieces):
         wanted = long_side * j / pieces
@@ -455,14 +483,14 @@ def _cut(container: _Container, spans: dict[str, tuple[float, float]], *, horizo
         along = pos[axis] - bounds[piece]
         across = pos[1 - axis] - start[piece] + offsets[piece]
         moved[item] = (along, across) if horizontal else (across, along)
-    container.pos = moved
-    container.rows = [(offsets[i], offsets[i] + extent[i], bounds[i]) for i in range(len(extent))]
+    rows = [(offsets[i], offsets[i] + extent[i], bounds[i]) for i in range(len(extent))]
     longest = max(b - a for a, b in itertools.pairwise(bounds))
-    if "in" in container.ports:
-        container.ports["in"] = (0.0, 0.0) if not horizontal else (0.0, extent[0] / 2)
-    if "out" in container.ports:
-        container.ports["out"] = (longest, offsets[-1] + extent[-1] / 2)
-    container.size = (longest, total) if horizontal else (total, longest)
+    ports = {
+        "in": (0.0, extent[0] / 2) if horizontal else (0.0, 0.0),
+        "out": (longest, offsets[-1] + extent[-1] / 2),
+    }
+    size = (longest, total) if horizontal else (total, longest)
+    return _Arrangement(moved, rows, ports, size)
 
 
 def _frame(container: _Container) -> None:
@@ -528,6 +556,10 @@ def _assemble(
                 sub += f" · {last.summary}"
             if first.border:
                 sub += f" · {first.border}"
+            # The title band holds what fits: the label first, then as much of the rest.
+            room = max(int((w - 16) / CHAR_PX), 8)
+            label = _fit(label, room)
+            sub = _fit(sub, room - len(label) - 2) if room - len(label) - 2 >= 12 else ""
             frames.append(
                 PlacedFrame(
                     id=child.id,
