@@ -97,29 +97,38 @@ def decimal_parts(values: np.ndarray) -> Decimals:
 def _float32_parts(
     values: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """float32 needs no double-double: a float32 is exact as a double. Scaled by 10^k
-    with 0 <= k <= 12 (values in [1e-7, 1e6) for 6 digits, [1e-4, 1e9) for 9) the product
-    is exact (24 + 28 bits), so ties and round-trip edges are decided exactly; otherwise
-    the one rounding leaves 2.2e-16 of relative error, and values within 1e-9 (6 digits)
-    or 1e-6 (9 digits) of a tie or an edge are left to the exact path. Selections are
-    arithmetic blends: ``np.where`` on an unpredictable mask is slower."""
+    """float32 needs no double-double: a float32 is exact as a double, and 10^k is exact for
+    0 <= k <= 22, so scaled by 10^k with 0 <= k <= 12 (values in [1e-7, 1e6) for 6 digits,
+    [1e-4, 1e9) for 9) the product is exact (24 + 28 bits): ties and round-trip edges are
+    decided exactly. Otherwise the product is within 2.2e-16 (relative) of the truth, far
+    finer than the decisions need, and values within 1e-9 (6 digits) or 1e-6 (9 digits) of
+    a tie or an edge are left to the exact path. Selections are arithmetic blends:
+    ``np.where`` on an unpredictable mask is slower."""
     magnitude = np.abs(values.astype(np.float64))
-    exponent = np.floor(np.log10(magnitude)).astype(np.int64)
+    bits = values.view(np.uint32) & np.uint32(0x7FFFFFFF)
+    biased = (bits >> np.uint32(23)).astype(np.int32)
+    # The decimal exponent from the binary one, exactly: one power of ten at most lies in
+    # a binade, and the significand bits say which side of it the value is.
+    exponent = _E_LOW.take(biased) + ((bits & np.uint32(0x7FFFFF)) >= _E_STEP.take(biased)).astype(
+        np.int64
+    )
+    subnormal = np.flatnonzero(biased == 0)
+    if len(subnormal):  # below 2^-126: by the logarithm, checked below
+        exponent[subnormal] = np.floor(np.log10(magnitude[subnormal])).astype(np.int64)
     k6 = 5 - exponent
-    scaled = _scale(magnitude, k6)
-    # log10 can be one off next to a power of ten: the scaled value says so.
-    off = np.flatnonzero((scaled < 1e5) | (scaled >= 1e6))
-    if len(off):
+    power = _POW10.take(k6 - _POW10_MIN)
+    scaled = magnitude * power
+    if len(subnormal):  # log10 can be one off next to a power of ten
+        off = subnormal[(scaled[subnormal] < 1e5) | (scaled[subnormal] >= 1e6)]
         exponent[off] += np.where(scaled[off] < 1e5, -1, 1)
         k6[off] = 5 - exponent[off]
-        scaled[off] = _scale(magnitude[off], k6[off])
+        power[off] = _POW10.take(k6[off] - _POW10_MIN)
+        scaled[off] = magnitude[off] * power[off]
     exact6 = (k6 >= 0) & (k6 <= _EXACT_K)
     q6, unsure = _round_half_even(scaled, exact6, 1e-9)
     # Does q6 read back as the value? Half the gap to the neighbours, in q6's units.
     offset = np.abs(q6 - scaled)
-    bits = values.view(np.uint32) & np.uint32(0x7FFFFFFF)
-    biased = (bits >> np.uint32(23)).astype(np.int32)
-    half_gap = np.ldexp(_scale(np.ones(1), k6), np.maximum(biased, 1) - 151)
+    half_gap = np.ldexp(power, np.maximum(biased, 1) - 151)
     powers_of_two = np.flatnonzero(((bits & np.uint32(0x7FFFFF)) == 0) & (biased > 1))
     if len(powers_of_two):  # the gap to the next float down is half as wide
         below = powers_of_two[q6[powers_of_two] < scaled[powers_of_two]]
@@ -129,7 +138,8 @@ def _float32_parts(
     fits = (offset < half_gap) | ((offset == half_gap) & even)
     unsure |= ~exact6 & (np.abs(half_gap - offset) <= 1e-8)
     k9 = k6 + 3
-    q9, unsure9 = _round_half_even(_scale(magnitude, k9), (k9 >= 0) & (k9 <= _EXACT_K), 1e-6)
+    power = _POW10.take(k9 - _POW10_MIN)
+    q9, unsure9 = _round_half_even(magnitude * power, (k9 >= 0) & (k9 <= _EXACT_K), 1e-6)
     unsure |= ~fits & unsure9
     q6 *= 1000.0
     q6 -= q9
@@ -138,14 +148,6 @@ def _float32_parts(
     carry = q9 == 1e9
     q9 -= carry * 9e8
     return q9.astype(np.uint64), exponent + carry, 9 - 3 * fits.astype(np.int64), unsure
-
-
-def _scale(magnitude: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """magnitude·10^k with one rounding: times 10^k, or divided by 10^-k, exact powers
-    for |k| <= 22 (beyond, the nearest double to 10^k)."""
-    row = k - _POW10_MIN
-    scaled: np.ndarray = magnitude * _POW10_UP.take(row) / _POW10_DOWN.take(row)
-    return scaled
 
 
 def _round_half_even(
@@ -343,13 +345,33 @@ def _double_double(value: Fraction) -> tuple[float, float]:
     return hi, float(value - Fraction(hi))
 
 
-# Powers of ten for the float32 path, as a factor and a divisor (one of them 1): exact
-# for |k| <= 22, else the nearest double to 10^k as the factor. k runs over -60 … 60.
+# Powers of ten for the float32 path, correctly rounded (exact for 0 <= k <= 22).
 _POW10_MIN = -60
-_POW10_UP = np.array(
-    [1.0 if -22 <= k < 0 else float(Fraction(10) ** k) for k in range(_POW10_MIN, 61)]
-)
-_POW10_DOWN = np.array([float(10**-k) if -22 <= k < 0 else 1.0 for k in range(_POW10_MIN, 61)])
+_POW10 = np.array([float(Fraction(10) ** k) for k in range(_POW10_MIN, 61)])
+
+
+def _exponent_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per float32 biased exponent b (a binade [2^(b-127), 2^(b-126))): the decimal
+    exponent of its low end, and the significand bits from which a value reaches the next
+    power of ten (2^23: never, within the binade)."""
+    low = np.zeros(256, np.int64)
+    step = np.full(256, 1 << 23, np.uint32)
+    for b in range(1, 255):
+        start = Fraction(2) ** (b - 127)
+        exponent = len(str(start.numerator // start.denominator)) - 1 if start >= 1 else 0
+        while Fraction(10) ** exponent > start:
+            exponent -= 1
+        while Fraction(10) ** (exponent + 1) <= start:
+            exponent += 1
+        low[b] = exponent
+        ratio = Fraction(10) ** (exponent + 1) / start  # in (1, 10]
+        if ratio < 2:
+            scaled = (ratio - 1) * 2**23
+            step[b] = -(-scaled.numerator // scaled.denominator)  # the first bits that reach it
+    return low, step
+
+
+_E_LOW, _E_STEP = _exponent_tables()
 # A float32 (24 bits) times 10^k (5^k takes 2.33·k bits) is exact in a double up to k = 12.
 _EXACT_K = 12
 

@@ -138,7 +138,7 @@ def _body(
             rows[local, : len(plain)] = 0
             rows[local, 0] = _MARK
             rows[local, 1] = 32 + closed
-            closings.update(closed.tolist())
+            closings.update(closed[boundary > 0].tolist())  # the first value has none
         if start == 0:
             rows[0, : len(plain)] = 0
         chunks.append(rows.tobytes().translate(None, b"\0"))
@@ -169,15 +169,16 @@ def _token_rows(values: np.ndarray, plain: bytes) -> np.ndarray:
 
 _BOOLEANS = np.frombuffer(b"false" + b"true\0", np.uint8).reshape(2, 5)
 
-# Float frame columns: sign, "0.000" lead, digit/slot pairs, the ".0" zero, the exponent.
-_SIGN, _LEAD, _DIGITS = 0, 1, 6
+# Float frame columns after the separator: sign, the "0.000" lead, the first digit, then per
+# group of eight digits nine columns (the group with the point inserted where it goes),
+# the ".0" zero, the exponent.
+_SIGN, _LEAD, _HEAD = 0, 1, 6
 
 
 def _float_rows(values: np.ndarray, plain: bytes) -> np.ndarray:
     width = 9 if values.dtype == np.float32 else 17
     frame = _frame(width, plain)
-    finite = np.isfinite(values)
-    ordinary = finite & (values != 0)
+    ordinary = np.isfinite(values) & (values != 0)
     special = np.flatnonzero(~ordinary)
     numbers = values
     if len(special):
@@ -188,26 +189,44 @@ def _float_rows(values: np.ndarray, plain: bytes) -> np.ndarray:
     significant = _significant(groups)
     exponent, precision = parts.exponent, parts.precision
     fixed = (exponent >= 0) & (exponent < precision)
-    keep = np.where(fixed, np.minimum(np.maximum(significant, exponent + 2), width), significant)
+    # Arithmetic blends: np.where on an unpredictable mask is slower.
+    widened = np.minimum(np.maximum(significant, exponent + 2), width)
+    keep = significant + fixed * (widened - significant)
+    # The point goes before digit `point` (1 … width): after digit X in fixed notation,
+    # after the first in scientific notation with more than one digit; 0: no point.
+    scientific = ((exponent >= 0) | (exponent < -4)) & (significant > 1)
+    point = scientific + fixed * (exponent + 1 - scientific)
     code = frame.code(np.signbit(values), precision == 6, exponent, significant > 1)
     if len(special):
         keep[special] = 0
+        point[special] = 0
         code[special] = frame.special_code(values[special])
         head[special] = 0
     rows = frame.table.take(code, axis=0)
-    first = frame.digits
-    rows[:, first] = head
+    rows[:, frame.head] = head
+    last = len(groups) - 1
     for index, group in enumerate(groups):
         # Digits 1 + 8·index … past what is kept become NUL.
-        kept = np.clip(keep - 1 - 8 * index, 0, 8)
-        group &= _BYTE_MASKS.take(kept)
-        start = first + 2 + 16 * index
-        rows[:, start : start + 16 : 2] = group.view(np.uint8).reshape(-1, 8)
+        group &= _BYTE_MASKS.take(np.clip(keep - 1 - 8 * index, 0, 8))
+        # The point, when it falls in this group: at byte p, the digits from p on move up
+        # one byte and the group's last digit into its ninth column.
+        # (digits 1 + 8·index … 8 + 8·index are this group's; after the very last digit,
+        # the point is the last group's ninth byte).
+        end = 8 * index + (9 if index == last else 8)
+        here = (point >= 1 + 8 * index) & (point <= end)
+        at = np.where(here, point - 1 - 8 * index, 8)
+        low = _BYTE_MASKS.take(at)
+        inserted = (group & low) | (_POINTS.take(at) * here) | ((group & ~low) << np.uint64(8))
+        spill = (group >> np.uint64(56)) * (at < 8) + np.uint64(ord(".")) * (here & (at == 8))
+        start = frame.groups + 9 * index
+        rows[:, start : start + 8] = inserted.view(np.uint8).reshape(-1, 8)
+        rows[:, start + 8] = spill
     return rows
 
 
-# _BYTE_MASKS[k]: the low k bytes of a little-endian word.
+# _BYTE_MASKS[k]: the low k bytes of a little-endian word; _POINTS[k]: "." at byte k.
 _BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], np.uint64)
+_POINTS = np.array([ord(".") << (8 * k) for k in range(8)] + [0], np.uint64)
 
 
 def _significant(groups: list[np.ndarray]) -> np.ndarray:
@@ -229,11 +248,14 @@ class _Frame:
     def __init__(self, width: int, plain: bytes) -> None:
         self.width = width
         self.lead = len(plain)
-        self.digits = self.lead + _DIGITS  # the column of the first digit
+        self.head = self.lead + _HEAD  # the column of the first digit
+        self.groups = self.head + 1  # where the groups of eight digits start
+        count = (width - 1) // 8
+        self.zero = self.groups + 9 * count
         self.low = -330 if width == 17 else -50
         high = 310 if width == 17 else 40
         self.span = high - self.low
-        self.columns = self.lead + _DIGITS + 2 * width + 1 + 5
+        self.columns = self.zero + 1 + 5
         rows = []
         for negative in (False, True):
             for six in (False, True):
@@ -241,35 +263,33 @@ class _Frame:
                     for several in (False, True):
                         rows.append(self._row(negative, six, exponent, several))
         self.specials = ("NaN", "Infinity", "-Infinity", "0.0", "-0.0")
+        # A special's text goes where no digit is written: sign and lead, then the zero and
+        # exponent columns (the digit columns between them stay NUL).
+        free = [*range(self.lead, self.head), *range(self.zero, self.columns)]
         for text in self.specials:
             row = np.zeros(self.columns, np.uint8)
-            slots = self.digits + 1
-            row[slots : slots + 2 * len(text) : 2] = np.frombuffer(text.encode(), np.uint8)
+            row[free[: len(text)]] = np.frombuffer(text.encode(), np.uint8)
             rows.append(row)
         self.table = np.stack(rows)
         self.table[:, : self.lead] = np.frombuffer(plain, np.uint8)
 
     def _row(self, negative: bool, six: bool, exponent: int, several: bool) -> np.ndarray:
+        # The point is inserted with the digits; here: sign, lead, ".0" zero, exponent.
         width = self.width
         precision = 6 if six else width
         row = np.zeros(self.columns, np.uint8)
         base = self.lead
         if negative:
             row[base + _SIGN] = ord("-")
-        slot = self.digits + 1  # the column after digit 0
         if 0 <= exponent < precision:  # %g's fixed notation, with TF Serving's ".0"
-            row[slot + 2 * exponent] = ord(".")
             if exponent == width - 1:
-                row[self.digits + 2 * width] = ord("0")
+                row[self.zero] = ord("0")
         elif -4 <= exponent < 0:
             lead = "0." + "0" * (-exponent - 1)
             row[base + _LEAD : base + _LEAD + len(lead)] = np.frombuffer(lead.encode(), np.uint8)
         else:  # scientific: d[.ddd]e±XX
-            if several:
-                row[slot] = ord(".")
             text = f"e{'+' if exponent >= 0 else '-'}{abs(exponent):02d}"
-            start = self.digits + 2 * width + 1
-            row[start : start + len(text)] = np.frombuffer(text.encode(), np.uint8)
+            row[self.zero + 1 : self.zero + 1 + len(text)] = np.frombuffer(text.encode(), np.uint8)
         return row
 
     def code(
@@ -324,11 +344,15 @@ def _integer_rows(values: np.ndarray, lead: int) -> np.ndarray:
 def _digit_words(numbers: np.ndarray, width: int) -> tuple[np.ndarray, list[np.ndarray]]:
     """A number of ``width`` digits (9 or 17; the first never 0) as its first digit (ASCII)
     and words of eight ASCII digits each."""
-    numbers = numbers.astype(np.uint64)
-    eight = np.uint64(10**8)
     if width == 9:
-        head, groups = numbers // eight, [numbers % eight]
+        # Below 2^53 the split is exact in doubles, which numpy divides far faster than
+        # 64-bit integers.
+        whole = numbers.astype(np.float64)
+        head = np.floor(whole * 1e-8)
+        groups = [(whole - head * 1e8).astype(np.uint64)]
     else:
+        numbers = numbers.astype(np.uint64)
+        eight = np.uint64(10**8)
         high = numbers // eight
         head, groups = high // eight, [high % eight, numbers % eight]
     return head.astype(np.uint8) + np.uint8(48), [_eight_digits(g) for g in groups]
