@@ -121,6 +121,7 @@ def test_sample_graph_answers_clicks(app_url: str, browser) -> None:
     drawing.locator(".se-box[data-id^='output:']").first.click()
     _settle(page)
     expect(drawing.locator(".se-box.se-hot").first).to_be_visible()
+    assert _inside(page, ".se-box.se-hot")  # the path is brought into view
     # An op is selected and shown in the inspector beside the drawing.
     op = drawing.locator(".se-box.se-k-op").first
     op_id = op.get_attribute("data-id") or ""

@@ -108,3 +108,26 @@ def test_tf2_sample_json_has_function_clusters() -> None:
     data = json.loads(result.stdout)
     assert any(c["kind"] == "function" for c in data["clusters"])
     assert any(n["function"] for n in data["nodes"])
+
+
+def test_hierarchy_in_json_and_expand_at_any_depth() -> None:
+    path = str(SAMPLES / "keras_multi_io")
+    base = [path, "--signature", "serving_default", "--format", "json", "--budget", "4"]
+    closed = json.loads(_run(*base).stdout)
+    assert closed["stats"]["levels"] >= 2
+    groups = [n for n in closed["nodes"] if n["kind"] in ("group", "function_call")]
+    assert groups
+    assert all(n["summary"] and n["size"] > 0 for n in groups)
+    # The deepest group of the full view, named on the command line, opens with the groups
+    # around it.
+    full = json.loads(_run(path, "--signature", "serving_default", "--format", "json").stdout)
+    deepest = max(full["clusters"], key=lambda c: c["id"].count("::") + c["id"].count("/"))
+    opened = json.loads(_run(*base, "--expand", deepest["id"]).stdout)
+    assert any(c["id"] == deepest["id"] and not c["collapsed"] for c in opened["clusters"])
+
+
+def test_svg_is_the_wrapped_layout_with_box_ids(half_plus_two_cpu: Path) -> None:
+    result = _run(str(half_plus_two_cpu), "--signature", "regress_x_to_y2", "--format", "svg")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("<svg")
+    assert "<title>output:outputs</title>" in result.stdout
