@@ -98,50 +98,55 @@ def _float32_parts(
     values: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """float32 needs no double-double: a float32 is exact as a double, and 10^k is exact for
-    0 <= k <= 22, so scaled by 10^k with 0 <= k <= 12 (values in [1e-7, 1e6) for 6 digits,
-    [1e-4, 1e9) for 9) the product is exact (24 + 28 bits): ties and round-trip edges are
-    decided exactly. Otherwise the product is within 2.2e-16 (relative) of the truth, far
-    finer than the decisions need, and values within 1e-9 (6 digits) or 1e-6 (9 digits) of
-    a tie or an edge are left to the exact path. Selections are arithmetic blends:
-    ``np.where`` on an unpredictable mask is slower."""
+    0 <= k <= 22, so scaled by 10^k with 0 <= k <= 12 (values in [1e-4, 1e9)) the product
+    is exact (24 + 28 bits): ties and round-trip edges are decided exactly. Otherwise the
+    product is within 2.2e-16 (relative) of the truth, far finer than the decisions need,
+    and values within 1e-6 of a tie or 1e-5 of an edge (in units of the ninth digit) are
+    left to the exact path. The 6 digits come from the 9 (only a 9-digit value ending in
+    500 can hide a 6-digit tie: the scaled value decides those). Selections are arithmetic
+    blends: ``np.where`` on an unpredictable mask is slower."""
     magnitude = np.abs(values.astype(np.float64))
     bits = values.view(np.uint32) & np.uint32(0x7FFFFFFF)
     biased = (bits >> np.uint32(23)).astype(np.int32)
     # The decimal exponent from the binary one, exactly: one power of ten at most lies in
     # a binade, and the significand bits say which side of it the value is.
-    exponent = _E_LOW.take(biased) + ((bits & np.uint32(0x7FFFFF)) >= _E_STEP.take(biased)).astype(
-        np.int64
-    )
+    significand = bits & np.uint32(0x7FFFFF)
+    exponent = _E_LOW.take(biased) + (significand >= _E_STEP.take(biased))
     subnormal = np.flatnonzero(biased == 0)
     if len(subnormal):  # below 2^-126: by the logarithm, checked below
         exponent[subnormal] = np.floor(np.log10(magnitude[subnormal])).astype(np.int64)
-    k6 = 5 - exponent
-    power = _POW10.take(k6 - _POW10_MIN)
+    k9 = 8 - exponent
+    power = _POW10.take(k9 - _POW10_MIN)
     scaled = magnitude * power
     if len(subnormal):  # log10 can be one off next to a power of ten
-        off = subnormal[(scaled[subnormal] < 1e5) | (scaled[subnormal] >= 1e6)]
-        exponent[off] += np.where(scaled[off] < 1e5, -1, 1)
-        k6[off] = 5 - exponent[off]
-        power[off] = _POW10.take(k6[off] - _POW10_MIN)
+        off = subnormal[(scaled[subnormal] < 1e8) | (scaled[subnormal] >= 1e9)]
+        exponent[off] += np.where(scaled[off] < 1e8, -1, 1)
+        k9[off] = 8 - exponent[off]
+        power[off] = _POW10.take(k9[off] - _POW10_MIN)
         scaled[off] = magnitude[off] * power[off]
-    exact6 = (k6 >= 0) & (k6 <= _EXACT_K)
-    q6, unsure = _round_half_even(scaled, exact6, 1e-9)
-    # Does q6 read back as the value? Half the gap to the neighbours, in q6's units.
+    exact = (k9 >= 0) & (k9 <= _EXACT_K)
+    q9, unsure = _round_half_even(scaled, exact, 1e-6)
+    # Six digits, rounded half to even from the value: q9 // 1000, up past 500.
+    q6 = np.floor(q9 / 1000.0)
+    rest = q9 - q6 * 1000.0
+    q6 += rest > 500.0
+    halves = np.flatnonzero(rest == 500.0)
+    if len(halves):  # q9 may have rounded onto the tie, or the tie is the value's own
+        above = scaled[halves] - q9[halves]
+        q6[halves] += (above > 0) | ((above == 0) & (q6[halves] % 2 == 1))
+        unsure[halves] |= ~exact[halves] & (np.abs(above) <= 1e-6)
+    # Does q6 read back as the value? Half the gap to the neighbours, in q9's units.
+    q6 *= 1000.0
     offset = np.abs(q6 - scaled)
     half_gap = np.ldexp(power, np.maximum(biased, 1) - 151)
-    powers_of_two = np.flatnonzero(((bits & np.uint32(0x7FFFFF)) == 0) & (biased > 1))
+    powers_of_two = np.flatnonzero((significand == 0) & (biased > 1))
     if len(powers_of_two):  # the gap to the next float down is half as wide
         below = powers_of_two[q6[powers_of_two] < scaled[powers_of_two]]
         half_gap[below] /= 2
     # On the edge exactly, from_chars rounds to the even significand.
     even = (bits & np.uint32(1)) == 0
     fits = (offset < half_gap) | ((offset == half_gap) & even)
-    unsure |= ~exact6 & (np.abs(half_gap - offset) <= 1e-8)
-    k9 = k6 + 3
-    power = _POW10.take(k9 - _POW10_MIN)
-    q9, unsure9 = _round_half_even(magnitude * power, (k9 >= 0) & (k9 <= _EXACT_K), 1e-6)
-    unsure |= ~fits & unsure9
-    q6 *= 1000.0
+    unsure |= ~exact & (np.abs(half_gap - offset) <= 1e-5)
     q6 -= q9
     q6 *= fits
     q9 += q6  # where it fits, q6·1000; else q9
