@@ -106,6 +106,10 @@ def render_verdicts(sig: SignatureInfo) -> None:
     # A static table: its cells wrap, so TF Serving's reasons are read in full. Its cells
     # are Markdown: the reasons quote the model's keys, so they go through md_text.
     st.table(pd.DataFrame(rows), hide_index=True)
+    # TensorInfos that declare another dtype than the graph's tensor (TF Serving meets the
+    # graph's): said once, under the table.
+    for note in dict.fromkeys(n for m in MethodKind for n in check_signature(sig, m).notes):
+        st.caption(md_text(note))
     rejections = [
         (method, check, verdict.reason)
         for method in MethodKind

@@ -7,6 +7,7 @@ name (deferred, so a notebook pays for this module only when it shows one of the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ from explorer.present.text import html_text
 from explorer.run.result import CallResult
 from explorer.serving.rules import check_signature
 
+# Where a rejection's first line starts quoting the SignatureDef in protobuf text.
+_DUMP_START = re.compile(r"[:\s]*\b[a-z_]+ \{$")
 _STYLE = (
     "<style>.se-t{border-collapse:collapse;margin:4px 0 10px}"
     ".se-t th,.se-t td{border:1px solid #ccc;padding:2px 8px;text-align:left;"
@@ -98,6 +101,7 @@ def signature_html(signature: SignatureInfo) -> str:
             ["API", "TF Serving default", "method-name check on", "fails at request time"],
             verdict_rows,
         )
+        + "".join(f"<p>{html_text(note)}</p>" for note in _notes(signature))
     )
 
 
@@ -155,11 +159,27 @@ def _tensor_table(tensors: tuple[TensorInfo, ...]) -> str:
     return _table(["key", "tensor", "dtype", "shape", "encoding"], rows)
 
 
+def verdict_headline(reason: str) -> str:
+    """The sentence of TF Serving's rejection that fits a table cell: its first line, without
+    the start of the SignatureDef dump that some messages end with (``…: inputs {``); "…"
+    says the full message has more."""
+    first = reason.split("\n", 1)[0]
+    headline = _DUMP_START.sub("", first)
+    return f"{headline} …" if headline != first or "\n" in reason else headline
+
+
 def _mark(accepted: bool, reason: str | None) -> str:
     if accepted:
         return '<span class="se-ok">✓ accepted</span>'
-    first = html_text((reason or "").split("\n", 1)[0])
-    return f'<span class="se-no" title="{html_text(reason or "")}">✗ {first}</span>'
+    text = reason or ""
+    headline = f'<span class="se-no">✗ {html_text(verdict_headline(text))}</span>'
+    if "\n" not in text and verdict_headline(text) == text:
+        return headline
+    # The whole message, folded: a SignatureDef dump is long, but it is TF Serving's answer.
+    return (
+        f"{headline}<details><summary>TF Serving's message</summary>"
+        f'<pre style="white-space:pre-wrap;margin:0">{html_text(text)}</pre></details>'
+    )
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -187,3 +207,8 @@ def html_view(value: Any) -> str:
     if view is None:
         raise TypeError(f"No HTML view for {type(value).__name__}")
     return view(value)
+
+
+def _notes(signature: SignatureInfo) -> dict[str, None]:
+    # TensorInfos that declare another dtype than the graph's tensor, once each.
+    return dict.fromkeys(n for m in MethodKind for n in check_signature(signature, m).notes)

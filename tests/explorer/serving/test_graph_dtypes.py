@@ -124,3 +124,26 @@ def test_real_anchor_models_get_no_notes(half_plus_two_cpu: Path) -> None:
     for signature in read_model(half_plus_two_cpu).meta_graph().callable_signatures:
         for method in MethodKind:
             assert check_signature(signature, method).notes == ()
+
+
+def _verdicts_page(path: str) -> None:
+    from components.model.signature_panel import render_verdicts
+    from explorer.model.reader import read_model
+
+    render_verdicts(read_model(path).meta_graph().signature("tensorflow/serving/regress"))
+
+
+def test_the_app_and_the_notebook_show_the_note(declared: DeclaredModels) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.present.html import signature_html
+    from tests.markdown_text import shown
+
+    app = AppTest.from_function(
+        _verdicts_page, args=(str(declared.half_plus_three),), default_timeout=60
+    ).run()
+    assert not app.exception
+    captions = [shown(c.value) for c in app.caption]
+    assert any(c.startswith('The TensorInfo of input "inputs" declares DT_FLOAT') for c in captions)
+    signature = read_model(declared.half_plus_three).meta_graph().signature(REGRESS_KEY)
+    assert "tf_example:0 is DT_STRING" in signature_html(signature)
