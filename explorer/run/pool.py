@@ -24,6 +24,7 @@ from typing import Any
 
 from explorer.constants import Kernels
 from explorer.errors import ExecutionError, ExplorerError
+from explorer.model.bounds import check_bounds
 from explorer.model.info import MetaGraphInfo
 from explorer.run import wire
 from explorer.run.staging import content_key
@@ -181,6 +182,7 @@ def load(
         ModelLoadError: TensorFlow could not load the SavedModel.
         WorkerEndedError: the worker crashed or outlived the load's time limit.
     """
+    check_bounds(meta_graph)  # what would crash or exhaust TensorFlow, before anything
     require_safe(meta_graph, allow_unsafe=allow_unsafe)
     return POOL.load(os.path.abspath(model_dir), meta_graph, kernels or default_kernels())
 
