@@ -38,6 +38,7 @@ RUN_REST_BODY = "rest_body"  # + ".<api>": the REST JSON text area
 RUN_BUTTON = "run"
 RUN_OUTPUT_FILTER = "output_filter"
 RUN_EXTRA_FETCHES = "extra_fetches"
+RUN_DEBUG_OPEN = "debug_open"  # the debugging expander: its content runs only when open
 RUN_BODY_FORMAT = "body_format"  # instances (row) / inputs (columnar)
 RUN_INPUT = "input"  # + ".<alias>.<part>": one predict input's editors
 RUN_EXAMPLES = "examples"  # the example builder's table

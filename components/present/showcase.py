@@ -29,6 +29,7 @@ from explorer.errors import InputError
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.present import report
 from explorer.present.readouts import Ranked, is_distribution, is_score_output, top_k
+from explorer.present.text import html_text
 from explorer.run.dispatch import CallRequest, RunOutcome
 from explorer.run.templates import input_plans
 
@@ -36,6 +37,13 @@ _MAX_EXAMPLES = 10
 _MAX_METRICS = 12
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF", b"BM")
 _MAX_ROWS = 40
+_TABLE_CSS = """<style>
+.showcase-table { border-collapse: collapse; font-size: 1.2rem; width: 100%; }
+.showcase-table th { text-align: left; font-weight: 600; opacity: .6; padding: 6px 12px; }
+.showcase-table td { padding: 8px 12px; border-top: 1px solid rgba(128,128,128,.25);
+  overflow-wrap: anywhere; vertical-align: top; }
+.showcase-table td:first-child { font-weight: 600; white-space: nowrap; }
+</style>"""
 
 
 def presentation_predict(
@@ -86,7 +94,9 @@ def render_presentation_inputs(
         return
     for alias, value in tensors.items():
         titled = alias if len(tensors) > 1 else None
-        if value.pictures:
+        if value.waiting:
+            st.info("Drop a photo above: the model answers at once.", icon=":material/image:")
+        elif value.pictures:
             _pictures(value.pictures, titled)
         elif isinstance(value.value, np.ndarray) and render_images(value.value, framed=True):
             if titled:
@@ -212,7 +222,7 @@ def _ranked(pairs: list[tuple[str, float]]) -> tuple[Ranked, ...]:
 
 
 def _bars(ranked: tuple[Ranked, ...], title: str | None, percent: bool) -> None:
-    st.html(score_bars_html(ranked, title, percent=percent))
+    st.html(score_bars_html(ranked, title, percent=percent, large=True))
 
 
 def _metrics(values: list[tuple[str, Any]]) -> None:
@@ -298,18 +308,19 @@ def _encoded_images(value: Any) -> list[bytes]:
 
 
 def _table(table: report.ReportTable) -> None:
-    # One row (a single example or instance): read down, name → value, so nothing clips.
+    # Large type, wrapped cells (nothing clips): an HTML table, every cell escaped. One row
+    # (a single example or instance) reads down, name → value.
     if len(table.rows) == 1 and len(table.columns) > 2:
+        header: tuple[str, ...] = ("input", "value")
         rows = [(name, value) for name, value in zip(table.columns, table.rows[0], strict=True)]
-        frame = pd.DataFrame(rows[1:], columns=["input", "value"])
+        rows = rows[1:]
     else:
-        frame = pd.DataFrame(list(table.rows), columns=list(table.columns))
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={c: st.column_config.TextColumn(c, width="large") for c in frame.columns[1:]},
+        header, rows = table.columns, [tuple(r) for r in table.rows[:_MAX_ROWS]]
+    head = "".join(f"<th>{html_text(str(c))}</th>" for c in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html_text(str(c))}</td>" for c in row) + "</tr>" for row in rows
     )
+    st.html(f'<table class="showcase-table"><tr>{head}</tr>{body}</table>{_TABLE_CSS}')
     if table.note:
         st.caption(md_text(table.note))
 

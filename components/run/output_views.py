@@ -107,27 +107,34 @@ def render_large_output(title: str, array: np.ndarray, *, key: str) -> None:
 
 
 def score_bars_html(
-    ranked: tuple[Ranked, ...], title: str | None = None, *, percent: bool = True
+    ranked: tuple[Ranked, ...],
+    title: str | None = None,
+    *,
+    percent: bool = True,
+    large: bool = False,
 ) -> str:
     """Labels with horizontal score bars, highest first (as ranked); probabilities as
-    percent, other scores as numbers with bars relative to the highest."""
+    percent, other scores as numbers with bars relative to the highest. ``large`` for the
+    presentation view (the top class larger still)."""
     top = max((abs(r.score) for r in ranked), default=1.0) or 1.0
+    sizes = ("1.6rem", "1.2rem") if large else ("1.1rem", "0.95rem")
     rows = []
     for position, item in enumerate(ranked):
         first = position == 0
         fraction = item.score if percent else item.score / top
         width = max(0.0, min(1.0, fraction if np.isfinite(fraction) else 0.0)) * 100
-        shown = f"{item.score * 100:.1f}%" if percent else f"{item.score:.4g}"
         rows.append(
             f'<div style="display:flex;align-items:center;gap:14px;margin:7px 0;'
-            f'font-size:{"1.5rem" if first else "1.1rem"}">'
-            f'<div style="flex:0 0 34%;text-align:right;font-weight:{700 if first else 400};'
+            f'font-size:{sizes[0] if first else sizes[1]}">'
+            f'<div style="flex:0 0 42%;text-align:right;font-weight:{700 if first else 400};'
             f'overflow:hidden;text-overflow:ellipsis;white-space:nowrap" '
             f'title="{html_text(item.label)}">{html_text(item.label)}</div>'
-            f'<div style="flex:1;height:{26 if first else 16}px;border-radius:8px;'
-            f'background:rgba(128,128,128,.18)"><div style="width:{width:.1f}%;height:100%;'
-            f'border-radius:8px;background:{"#2f6fdb" if first else "#8fb3e8"}"></div></div>'
-            f'<div style="flex:0 0 96px;font-variant-numeric:tabular-nums">{shown}</div></div>'
+            f'<div style="flex:1;height:{(26 if large else 20) if first else 14}px;'
+            'border-radius:8px;background:rgba(128,128,128,.18)"><div style="width:'
+            f"{width:.1f}%;height:100%;border-radius:8px;"
+            f'background:{"#2f6fdb" if first else "#8fb3e8"}"></div></div>'
+            f'<div style="flex:0 0 88px;font-variant-numeric:tabular-nums">'
+            f"{_score_text(item.score, percent)}</div></div>"
         )
     heading = (
         f'<div style="font-weight:600;opacity:.7;margin-top:10px">{html_text(title)}</div>'
@@ -135,6 +142,13 @@ def score_bars_html(
         else ""
     )
     return f'<div class="score-bars">{heading}{"".join(rows)}</div>'
+
+
+def _score_text(score: float, percent: bool) -> str:
+    if not percent:
+        return f"{score:.4g}"
+    # Small probabilities keep two significant digits (0.12%), not a flat 0.1%.
+    return f"{score * 100:.1f}%" if score >= 0.01 else f"{score * 100:.2g}%"
 
 
 def dtype_name(array: np.ndarray) -> str:

@@ -314,13 +314,25 @@ def _render_form(
 def _render_debug_options(
     meta_graph: MetaGraphInfo, signature: SignatureInfo, scope: str, api: MethodKind
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    with st.expander("Debugging: output filter and extra tensors"):
+    filter_key = keys.run_key(scope, keys.RUN_OUTPUT_FILTER)
+    extra_key = keys.run_key(scope, keys.RUN_EXTRA_FETCHES, api.value)
+    # Lazy: a big graph's tensor names (thousands) are sent only while the expander is open;
+    # closed, the choices made in it still apply (they are kept for the session).
+    expander = st.expander(
+        "Debugging: output filter and extra tensors",
+        key=keys.run_key(scope, keys.RUN_DEBUG_OPEN),
+        on_change="rerun",
+    )
+    if not expander.open:
+        chosen_filter = st.session_state.get(filter_key) if api is MethodKind.PREDICT else None
+        return tuple(chosen_filter or ()), tuple(st.session_state.get(extra_key) or ())
+    with expander:
         output_filter: list[str] = []
         if api is MethodKind.PREDICT:
             output_filter = st.multiselect(
                 "Outputs to fetch (output_filter; empty = all)",
                 [t.key for t in signature.outputs],
-                key=keys.run_key(scope, keys.RUN_OUTPUT_FILTER),
+                key=filter_key,
                 persist_state="session",
                 help="gRPC Predict's output_filter. TF Serving's REST API always returns "
                 "every output.",
@@ -328,7 +340,7 @@ def _render_debug_options(
         extra = st.multiselect(
             "Extra tensors of the graph to fetch",
             _tensor_names(meta_graph),
-            key=keys.run_key(scope, keys.RUN_EXTRA_FETCHES, api.value),
+            key=extra_key,
             persist_state="session",
             accept_new_options=True,
             placeholder="e.g. pool:0",

@@ -68,6 +68,8 @@ class TensorValue:
     pictures: list[Any] = field(default_factory=list)
     # One line for people: "2 images, 224×224 RGB, values 0 to 1".
     note: str = ""
+    # An image input with no file given yet (it holds zeros, or a plain picture).
+    waiting: bool = False
 
 
 def sources(plan: InputPlan) -> list[str]:
@@ -179,7 +181,7 @@ def image_value(plan: InputPlan, base: str, files: list[tuple[str, bytes]]) -> T
         shape = (1, height, width, channels) if image.batched else (height, width, channels)
         zeros = filled_array(shape, dtype, TensorFill(), key=plan.key, budget=ElementBudget(None))
         note = "No image yet: the tensor holds zeros (a black image). Drop a photo above."
-        return TensorValue(zeros, summarize(zeros, dtype), [], note)
+        return TensorValue(zeros, summarize(zeros, dtype), [], note, waiting=True)
     cache_key = (tuple(hashlib.sha1(data).hexdigest() for _, data in files), settings)
     cached = st.session_state.get(base + ".image_cache")
     if cached is None or cached[0] != cache_key:
@@ -242,7 +244,8 @@ def _encoded_value(plan: InputPlan, files: list[tuple[str, bytes]]) -> TensorVal
     formats = image.formats
     readable = ", ".join(sorted(formats)) or "any format"
     notes = []
-    if not files:
+    waiting = not files
+    if waiting:
         files = [("grey.png", _placeholder(formats))]
         notes.append("No image yet: a plain grey picture is sent. Drop a photo above.")
     sent: list[bytes] = []
@@ -258,7 +261,7 @@ def _encoded_value(plan: InputPlan, files: list[tuple[str, bytes]]) -> TensorVal
         array[()] = sent[0]
     size = sum(len(p) for p in sent)
     notes.append(f'Sent as the files\' bytes ({{"b64": …}} over REST), {size / 1e3:,.0f} KB.')
-    return TensorValue(array, None, sent[:_MAX_PREVIEWS], " ".join(notes))
+    return TensorValue(array, None, sent[:_MAX_PREVIEWS], " ".join(notes), waiting=waiting)
 
 
 def _fill(plan: InputPlan, base: str) -> TensorValue:

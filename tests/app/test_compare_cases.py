@@ -238,6 +238,8 @@ def test_a_bad_cases_file_shows_the_line_at_fault(cases_page: AppTest) -> None:
 def test_grpc_only_runs_cannot_be_saved(cases_page: AppTest) -> None:
     at = cases_page
     scope = _scope(LINEAR)
+    at.session_state[keys.run_key(scope, keys.RUN_DEBUG_OPEN)] = True  # a lazy expander
+    at.run()
     at.multiselect(key=keys.run_key(scope, keys.RUN_EXTRA_FETCHES, "predict")).set_value(
         ["serving_default_x:0"]
     ).run()

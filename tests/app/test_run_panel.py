@@ -71,6 +71,8 @@ def test_predict_serving_default_from_prefilled_form() -> None:
 
 def test_predict_fetches_extra_tensor_and_filters_outputs() -> None:
     at, scope = _open("flowers_tf1", "predict_images")
+    at.session_state[keys.run_key(scope, keys.RUN_DEBUG_OPEN)] = True  # a lazy expander
+    at.run()
     at.multiselect(key=keys.run_key(scope, keys.RUN_EXTRA_FETCHES, "predict")).set_value(
         ["pool:0"]
     ).run()

@@ -1,0 +1,159 @@
+"""Real-browser test of the demo: a JPEG dropped on a Keras image model in the presentation
+view runs it at once, and its top-5 classes are visible without scrolling at 1400 × 900.
+Also the full view's image editor and ranked output. Screenshots go to /tmp/shots/inputs/
+for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SHOTS = Path("/tmp/shots/inputs")
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def demo_url(keras_applications: dict[str, Path]) -> Iterator[str]:
+    """``streamlit run app.py`` allowed to open the session's Keras models."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    roots = os.pathsep.join((str(REPO), str(keras_applications["MobileNetV2"].parent)))
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    command += ["--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode() == "ok":
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"streamlit did not come up on {url}")
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _photo(path: Path) -> Path:
+    # A photo-like JPEG: a sunset sky over a dark hill, 640×480.
+    y, x = np.mgrid[0:480, 0:640]
+    sky = np.stack([255 - y // 4, 120 + y // 6, 200 - y // 3], axis=-1)
+    hill = (y > 300 + 60 * np.sin(x / 90.0))[..., None]
+    pixels = np.where(hill, np.array([40, 70, 35]), sky).clip(0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(path, format="JPEG", quality=92)
+    return path
+
+
+def _labels(path: Path) -> Path:
+    path.write_text("\n".join(f"class {i:03d} (label from labels.txt)" for i in range(1000)))
+    return path
+
+
+def test_a_jpeg_dropped_in_the_presentation_view_shows_the_top_five(
+    demo_url: str, browser, keras_applications: dict[str, Path], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    model = keras_applications["MobileNetV2"]
+    query = urllib.parse.urlencode(
+        {"folder": str(model), "signature": "serving_default", "view": "presentation"}
+    )
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{demo_url}/?{query}")
+    page.wait_for_selector(IDLE, timeout=120_000)
+    expect(page.get_by_text("What goes in")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()  # the stage: no sidebar
+    expect(page.get_by_test_id("stToolbar")).to_be_hidden()  # nor Streamlit's toolbar
+    page.screenshot(path=str(SHOTS / "presentation_empty.png"))
+
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
+        str(_photo(tmp_path / "sunset.jpg"))
+    )
+    # The drop runs the model (the first run loads TensorFlow and the model).
+    bars = page.locator(".score-bars").first
+    expect(bars).to_be_visible(timeout=240_000)
+    page.wait_for_selector(IDLE, timeout=240_000)
+    rows = bars.locator(":scope > div")
+    assert rows.count() == 5
+    for n in range(5):
+        box = rows.nth(n).bounding_box()
+        assert box is not None
+        assert box["y"] >= 0
+        assert box["y"] + box["height"] <= VIEWPORT["height"], f"bar {n} is below the fold"
+    expect(page.get_by_role("img").first).to_be_visible()  # the photo, as the model sees it
+    page.screenshot(path=str(SHOTS / "presentation_top5.png"))
+
+    # One click back to the full view: the Run tab with the editor and the ranked output.
+    page.get_by_role("button", name="Full view").click()
+    page.wait_for_selector(IDLE, timeout=120_000)
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    expect(page.get_by_text("Pixel values")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Labels").click()
+    popover = page.get_by_test_id("stPopoverBody")
+    popover.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        str(_labels(tmp_path / "labels.txt"))
+    )
+    page.wait_for_selector(IDLE, timeout=120_000)
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("label from labels.txt").first).to_be_visible(timeout=60_000)
+    page.screenshot(path=str(SHOTS / "full_view.png"), full_page=True)
+    page.close()
+
+
+def test_a_tabular_example_reads_in_full_in_the_presentation_view(demo_url: str, browser) -> None:
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    query = urllib.parse.urlencode(
+        {"sample": "tabular_churn", "signature": "serving_default", "view": "presentation"}
+    )
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{demo_url}/?{query}&run=1")
+    page.wait_for_selector(IDLE, timeout=120_000)
+    bars = page.locator(".score-bars").first
+    expect(bars).to_be_visible(timeout=180_000)
+    page.wait_for_selector(IDLE, timeout=120_000)
+    expect(bars).to_contain_text("stay")
+    expect(bars).to_contain_text("churn")
+    # The example reads down, feature by feature: every feature is on screen.
+    table = page.locator(".showcase-table").first
+    expect(table).to_be_visible()
+    expect(table).to_contain_text("monthly_charges")
+    box = table.bounding_box()
+    assert box is not None
+    assert box["y"] + box["height"] <= VIEWPORT["height"]
+    page.screenshot(path=str(SHOTS / "presentation_tabular.png"))
+    page.close()
