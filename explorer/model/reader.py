@@ -11,6 +11,7 @@ milliseconds (up to protobuf's own 2 GiB limit).
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections import Counter
@@ -131,14 +132,14 @@ def _read_model_file(path: Path, within: tuple[Path, ...], limit: int, env: str 
     except FileNotFoundError:
         raise ModelSourceError(f"{what} is a symbolic link to nothing.") from None
     except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket cannot be opened at all
+            raise _not_regular(what, "a socket") from exc
         raise ModelSourceError(f"Cannot read {what}: {exc.strerror}.") from exc
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _not_regular(what, _KINDS.get(stat.S_IFMT(info.st_mode), "a special file"))
     with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ModelSourceError(
-                f"{what} is not a regular file (a FIFO, device or socket): a model file must "
-                "be a plain file. Copy the real file there."
-            )
         if limit and info.st_size > limit:
             if env is None:
                 raise InvalidSavedModelError(
@@ -152,9 +153,26 @@ def _read_model_file(path: Path, within: tuple[Path, ...], limit: int, env: str 
                 limit=env,
             )
         try:
-            return file.read()
+            return file.read(info.st_size)  # no more than was checked, should it grow
         except OSError as exc:
             raise ModelSourceError(f"Cannot read {what}: {exc.strerror}.") from exc
+
+
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _not_regular(what: str, kind: str) -> ModelSourceError:
+    # TensorFlow's loader would wait on a FIFO forever, or read a device without end.
+    return ModelSourceError(
+        f"{what} is not a regular file ({kind}): a model file must be a plain file. Copy the "
+        "real file there."
+    )
 
 
 def tensor_info_from_proto(key: str, info: TensorInfoProto) -> TensorInfo:

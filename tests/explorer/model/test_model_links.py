@@ -13,7 +13,9 @@ forever), a pbtxt past its limit and a .pb past protobuf's are refused unread.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import subprocess
 import threading
 import tracemalloc
@@ -153,6 +155,22 @@ def test_a_fifo_saved_model_is_refused_at_once(place: dict[str, Path]) -> None:
     (error,) = outcome
     assert isinstance(error, ModelSourceError)
     assert f"saved_model.pb in {place['version']} is not a regular file (a FIFO" in str(error)
+
+
+@pytest.mark.parametrize("kind", ["a folder", "a socket"])
+def test_other_special_model_files_are_named(place: dict[str, Path], kind: str) -> None:
+    pb = place["version"] / "saved_model.pb"
+    pb.unlink()
+    if kind == "a folder":
+        pb.mkdir()
+        expected = "(a folder)"
+    else:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(pb))
+        server.close()
+        expected = "(a socket)"
+    with pytest.raises(ModelSourceError, match=re.escape(f"is not a regular file {expected}")):
+        read_model(place["version"])
 
 
 def _catch(path: Path) -> BaseException | object:
