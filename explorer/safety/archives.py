@@ -3,7 +3,8 @@
 An uploaded archive is hostile until proven otherwise. Every member is checked before a
 byte of it is written: no absolute paths, drive letters or ``..``; no symlinks or
 hardlinks (the simplest rule that cannot be talked out of the folder); no device files,
-FIFOs or other special members; no path longer than the system can open. While streaming,
+FIFOs or other special members; no path longer than the system can open or nested more
+than 64 folders deep. While streaming,
 the actual bytes are counted, not the sizes the headers claim, against three limits: total
 uncompressed size, member count and compression ratio (zip bombs, and a tar's sparse
 members, whose holes expand to zeros). Everything goes into a fresh private folder
@@ -54,6 +55,9 @@ __all__ = [
 SUPPORTED_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
 _CHUNK = 1 << 20
+# Folders a member may be nested in: a SavedModel (in a base folder, in a folder or two)
+# needs a handful; Python's mkdir(parents=True) and rmtree recurse once per level.
+MAX_MEMBER_DEPTH = 64
 # What a corrupt, truncated or exotic archive raises while being read. Encrypted zip
 # members raise RuntimeError, unknown compression methods NotImplementedError.
 _READ_ERRORS = (
@@ -290,6 +294,10 @@ def _target(root: Path, name: str, archive: str) -> Path | None:
         raise UnsafeArchiveError(archive, name, "has a '..' path component (path traversal)")
     if not parts:
         return None
+    if len(parts) > MAX_MEMBER_DEPTH:  # extracting and removing it would recurse that deep
+        raise UnsafeArchiveError(
+            archive, name, f"is nested {len(parts) - 1:,} folders deep (at most {MAX_MEMBER_DEPTH})"
+        )
     target = root.joinpath(*parts)
     longest = max(parts, key=lambda p: len(os.fsencode(p)))
     if len(os.fsencode(longest)) > NAME_MAX:

@@ -114,9 +114,10 @@ def _one_member(name: str, filename: str) -> bytes:
     ("name", "rule"),
     [
         ("m/" + "a" * 1000, "has a name longer than 255 bytes"),
-        ("m/" + "/".join(["abcdefgh"] * 600), "has a path too long to extract here"),
+        ("m/" + "/".join(["n" * 250] * 20), "has a path too long to extract here"),
+        ("/".join(["a"] * 1500) + "/x", "is nested 1,500 folders deep (at most 64)"),
     ],
-    ids=["1000-byte name", "600 folders deep"],
+    ids=["1000-byte name", "5000-byte path", "1500 folders deep"],
 )
 def test_member_paths_the_system_cannot_hold_are_one_message(
     refused: Callable[..., UnsafeArchiveError], filename: str, name: str, rule: str
