@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 from explorer.errors import GraphOptionError
 from explorer.graph.elements import DEFAULT_NODE_BUDGET, GraphStats, SignatureGraph
-from explorer.graph.grouping import Group, Hierarchy, ancestors, build_hierarchy, choose_expanded
+from explorer.graph.grouping import Group, Hierarchy, build_hierarchy
 from explorer.graph.highlight import highlight_set, key_id, tensor_id
+from explorer.graph.opening import ancestors, choose_expanded
 from explorer.graph.slicing import Endpoint, FlatGraph, slice_graph
 from explorer.graph.view import assemble_view
 from explorer.model.info import MetaGraphInfo, SignatureInfo

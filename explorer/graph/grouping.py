@@ -14,15 +14,15 @@ Two additions keep big models readable:
   block ``conv2_block1``, layer unit ``conv2_block1_1``), keeping only groups that no
   sibling runs in the middle of.
 
-What to open: ``choose_expanded``, one whole level at a time (see there).
+What to open: ``explorer.graph.opening.choose_expanded``, one whole level at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from explorer.graph.cycles import dissolve_cycles, topological_rank
 from explorer.graph.naming import NAMING_MIN, NameGroup, infer_groups
 from explorer.graph.slicing import FlatGraph, Frame
 
@@ -75,95 +75,6 @@ def build_hierarchy(flat: FlatGraph, levels: list[int]) -> Hierarchy:
     """
     builder = _Builder(flat, levels)
     return builder.build()
-
-
-def choose_expanded(
-    hierarchy: Hierarchy,
-    *,
-    fixed: int,
-    budget: int,
-    expand: Iterable[Group] = (),
-    collapse: Iterable[Group] = (),
-) -> set[str]:
-    """Ids of the groups to open: whole levels while the view fits, then the user's choices.
-
-    The default view opens the hierarchy one level at a time, every group on an
-    input→output path of a level at once, while the boxes stay within ``budget``; a
-    group holding a single group is opened for free (its box is its child's box). Then
-    the groups the user named are opened (with the groups around them) or closed, on
-    top of that view, so one click changes one group and nothing else moves.
-
-    Args:
-        hierarchy: the group tree.
-        fixed: boxes always shown (signature keys and tensors).
-        budget: the most boxes wanted in the default view.
-        expand: groups the user opened; opened with their ancestors, whatever the cost.
-        collapse: groups the user closed; never opened, and a group inside one named in
-            ``expand`` stays hidden (closing wins).
-
-    Returns:
-        The set of open group ids (the root always among them).
-    """
-    root = hierarchy.root
-    closed = {g.id for g in collapse}
-    opened = {root.id}
-
-    def settle(groups: Iterable[Group]) -> list[Group]:
-        boxes = []
-        for group in groups:
-            while group.width == 1 and group.groups and group.id not in closed:
-                opened.add(group.id)
-                group = group.groups[0]
-            boxes.append(group)
-        return boxes
-
-    count = fixed + root.width
-    boxes = settle(root.groups)
-    whole = True  # every group on a path is open
-    while True:
-        level = [g for g in boxes if g.on_path and g.id not in closed and g.width > 0]
-        cost = sum(g.width - 1 for g in level)
-        if not level:
-            break
-        if count + cost > budget:
-            whole = False
-            break
-        opened.update(g.id for g in level)
-        count += cost
-        boxes = [g for g in boxes if g not in level] + settle(c for g in level for c in g.groups)
-    # Off-path groups (constants, the variables a Keras model passes to its call) open
-    # only once the whole path is open, and while the budget allows.
-    pending = sorted(boxes, key=lambda g: g.order) if whole else []
-    while pending:
-        group = pending.pop(0)
-        if group.id in closed or group.id in opened or group.on_path:
-            continue
-        if count + group.width - 1 <= budget:
-            opened.add(group.id)
-            count += group.width - 1
-            pending.extend(group.groups)
-    for group in expand:
-        chain = []
-        current: Group | None = group
-        while current is not None and current.id not in opened:
-            chain.append(current)
-            current = current.parent
-        if any(g.id in closed for g in chain):
-            continue  # it, or a group around it, was closed: closing wins
-        opened.update(g.id for g in chain)
-        settle(group.groups)
-    opened.difference_update(closed)
-    return opened
-
-
-def ancestors(group: Group) -> list[Group]:
-    """The groups around ``group``, outermost first, without the root."""
-    chain = []
-    current = group.parent
-    while current is not None and current.kind != "root":
-        chain.append(current)
-        current = current.parent
-    return chain[::-1]
 
 
 class _Builder:
@@ -346,7 +257,7 @@ class _Builder:
         if not tree.groups:
             return
         edges = self._item_edges(items)
-        _dissolve_cycles(tree, edges, _topological_rank(len(items), edges))
+        dissolve_cycles(tree, edges, topological_rank(len(items), edges))
         if not tree.groups:
             return
         owner = group.id.removesuffix("/") if group.id.endswith("/") else group.id
@@ -408,66 +319,6 @@ class _Builder:
 
 
 _NO_LEVEL = 1 << 40
-
-
-def _dissolve_cycles(tree: NameGroup, edges: dict[int, set[int]], rank: list[int]) -> None:
-    """Lift the members of any name group that data leaves and comes back into (MobileNet's
-    ``Conv1`` and ``Conv_1`` share a prefix but sit at the two ends of the network: as one
-    box, its output would feed the rest of the network and come back into it)."""
-    kept = []
-    for group in tree.groups:
-        if _has_cycle_through(_all_members(group), edges, rank):
-            tree.groups.extend(group.groups)  # looked at in turn, further down this loop
-            tree.members.extend(group.members)
-        else:
-            kept.append(group)
-            _dissolve_cycles(group, edges, rank)
-        # tree.groups grows while we walk it: lifted subgroups are checked too.
-    tree.groups[:] = kept
-
-
-def _topological_rank(count: int, edges: dict[int, set[int]]) -> list[int]:
-    """Each box's place in a topological order of one level (boxes on a cycle, which a
-    malformed graph may have, come last)."""
-    indegree = [0] * count
-    for targets in edges.values():
-        for t in targets:
-            indegree[t] += 1
-    ready = [i for i in range(count) if indegree[i] == 0]
-    rank = [count] * count
-    order = 0
-    while ready:
-        item = ready.pop()
-        rank[item] = order
-        order += 1
-        for t in edges.get(item, ()):
-            indegree[t] -= 1
-            if indegree[t] == 0:
-                ready.append(t)
-    return rank
-
-
-def _all_members(tree: NameGroup) -> set[int]:
-    found = set(tree.members)
-    for group in tree.groups:
-        found |= _all_members(group)
-    return found
-
-
-def _has_cycle_through(inside: set[int], edges: dict[int, set[int]], rank: list[int]) -> bool:
-    """Whether some path leaves ``inside`` and comes back to it. Edges go up the
-    topological rank, so the walk never needs to pass the last box inside."""
-    last = max(rank[m] for m in inside)
-    stack = [n for m in inside for n in edges.get(m, ()) if n not in inside and rank[n] < last]
-    seen = set(stack)
-    while stack:
-        for nxt in edges.get(stack.pop(), ()):
-            if nxt in inside:
-                return True
-            if nxt not in seen and rank[nxt] < last:
-                seen.add(nxt)
-                stack.append(nxt)
-    return False
 
 
 def _members(item: Group | int) -> list[int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from explorer.graph.layout import PlacedEdge, Scene
+from explorer.graph.scene import PlacedEdge, Scene
 
 _FILL = {
     "input_key": ("#d6e9ff", "#1f5fa8"),

@@ -9,14 +9,15 @@ attrs here, for the few hundred edges shown, not for the whole slice).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from explorer.graph import attrs
 from explorer.graph.elements import Cluster, ClusterKind, GraphEdge, GraphNode, NodeKind
 from explorer.graph.grouping import PARAMETERS_LABEL, Group, Hierarchy
-from explorer.graph.highlight import Marked, key_id, tensor_id
+from explorer.graph.highlight import Marked
+from explorer.graph.signature_boxes import key_nodes_and_edges
 from explorer.graph.slicing import Endpoint, FlatGraph
-from explorer.model.info import SignatureInfo, TensorInfo, format_shape
+from explorer.graph.summary import op_summary, with_borders
+from explorer.model.info import SignatureInfo, format_shape
 
 _GROUP_KINDS: dict[str, NodeKind] = {
     "function": "function_call",
@@ -124,7 +125,7 @@ def assemble_view(
         return inside
 
     walk(hierarchy.root, "", None)
-    edges = _key_nodes_and_edges(signature, endpoints, rep, marked, nodes)
+    edges = key_nodes_and_edges(signature, endpoints, rep, marked, nodes)
     box_level: dict[str, int] = {}
     for i, level in enumerate(levels):
         if level >= 0 and box_level.get(rep[i], level + 1) > level:
@@ -133,80 +134,12 @@ def assemble_view(
     targets = _parameter_targets(flat, hierarchy, opened, rep, anchors)
     edges.extend(_op_edges(flat, rep, hot_ops, targets))
     edges.extend(_loop_edges(flat, rep))
-    nodes, clusters = _with_borders(nodes, clusters, edges)
+    nodes, clusters = with_borders(nodes, clusters, edges)
     return (
         tuple(sorted(nodes, key=lambda n: n.id)),
         tuple(sorted(edges, key=lambda e: (e.src, e.dst, e.kind, e.tensor))),
         tuple(sorted(clusters, key=lambda c: c.id)),
     )
-
-
-def _key_nodes_and_edges(
-    signature: SignatureInfo,
-    endpoints: dict[str, tuple[Endpoint, ...]],
-    rep: list[str],
-    marked: Marked | None,
-    nodes: list[GraphNode],
-) -> list[GraphEdge]:
-
-    ids = marked.ids if marked else frozenset()
-    edges: list[GraphEdge] = []
-    tensors: dict[str, str] = {}
-    linked: set[str] = set()
-    for is_input, infos in ((True, signature.inputs), (False, signature.outputs)):
-        for info in infos:
-            key_box = key_id(info.key, is_input)
-            text = _info_text(info)
-            nodes.append(
-                GraphNode(
-                    id=key_box,
-                    label=info.key,
-                    kind="input_key" if is_input else "output_key",
-                    name=info.key,
-                    highlighted=key_box in ids,
-                    detail=text,
-                )
-            )
-            for tensor, detail in _components(info):
-                tensor_box = tensor_id(tensor)
-                tensors.setdefault(tensor_box, detail)
-                hot = key_box in ids and tensor_box in ids
-                label = detail if info.encoding == "name" else ""
-                pair = (key_box, tensor_box) if is_input else (tensor_box, key_box)
-                edges.append(
-                    GraphEdge(
-                        src=pair[0],
-                        dst=pair[1],
-                        kind="key",
-                        label=label,
-                        dtype=info.dtype if label else "",
-                        shape=info.shape,
-                        shape_known=bool(label),
-                        tensor=tensor,
-                        highlighted=hot,
-                    )
-                )
-                for op_id in sorted({rep[i] for i, _, _ in endpoints.get(tensor, ())}):
-                    linked.add(tensor_box)
-                    pair = (tensor_box, op_id) if is_input else (op_id, tensor_box)
-                    edges.append(
-                        GraphEdge(
-                            src=pair[0], dst=pair[1], kind="key", tensor=tensor, highlighted=hot
-                        )
-                    )
-    for tensor_box, detail in tensors.items():
-        name = tensor_box.removeprefix("tensor:")
-        nodes.append(
-            GraphNode(
-                id=tensor_box,
-                label=name,
-                kind="tensor",
-                name=name,
-                highlighted=tensor_box in ids,
-                detail=detail if tensor_box in linked else f"{detail} (not in graph)",
-            )
-        )
-    return edges
 
 
 def _cluster_anchors(
@@ -338,24 +271,6 @@ def _loop_edges(flat: FlatGraph, rep: list[str]) -> list[GraphEdge]:
     ]
 
 
-def _components(info: TensorInfo) -> list[tuple[str, str]]:
-    """(tensor name, what it holds) for every tensor a TensorInfo stands for."""
-    if info.encoding == "name":
-        return [(info.name or "", _info_text(info))]
-    if info.encoding == "coo_sparse" and info.sparse_tensors:
-        values, indices, dense_shape = info.sparse_tensors
-        return [
-            (values, f"values {info.dtype}"),
-            (indices, "indices DT_INT64"),
-            (dense_shape, "dense_shape DT_INT64"),
-        ]
-    return [(name, f"component {i}") for i, name in enumerate(info.component_names)]
-
-
-def _info_text(info: TensorInfo) -> str:
-    return f"{info.dtype} {format_shape(info.shape)}"
-
-
 def _box_label(group: Group, base: str) -> str:
     if group.kind == "function":
         if group.parent is not None and group.parent.kind == "control_flow":
@@ -408,69 +323,5 @@ def _cluster_kind(group: Group) -> ClusterKind:
     return group.kind
 
 
-# Ops that say nothing about what a group computes: left out of its summary.
-_PLUMBING = frozenset(
-    {"ReadVariableOp", "Identity", "NoOp", "IdentityN", "StopGradient", "Shape"}
-    | attrs.CONST_OPS
-    | attrs.VARIABLE_OPS
-)
-_SUMMARY_TYPES = 3
-_BORDER_SHAPES = 2
-
-
-def op_summary(ops: dict[str, int]) -> str:
-    """The most frequent op types of a group, plumbing left out: ``Conv2D 3 · Relu 2``."""
-    telling = {op: n for op, n in ops.items() if op not in _PLUMBING} or ops
-    top = sorted(telling.items(), key=lambda item: (-item[1], item[0]))
-    text = " · ".join(f"{op} {n}" if n > 1 else op for op, n in top[:_SUMMARY_TYPES])
-    more = len(top) - _SUMMARY_TYPES
-    return f"{text} · +{more} types" if more > 0 else text
-
-
 def _count_in(group: Group, flagged: set[int]) -> int:
     return sum(1 for i in _members(group) if i in flagged) if flagged else 0
-
-
-def _with_borders(
-    nodes: list[GraphNode], clusters: list[Cluster], edges: list[GraphEdge]
-) -> tuple[list[GraphNode], list[Cluster]]:
-    """Each group's border shapes: the shapes of the data edges entering and leaving it
-    (a closed group's box, or an open cluster and everything inside)."""
-    parent_of = {c.id: c.parent for c in clusters if not c.collapsed}
-    home = {n.id: n.cluster for n in nodes}
-
-    def around(box: str) -> list[str]:
-        chain, cluster = [], home.get(box)
-        while cluster is not None:
-            chain.append(cluster)
-            cluster = parent_of.get(cluster)
-        return chain
-
-    shapes: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
-    for edge in edges:
-        if edge.kind != "data" or not edge.shape_known:
-            continue
-        text = format_shape(edge.shape)
-        src_side, dst_side = [edge.src, *around(edge.src)], [edge.dst, *around(edge.dst)]
-        for group in src_side:
-            if group not in dst_side:
-                shapes.setdefault(group, ({}, {}))[1][text] = None
-        for group in dst_side:
-            if group not in src_side:
-                shapes.setdefault(group, ({}, {}))[0][text] = None
-    borders = {group: _border_text(*sides) for group, sides in shapes.items()}
-    grouped = set(_GROUP_KINDS.values())
-    return (
-        [replace(n, border=borders.get(n.id, "")) if n.kind in grouped else n for n in nodes],
-        [replace(c, border=borders.get(c.id, "")) for c in clusters],
-    )
-
-
-def _border_text(inputs: dict[str, None], outputs: dict[str, None]) -> str:
-    def side(word: str, shapes: dict[str, None]) -> str:
-        listed = list(shapes)
-        text = ", ".join(listed[:_BORDER_SHAPES])
-        more = len(listed) - _BORDER_SHAPES
-        return f"{word} {text}" + (f" +{more}" if more > 0 else "") if listed else ""
-
-    return " → ".join(p for p in (side("in", inputs), side("out", outputs)) if p)

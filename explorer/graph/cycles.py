@@ -1,0 +1,71 @@
+"""Name groups that the data would leave and come back into, found so they can be dissolved.
+
+MobileNet's ``Conv1`` and ``Conv_1`` share a prefix but sit at the two ends of the
+network: drawn as one box, its output would feed the rest of the network and come back
+into it. ``dissolve_cycles`` lifts the members of such groups into their parent, checking
+each group with a walk bounded by the level's topological order (``topological_rank``).
+"""
+
+from __future__ import annotations
+
+from explorer.graph.naming import NameGroup
+
+
+def dissolve_cycles(tree: NameGroup, edges: dict[int, set[int]], rank: list[int]) -> None:
+    """Lift the members of any name group that data leaves and comes back into (MobileNet's
+    ``Conv1`` and ``Conv_1`` share a prefix but sit at the two ends of the network: as one
+    box, its output would feed the rest of the network and come back into it)."""
+    kept = []
+    for group in tree.groups:
+        if _has_cycle_through(_all_members(group), edges, rank):
+            tree.groups.extend(group.groups)  # looked at in turn, further down this loop
+            tree.members.extend(group.members)
+        else:
+            kept.append(group)
+            dissolve_cycles(group, edges, rank)
+        # tree.groups grows while we walk it: lifted subgroups are checked too.
+    tree.groups[:] = kept
+
+
+def topological_rank(count: int, edges: dict[int, set[int]]) -> list[int]:
+    """Each box's place in a topological order of one level (boxes on a cycle, which a
+    malformed graph may have, come last)."""
+    indegree = [0] * count
+    for targets in edges.values():
+        for t in targets:
+            indegree[t] += 1
+    ready = [i for i in range(count) if indegree[i] == 0]
+    rank = [count] * count
+    order = 0
+    while ready:
+        item = ready.pop()
+        rank[item] = order
+        order += 1
+        for t in edges.get(item, ()):
+            indegree[t] -= 1
+            if indegree[t] == 0:
+                ready.append(t)
+    return rank
+
+
+def _all_members(tree: NameGroup) -> set[int]:
+    found = set(tree.members)
+    for group in tree.groups:
+        found |= _all_members(group)
+    return found
+
+
+def _has_cycle_through(inside: set[int], edges: dict[int, set[int]], rank: list[int]) -> bool:
+    """Whether some path leaves ``inside`` and comes back to it. Edges go up the
+    topological rank, so the walk never needs to pass the last box inside."""
+    last = max(rank[m] for m in inside)
+    stack = [n for m in inside for n in edges.get(m, ()) if n not in inside and rank[n] < last]
+    seen = set(stack)
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt in inside:
+                return True
+            if nxt not in seen and rank[nxt] < last:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False

@@ -1,0 +1,76 @@
+"""What a group's box says about it: its most frequent op types and the shapes of the
+tensors crossing its border."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from explorer.graph import attrs
+from explorer.graph.elements import Cluster, GraphEdge, GraphNode
+from explorer.model.info import format_shape
+
+GROUP_NODE_KINDS = frozenset({"group", "function_call", "control_flow", "parameters"})
+
+
+# Ops that say nothing about what a group computes: left out of its summary.
+_PLUMBING = frozenset(
+    {"ReadVariableOp", "Identity", "NoOp", "IdentityN", "StopGradient", "Shape"}
+    | attrs.CONST_OPS
+    | attrs.VARIABLE_OPS
+)
+_SUMMARY_TYPES = 3
+_BORDER_SHAPES = 2
+
+
+def op_summary(ops: dict[str, int]) -> str:
+    """The most frequent op types of a group, plumbing left out: ``Conv2D 3 · Relu 2``."""
+    telling = {op: n for op, n in ops.items() if op not in _PLUMBING} or ops
+    top = sorted(telling.items(), key=lambda item: (-item[1], item[0]))
+    text = " · ".join(f"{op} {n}" if n > 1 else op for op, n in top[:_SUMMARY_TYPES])
+    more = len(top) - _SUMMARY_TYPES
+    return f"{text} · +{more} types" if more > 0 else text
+
+
+def with_borders(
+    nodes: list[GraphNode], clusters: list[Cluster], edges: list[GraphEdge]
+) -> tuple[list[GraphNode], list[Cluster]]:
+    """Each group's border shapes: the shapes of the data edges entering and leaving it
+    (a closed group's box, or an open cluster and everything inside)."""
+    parent_of = {c.id: c.parent for c in clusters if not c.collapsed}
+    home = {n.id: n.cluster for n in nodes}
+
+    def around(box: str) -> list[str]:
+        chain, cluster = [], home.get(box)
+        while cluster is not None:
+            chain.append(cluster)
+            cluster = parent_of.get(cluster)
+        return chain
+
+    shapes: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
+    for edge in edges:
+        if edge.kind != "data" or not edge.shape_known:
+            continue
+        text = format_shape(edge.shape)
+        src_side, dst_side = [edge.src, *around(edge.src)], [edge.dst, *around(edge.dst)]
+        for group in src_side:
+            if group not in dst_side:
+                shapes.setdefault(group, ({}, {}))[1][text] = None
+        for group in dst_side:
+            if group not in src_side:
+                shapes.setdefault(group, ({}, {}))[0][text] = None
+    borders = {group: _border_text(*sides) for group, sides in shapes.items()}
+    grouped = GROUP_NODE_KINDS
+    return (
+        [replace(n, border=borders.get(n.id, "")) if n.kind in grouped else n for n in nodes],
+        [replace(c, border=borders.get(c.id, "")) for c in clusters],
+    )
+
+
+def _border_text(inputs: dict[str, None], outputs: dict[str, None]) -> str:
+    def side(word: str, shapes: dict[str, None]) -> str:
+        listed = list(shapes)
+        text = ", ".join(listed[:_BORDER_SHAPES])
+        more = len(listed) - _BORDER_SHAPES
+        return f"{word} {text}" + (f" +{more}" if more > 0 else "") if listed else ""
+
+    return " → ".join(p for p in (side("in", inputs), side("out", outputs)) if p)
