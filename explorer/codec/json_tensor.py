@@ -26,6 +26,7 @@ from explorer.codec.limits import (
     value_text,
     value_type,
 )
+from explorer.codec.rapidjson_reader import member_count
 from explorer.codec.rest_text import (
     INT64_MAX,
     INT64_MIN,
@@ -235,7 +236,10 @@ def decode_b64(value: dict[str, Any]) -> bytes:
     """
     if not is_b64(value):
         raise InputError(f"JSON Value: {value_text(value)} not formatted correctly for base64 data")
-    text = value["b64"].strip()
+    encoded = value["b64"]
+    if isinstance(encoded, bytes):  # not UTF-8, so not base64 either
+        raise InputError("Unable to base64 decode")
+    text = encoded.strip()
     if len(text) % 4:
         text += "=" * (-len(text) % 4)
     try:
@@ -245,7 +249,13 @@ def decode_b64(value: dict[str, Any]) -> bytes:
 
 
 def is_b64(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("b64"), str)
+    """``IsValBase64Object``: an object of exactly one member, ``b64``, holding a string
+    (a repeated ``b64`` member makes two: not one)."""
+    return (
+        isinstance(value, dict)
+        and member_count(value) == 1
+        and isinstance(value.get("b64"), (str, bytes))
+    )
 
 
 def encode_text(text: str) -> bytes:

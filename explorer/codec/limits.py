@@ -1,12 +1,12 @@
-"""What a request may hold before it is converted: an element budget, a nesting limit, and
-the body-text checks rapidjson makes that Python's ``json`` module does not.
+"""What a request may hold before it is converted: an element budget and a nesting limit;
+and the body read as TF Serving reads it (:mod:`explorer.codec.rapidjson_reader`).
 
 TF Serving trusts its clients; an explorer that runs on a laptop (or in a shared app)
 should not. A request whose tensors would hold more elements than the budget
 (``EXPLORER_MAX_REQUEST_ELEMENTS``, default 10,000,000; ``max_request_elements=`` on every
 call) is refused from its JSON structure or array shapes alone, before numpy or TensorFlow
-allocates anything. Nesting deeper than numpy's 64 dimensions is refused the same way,
-so a list nested 100,000 levels deep is an InputError rather than a RecursionError.
+allocates anything. A tensor nested deeper than numpy's 64 dimensions is refused the same
+way (the body itself may nest as deep as rapidjson allows: without limit).
 
 Error texts that quote a request value go through :func:`value_text`, which prints only
 the first few hundred nodes (TF Serving truncates the text at 256 bytes anyway), so a huge
@@ -18,13 +18,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from explorer.codec import rest_text
+from explorer.codec import fast_request
+from explorer.codec.rapidjson_reader import JsonParseError, RepeatedMembers, members, parse
 from explorer.codec.rest_text import json_type, json_value_text
 from explorer.errors import ExplorerError, InputError
 
@@ -33,13 +33,10 @@ DEFAULT_MAX_ELEMENTS = 10_000_000
 # numpy's NPY_MAXDIMS: TensorFlow allows 254 dimensions, but every tensor passes through
 # a numpy array here.
 MAX_RANK = 64
-# Nodes of a value printed in an error: enough for TF Serving's 256-byte excerpt.
-_QUOTED_NODES = 200
-_JSON_TYPES = (type(None), bool, int, float, str, list, tuple, dict)
-# A \uXXXX escape of a UTF-16 surrogate, with the backslashes before it.
-_SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
-_LONG_INTEGER = re.compile(r"-?[0-9]{4000,}")
-_OFFSET = re.compile(r"at offset: (\d+)$")
+# Nodes of a value printed in an error: each writes at least one byte, and TF Serving's
+# excerpt stops once 256 are written, so the nodes past these never show.
+_QUOTED_NODES = 300
+_JSON_TYPES = (type(None), bool, int, float, str, bytes, list, tuple, dict)
 _PAUSE_GC_ABOVE = 1 << 20  # body characters
 
 
@@ -138,55 +135,48 @@ def value_type(value: Any) -> str:
 
 
 def parse_body(body: str | bytes) -> dict[str, Any]:
-    """``rest_text.parse_body``, plus what rapidjson refuses and Python's ``json`` does not.
-
-    rapidjson rejects a lone UTF-16 surrogate (``"\\ud800"``) and integers too long for a
-    double; Python accepts the first and fails the second with a bare ValueError. Like
-    rapidjson, the first error in the text is the one reported.
+    """The body's top-level object, read as TF Serving's ``ParseJson`` reads it.
 
     Args:
-        body: the request body (bytes are read as UTF-8, bad bytes replaced).
+        body: the request body (a ``str`` is sent as UTF-8).
 
     Returns:
-        The top-level JSON object.
+        The top-level JSON object (see ``rapidjson_reader`` for the Python types).
 
     Raises:
-        InputError: ``JSON Parse error: <rapidjson's message> at offset: N`` and the rest
-            of ``rest_text.parse_body``'s errors.
+        InputError: ``JSON Parse error: The document is empty`` for an empty body,
+            ``JSON Parse error: <rapidjson's message> at offset: N``, or
+            ``JSON Value: ... Is not object``.
     """
-    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-    early = _encoding_error(text)
+    if not body:
+        raise InputError("JSON Parse error: The document is empty")
     try:
-        with _collector_paused(len(text)):
-            doc = rest_text.parse_body(text)
-    except InputError as exc:
-        found = _OFFSET.search(str(exc))
-        if early is not None and found and early[0] < int(found[1]):
-            raise early[1] from None
-        raise
-    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
-        if early is not None:
-            raise early[1] from None
-        match = _LONG_INTEGER.search(text)
-        offset = len(text[: match.start()].encode("utf-8")) if match else 0
-        raise InputError(
-            f"JSON Parse error: Number too big to be stored in double. at offset: {offset}"
-        ) from None
-    if early is not None:
-        raise early[1]
+        with _collector_paused(len(body)):
+            doc = parse(body)
+    except JsonParseError as exc:
+        raise InputError(f"JSON Parse error: {exc}") from None
     return require_object(doc)
 
 
-def parse_request(request: str | bytes | Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+def parse_request(
+    request: str | bytes | Mapping[str, Any],
+) -> tuple[Mapping[str, Any], bool]:
     """A REST body (text, bytes or already parsed) as its top-level object, and whether
-    its text can hold ``true``/``false`` (numeric inputs then skip a leaf scan).
+    it can hold ``true``/``false`` (numeric inputs then skip a leaf scan).
+
+    A predict body of numeric tensors is read by the fast path
+    (:mod:`explorer.codec.fast_request`): its object holds the tensors ready, and is read
+    in full (exactly, as here) only if something asks for more.
 
     Raises:
         InputError: as :func:`parse_body` and :func:`require_object`.
     """
     if isinstance(request, (str, bytes)):
-        text = request if isinstance(request, str) else request.decode("utf-8", "replace")
-        return parse_body(text), "true" in text or "false" in text
+        fast = fast_request.read(request, parse_body)
+        if fast is not None:
+            return fast, False
+        text = request if isinstance(request, bytes) else request.encode("utf-8", "surrogatepass")
+        return parse_body(request), b"true" in text or b"false" in text
     return require_object(request), True
 
 
@@ -218,55 +208,6 @@ def _collector_paused(size: int) -> Iterator[None]:
         gc.enable()
 
 
-def _encoding_error(text: str) -> tuple[int, InputError] | None:
-    # A str holding raw lone surrogates cannot even be sent as UTF-8.
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            offset = len(text[: exc.start].encode("utf-8", "surrogatepass"))
-            message = f"JSON Parse error: Invalid encoding in string. at offset: {offset}"
-            return offset, InputError(message)
-    return _surrogate_error(text)
-
-
-def _surrogate_error(text: str) -> tuple[int, InputError] | None:
-    # rapidjson reads a high surrogate escape and requires "\\u" + a low one right after;
-    # a low one alone is an error too. Offsets are of the escape's backslash, in bytes.
-    if "\\" not in text:
-        return None
-    bad = None
-    pending: tuple[int, int] | None = None  # (offset, end) of a high surrogate escape
-    for match in _SURROGATE_ESCAPE.finditer(text):
-        if len(match[1]) % 2 == 0:  # an escaped backslash followed by "u..." text
-            continue
-        start, high = match.start(2) - 2, match[2][1] in "89abAB"
-        if pending is not None:
-            if high or start != pending[1]:
-                bad = pending[0]
-                break
-            pending = None
-        elif high:
-            pending = (start, match.end())
-        else:
-            bad = start
-            break
-    if bad is None and pending is not None:
-        bad = pending[0]
-    if bad is None:
-        return None
-    offset = len(text[:bad].encode("utf-8", "surrogatepass"))
-    message = f"JSON Parse error: The surrogate pair in string is invalid. at offset: {offset}"
-    return offset, InputError(message)
-
-
-def _printable(text: str) -> str:
-    # A lone surrogate (from a Python caller) cannot be written as UTF-8: show it escaped.
-    if text.isascii():
-        return text
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def _pruned(value: Any, left: list[int]) -> Any:
     # A copy holding the first `left[0]` nodes in document order: its text starts as the
     # original's does, and its depth is at most that many levels.
@@ -281,19 +222,13 @@ def _pruned(value: Any, left: list[int]) -> Any:
             items.append(_pruned(item, left))
         return items
     if isinstance(value, Mapping):
-        pruned = {}
-        for key, item in value.items():
+        pairs = []
+        for key, item in members(value):
             if left[0] <= 0:
                 break
-            pruned[_printable(str(key))] = _pruned(item, left)
-        return pruned
-    if isinstance(value, str):
-        return _printable(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            float(value)
-        except OverflowError:  # rapidjson holds it as a double; too big for one
-            return float("inf") if value > 0 else float("-inf")
+            pairs.append((str(key), _pruned(item, left)))
+        kept = dict(pairs)
+        return kept if len(kept) == len(pairs) else RepeatedMembers(pairs)
     if isinstance(value, _JSON_TYPES):
         return value
     return repr(value)

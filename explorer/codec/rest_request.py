@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from explorer.codec.fast_request import FastDoc
 from explorer.codec.json_tensor import (
     decode_b64,
     dense_shape,
@@ -35,6 +36,7 @@ from explorer.codec.limits import (
     too_deep,
     value_text,
 )
+from explorer.codec.rapidjson_reader import members
 from explorer.codec.rest_response import (
     classify_response_text,
     predict_response_text,
@@ -95,6 +97,8 @@ def request_signature_name(doc: Mapping[str, Any]) -> str:
         InputError: ``signature_name`` is present but not a string.
     """
     name = doc.get("signature_name", "")
+    if isinstance(name, bytes):  # not UTF-8: can never name a signature, say it as is
+        return name.decode("utf-8", "surrogateescape")
     if not isinstance(name, str):
         raise InputError(
             f"JSON Value: {value_text(doc)} not formatted correctly. "
@@ -153,6 +157,13 @@ def predict_inputs(
     """
     infos = {t.key: t.dtype for t in signature.inputs}
     budget = budget if budget is not None else ElementBudget()
+    if isinstance(doc, FastDoc):
+        fast = doc.tensors(infos)
+        if fast is not None:
+            for name, (_, dims) in fast.items():  # charged as the exact path charges
+                budget.take(name, element_count(dims), dims)
+            return PredictInputs({n: array for n, (array, _) in fast.items()}, doc.row_format)
+        doc = doc.exact()
     if "instances" in doc:
         if "inputs" in doc:
             message = "Not formatted correctly expecting only one of 'inputs' or 'instances'"
@@ -216,7 +227,8 @@ def _rows(
     _charge_rows(instances, infos, budget)
     objects = _is_element_object(first)
     names = set(infos)
-    if objects and all(_is_element_object(e) and e.keys() == names for e in instances):
+    # A row with a repeated member takes the exact path (its values are appended).
+    if objects and all(type(e) is dict and e.keys() == names for e in instances):
         fast = {n: _fast_rows([e[n] for e in instances], infos[n], may_hold_bools) for n in infos}
     elif not objects and not any(_is_element_object(e) for e in instances):
         name = next(iter(infos))
@@ -240,7 +252,7 @@ def _exact_rows(instances: list[Any], infos: dict[str, str], objects: bool) -> d
         if objects:
             if not _is_element_object(element):
                 raise InputError(f"Expecting object but got list at item {i} of input list")
-            for name, item in element.items():
+            for name, item in members(element):  # a repeated name adds its values again
                 try:
                     _add_instance_item(item, name, infos, flats, shapes)
                 except ServingRuleError as exc:
@@ -262,7 +274,13 @@ def _exact_rows(instances: list[Any], infos: dict[str, str], objects: bool) -> d
                 raise InputError(
                     f"Failed to process element: {i} of 'instances' list. Error: {exc.code}: {exc}"
                 ) from exc
-    return {n: from_flat(flats[n], [len(instances), *shapes[n]], infos[n]) for n in flats}
+    tensors = {}
+    for name, flat in flats.items():
+        dims = [len(instances), *shapes[name]]
+        # A repeated member's values went in too; Tensor::FromProto keeps the first ones
+        # (as many as the shape holds).
+        tensors[name] = from_flat(flat[: element_count(dims)], dims, infos[name])
+    return tensors
 
 
 def _add_instance_item(item, name, infos, flats, shapes) -> None:  # type: ignore[no-untyped-def]

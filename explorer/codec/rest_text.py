@@ -1,97 +1,28 @@
-"""TF Serving's REST JSON as text: rapidjson's parse errors and its PrettyWriter output.
+"""TF Serving's REST JSON as text: rapidjson's PrettyWriter output and the words around it.
 
-TF Serving parses bodies with rapidjson and writes responses with rapidjson's
-``PrettyWriter`` (``json_tensor.cc``). This module reproduces both at the text level:
-parse-error wording, the writer's odd layout (``"predictions": [3.0, 3.5\n    ]``), floats
-via ``WriteDecimal`` (``%g`` when it round-trips, else ``%.9g``/``%.17g``, ``.0`` on whole
-numbers, ``NaN``/``Infinity``), ``_bytes`` outputs as ``{"b64": ...}``, and
-``JsonValueToString`` for the values TF Serving quotes in its errors.
+TF Serving writes responses with rapidjson's ``PrettyWriter`` (``json_tensor.cc``). This
+module holds the text level shared by the writers: the writer's odd layout
+(``"predictions": [3.0, 3.5\n    ]``), floats via ``WriteDecimal`` (``%g`` when it
+round-trips, else ``%.9g``/``%.17g``, ``.0`` on whole numbers, ``NaN``/``Infinity``),
+``JsonValueToDebugString`` for the values TF Serving quotes in its errors
+(:mod:`explorer.codec.json_debug`), and where a parse error points in a body. Reading a body
+is :mod:`explorer.codec.rapidjson_reader`.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from explorer.errors import InputError
+from explorer.codec.json_debug import debug_string
 
 INT64_MIN, INT64_MAX, UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
-_FLOAT32_MAX = 3.4028234e38  # rapidjson's Value::IsFloat() bound
-_RAPIDJSON_ERRORS = {
-    "Expecting value": "Invalid value.",
-    "Expecting property name enclosed in double quotes": "Missing a name for object member.",
-    "Expecting ':' delimiter": "Missing a colon after a name of object member.",
-    "Extra data": "The document root must not be followed by other values.",
-    "Unterminated string starting at": "Missing a closing quotation mark in string.",
-    "Invalid control character at": "Invalid encoding in string.",
-    "Invalid \\escape": "Invalid escape character in string.",
-    "Invalid \\uXXXX escape": "Incorrect hex digit after \\u escape in string.",
-}
-
-
-def parse_body(body: str | bytes) -> dict[str, Any]:
-    """Parse a request body as TF Serving's ``ParseJson`` does.
-
-    Args:
-        body: the HTTP request body.
-
-    Returns:
-        The top-level JSON object.
-
-    Raises:
-        InputError: empty body, invalid JSON (rapidjson's wording), or not an object.
-    """
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    if not body:
-        raise InputError("JSON Parse error: The document is empty")
-    if body.startswith("\ufeff"):  # rapidjson reads no byte-order mark
-        raise InputError("JSON Parse error: Invalid value. at offset: 0")
-    try:
-        doc = _DECODER.decode(body)
-    except json.JSONDecodeError as exc:
-        message, offset = _rapidjson_error(exc, body)
-        raise InputError(f"JSON Parse error: {message} at offset: {offset}") from exc
-    except RecursionError as exc:
-        raise InputError("JSON Parse error: nesting too deep at offset: 0") from exc
-    if _MAYBE_TOO_BIG.search(body):
-        _reject_numbers_too_big(body)
-    return require_object(doc)
-
-
-def _first_member_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # rapidjson keeps every member and FindMember returns the first; Python keeps the last.
-    members: dict[str, Any] = {}
-    for name, value in pairs:
-        members.setdefault(name, value)
-    return members
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_first_member_wins)
-# Cheap pre-check for a number a double cannot hold (an exponent of 3+ digits, or 309+
-# digits); Python reads it as inf or a huge int where rapidjson stops with an error.
-_MAYBE_TOO_BIG = re.compile(r"[eE]\+?0*[1-9]\d{2,}|\d{309,}")
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?')
-
-
-def _reject_numbers_too_big(body: str) -> None:
-    for token in _TOKENS.finditer(body):
-        text = token.group()
-        if text.startswith('"') or not math.isinf(float(text)):
-            continue
-        offset = len(body[: token.start()].encode("utf-8"))
-        raise InputError(
-            f"JSON Parse error: Number too big to be stored in double. at offset: {offset}"
-        )
 
 
 def parse_error_location(message: str, body: str) -> str | None:
-    """Where a ``parse_body`` error points in ``body``: "line L, column C", the line, and
+    """Where a ``limits.parse_body`` error points in ``body``: "line L, column C", the line, and
     a caret under the spot; None when ``message`` is not a parse error with an offset.
 
     TF Serving's text gives a byte offset only, which a person cannot find in a text box.
@@ -102,7 +33,7 @@ def parse_error_location(message: str, body: str) -> str | None:
     tail = message.rsplit(marker, 1)[1].strip()
     if not tail.isdigit():
         return None
-    raw = body.encode("utf-8")
+    raw = body.encode("utf-8", "surrogatepass")
     before = raw[: int(tail)].decode("utf-8", errors="replace")
     line = before.count("\n") + 1
     column = len(before) - (before.rfind("\n") + 1) + 1
@@ -111,13 +42,6 @@ def parse_error_location(message: str, body: str) -> str | None:
         start = max(0, column - 60)
         text, column = text[start : start + 120], column - start
     return f"line {line}, column {column}:\n{text}\n{' ' * (column - 1)}^"
-
-
-def require_object(doc: Any) -> dict[str, Any]:
-    """The top level must be an object (``JSON Value: ... Is not object``)."""
-    if not isinstance(doc, dict):
-        raise InputError(f"JSON Value: {json_value_text(doc)} Is not object")
-    return doc
 
 
 def decimal_texts(values: np.ndarray) -> list[str]:
@@ -142,17 +66,8 @@ def decimal_texts(values: np.ndarray) -> list[str]:
 
 
 def json_value_text(value: Any) -> str:
-    """``JsonValueToString``: a JSON value as TF Serving quotes it in errors (≤ 256 bytes)."""
-    if is_double(value):
-        number = float(value)
-        small = -_FLOAT32_MAX <= number <= _FLOAT32_MAX
-        text = decimal_texts(np.array([number], np.float32 if small else np.float64))[0]
-    else:
-        writer = PrettyWriter()
-        _accept(writer, value)
-        text = writer.text()
-    encoded = text.encode("utf-8")
-    return encoded[:256].decode("utf-8", errors="ignore") if len(encoded) > 256 else text
+    """``JsonValueToDebugString``: a JSON value as TF Serving quotes it in errors."""
+    return debug_string(value)
 
 
 def tf_type_name(dtype: str) -> str:
@@ -176,39 +91,7 @@ def json_type(value: Any) -> str:
         return "Object"
     if isinstance(value, (list, tuple)):
         return "Array"
-    return "String" if isinstance(value, str) else "Number"
-
-
-def _rapidjson_error(exc: json.JSONDecodeError, body: str) -> tuple[str, int]:
-    offset = len(body[: exc.pos].encode("utf-8"))
-    if exc.msg == "Expecting value" and not body[exc.pos :].strip():
-        return ("The document is empty." if not body.strip() else "Invalid value.", offset)
-    if exc.msg == "Unterminated string starting at":
-        offset = len(body.encode("utf-8"))
-    if exc.msg == "Expecting ',' delimiter":
-        closer = "]" if _innermost_container(body, exc.pos) == "[" else "}"
-        name = "an array element" if closer == "]" else "an object member"
-        return f"Missing a comma or '{closer}' after {name}.", offset
-    return _RAPIDJSON_ERRORS.get(exc.msg, exc.msg + "."), offset
-
-
-def _innermost_container(body: str, pos: int) -> str:
-    stack, in_string, escaped = [], False, False
-    for char in body[:pos]:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            stack.append(char)
-        elif char in "]}" and stack:
-            stack.pop()
-    return stack[-1] if stack else "{"
+    return "String" if isinstance(value, (str, bytes)) else "Number"
 
 
 # --- response writing ---------------------------------------------------------------------

@@ -13,14 +13,15 @@ Uses ``explorer.model.protos`` so nothing here imports TensorFlow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from explorer.codec.json_tensor import bytes_json, decode_b64, encode_text
+from explorer.codec.json_tensor import bytes_json, decode_b64, encode_text, is_b64
 from explorer.codec.limits import value_type
+from explorer.codec.rapidjson_reader import members
 from explorer.codec.rest_text import INT64_MAX, is_double
 from explorer.errors import InputError
 from explorer.model import protos
@@ -50,7 +51,9 @@ def example_from_json(features: Any) -> Example:
         )
     example = example_class()()
     feature_map = example.features.feature
-    for name, content in features.items():
+    # Every member, in order: a repeated feature name is converted again and replaces the
+    # earlier one (map assignment), so the last one wins.
+    for name, content in members(features):
         kind, values = _feature_values(str(name), content)
         encode_text(str(name))  # a lone surrogate in a name: an InputError, not protobuf's
         feature = feature_map[str(name)]
@@ -145,7 +148,7 @@ def _feature_values(name: str, content: Any) -> tuple[str | None, list[Any]]:
             element_kind, element = "bytes_list", encode_text(value)
         elif isinstance(value, bytes):  # classify_examples: raw bytes, as a BytesList holds
             element_kind, element = "bytes_list", value
-        elif isinstance(value, dict) and _is_b64(value):
+        elif is_b64(value):
             element_kind, element = "bytes_list", None
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             element_kind = "float_list" if is_double(value) else "int64_list"
@@ -177,7 +180,7 @@ def value_count(features: Any) -> int:
     elements, a scalar one. Anything else counts 0 (its conversion reports it)."""
     if not isinstance(features, dict):
         return 0
-    return sum(len(v) if isinstance(v, list) else 1 for v in features.values())
+    return sum(len(v) if isinstance(v, list) else 1 for _, v in members(features))
 
 
 def _double(name: str, value: int | float) -> float:
@@ -189,7 +192,3 @@ def _double(name: str, value: int | float) -> float:
             f"(an integer of {int(value).bit_length()} bits).",
             key=name,
         ) from None
-
-
-def _is_b64(value: Mapping[str, Any]) -> bool:
-    return len(value) == 1 and isinstance(value.get("b64"), str)

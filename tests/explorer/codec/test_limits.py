@@ -107,12 +107,14 @@ def test_deep_nesting_is_an_input_error_not_a_recursion_error(models) -> None:
     for call, request in [
         (calls.predict, {"instances": deep}),
         (calls.predict, {"inputs": {"x": deep}}),
-        (calls.predict, "[" * 100_000 + "]" * 100_000),
         (calls.predict, '{"inputs": ' + "[" * 900 + "2.0" + "]" * 900 + "}"),
         (calls.predict_arrays, {"x": deep}),
     ]:
-        message = str(_refused(call, model, request))
-        assert "levels deep" in message or "nesting too deep" in message
+        assert "levels deep" in str(_refused(call, model, request))
+    # rapidjson's iterative parser has no depth limit: a deep body parses, and TF Serving
+    # answers that it is not an object, quoting its first 256 bytes.
+    text = "[" * 100_000 + "]" * 100_000
+    assert str(_refused(calls.predict, model, text)) == f"JSON Value: {'[' * 256} Is not object"
     nested_dict: Any = {}
     for _ in range(100_000):
         nested_dict = {"a": nested_dict}
@@ -127,11 +129,13 @@ def test_rapidjson_text_errors_python_would_miss(models) -> None:
     model = models["portable_linear"]
     for text, message in [
         ('{"instances": ["\\ud800"]}', "The surrogate pair in string is invalid. at offset: 16"),
-        ('{"instances": ["\\udc00\\ud800"]}', "surrogate pair in string is invalid. at offset: 16"),
+        # rapidjson 1.1.0 keeps a lone low surrogate; the high one after it has no partner.
+        ('{"instances": ["\\udc00\\ud800"]}', "surrogate pair in string is invalid. at offset: 22"),
         ('{"a": "\\\\ud800", "instances": [[1.0]]}', None),
         ('{"a": "\\ud83d\\ude00", "instances": [[1.0]]}', None),
         ('{"instances": [[' + "9" * 5_000 + "]]}", "Number too big to be stored in double"),
-        ('{"instances": ["\ud800"]}', "Invalid encoding in string. at offset: 16"),
+        # No encoding validation: the bytes are a string, which a float input refuses.
+        ('{"instances": ["\ud800"]}', '"\ufffd\ufffd\ufffd" Type: String is not of expected'),
     ]:
         outcome = call_rest(model, "predict", text)
         if message is None:

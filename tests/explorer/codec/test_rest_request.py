@@ -45,16 +45,15 @@ def _error(body: str, signature: SignatureInfo = X_FLOAT) -> InputError:
         ("instances = [1, 2]", "JSON Parse error: Invalid value. at offset: 0"),
         ('{"a": 1 "b": 2}', "JSON Parse error: Missing a comma or '}' after an object member."),
         ("[1 2]", "JSON Parse error: Missing a comma or ']' after an array element."),
-        ('{"a": 1}}', "JSON Parse error: The document root must not be followed by other"),
         ('{"a": "x', "JSON Parse error: Missing a closing quotation mark in string."),
-        ("[1, 2]", "JSON Value: [\n    1,\n    2\n] Is not object"),
+        ("[1, 2]", "JSON Value: [1, 2] Is not object"),
         ('"text"', 'JSON Value: "text" Is not object'),
         ('{"x": [1e400]}', "JSON Parse error: Number too big to be stored in double. at offset: 7"),
         (
             '{"x": -1E+0309}',
             "JSON Parse error: Number too big to be stored in double. at offset: 6",
         ),
-        ("\ufeff{}", "JSON Parse error: Invalid value. at offset: 0"),  # no byte-order mark
+        ("\ufeff[]", "JSON Value: [] Is not object"),  # a byte-order mark is skipped
     ],
 )
 def test_parse_body_rejects_like_rapidjson(body: str, message: str) -> None:
