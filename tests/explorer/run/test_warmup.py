@@ -134,6 +134,7 @@ def test_warm_models_stay_within_the_bound(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(runner.ENV_MODELS, "2")
+    runner.unload()  # the bound applies from here on (other tests loaded more)
     models = [
         counter,
         read_model(half_plus_two_cpu),

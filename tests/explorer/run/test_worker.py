@@ -73,7 +73,12 @@ def test_an_abort_is_the_workers_end_and_the_cli_says_what_tf_serving_would_do(
     error = _error(ended_runs["abort"])
     assert error.startswith("TensorFlow crashed while running this model (signal SIGABRT)")
     assert "the model asked to abort" in error  # TensorFlow's last words, quoted
-    assert ended_runs["abort"][2].strip() == f"note: {CRASH_NOTE}"
+    # What was sent against the signature, then what TF Serving would have done.
+    assert ended_runs["abort"][2].splitlines() == [
+        "note: Sent x as DT_FLOAT (1,); the signature declares x as DT_FLOAT (-1,): the request "
+        "fits the declaration, so the failure is the model's own.",
+        f"note: {CRASH_NOTE}",
+    ]
 
 
 def test_onednn_kernels_crash_where_tf_serving_standard_kernels_answer(
@@ -83,10 +88,15 @@ def test_onednn_kernels_crash_where_tf_serving_standard_kernels_answer(
     assert "signal SIGABRT" in crash
     assert "Check failed: index >= 0 && index < num_total_dims" in crash
     assert "F0000" not in crash  # absl's line prefix is not part of the words
+    assert "x has 3 dimensions where 4 are declared" in ended_runs["mkl_conv"][2]
     # TF Serving's standard CPU build (the default here) answers with an error instead.
     answer = _error(ended_runs["standard_conv"])
     assert answer.startswith("convolution input must be 4-dimensional: [2,2,3]")
-    assert ended_runs["standard_conv"][2] == ""
+    # Beside TF Serving's words, what they do not say: the batch dimension is missing.
+    assert ended_runs["standard_conv"][2] == (
+        "note: Sent x as DT_FLOAT (2, 2, 3); the signature declares x as DT_FLOAT "
+        "(-1, 4, 4, 3): x has 3 dimensions where 4 are declared.\n"
+    )
     # A good request under the mkl build answers, and says whose kernels ran it.
     code, out, err = ended_runs["mkl_env"]
     assert code == 0, err
@@ -104,7 +114,7 @@ def test_a_worker_past_its_memory_limit_is_stopped(
 ) -> None:
     error = _error(ended_runs["memory"])
     assert "memory limit of 1,500 MB (EXPLORER_WORKER_MEMORY_MB)" in error
-    assert ended_runs["memory"][2].strip() == f"note: {MEMORY_NOTE}"
+    assert ended_runs["memory"][2].splitlines()[-1] == f"note: {MEMORY_NOTE}"
 
 
 def test_a_call_past_its_time_limit_is_stopped(
@@ -112,7 +122,7 @@ def test_a_call_past_its_time_limit_is_stopped(
 ) -> None:
     error = _error(ended_runs["timeout"])
     assert "took longer than 3 s (EXPLORER_CALL_TIMEOUT_S)" in error
-    assert ended_runs["timeout"][2].strip() == f"note: {TIMEOUT_NOTE}"
+    assert ended_runs["timeout"][2].splitlines()[-1] == f"note: {TIMEOUT_NOTE}"
 
 
 def test_a_crash_ends_only_the_worker_and_the_next_call_answers(
