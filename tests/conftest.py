@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from explorer.codec import rest_request
+from tests.explorer.codec.request_paths import checked_predict_inputs
 from tests.explorer.run.worker_models import WorkerModels, build
 
 REPO = Path(__file__).resolve().parent.parent
@@ -13,6 +16,16 @@ SAMPLES = REPO / "sample_models"
 ANCHORS = REPO.parent / "shared" / "anchors" / "tfserving"
 HALF_PLUS_TWO_CPU = ANCHORS / "saved_model_half_plus_two_cpu"
 HALF_PLUS_TWO_2_VERSIONS = ANCHORS / "saved_model_half_plus_two_2_versions"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _request_paths_agree() -> Iterator[None]:
+    """Every REST predict body any test sends is read by both request paths, which must
+    give the same tensors or the same error (tests/explorer/codec/request_paths.py)."""
+    original = rest_request.predict_inputs
+    rest_request.predict_inputs = checked_predict_inputs(original)  # type: ignore[assignment]
+    yield
+    rest_request.predict_inputs = original  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")

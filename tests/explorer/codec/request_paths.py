@@ -94,3 +94,31 @@ def error(body: str | bytes, sig: SignatureInfo) -> str:
 
 def is_nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
+
+
+def checked_predict_inputs(original: Any) -> Any:
+    """``rest_request.predict_inputs`` that, whenever the fast path gives the tensors,
+    also runs the exact path on the same body and fails on any difference. The test
+    session installs it, so every REST body of every test checks the two paths agree."""
+
+    def predict_inputs(doc: Any, sig: SignatureInfo, **options: Any) -> Any:
+        if not isinstance(doc, FastDoc):
+            return original(doc, sig, **options)
+        try:
+            got: Any = original(doc, sig, **options)
+        except ExplorerError as exc:
+            got = exc
+        try:
+            exact_doc = limits.parse_body(doc.data)
+            want: Any = original(exact_doc, sig, **options)
+        except ExplorerError as exc:
+            want = exc
+        pack = lambda r: r if isinstance(r, ExplorerError) else (r.row_format, r.tensors)  # noqa: E731
+        assert same(pack(got), pack(want)), (
+            f"fast and exact paths differ on {doc.data[:200]!r}: {pack(got)!r} != {pack(want)!r}"
+        )
+        if isinstance(got, ExplorerError):
+            raise got
+        return got
+
+    return predict_inputs

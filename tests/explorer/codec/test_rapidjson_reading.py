@@ -32,7 +32,8 @@ def _parse_error(body: str | bytes) -> str:
 def test_nan_and_infinity_tokens() -> None:
     body = '{"instances": [NaN, -NaN, Inf, -Inf, Infinity, -Infinity]}'
     out = tensors(body, FLOAT)["x"].tolist()
-    assert math.isnan(out[0]) and math.isnan(out[1])
+    assert math.isnan(out[0])
+    assert math.isnan(out[1])
     assert out[2:] == [math.inf, -math.inf, math.inf, -math.inf]
     assert "Invalid value. at offset: 27" in error('{"instances": [1.0, Infinit]}', FLOAT)
 
@@ -109,7 +110,7 @@ def test_error_texts_print_values_as_json_value_to_debug_string() -> None:
         f'JSON Value: {{\n    "signature_name": [{numbers} not formatted correctly. '
         "'signature_name' key must be a string value."
     )
-    assert "JSON Value: [[1, 2], [3, 4]] Is not object" == _parse_error("[[1, 2], [3, 4]]")
+    assert _parse_error("[[1, 2], [3, 4]]") == "JSON Value: [[1, 2], [3, 4]] Is not object"
     assert debug_string([1.5, 1e21, 1e-7, 100.0, -0.0]) == "[1.5, 1e21, 1e-7, 100.0, -0.0]"
     assert debug_string([1, float("nan"), 2]) == "[1, "  # the writer refuses NaN: it stops
 
