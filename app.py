@@ -76,12 +76,15 @@ def _cached_model(path: str, version: int | None, stamp: float) -> ModelInfo:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _cached_slice(_meta_graph: MetaGraphInfo, model_key: str, signature_key: str) -> SignatureSlice:
+def _cached_slice(
+    _meta_graph: MetaGraphInfo, model_key: str, signature_key: str, inline: frozenset[str]
+) -> SignatureSlice:
     # model_key (folder, tag-set, mtime) stands for the unhashable MetaGraph. One slice per
-    # signature, whatever the view options: a click re-renders the view, never re-slices.
+    # signature and set of calls too deep to inline up front (empty for most models), not
+    # per view option: a click re-renders the view from it.
     from explorer.graph.build import prepare_signature  # the Graph tab's module, when drawn
 
-    return prepare_signature(_meta_graph, signature_key)
+    return prepare_signature(_meta_graph, signature_key, inline)
 
 
 def _read(path: str, version: int | None) -> ModelInfo:
@@ -229,7 +232,7 @@ def main() -> None:
             render_graph_tab(
                 meta_graph,
                 signature,
-                lambda: _cached_slice(meta_graph, model_key, signature.key),
+                lambda inline: _cached_slice(meta_graph, model_key, signature.key, inline),
             )
     if run_tab.open:
         with run_tab:

@@ -16,13 +16,14 @@ import streamlit as st
 
 from components import keys
 from components.graph.graph_view import render_graph_view
+from components.graph.inspector_data import inspector_data, short_group
 from components.text import md_code, md_text
 from explorer.errors import ExplorerError, GraphvizError
 from explorer.graph.actions import GraphAction, action_for
-from explorer.graph.build import OpRef, SignatureSlice
+from explorer.graph.build import OpRef, SignatureSlice, calls_to_inline
 from explorer.graph.dot import to_dot
 from explorer.graph.elements import DEFAULT_NODE_BUDGET, SignatureGraph
-from explorer.graph.inspector import describe_node, find_nodes
+from explorer.graph.inspector import find_nodes
 from explorer.graph.layout import Scene, layout, scene_dict
 from explorer.graph.svg import scene_svg
 from explorer.model.info import MetaGraphInfo, SignatureInfo
@@ -30,7 +31,6 @@ from explorer.safety.scan import scan_meta_graph
 
 _CLOSED_KINDS = ("group", "function_call", "control_flow", "parameters")
 _NONCE = itertools.count(1)
-_ATTRS_SHOWN = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +121,9 @@ def go_to(prepared: SignatureSlice, scope: str, box_id: str) -> None:
     group = prepared.hierarchy.groups.get(box_id)
     if group is not None:
         path = [g.id for g in prepared.groups_to_show(box_id)]
+    elif box_id not in prepared.flat.index and "::" in box_id:
+        # Inside a call the slice left closed: open the function holding it.
+        path = [box_id.rsplit("::", 1)[0]]
     st.session_state[expand_key] = list(
         dict.fromkeys([*st.session_state.get(expand_key, ()), *path])
     )
@@ -131,7 +134,7 @@ def go_to(prepared: SignatureSlice, scope: str, box_id: str) -> None:
     if index is not None:
         node = prepared.flat.nodes[index]
         st.session_state[keys.GRAPH_PICKED] = (scope, node.name, node.frame.function, box_id)
-    elif box_id.startswith(("input:", "output:", "tensor:")):
+    elif box_id.startswith(("input:", "output:", "tensor:")) or "::" in box_id:
         st.session_state[keys.GRAPH_PICKED] = (scope, "", "", box_id)
     st.session_state[keys.GRAPH_FOCUS] = (scope, box_id, next(_NONCE))
 
@@ -159,86 +162,26 @@ def _search_hits(
     return hits
 
 
-def _inspector(
-    meta_graph: MetaGraphInfo, prepared: SignatureSlice, graph: SignatureGraph, box: str | None
-) -> dict[str, object] | None:
-    """What the inspector beside the drawing shows for the selected box."""
-    if not box:
-        return None
-    signature = prepared.signature
-    if box.startswith(("input:", "output:")):
-        key = box.split(":", 1)[1]
-        info = signature.input(key) or signature.output(key)
-        if info is None:
-            return None
-        rows = [{"text": t, "target": f"tensor:{t}"} for t in info.tensor_names]
-        return {
-            "title": f"{box.split(':')[0]} key {key}",
-            "lines": [f"{info.dtype} {info.shape_text}", f"encoding {info.encoding}"],
-            "sections": [{"title": "Tensors", "rows": rows}],
-        }
-    op_box = box
-    if box.startswith("tensor:"):
-        tensor = box.removeprefix("tensor:")
-        ends = prepared.endpoints.get(tensor, ())
-        if not ends:
-            return {"title": tensor, "lines": ["not in the graph"], "sections": []}
-        op_box = prepared.flat.nodes[ends[0][0]].id
-    if op_box not in prepared.flat.index:
-        return None
-    try:
-        details = describe_node(meta_graph, op_box)
-    except ExplorerError as err:
-        return {"title": op_box, "lines": [str(err)], "sections": []}
-    inputs, consumers = prepared.neighbours(op_box)
-    lines = [f"op {details.op}", f"in {details.function or 'the top-level graph'}"]
-    if details.device:
-        lines.append(f"device {details.device}")
-    lines.extend(
-        f"output {port}: {dtype} {shape}".rstrip() for port, dtype, shape in details.outputs
-    )
-    path = prepared.group_path(op_box)
-    if path:
-        lines.append("group " + " › ".join(_short(g) for g in path))
-    node = graph.node(op_box)
-    if node is not None and node.findings:
-        lines.append("⚠ flagged by the unsafe-op scan")
-
-    def link(target: str, tensor: str) -> dict[str, str]:
-        name = target.split("::")[-1]
-        return {"text": f"{name}  ({tensor})" if tensor else name, "target": target}
-
-    attrs = [{"text": f"{k} = {v}"} for k, v in details.attrs[:_ATTRS_SHOWN]]
-    if len(details.attrs) > _ATTRS_SHOWN:
-        attrs.append({"text": f"… {len(details.attrs) - _ATTRS_SHOWN} more"})
-    return {
-        "title": details.name,
-        "lines": lines,
-        "sections": [
-            {"title": f"Inputs ({len(inputs)})", "rows": [link(t, n) for t, n in inputs]},
-            {"title": f"Consumers ({len(consumers)})", "rows": [link(t, n) for t, n in consumers]},
-            {"title": "Attributes", "rows": attrs},
-        ],
-    }
-
-
-def _short(group_id: str) -> str:
-    last = group_id.split("::")[-1].rstrip("/")
-    return last.rsplit("/", 1)[-1] or last
-
-
 def render_graph_tab(
     meta_graph: MetaGraphInfo,
     signature: SignatureInfo,
-    prepare: Callable[[], SignatureSlice],
+    prepare: Callable[[frozenset[str]], SignatureSlice],
 ) -> SignatureGraph | None:
-    """The whole Graph tab; ``prepare`` is the app's cached slice of this signature.
+    """The whole Graph tab; ``prepare`` is the app's cached slice of this signature, given
+    the calls to inline (``calls_to_inline``: empty unless the model is too big to inline
+    whole, so one slice serves every click).
 
     Returns the graph drawn (what a click on the drawing refers to), None on an error.
     """
     scope = f"{meta_graph.model_dir}.{meta_graph.tag_set}.{signature.key}"
+    expand_key, _ = _group_keys(scope)
+    focus = st.session_state.get(keys.GRAPH_FOCUS)
+    named = [
+        *st.session_state.get(expand_key, ()),
+        *([focus[1]] if focus and focus[0] == scope else []),
+    ]
     try:
-        prepared = prepare()
+        prepared = prepare(calls_to_inline(meta_graph, named))
     except ExplorerError as err:
         st.error(md_text(str(err)))
         return None
@@ -303,7 +246,7 @@ def render_graph_tab(
                 if focus is not None and focus[0] == scope
                 else None,
                 "highlight": highlight,
-                "inspector": _inspector(meta_graph, prepared, graph, selected),
+                "inspector": inspector_data(meta_graph, prepared, graph, selected),
                 "key": scope,
             },
             key=keys.GRAPH_DRAWING,
@@ -381,7 +324,7 @@ def _render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: s
             on_change=_move,
             args=(expand_key, collapse_key),
             placeholder="Choose closed groups" if closed else "Every group is open",
-            format_func=_short,
+            format_func=short_group,
         )
         right.multiselect(
             "Collapse open groups",
@@ -390,5 +333,5 @@ def _render_group_pickers(graph: SignatureGraph, options: GraphOptions, scope: s
             on_change=_move,
             args=(collapse_key, expand_key),
             placeholder="Choose open groups" if open_clusters else "No group is open",
-            format_func=_short,
+            format_func=short_group,
         )

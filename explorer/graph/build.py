@@ -19,19 +19,27 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from explorer.errors import GraphOptionError
 from explorer.graph.elements import DEFAULT_NODE_BUDGET, GraphStats, SignatureGraph
+from explorer.graph.flat import Endpoint, FlatGraph
+from explorer.graph.functions import callees
 from explorer.graph.grouping import Group, Hierarchy, build_hierarchy
 from explorer.graph.highlight import highlight_set, key_id, tensor_id
+from explorer.graph.library import Library
 from explorer.graph.opening import ancestors, choose_expanded
-from explorer.graph.slicing import Endpoint, FlatGraph, slice_graph
+from explorer.graph.slicing import slice_graph
 from explorer.graph.view import assemble_view
 from explorer.model.info import MetaGraphInfo, SignatureInfo
+
+if TYPE_CHECKING:
+    from explorer.model.proto_types import NodeDef
 
 # (FunctionDef or "" for the top-level graph, op name): how search hits and the unsafe-op
 # scan name an op.
 OpRef = tuple[str, str]
+_INLINE_ALL = 48  # Library.inline_depth when everything fits
 
 
 @dataclass(slots=True, eq=False)
@@ -44,6 +52,7 @@ class SignatureSlice:
     levels: list[int]
     hierarchy: Hierarchy
     metagraph_nodes: int
+    library: Library
     _by_ref: dict[OpRef, list[int]] | None = field(default=None, repr=False)
     _adjacency: tuple[list[list[int]], list[list[int]]] | None = field(default=None, repr=False)
 
@@ -107,6 +116,7 @@ class SignatureSlice:
             self.levels,
             marked,
             flagged,
+            self.library,
         )
         stats = GraphStats(
             metagraph_nodes=self.metagraph_nodes,
@@ -131,9 +141,37 @@ class SignatureSlice:
         )
 
     def op_id(self, ref: OpRef) -> str | None:
-        """The box id of an op named by (function, name), or None if it does not run."""
+        """The box id of an op named by (function, name): in this slice, or inside a call
+        left closed (a longer id; ``calls_to_inline`` opens the calls on its way). None
+        if the signature does not run it."""
         found = self.by_ref.get(ref)
-        return self.flat.nodes[found[0]].id if found else None
+        if found:
+            return self.flat.nodes[found[0]].id
+        function, name = ref
+        functions = self.library.functions
+        start = [
+            (n.id, n.node)
+            for n in self.flat.nodes
+            if n.id not in self.flat.calls and callees(n.node, functions)
+        ]
+        seen: set[str] = set()
+        while start:  # breadth first through the closed calls' bodies
+            following: list[tuple[str, NodeDef]] = []
+            for call_id, node in start:
+                for role, callee in callees(node, functions):
+                    frame = f"{call_id}@{role}" if role else call_id
+                    if callee == function and name in {n.name for n in functions[callee].node_def}:
+                        return f"{frame}::{name}"
+                    if callee in seen:
+                        continue
+                    seen.add(callee)
+                    following.extend(
+                        (f"{frame}::{inner.name}", inner)
+                        for inner in functions[callee].node_def
+                        if callees(inner, functions)
+                    )
+            start = following
+        return None
 
     def groups_to_show(self, box_id: str) -> list[Group]:
         """The groups to open so the op ``box_id`` is drawn as itself (none for a key, a
@@ -181,8 +219,14 @@ class SignatureSlice:
         return None
 
 
-def prepare_signature(meta_graph: MetaGraphInfo, signature_key: str) -> SignatureSlice:
+def prepare_signature(
+    meta_graph: MetaGraphInfo, signature_key: str, inline: Iterable[str] = ()
+) -> SignatureSlice:
     """Slice and group what ``signature_key`` runs, once for every view of it.
+
+    Calls are followed as deep as ``library.INLINE_LIMIT`` ops allow (all of them in most
+    models); deeper ones stay closed boxes unless their call node id is in ``inline``
+    (``calls_to_inline`` names the ones a view needs).
 
     Raises:
         UnknownSignatureError: no signature has that key.
@@ -190,9 +234,16 @@ def prepare_signature(meta_graph: MetaGraphInfo, signature_key: str) -> Signatur
     signature = meta_graph.signature(signature_key)
     inputs = tuple(n for t in signature.inputs for n in t.tensor_names)
     outputs = tuple(n for t in signature.outputs for n in t.tensor_names)
-    flat, endpoints = slice_graph(meta_graph.proto, inputs, outputs)
+    library = library_of(meta_graph)
+    flat, endpoints = slice_graph(
+        meta_graph.proto,
+        inputs,
+        outputs,
+        depth=library.inline_depth(),
+        forced=frozenset(inline),
+    )
     levels = _forward_slice(flat) if inputs else [0] * len(flat.nodes)
-    hierarchy = build_hierarchy(flat, levels)
+    hierarchy = build_hierarchy(flat, levels, library)
     proto = meta_graph.proto.graph_def
     return SignatureSlice(
         signature=signature,
@@ -201,7 +252,36 @@ def prepare_signature(meta_graph: MetaGraphInfo, signature_key: str) -> Signatur
         levels=levels,
         hierarchy=hierarchy,
         metagraph_nodes=len(proto.node) + sum(len(f.node_def) for f in proto.library.function),
+        library=library,
     )
+
+
+_LIBRARIES: dict[int, tuple[MetaGraphInfo, Library]] = {}
+
+
+def library_of(meta_graph: MetaGraphInfo) -> Library:
+    """The MetaGraph's function library, analysed once per MetaGraph (the last few kept)."""
+    kept = _LIBRARIES.get(id(meta_graph))
+    if kept is not None and kept[0] is meta_graph:
+        return kept[1]
+    library = Library(meta_graph.proto)
+    if len(_LIBRARIES) >= 8:
+        _LIBRARIES.pop(next(iter(_LIBRARIES)))
+    _LIBRARIES[id(meta_graph)] = (meta_graph, library)
+    return library
+
+
+def calls_to_inline(meta_graph: MetaGraphInfo, names: Iterable[str]) -> frozenset[str]:
+    """The call node ids to inline so the boxes ``names`` (group, op or call ids, as the
+    drawing names them) exist: every call on their ``::`` chains. Empty when the model is
+    small enough to be inlined whole (so its slice is the same whatever is open)."""
+    if library_of(meta_graph).inline_depth() >= _INLINE_ALL:
+        return frozenset()
+    found: set[str] = set()
+    for name in names:
+        parts = name.split("::")
+        found.update("::".join(parts[:k]) for k in range(1, len(parts) + 1))
+    return frozenset(found)
 
 
 def build_signature_graph(
@@ -241,7 +321,8 @@ def build_signature_graph(
         GraphOptionError: ``highlight``, ``expand`` or ``collapse`` names nothing in this
             graph, or ``node_budget`` is below 1.
     """
-    return prepare_signature(meta_graph, signature_key).view(
+    named = [*expand, *([focus] if focus else [])]
+    return prepare_signature(meta_graph, signature_key, calls_to_inline(meta_graph, named)).view(
         expand=expand,
         collapse=collapse,
         node_budget=node_budget,

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from explorer.graph.cycles import dissolve_cycles, topological_rank
+from explorer.graph.flat import FlatGraph, Frame
+from explorer.graph.functions import callees
+from explorer.graph.library import Library
 from explorer.graph.naming import NAMING_MIN, NameGroup, infer_groups
-from explorer.graph.slicing import FlatGraph, Frame
 
 PARAMETERS_LABEL = "constants & variables"
 
@@ -68,19 +70,23 @@ class Hierarchy:
     home: list[Group]
 
 
-def build_hierarchy(flat: FlatGraph, levels: list[int]) -> Hierarchy:
+def build_hierarchy(
+    flat: FlatGraph, levels: list[int], library: Library | None = None
+) -> Hierarchy:
     """Place every op of ``flat`` in the group tree described in the module docstring.
 
-    ``levels`` is each op's distance from the inputs (-1: not on an input→output path).
+    ``levels`` is each op's distance from the inputs (-1: not on an input→output path);
+    ``library`` sizes the calls the slice left closed (a group counts what they hold).
     """
-    builder = _Builder(flat, levels)
+    builder = _Builder(flat, levels, library)
     return builder.build()
 
 
 class _Builder:
-    def __init__(self, flat: FlatGraph, levels: list[int]) -> None:
+    def __init__(self, flat: FlatGraph, levels: list[int], library: Library | None) -> None:
         self.flat = flat
         self.levels = levels
+        self.library = library
         on_path = [level >= 0 for level in levels]
         self.on_path = on_path
         self.successors: list[list[int]] = [[] for _ in flat.nodes]
@@ -232,9 +238,20 @@ class _Builder:
         levels = self.levels
         ops: dict[str, int] = {}
         lo, hi, size = _NO_LEVEL, -1, len(group.leaves)
+        library, calls = self.library, self.flat.calls
         for leaf in group.leaves:
-            op = self.flat.nodes[leaf].node.op
-            ops[op] = ops.get(op, 0) + 1
+            flat_node = self.flat.nodes[leaf]
+            if (
+                library is not None
+                and flat_node.id not in calls
+                and callees(flat_node.node, library.functions)
+            ):
+                inner = library.node_stats(flat_node.node)  # a call the slice left closed
+                size += inner.total - 1
+                for op, count in inner.ops.items():
+                    ops[op] = ops.get(op, 0) + count
+            else:
+                ops[flat_node.node.op] = ops.get(flat_node.node.op, 0) + 1
             if levels[leaf] >= 0:
                 lo, hi = min(lo, levels[leaf]), max(hi, levels[leaf])
         height = 0

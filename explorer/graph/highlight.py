@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.graph.slicing import Endpoint, FlatGraph
+from explorer.graph.flat import Endpoint, FlatGraph
 from explorer.model.info import SignatureInfo
 
 

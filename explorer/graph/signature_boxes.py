@@ -6,8 +6,8 @@ key → tensor → the box showing the op that owns the tensor (inputs) or the r
 from __future__ import annotations
 
 from explorer.graph.elements import GraphEdge, GraphNode
+from explorer.graph.flat import Endpoint
 from explorer.graph.highlight import Marked, key_id, tensor_id
-from explorer.graph.slicing import Endpoint
 from explorer.model.info import SignatureInfo, TensorInfo, format_shape
 
 

@@ -27,74 +27,25 @@ The walk is iterative (ResNet chains run a thousand ops deep) and touches each o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from explorer.graph import attrs
+from explorer.graph.flat import Endpoint, FlatEdge, FlatGraph, FlatNode, Frame
 from explorer.graph.functions import callees, cf_inputs
 
 if TYPE_CHECKING:
-    from explorer.model.proto_types import FunctionDef, MetaGraphDef, NodeDef
+    from explorer.model.proto_types import FunctionDef, MetaGraphDef
 
-# (flat node index, output port or -1 for a control edge, tensor name as written)
-Endpoint = tuple[int, int, str]
-FlatEdge = tuple[int, int, int, str]  # (source index, port or -1, destination index, tensor)
 _MAX_DEPTH = 48  # deeper nesting is left as an opaque call (guards against recursion)
 
 
-@dataclass(slots=True)
-class Frame:
-    """One inlined graph body: the top-level graph or a called function."""
-
-    id: str  # "" for the top-level graph; else the calling frame's id + "::" + call name
-    parent: Frame | None
-    function: str  # FunctionDef name; "" at the top
-    nodes: dict[str, NodeDef]
-    # Function input_arg name → position, and the caller's tensor feeding each position.
-    args: dict[str, int] = field(default_factory=dict)
-    arg_refs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()  # output_arg names in order
-    rets: dict[str, str] = field(default_factory=dict)
-    control_rets: tuple[str, ...] = ()
-    # Cluster this frame draws in; for If/While/Case branches the control-flow cluster
-    # is ``owner`` and the branch name ("then_branch", "body", "branches_1") is ``role``.
-    owner: str = ""
-    role: str = ""
-    depth: int = 0
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.id}::" if self.id else ""
-
-
-@dataclass(slots=True)
-class FlatNode:
-    """A real op in the slice, wherever it lives."""
-
-    id: str
-    name: str
-    node: NodeDef
-    frame: Frame
-    fed: bool = False  # owns a signature input tensor; its own inputs are not followed
-
-
-@dataclass(slots=True)
-class FlatGraph:
-    """The sliced, inlined graph: real ops and the edges between them."""
-
-    nodes: list[FlatNode]
-    edges: list[FlatEdge]
-    index: dict[str, int]
-    frames: dict[str, Frame]
-    # Call/control-flow node id → the frames it was inlined into.
-    calls: dict[str, tuple[Frame, ...]]
-    top: Frame
-    # While loops: (body result's op, port, op reading that loop variable, tensor name).
-    loops: list[FlatEdge] = field(default_factory=list)
-
-
 def slice_graph(
-    meta_graph: MetaGraphDef, inputs: tuple[str, ...], outputs: tuple[str, ...]
+    meta_graph: MetaGraphDef,
+    inputs: tuple[str, ...],
+    outputs: tuple[str, ...],
+    *,
+    depth: int = _MAX_DEPTH,
+    forced: frozenset[str] = frozenset(),
 ) -> tuple[FlatGraph, dict[str, tuple[Endpoint, ...]]]:
     """Slice ``meta_graph`` between signature tensors (``"x:0"``, ``"NoOp"``).
 
@@ -102,6 +53,8 @@ def slice_graph(
         meta_graph: a parsed ``MetaGraphDef``.
         inputs: the signature's input tensor names (fed, so not sliced past).
         outputs: the signature's output tensor names.
+        depth: calls are followed this many frames deep; deeper ones stay one op each,
+            except the calls (by node id) in ``forced``.
 
     Returns:
         The flat graph and, for each input and output tensor name, the ops it resolves to
@@ -112,6 +65,7 @@ def slice_graph(
         out (a call to a missing function stays one opaque op).
     """
     slicer = _Slicer(meta_graph, inputs)
+    slicer.depth, slicer.forced = min(depth, _MAX_DEPTH), forced
     for tensor in outputs:
         slicer.demand(slicer.top, tensor)
     slicer.run()
@@ -134,6 +88,7 @@ class _Slicer:
         self.stack: list[tuple[str, Frame, str]] = []
         self.seen: set[tuple[str, str, str]] = set()
         self.resolved: dict[tuple[str, str], tuple[Endpoint, ...]] = {}
+        self.depth, self.forced = _MAX_DEPTH, frozenset[str]()
 
     def demand(self, frame: Frame, ref: str) -> None:
         self.stack.append(("t", frame, ref))
@@ -243,6 +198,7 @@ class _Slicer:
         if (
             not targets
             or frame.depth >= _MAX_DEPTH
+            or (frame.depth >= self.depth and node_id not in self.forced)
             or any(fn in _ancestor_functions(frame) for _, fn in targets)
         ):
             self.calls[node_id] = ()

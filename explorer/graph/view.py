@@ -12,10 +12,12 @@ from collections.abc import Iterable
 
 from explorer.graph import attrs
 from explorer.graph.elements import Cluster, ClusterKind, GraphEdge, GraphNode, NodeKind
+from explorer.graph.flat import Endpoint, FlatGraph
+from explorer.graph.functions import callees
 from explorer.graph.grouping import PARAMETERS_LABEL, Group, Hierarchy
 from explorer.graph.highlight import Marked
+from explorer.graph.library import Library
 from explorer.graph.signature_boxes import key_nodes_and_edges
-from explorer.graph.slicing import Endpoint, FlatGraph
 from explorer.graph.summary import op_summary, with_borders
 from explorer.model.info import SignatureInfo, format_shape
 
@@ -36,11 +38,13 @@ def assemble_view(
     levels: list[int],
     marked: Marked | None,
     flagged: set[int] | None = None,
+    library: Library | None = None,
 ) -> tuple[tuple[GraphNode, ...], tuple[GraphEdge, ...], tuple[Cluster, ...]]:
     """The visible boxes, merged edges and clusters for the open groups ``opened``.
 
     ``levels`` is each op's distance from the inputs (-1: not on an input→output path);
-    ``flagged`` the ops the unsafe-op scan found, marked on the boxes showing them.
+    ``flagged`` the ops the unsafe-op scan found, marked on the boxes showing them;
+    ``library`` says what a call left closed holds (its box's op count and summary).
     """
     flagged = flagged or set()
 
@@ -58,19 +62,30 @@ def assemble_view(
             node = flat_node.node
             rep[leaf] = flat_node.id
             inside.append(flat_node.id)
+            label, size, summary = f"{_short_name(flat_node.name, base)}\n{node.op}", 1, ""
+            targets = callees(node, library.functions) if library is not None else []
+            closed_call = bool(targets) and flat_node.id not in flat.calls
+            if closed_call and library is not None:
+                # A call left closed: one box standing for what its functions hold.
+                stats = library.node_stats(node)
+                called = ", ".join(dict.fromkeys(name for _, name in targets))
+                size, summary = stats.total, op_summary(stats.ops)
+                label = f"{_short_name(flat_node.name, base)} → {called}\n{size:,} ops"
             nodes.append(
                 GraphNode(
                     id=flat_node.id,
-                    label=f"{_short_name(flat_node.name, base)}\n{node.op}",
-                    kind=_op_kind(node.op, flat_node.id in flat.calls),
+                    label=label,
+                    kind=_op_kind(node.op, closed_call or flat_node.id in flat.calls),
                     op=node.op,
                     name=flat_node.name,
                     function=flat_node.frame.function,
                     scope=flat_node.name.rpartition("/")[0],
                     device=node.device,
                     cluster=cluster,
+                    size=size,
                     on_path=on_path[leaf],
                     highlighted=leaf in hot_ops,
+                    summary=summary,
                     findings=int(leaf in flagged),
                 )
             )

@@ -20,7 +20,7 @@ meta_graph = read_model(sample.path).meta_graph()
 signature = meta_graph.signature("serving_default")
 scope = f"{meta_graph.model_dir}.{meta_graph.tag_set}.{signature.key}"
 prepared = prepare_signature(meta_graph, signature.key)
-drawn = render_graph_tab(meta_graph, signature, lambda: prepared)
+drawn = render_graph_tab(meta_graph, signature, lambda inline: prepared)
 box = st.text_input("Box id to click", key="test.click_id")
 if drawn is not None:
     st.button("Click it", key="test.click", on_click=apply_click, args=(drawn, scope, box))
