@@ -29,6 +29,7 @@ _COMMANDS = {
     "replay": "replay",
     "warmup": "warmup",
     "serve": "serve",
+    "app": "app",
 }
 
 

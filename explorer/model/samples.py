@@ -1,4 +1,5 @@
-"""The bundled sample models: where they are and what each shows."""
+"""The bundled sample models: where they are and what each shows, and where the app's
+page (``app.py``) is, whichever way the package was installed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,27 @@ from pathlib import Path
 
 from explorer.model.locate import is_saved_model_dir, list_versions
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_models"
+
+def _bundle_dir() -> Path:
+    """The folder holding ``app.py``, ``components/`` and ``sample_models/``.
+
+    In a checkout (and an editable install) that is the repository root, beside the
+    ``explorer`` package. A wheel carries the same files as package data in
+    ``explorer/_app/`` (see setup.py: one import name in site-packages, no top-level
+    ``app`` or ``components`` module to clash with anyone's).
+    """
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent
+    if (checkout / "app.py").is_file() and (checkout / "sample_models").is_dir():
+        return checkout
+    return package / "_app"
+
+
+BUNDLE_DIR = _bundle_dir()
+SAMPLES_DIR = BUNDLE_DIR / "sample_models"
+# The Streamlit page ``signature-explorer app`` runs (it imports ``components`` from the
+# folder it lies in: Streamlit puts the script's folder on sys.path).
+APP_SCRIPT = BUNDLE_DIR / "app.py"
 # The sample the app opens on: TF1 classify, regress and predict over one model.
 DEFAULT_SAMPLE = "flowers_tf1"
 

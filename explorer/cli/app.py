@@ -1,0 +1,260 @@
+"""``app``: start the Streamlit app on a model (or the bundled samples) and open a browser.
+
+What ``netron model.pb`` or ``tensorboard --logdir`` do for their tools: one command from
+``pip install`` to a page. It runs ``streamlit run`` on the app's page wherever the package
+keeps it (``explorer.model.samples.APP_SCRIPT``: a checkout's ``app.py``, or the wheel's
+copy), waits for Streamlit's health endpoint, then opens the page. A PATH given is allowed
+for the app (``EXPLORER_ALLOWED_ROOTS`` gets it) and opened by a deep link
+(``?folder=PATH``). Nothing here imports Streamlit or TensorFlow: the app's own process does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import webbrowser
+from pathlib import Path
+from typing import Any
+
+from explorer.cli.common import EXIT_OK
+from explorer.cli.terminal import write_lines
+from explorer.errors import DependencyError, UsageError
+from explorer.model.locate import ENV_ALLOWED_ROOTS, locate_model
+from explorer.model.samples import APP_SCRIPT
+from explorer.present.deep_link import ViewState, link_url
+
+DEFAULT_PORT = 8501  # Streamlit's own default
+# Without --port, the next free ports after the default are tried (as Streamlit does).
+_PORTS_TRIED = 20
+# Streamlit starts in a few seconds; a first start on a cold disk can take much longer.
+_START_TIMEOUT_S = 120.0
+_INSTALL = 'python3 -m pip install "signature-explorer[app]"'
+_ANY_INTERFACE = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``app`` sub-command.
+
+    Args:
+        subparsers: the ``python -m explorer`` sub-parser action.
+    """
+    parser = subparsers.add_parser(
+        "app",
+        help="start the app in a browser, on a model or the bundled samples",
+        description="Start the Signature Explorer app (Streamlit) on this machine and open "
+        "it in a browser: on PATH when given (it is allowed without further configuration), "
+        "else on the bundled sample models. Runs until Ctrl-C.",
+    )
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        help="SavedModel folder, version folder or TF Serving base folder to open",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        metavar="N",
+        help=f"port (default {DEFAULT_PORT}, or the next free one; 0: any free one)",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0 lets "
+        "others reach the app, and the models it can open)",
+    )
+    parser.add_argument(
+        "--allowed-roots",
+        nargs="+",
+        default=[],
+        metavar="DIR",
+        help=f"folders the app may open models from, besides PATH and {ENV_ALLOWED_ROOTS} "
+        "(default: the current folder when neither is set)",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a browser (print the address only)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the app, open the browser, wait for Ctrl-C or the app to end.
+
+    Returns:
+        0 after Ctrl-C, else the app process's exit code.
+
+    Raises:
+        DependencyError: Streamlit is not installed.
+        UsageError: a bad --host, or a port that cannot be had.
+        ModelSourceError: PATH is not a model.
+    """
+    if importlib.util.find_spec("streamlit") is None:
+        raise DependencyError("The app's web framework, Streamlit,", _INSTALL)
+    if not APP_SCRIPT.is_file():  # a packaging bug: the wheel lacks the app
+        raise DependencyError(f"The app's page ({APP_SCRIPT})", _INSTALL)
+    host = args.host.strip()
+    if not host:
+        raise UsageError('--host "": name an interface, e.g. 127.0.0.1 (0.0.0.0 for all).')
+    model = _model_path(args.path) if args.path is not None else None
+    roots = _allowed_roots(args.allowed_roots, model)
+    port = _choose_port(host, args.port)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(APP_SCRIPT),
+            "--server.address",
+            host,
+            "--server.port",
+            str(port),
+            # Streamlit opens no browser itself: this command does, once the page answers.
+            "--server.headless",
+            "true",
+            # An installed app's files do not change under it.
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+            # A tool's page, not a development server: no "Deploy" button.
+            "--client.toolbarMode",
+            "minimal",
+        ],
+        env={**os.environ, ENV_ALLOWED_ROOTS: os.pathsep.join(roots)},
+        # Streamlit's own banner names the address too; this command's line is the one to read.
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        return _serve(process, host, port, model, open_browser=not args.no_browser)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        _stop(process)
+
+
+def _serve(
+    process: subprocess.Popen[bytes],
+    host: str,
+    port: int,
+    model: Path | None,
+    *,
+    open_browser: bool,
+) -> int:
+    base = f"http://{_url_host(host)}:{port}/"
+    if not _wait_healthy(process, base):
+        code = process.poll()
+        write_lines(f"The app did not start (Streamlit exited with code {code}).\n", sys.stderr)
+        return code or 1
+    url = base if model is None else link_url(base, ViewState(source="folder", model=str(model)))
+    _say(f"Signature Explorer: {url}")
+    if host in _ANY_INTERFACE:
+        _say("Listening on every interface: others on the network can open it too.")
+    _say("Press Ctrl-C to stop.")
+    if open_browser:
+        webbrowser.open(url)
+    return process.wait()
+
+
+def _model_path(path: str) -> Path:
+    """PATH checked as a model folder (a clear error now, not a broken page later)."""
+    folder = Path(os.path.expanduser(path)).resolve()
+    locate_model(folder, roots=[folder])
+    return folder
+
+
+def _allowed_roots(extra: list[str], model: Path | None) -> list[str]:
+    """``EXPLORER_ALLOWED_ROOTS`` and ``--allowed-roots`` (else the app's default, the current
+    folder), plus the model's own folder."""
+    configured = [p for p in os.environ.get(ENV_ALLOWED_ROOTS, "").split(os.pathsep) if p.strip()]
+    configured += [os.path.abspath(os.path.expanduser(p)) for p in extra if p.strip()]
+    roots = configured or [os.getcwd()]
+    if model is not None:
+        roots.append(str(model))
+    return list(dict.fromkeys(roots))
+
+
+def _choose_port(host: str, wanted: int | None) -> int:
+    """``wanted`` if free (0: any free port); without --port, the first free one from 8501."""
+    if wanted == 0:
+        return _bind(host, 0) or 0
+    first = DEFAULT_PORT if wanted is None else wanted
+    last = first + (_PORTS_TRIED if wanted is None else 1)
+    for port in range(first, min(last, 65536)):
+        if _bind(host, port) is not None:
+            return port
+    tried = f"ports {first}–{last - 1} are" if wanted is None else f"port {first} is"
+    raise UsageError(f"Cannot listen on {host}: {tried} in use. Pick another with --port N.")
+
+
+def _bind(host: str, port: int) -> int | None:
+    """The port if ``host:port`` can be bound now, else None."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}: not an address of this machine ({exc}).") from exc
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return None
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], base: str) -> bool:
+    """Poll Streamlit's health endpoint until it answers ``ok`` (False: the app ended or
+    never answered)."""
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}_stcore/health", timeout=2) as response:
+                if response.read().decode() == "ok":
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+
+
+def _url_host(host: str) -> str:
+    """The host part of a URL a browser on this machine can open."""
+    shown = _ANY_INTERFACE.get(host, host)
+    return f"[{shown}]" if ":" in shown else shown
+
+
+def _say(line: str) -> None:
+    write_lines(line + "\n")  # a model path may hold control characters
+    sys.stdout.flush()
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port number, 0 for any free one."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0–65535)")
+    return value
