@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import simdjson
 
-from explorer.codec.numeric_text import array_skeleton, skeleton
+from explorer.codec.numeric_text import array_skeleton, skeleton, skeleton_and_letters
 
 _FORMS = ("instances", "inputs")
 _MAX_RANK = 64
@@ -76,8 +76,10 @@ class FastDoc(Mapping[str, Any]):
         columns: dict[str, Numbers],
         plain: bool,
         exact: Callable[[bytes], dict[str, Any]],
+        letters: int,
     ) -> None:
         self.data = data
+        self.letters = letters  # 'e' and 'E' in the body, strings included
         self.keys_in_order = keys
         self.signature_name = signature_name
         self.row_format = "instances" in keys
@@ -180,9 +182,10 @@ def read(body: str | bytes, exact: Callable[[bytes], dict[str, Any]]) -> FastDoc
     if found is None:
         return None
     keys, signature_name, columns, plain, expected = found
-    if skeleton(data) != expected:
+    found_skeleton, letters = skeleton_and_letters(data)
+    if found_skeleton != expected:
         return None
-    return FastDoc(data, keys, signature_name, columns, plain, exact)
+    return FastDoc(data, keys, signature_name, columns, plain, exact, letters)
 
 
 def _walk(
@@ -341,7 +344,7 @@ def _numbers_safe(doc: FastDoc) -> bool:
     in_strings += sum(k.count("e") + k.count("E") for k in doc.columns)
     if doc.signature_name:
         in_strings += doc.signature_name.count("e") + doc.signature_name.count("E")
-    exponents = data.count(b"e") + data.count(b"E") - in_strings
+    exponents = doc.letters - in_strings
     if exponents <= 0:
         return True
     if exponents > _EXPONENTS_ONE_BY_ONE:

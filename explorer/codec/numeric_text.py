@@ -16,20 +16,25 @@ NUMBER_CHARS = b"-0123456789.eE+"
 MAX_DEPTH = 64  # numpy's limit; deeper arrays are read token by token
 WHITESPACE = b" \t\n\r"
 _SKELETON_DELETE = NUMBER_CHARS + WHITESPACE
+_SKELETON_KEEP_E = b"-0123456789.+" + WHITESPACE
 _NUMBER_TOKEN = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _BLOCK = re.compile(rb"[-0-9.eE+,\[\] \t\n\r]*")
-# Two characters that never touch in a rectangular array of numbers (whitespace removed):
-# an empty slot, a number right after ']' or right before '['.
-_NEVER_ADJACENT = (
-    b"[,", b",,", b",]", b"[]",
-    *(b"]" + bytes([c]) for c in NUMBER_CHARS),
-    *(bytes([c]) + b"[" for c in NUMBER_CHARS),
-)  # fmt: skip
+# Number characters as '0', whitespace dropped: then these pairs never touch in a
+# rectangular array of numbers (an empty slot, a number right after ']' or before '[').
+_AS_ZERO = bytes(0x30 if c in NUMBER_CHARS else c for c in range(256))
+_NEVER_ADJACENT = (b"[,", b",,", b",]", b"[]", b"]0", b"0[")
 
 
 def skeleton(text: bytes) -> bytes:
     """The text without number characters and whitespace."""
     return text.translate(None, _SKELETON_DELETE)
+
+
+def skeleton_and_letters(text: bytes) -> tuple[bytes, int]:
+    """:func:`skeleton`, and how many 'e'/'E' the text holds (one pass over the text)."""
+    kept = text.translate(None, _SKELETON_KEEP_E)
+    letters = kept.count(b"e") + kept.count(b"E")
+    return (kept.translate(None, b"eE") if letters else kept), letters
 
 
 @lru_cache(maxsize=64)
@@ -91,7 +96,7 @@ def numeric_array(data: bytes, pos: int) -> tuple[tuple[int, ...], list[bytes], 
         text.translate(None, NUMBER_CHARS)
     ):
         return None
-    compact = text.translate(None, WHITESPACE)
+    compact = text.translate(_AS_ZERO, WHITESPACE)
     if any(pair in compact for pair in _NEVER_ADJACENT):
         return None
     return dims, tokens, pos + end + 1

@@ -189,7 +189,7 @@ class _Reader:
     def document(self) -> Any:
         try:
             root = self.walk()
-        except JsonParseError:
+        except (JsonParseError, NumberError):
             self.fill_numbers()  # a number too big before the error is reported first
             raise
         self.fill_numbers()

@@ -157,3 +157,27 @@ def test_float32_from_a_double_token_rounds_like_getfloat() -> None:
     token = b"0.9424502837770503"
     expected = np.float32(float.fromhex("0x1.e288d7f5db50dp-1"))
     assert tensors(b'{"inputs": [' + token + b"]}", FLOAT)["x"].tolist() == [float(expected)]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # The first error in the text wins: a number too big before a later syntax error.
+        (
+            '{"instances": [0.123456789011e99923456789,3e-],1]',
+            "Number too big to be stored in double. at offset: 15",
+        ),
+        (
+            '{"instances": [[1,0.5,2.5],[1,2.5,0.1e99990123456789],[1,3e-2,e-2]]}',
+            "Number too big to be stored in double. at offset: 34",
+        ),
+        # Arrays that look rectangular by their brackets and commas alone.
+        (
+            '{"instances": [[1,2]5,[3,]]}',
+            "Missing a comma or ']' after an array element. at offset: 20",
+        ),
+        ('{"instances": [[1 2]]}', "Missing a comma or ']' after an array element. at offset: 18"),
+    ],
+)
+def test_errors_inside_numeric_arrays_are_rapidjsons(body: str, message: str) -> None:
+    assert _parse_error(body) == f"JSON Parse error: {message}"
