@@ -125,7 +125,10 @@ def sparse_editor(info: TensorInfo, start: dict[str, Any], base: str) -> dict[st
     """A SparseTensor in its three parts: one row per stored value (its index in each
     dimension, then the value), and the dense shape it lives in."""
     rank = len(start["dense_shape"])
-    declared = "×".join("batch" if d is None else str(d) for d in (info.shape or ()))
+    dims = info.shape or ()
+    declared = "×".join(
+        str(d) if d is not None else "batch" if i == 0 else "any" for i, d in enumerate(dims)
+    )
     st.caption(
         "Sparse input: one row per stored value — its **indices** (one column per "
         f"dimension), then its **value**; the **dense shape** it lives in ({declared} "
@@ -179,8 +182,8 @@ def ragged_editor(info: TensorInfo, start: dict[str, Any], base: str, dtype: str
     ``values[row_splits[i]:row_splits[i+1]]``."""
     st.caption(
         "Ragged input: the **values** of every row one after another, and the **row "
-        "splits** where each row starts (row i holds values[splits[i]:splits[i+1]]; the "
-        "last split is the number of values). TF Serving cannot feed composite "
+        "splits** where each row starts (row `i` holds `values[splits[i]:splits[i + 1]]`; "
+        "the last split is the number of values). TF Serving cannot feed composite "
         "TensorInfos; Signature Explorer feeds these component tensors."
     )
     left, right = st.columns(2)
