@@ -326,6 +326,11 @@ def _float32_stable(doubles: np.ndarray) -> bool:
     # is one of them); tiny values round to a zero of their sign either way.
     if not doubles.size:
         return True
+    with np.errstate(over="ignore"):
+        inexact = doubles.astype(np.float32).astype(np.float64) != doubles
+    if not inexact.any():
+        return True  # each is a float32 itself: far from its rounding boundaries
+    doubles = doubles[inexact]
     bits = np.abs(doubles).view(np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
         center = bits.view(np.float64).astype(np.float32)

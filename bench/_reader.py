@@ -1,0 +1,96 @@
+"""Shared helper for ``calls_bench.py``, not a benchmark: what reading a REST predict body
+costs, text → tensors, per body and per number.
+
+On the same JSON text (``json.dumps({"instances": x.tolist()})`` of float32 images, so
+17-digit doubles), median of ``runs`` after one warm-up, CPU time of this process:
+
+1. ``fast path``: ``limits.parse_request`` + ``rest_request.predict_inputs`` as a call runs
+   them (pysimdjson, the skeleton proof, the float32 check): the float32 tensor.
+2. ``exact path``: ``limits.parse_body`` + ``predict_inputs`` (rapidjson 1.1.0's reading
+   in Python and numpy): what every body the fast path hands over costs.
+3. Libraries on the same bytes: ``pysimdjson`` parse + ``as_buffer`` (no checks), parse
+   alone, ``orjson.loads`` and ``json.loads`` (Python lists, no tensor yet).
+4. ``floor``: one C pass over the bytes (``bytes.count``), no reader can beat it.
+
+Both paths' tensors are checked equal before anything is timed.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import orjson
+import simdjson
+
+from explorer.codec import limits, rest_request
+from explorer.model.info import SignatureInfo
+
+READER_HEADER = ["batch", "reading", "median ms", "ns per number", "× floor"]
+
+
+def reader_rows(signature: SignatureInfo, bodies: dict[int, bytes], runs: int) -> list[list[str]]:
+    """One row per way of reading, per batch."""
+    rows = []
+    for batch, body in bodies.items():
+        rows += _batch_rows(signature, batch, body, runs)
+    return rows
+
+
+def _batch_rows(signature: SignatureInfo, batch: int, body: bytes, runs: int) -> list[list[str]]:
+    fast = _fast(signature, body)
+    exact = _exact(signature, body)
+    key = next(iter(fast))
+    assert fast[key].tobytes() == exact[key].tobytes(), "the two paths differ"
+    numbers = int(fast[key].size)
+    parser = simdjson.Parser()
+
+    def simdjson_buffer() -> Any:
+        doc = parser.parse(body)
+        array = doc["instances"]
+        values = np.frombuffer(array.as_buffer(of_type="d"), np.float64)
+        del array, doc  # the parser is reused: no proxies may outlive the call
+        return values
+
+    def simdjson_parse() -> None:
+        doc = parser.parse(body)
+        del doc
+
+    variants: dict[str, tuple[Callable[[], Any], int]] = {
+        "fast path (parse_request + predict_inputs)": (lambda: _fast(signature, body), runs),
+        "exact path (parse_body + predict_inputs)": (lambda: _exact(signature, body), 3),
+        "pysimdjson parse + as_buffer (no checks)": (simdjson_buffer, runs),
+        "pysimdjson parse alone": (simdjson_parse, runs),
+        "orjson.loads (lists, no tensor)": (lambda: orjson.loads(body), runs),
+        "json.loads (lists, no tensor)": (lambda: json.loads(body), 3),
+        "floor: one C pass (bytes.count)": (lambda: body.count(b","), runs),
+    }
+    times = {label: _median_ms(call, count) for label, (call, count) in variants.items()}
+    floor = times["floor: one C pass (bytes.count)"]
+    return [
+        [str(batch), label, f"{ms:.1f}", f"{ms * 1e6 / numbers:.0f}", f"{ms / floor:.0f}×"]
+        for label, ms in times.items()
+    ]
+
+
+def _fast(signature: SignatureInfo, body: bytes) -> dict[str, np.ndarray]:
+    doc, may_hold_bools = limits.parse_request(body)
+    return dict(rest_request.predict_inputs(doc, signature, may_hold_bools=may_hold_bools).tensors)
+
+
+def _exact(signature: SignatureInfo, body: bytes) -> dict[str, np.ndarray]:
+    return dict(rest_request.predict_inputs(limits.parse_body(body), signature).tensors)
+
+
+def _median_ms(call: Callable[[], Any], runs: int) -> float:
+    call()
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        call()
+        times.append((time.process_time() - start) * 1000)
+    return statistics.median(times)
