@@ -21,6 +21,10 @@ Each is reported as a ratio to ``raw`` (target ≤ 1.2×), with the explorer's o
 
 Then:
 
+* **The request reader** (``bench/_reader.py``): MobileNetV2's REST text body (150,528
+  numbers a batch item) to its float32 tensor, by the fast path and the exact path, beside
+  pysimdjson, orjson, ``json`` and the floor (one C pass over the bytes), in ms and ns per
+  number.
 * **The response writer** (``bench/_writer.py``): TF Serving's REST body for MobileNetV2's
   scores and for 150,528 float32s (an image-sized output), in both layouts: the bulk writer
   against the per-number writer it replaced and against the floor, one C pass producing as
@@ -67,6 +71,7 @@ from explorer.model.reader import read_model  # noqa: E402
 # The in-process floor runs TF Serving's standard kernels, as the worker does.
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 from _export import export_application  # noqa: E402
+from _reader import READER_HEADER, reader_rows  # noqa: E402
 from _writer import WRITER_HEADER, writer_rows  # noqa: E402
 
 from explorer.run import calls, runner  # noqa: E402
@@ -95,6 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"## In process, warm: median of {args.runs} interleaved runs (ms)\n")
     print(_markdown(["batch", "call", "median", "range", "× raw", "conversion", "run"], rows))
     print(f"\nTarget: ≤ {OVERHEAD_TARGET}× raw.\n")
+    print(f"## Reading the request, text → tensors: median of {args.runs} runs (CPU time)\n")
+    bodies = {b: json.dumps({"instances": a.tolist()}).encode() for b, a in arrays.items()}
+    signature = model.meta_graph().signature(SIGNATURE)
+    print(_markdown(READER_HEADER, reader_rows(signature, bodies, args.runs)))
+    print()
     print(f"## Writing the response: median of {args.runs} runs (CPU time)\n")
     print(_markdown(WRITER_HEADER, writer_rows(writer_cases(model, arrays), args.runs)))
     print()
