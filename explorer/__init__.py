@@ -6,6 +6,7 @@ Notebook use::
     model = explorer.read_model("sample_models/flowers_tf1")   # HTML table in Jupyter
     sig = model.meta_graph().signature("classify_images")        # TensorInfos + verdicts
     explorer.check_all(sig)                                      # TF Serving verdicts
+    explorer.explore(model)          # a widget: verdicts, the graph, a run form (anywidget)
     explorer.classify(model, {"signature_name": "classify_images",
                               "examples": [{"image": [0.5] * 16}]}).response_json
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from explorer.graph.inspector import describe_node, find_nodes
     from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorInfo
     from explorer.model.reader import read_model
+    from explorer.present.widget import explore
     from explorer.run.calls import (
         CallResult,
         CallTiming,
@@ -109,6 +111,7 @@ _EXPORTS = {
     "describe_node": "explorer.graph.inspector",
     "example_template": "explorer.graph.example_features",
     "expected_features": "explorer.graph.example_features",
+    "explore": "explorer.present.widget",
     "find_nodes": "explorer.graph.inspector",
     "metadata_response": "explorer.serving.metadata",
     "predict": "explorer.run.calls",
@@ -166,6 +169,7 @@ __all__ = [
     "describe_node",
     "example_template",
     "expected_features",
+    "explore",
     "find_nodes",
     "metadata_response",
     "predict",

@@ -9,7 +9,8 @@ pandas views of a result are ``explorer.run.frames``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -48,6 +49,36 @@ class CallTiming:
     transfer_ms: float = 0.0
 
 
+class ResponseJson(Mapping[str, Any]):
+    """A response body, read-only, that notebooks show as JSON: a collapsible tree where the
+    front end renders ``application/json`` (JupyterLab, VS Code), indented JSON text
+    elsewhere (never ``mappingproxy({...})``). Equal to a dict of the same content."""
+
+    __slots__ = ("_doc",)
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self._doc = doc
+
+    def __getitem__(self, key: str) -> Any:
+        return self._doc[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._doc)
+
+    def __len__(self) -> int:
+        return len(self._doc)
+
+    def __repr__(self) -> str:
+        return json.dumps(dict(self._doc), indent=2, ensure_ascii=False, default=str)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_json_(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        # A small body opens expanded; a big one shows its top level only.
+        return dict(self._doc), {"expanded": len(repr(self)) < 4_000, "root": "response"}
+
+
 @dataclass(frozen=True, slots=True)
 class CallResult:
     """One call: TF Serving's exact REST response plus the arrays behind it."""
@@ -73,6 +104,11 @@ class CallResult:
     taps: tuple[TapValue, ...] = ()
     # Per-op times of the run (``profile=True``).
     profile: Profile | None = None
+
+    def __post_init__(self) -> None:
+        # Whoever built it (a local run, a server's reply), the body displays as JSON.
+        if not isinstance(self.response_json, ResponseJson):
+            object.__setattr__(self, "response_json", ResponseJson(self.response_json))
 
     def tap(self, name: str) -> np.ndarray[Any, Any] | None:
         """The value of a tap as asked for (or of one place's op id); None if that place
