@@ -5,6 +5,8 @@ whether an answer on screen still belongs to the form above it.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
 
 import streamlit as st
@@ -92,7 +94,15 @@ def text_prefill(
 
 
 def request_fingerprint(request: CallRequest) -> str:
-    """What a request asks, as a short digest: same digest, same answer."""
+    """What a request asks, as a short digest: same digest, same answer. A body typed as
+    text counts by its JSON (the same body laid out otherwise is the same request)."""
+    body: Any = request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    if isinstance(body, str):
+        # Not JSON: TF Serving answers it with a parse error, and it counts as text.
+        with contextlib.suppress(ValueError):
+            body = json.loads(body)
     parts: list[Any] = [
         request.verb.value,
         request.signature,
@@ -100,7 +110,7 @@ def request_fingerprint(request: CallRequest) -> str:
         request.extra_fetches,
         request.row_format,
         request.left_out,
-        request.body if not isinstance(request.body, bytes) else request.body.hex(),
+        body,
         dict(request.arrays) if isinstance(request.arrays, dict) else request.arrays,
     ]
     return fingerprint({str(i): part for i, part in enumerate(parts)})
