@@ -155,7 +155,11 @@ def render_presentation_outcome(
     result = outcome.result
     if result is None:
         return
-    st.caption(f"Answered in {report.timing_summary(result.timing)}")
+    st.caption(
+        _answered_in(
+            result.timing.conversion_ms + result.timing.execution_ms, result.timing.load_ms
+        )
+    )
     if result.method is MethodKind.CLASSIFY:
         results = result.response_json["results"]
         for number, classes in enumerate(results[:_MAX_EXAMPLES], start=1):
@@ -213,6 +217,16 @@ def _predict_outputs(outputs: dict[str, np.ndarray], meta_graph: MetaGraphInfo, 
         if array.dtype.kind in "OS" and array.size:
             values = np.vectorize(_text, otypes=[object])(array)
         st.dataframe(pd.DataFrame(values.reshape(len(values), -1)[:_MAX_ROWS]), hide_index=True)
+
+
+def _answered_in(answer_ms: float, load_ms: float) -> str:
+    # For an audience: how long the answer took; a first call's model load said apart.
+    line = f"Answered in {_duration(answer_ms)}"
+    return line + (f" · loading the model first took {_duration(load_ms)}" if load_ms else "")
+
+
+def _duration(ms: float) -> str:
+    return f"{ms:,.0f} ms" if ms < 1000 else f"{ms / 1000:,.1f} s"
 
 
 def _ranked(pairs: list[tuple[str, float]]) -> tuple[Ranked, ...]:

@@ -104,7 +104,7 @@ def test_link_runs_and_presentation_view_hides_then_restores_detail(open_link: O
     bars = "".join(h.value for h in at.get("html"))
     assert "class 0" in bars
     assert "%" in bars  # scores as percent bars
-    assert any(c.value.startswith("Answered in ") and "conversion +" in c.value for c in at.caption)
+    assert any(re.fullmatch(r"Answered in [\d,.]+ (ms|s)( · .*)?", c.value) for c in at.caption)
     assert at.query_params.get("view") == "presentation"
 
     at.toggle(key=keys.PRESENTATION).set_value(False).run()
