@@ -13,7 +13,7 @@ Each limit is an environment variable; 0 turns it off. A call cycle is refused a
 setting: TensorFlow cannot run one.
 
 =============================  =========  ============================================
-``EXPLORER_MAX_MODEL_NODES``   500,000    nodes once every function call is inlined
+``EXPLORER_MAX_MODEL_NODES``   500,000    nodes one run builds, function calls inlined
 ``EXPLORER_MAX_CALL_DEPTH``    100        nested function calls
 ``EXPLORER_MAX_GRAPH_DEPTH``   10,000     ops on the longest path of the inlined graph
 ``EXPLORER_MAX_CONSTANT_BYTES`` 2 GiB     constants and signature defaults, materialized
@@ -113,8 +113,8 @@ def check_bounds(meta_graph: MetaGraphInfo, bounds: ModelBounds | None = None) -
         )  # fmt: skip
     if bounds.max_nodes and extent.nodes > bounds.max_nodes:
         raise _over(
-            f"{extent.nodes:,} nodes once its function calls are inlined "
-            f"({extent.written_nodes:,} as written)",
+            f"{extent.nodes:,} nodes in one run of {extent.largest_run} once its function "
+            f"calls are inlined ({extent.written_nodes:,} as written)",
             bounds.max_nodes, "nodes", ENV_MAX_NODES,
             "TensorFlow inlines every call before it runs a graph",
         )  # fmt: skip

@@ -4,10 +4,10 @@ TensorFlow inlines every function call into the graph it runs, and recurses over
 what a model costs is not its file size. Four numbers say it, each computed without
 recursion in time linear in the proto:
 
-* ``nodes``: nodes once every call is inlined. A function runs as many copies as it has
-  call sites times its callers' copies: a 1 KB library whose functions each call the next
-  twice asks for 2**depth nodes. Functions nothing calls count once (Grappler may swap
-  one in for a function with the same ``api_implements``).
+* ``nodes``: the most nodes TensorFlow builds for one run — loading builds the graph as
+  written, and each run (a signature's, the init and restore ops') inlines every call it
+  reaches, one copy per call site: a 1 KB library whose functions each call the next twice
+  asks for 2**depth nodes.
 * ``call_depth``: the longest chain of nested function calls (a function that calls
   itself, or two that call each other, is a cycle: an endless chain).
 * ``graph_depth``: the longest path of ops through the inlined graph (a call counts as its
@@ -61,8 +61,10 @@ class GraphExtent:
 
     # Nodes as written: the graph's plus every function body's.
     written_nodes: int
-    # Nodes once every function call is inlined (each function once per copy).
+    # The most nodes one run builds once its calls are inlined (at least written_nodes).
     nodes: int
+    # Which run that is, in words ('signature "serving_default"'); "" if the written graph.
+    largest_run: str
     call_depth: int
     # The deepest call chain, outermost function first.
     deepest_call: tuple[str, ...]
@@ -107,6 +109,20 @@ def measure(proto: MetaGraphDef) -> GraphExtent:
         chain.append(top)
         top = below[top]
 
+    size: dict[str, int] = {}  # nodes one call of a function builds, inlined
+    for name in order:
+        size[name] = sum(1 + sum(size[c] for c in site) for site in scopes[name].callees)
+    written = len(graph.inputs) + sum(len(s.inputs) for s in scopes.values())
+    weight = [1 + sum(size[c] for c in site) for site in graph.callees]
+    nodes, largest_run = written, ""
+    called = _called(scopes, graph)
+    if sum(weight) + sum(size[n] for n in order if n not in called) > written:
+        # Some call is inlined more than once: count what each run reaches.
+        for label, roots in _runs(proto):
+            built = sum(weight[i] for i in graph.reach(roots))
+            if built > nodes:
+                nodes, largest_run = built, label
+
     copies = _copies(order, scopes, graph)
     constants = _Constants()
     constants.add_scope(graph, 1, None)
@@ -120,8 +136,9 @@ def measure(proto: MetaGraphDef) -> GraphExtent:
     for name in order:
         length[name] = scopes[name].longest_path(length)
     return GraphExtent(
-        written_nodes=len(graph.inputs) + sum(len(s.inputs) for s in scopes.values()),
-        nodes=len(graph.inputs) + sum(copies[n] * len(scopes[n].inputs) for n in order),
+        written_nodes=written,
+        nodes=nodes,
+        largest_run=largest_run,
         call_depth=len(chain),
         deepest_call=tuple(chain),
         graph_depth=max([graph.longest_path(length), *length.values()]),
@@ -153,12 +170,12 @@ class _Scope:
         self, nodes: Iterable[NodeDef], library: set[str], gradients: dict[str, str]
     ) -> None:
         body = list(nodes)
-        index = {node.name: i for i, node in enumerate(body)}
+        index = self.index = {node.name: i for i, node in enumerate(body)}
         self.inputs: list[list[int]] = []
         self.callees: list[list[str]] = []
         self.tensors: list[tuple[NodeDef, TensorProto]] = []
         for node in body:
-            refs = (ref.lstrip("^").partition(":")[0] for ref in node.input)
+            refs = (ref.lstrip("^").partition(":")[0] for ref in node.input)  # _node_name
             self.inputs.append([index[n] for n in refs if n in index])
             found = [node.op] if node.op in library else []
             attr = node.attr
@@ -180,6 +197,17 @@ class _Scope:
             if node.op in _GRADIENT_OPS:
                 found += [gradients[f] for f in found if gradients.get(f) in library]
             self.callees.append(found)
+
+    def reach(self, roots: Iterable[str]) -> set[int]:
+        """Indexes of the nodes running ``roots`` (node or tensor names) needs."""
+        stack = [i for ref in roots if (i := self.index.get(_node_name(ref))) is not None]
+        seen: set[int] = set()
+        while stack:
+            i = stack.pop()
+            if i not in seen:
+                seen.add(i)
+                stack += self.inputs[i]
+        return seen
 
     def longest_path(self, length: dict[str, int]) -> int:
         """The longest path of ops, where a call weighs its callee's own longest path
@@ -205,6 +233,32 @@ class _Scope:
                     dist[i] = weight[i] + max(done, default=0)
                     state[i] = 2
         return max(dist, default=0)
+
+
+def _node_name(ref: str) -> str:
+    return ref.lstrip("^").partition(":")[0]
+
+
+def _called(scopes: dict[str, _Scope], graph: _Scope) -> set[str]:
+    """Every function some node calls."""
+    return {c for scope in [graph, *scopes.values()] for site in scope.callees for c in site}
+
+
+def _runs(proto: MetaGraphDef) -> Iterator[tuple[str, list[str]]]:
+    """(what runs, the names it fetches): each signature, the restore op, and each
+    collection of ops (the init ops TF1's loader runs are collections)."""
+    for key, signature in sorted(proto.signature_def.items()):
+        names = []
+        for info in signature.outputs.values():
+            sparse, composite = info.coo_sparse, info.composite_tensor
+            names += [info.name, sparse.values_tensor_name, sparse.indices_tensor_name]
+            names += [sparse.dense_shape_tensor_name, *(c.name for c in composite.components)]
+        yield f'signature "{key}"', [n for n in names if n]
+    if proto.saver_def.restore_op_name:
+        yield "the restore op", [proto.saver_def.restore_op_name]
+    for key, collection in sorted(proto.collection_def.items()):
+        if collection.node_list.value:
+            yield f'the ops of collection "{key}"', list(collection.node_list.value)
 
 
 def _post_order(called: dict[str, list[list[str]]]) -> list[str]:
