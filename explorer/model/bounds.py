@@ -3,11 +3,12 @@
 TensorFlow trusts the graphs it loads. A 1 KB SavedModel can crash it (a function that
 calls itself, a call chain 20,000 deep, a 200,000-op chain: each a stack overflow, which
 takes down every model TF Serving serves), or exhaust the machine (a million nodes: three
-minutes and 7.4 GB to load; one 100-byte Const that TensorFlow expands to 5 GB). :func:`check_bounds`
-measures the MetaGraph (``explorer.model.extent``: linear, without TensorFlow, cached per
-parsed proto) and refuses it with a ModelLimitError that names the limit, the value and
-how to raise it, before anything is loaded. Reading metadata checks only what reading
-itself costs (``EXPLORER_MAX_PBTXT_BYTES``), so ``show`` stays as fast as before.
+minutes and 7.4 GB to load; one 100-byte Const that TensorFlow expands to 5 GB).
+:func:`check_bounds` measures the MetaGraph (``explorer.model.extent``: linear, without
+TensorFlow, cached per parsed proto) and refuses it with a ModelLimitError that names the
+limit, the value and how to raise it, before anything is loaded. Reading metadata checks
+only what reading itself costs (``EXPLORER_MAX_PBTXT_BYTES``), so ``show`` stays as fast
+as before.
 
 Each limit is an environment variable; 0 turns it off. A call cycle is refused at any
 setting: TensorFlow cannot run one.
