@@ -99,8 +99,8 @@ def measure(proto: MetaGraphDef) -> GraphExtent:
     depth: dict[str, int] = {}
     below: dict[str, str | None] = {}  # the callee on the deepest chain
     for name in order:
-        called = (c for site in scopes[name].callees for c in site)
-        deepest = max(called, key=depth.__getitem__, default=None)
+        callees = (c for site in scopes[name].callees for c in site)
+        deepest = max(callees, key=depth.__getitem__, default=None)
         depth[name] = 1 + (depth[deepest] if deepest is not None else 0)
         below[name] = deepest
     top = max(order, key=depth.__getitem__, default=None)
