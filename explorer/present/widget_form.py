@@ -146,7 +146,7 @@ def _examples(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     examples: list[dict[str, Any]] = []
     problems: list[str] = []
-    for number, row in enumerate(rows, start=1):
+    for number, row in enumerate(rows):  # numbered as the answer's results are
         example: dict[str, Any] = {}
         for feature, cell in zip(features, row, strict=False):
             if not str(cell).strip():

@@ -193,9 +193,9 @@ function runPane(model) {
     });
     const head = h("tr", {}, h("th", { text: "#" }), ...form.features.map((f) =>
       h("th", { title: f.about }, h("div", { text: f.name }), h("div", { cls: "sew-about", text: f.about }))));
-    const body = state.rows.map((row, r) => h("tr", {}, h("td", { cls: "sew-muted", text: String(r + 1) }),
+    const body = state.rows.map((row, r) => h("tr", {}, h("td", { cls: "sew-muted", text: String(r) }),
       ...form.features.map((f, c) => {
-        const input = h("input", { cls: "sew-cell", value: row[c] ?? "", "aria-label": `${f.name}, example ${r + 1}` });
+        const input = h("input", { cls: "sew-cell", value: row[c] ?? "", "aria-label": `${f.name}, example ${r}` });
         if (lists[c]) input.setAttribute("list", lists[c]);
         input.addEventListener("input", () => { state.rows[r][c] = input.value; });
         return h("td", {}, input);
