@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 
 from explorer.cli.terminal import write_lines
+from explorer.codec.fills import ArraySummary
 from explorer.present import taps_file
 from explorer.run.result import CallResult
-from explorer.run.tap_values import TapSummary
 
 _SLOWEST = 10
 
@@ -41,7 +41,7 @@ def report(result: CallResult, taps_out: str | None) -> None:
         taps_file.write(taps_out, result)
 
 
-def _summary(summary: TapSummary) -> str:
+def _summary(summary: ArraySummary) -> str:
     text = f" {_shape(summary.shape)}"
     if summary.minimum is not None:
         text += (

@@ -52,6 +52,23 @@ class ArraySummary:
     mean: float | None = None
     nan_count: int = 0
     inf_count: int = 0
+    std: float | None = None
+    # Share of the values that are exactly zero (a dead ReLU shows here).
+    zero_fraction: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "size": self.size,
+            "min": self.minimum,
+            "max": self.maximum,
+            "mean": self.mean,
+            "std": self.std,
+            "nan_count": self.nan_count,
+            "inf_count": self.inf_count,
+            "zero_fraction": self.zero_fraction,
+        }
 
     def describe(self) -> str:
         """``shape [1, 224, 224, 3] · DT_FLOAT · 150,528 values · min 0 · max 1 · mean 0.5``."""
@@ -114,16 +131,21 @@ def numpy_dtype(dtype: str) -> np.dtype[Any] | None:
 
 
 def summarize(array: np.ndarray, dtype: str) -> ArraySummary:
-    """Shape, size and, for numbers, min/max/mean over the finite values and NaN/Inf counts."""
+    """Shape, size and, for numbers, min/max/mean/std over the finite values, NaN/Inf
+    counts and the share of zeros (complex values by their magnitude)."""
     shape = tuple(int(d) for d in array.shape)
-    if array.dtype.kind not in "fiub" or array.size == 0:
+    if array.dtype.kind not in "fiubc" or array.size == 0:
         return ArraySummary(shape, dtype, int(array.size))
-    values = array.astype(np.float64)
+    values = (np.abs(array) if array.dtype.kind == "c" else array).astype(np.float64)
     finite = values[np.isfinite(values)]
     nan_count = int(np.isnan(values).sum())
     inf_count = int(np.isinf(values).sum())
+    zeros = float(np.count_nonzero(values == 0)) / values.size
     if not finite.size:
-        return ArraySummary(shape, dtype, int(array.size), None, None, None, nan_count, inf_count)
+        return ArraySummary(
+            shape, dtype, int(array.size), nan_count=nan_count, inf_count=inf_count,
+            zero_fraction=zeros,
+        )  # fmt: skip
     return ArraySummary(
         shape,
         dtype,
@@ -133,6 +155,8 @@ def summarize(array: np.ndarray, dtype: str) -> ArraySummary:
         float(finite.mean()),
         nan_count,
         inf_count,
+        float(finite.std()),
+        zeros,
     )
 
 

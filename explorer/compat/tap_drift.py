@@ -41,7 +41,13 @@ class TapDrift:
 
     @property
     def identical(self) -> bool:
-        return self.comparable and bool(np.array_equal(self.old.value, self.new.value))
+        old, new = self.old.value, self.new.value
+        return (
+            self.comparable
+            and old is not None
+            and new is not None
+            and bool(np.array_equal(old, new))
+        )
 
     def differences(self) -> dict[str, float] | None:
         """Max and mean absolute difference and the largest relative one; None when the
