@@ -118,11 +118,14 @@ class Session:
             values, _ = self._run(feeds, fetches, trace=False)
             return values
         order = sorted(names, key=names.__getitem__)
-        run = self._callable(tuple(names[n] for n in order), tuple(map(self._tensor_name, unique)))
+        # One fetch per tensor, however many spellings ask for it ("y", "y:0").
+        canonical = {name: self._tensor_name(name) for name in unique}
+        distinct = tuple(dict.fromkeys(canonical.values()))
+        run = self._callable(tuple(names[n] for n in order), distinct)
         with self._errors():
             values = run(*(feeds[n] for n in order))
-        by_name = dict(zip(unique, values, strict=True))
-        return [by_name[name] for name in fetches]
+        by_tensor = dict(zip(distinct, values, strict=True))
+        return [by_tensor[canonical[name]] for name in fetches]
 
     def prepare(self, feeds: Sequence[str], fetches: Sequence[str]) -> bool:
         """Build the run of these feeds and fetches (its executors) without running it.
@@ -134,7 +137,7 @@ class Session:
             ExecutionError: TensorFlow cannot build it (a call would fail the same way).
         """
         feed_names = tuple(sorted({self._tensor_name(n) for n in feeds}))
-        key = (feed_names, tuple(self._tensor_name(n) for n in dict.fromkeys(fetches)))
+        key = (feed_names, tuple(dict.fromkeys(self._tensor_name(n) for n in fetches)))
         with self._callables_lock:
             ready = key in self._callables
         self._callable(*key)

@@ -150,3 +150,10 @@ def test_warm_models_stay_within_the_bound(
     assert [m.path for m in models[-2:]] == [directory for directory, _ in loaded]
     result = calls.predict(models[-1], {"instances": [2.0]})
     assert result.timing.load_ms == 0.0
+
+
+def test_one_tensor_fetched_under_two_spellings(counter: ModelInfo) -> None:
+    # An extra fetch naming an output's tensor another way ("get" for "get:0") is answered
+    # with the same value, in the order asked.
+    result = calls.predict_arrays(counter, {}, signature="get_counter", extra_fetches=["get"])
+    assert float(result.extra["get"]) == float(np.asarray(result.outputs["output"]))
