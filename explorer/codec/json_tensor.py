@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from explorer.codec.json_document import member_count
 from explorer.codec.limits import (
     MAX_RANK,
     ElementBudget,
@@ -26,7 +27,6 @@ from explorer.codec.limits import (
     value_text,
     value_type,
 )
-from explorer.codec.rapidjson_reader import member_count
 from explorer.codec.rest_text import (
     INT64_MAX,
     INT64_MIN,

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from explorer.codec import fast_request
-from explorer.codec.rapidjson_reader import JsonParseError, RepeatedMembers, members, parse
+from explorer.codec.json_document import RepeatedMembers, members
+from explorer.codec.rapidjson_reader import JsonParseError, parse
 from explorer.codec.rest_text import json_type, json_value_text
 from explorer.errors import ExplorerError, InputError
 

@@ -15,21 +15,18 @@ TF Serving (``json_tensor.cc`` ``ParseJson``, built with rapidjson v1.1.0 as its
   :mod:`explorer.codec.rapidjson_number` (normal precision, not correctly rounded);
 - every error is rapidjson's English message and byte offset.
 
-The document: objects are dicts (the first of repeated members wins, as ``FindMember``
-finds it) or :class:`RepeatedMembers` when a name repeats (its ``pairs`` keep every member
-in order, as iterating a rapidjson object does); arrays are lists; strings are ``str``, or
-``bytes`` when they are not valid UTF-8; numbers are ``int`` (rapidjson's integer kinds)
-or ``float`` (its doubles); ``true``/``false``/``null`` are ``True``/``False``/``None``.
+The document's Python values are described in :mod:`explorer.codec.json_document`
+(numbers: ``int`` for rapidjson's integer kinds, ``float`` for its doubles).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
+from explorer.codec.json_document import json_object
 from explorer.codec.numeric_text import numeric_array
 from explorer.codec.rapidjson_number import (
     VALUE_INVALID,
@@ -49,7 +46,7 @@ BAD_SURROGATE = "The surrogate pair in string is invalid."
 BAD_ESCAPE = "Invalid escape character in string."
 MISS_QUOTE = "Missing a closing quotation mark in string."
 
-__all__ = ["JsonParseError", "RepeatedMembers", "member_count", "members", "parse"]
+__all__ = ["JsonParseError", "parse"]
 
 
 class JsonParseError(Exception):
@@ -59,35 +56,6 @@ class JsonParseError(Exception):
         super().__init__(f"{message} at offset: {offset}")
         self.message = message
         self.offset = offset
-
-
-class RepeatedMembers(dict[str, Any]):
-    """A JSON object with a repeated member name.
-
-    As a dict it holds the first member of each name (``FindMember``); ``pairs`` holds
-    every member in document order (what iterating the object, ``MemberCount`` and the
-    debug printer see).
-    """
-
-    __slots__ = ("pairs",)
-
-    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
-        super().__init__()
-        for name, value in pairs:
-            self.setdefault(name, value)
-        self.pairs = pairs
-
-
-def members(obj: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
-    """Every member of an object in document order, repeated names included."""
-    pairs = getattr(obj, "pairs", None)
-    return pairs if pairs is not None else obj.items()
-
-
-def member_count(obj: Mapping[str, Any]) -> int:
-    """rapidjson's ``MemberCount()``: repeated members count each time."""
-    pairs = getattr(obj, "pairs", None)
-    return len(pairs) if pairs is not None else len(obj)
 
 
 # Iterative parser states and tokens (reader.h, in its order).
@@ -263,7 +231,7 @@ class _Reader:
                 if state == _ELEMENT_DELIMITER:
                     raise JsonParseError(VALUE_INVALID, self.pos)
                 back, items, _ = stack.pop()
-                value = items if target == _ARRAY_FINISH else _object(items)
+                value = items if target == _ARRAY_FINISH else json_object(items)
                 self.pos += 1
                 if back == _START:
                     return value
@@ -395,19 +363,3 @@ class _Reader:
         code = int(self.data[self.pos : self.pos + 4], 16)
         self.pos += 4
         return code
-
-
-def _object(pairs: list[tuple[str | bytes, Any]]) -> dict[str, Any]:
-    named = [(_name(k), v) for k, v in pairs]
-    obj = dict(named)
-    if len(obj) == len(named):
-        return obj
-    return RepeatedMembers(named)
-
-
-def _name(key: str | bytes | None) -> str:
-    # Member names are text for lookups; bytes that are not UTF-8 keep their values as
-    # U+DC80..U+DCFF (they can never equal a signature key).
-    if isinstance(key, bytes):
-        return key.decode("utf-8", "surrogateescape")
-    return key or ""

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from explorer.codec.fast_request import FastDoc
+from explorer.codec.json_document import members
 from explorer.codec.json_tensor import (
     decode_b64,
     dense_shape,
@@ -36,7 +37,6 @@ from explorer.codec.limits import (
     too_deep,
     value_text,
 )
-from explorer.codec.rapidjson_reader import members
 from explorer.codec.rest_response import (
     classify_response_text,
     predict_response_text,

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from explorer.codec.json_document import members
 from explorer.codec.json_tensor import bytes_json, decode_b64, encode_text, is_b64
 from explorer.codec.limits import value_type
-from explorer.codec.rapidjson_reader import members
 from explorer.codec.rest_text import INT64_MAX, is_double
 from explorer.errors import InputError
 from explorer.model import protos

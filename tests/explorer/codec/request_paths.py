@@ -7,6 +7,7 @@ request cases go through :func:`predict_both`, so each case checks both paths.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -104,13 +105,15 @@ def checked_predict_inputs(original: Any) -> Any:
     def predict_inputs(doc: Any, sig: SignatureInfo, **options: Any) -> Any:
         if not isinstance(doc, FastDoc):
             return original(doc, sig, **options)
+        budget = options.get("budget")
+        before = copy.copy(budget)  # each path charges the budget as it was
         try:
             got: Any = original(doc, sig, **options)
         except ExplorerError as exc:
             got = exc
         try:
             exact_doc = limits.parse_body(doc.data)
-            want: Any = original(exact_doc, sig, **options)
+            want: Any = original(exact_doc, sig, **{**options, "budget": before})
         except ExplorerError as exc:
             want = exc
         pack = lambda r: r if isinstance(r, ExplorerError) else (r.row_format, r.tensors)  # noqa: E731

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from explorer.model.info import ModelInfo
 from tests.explorer.codec.request_paths import exact, fast, same, signature
-from tests.explorer.request_strategies import numeric_bodies, predict_bodies, predict_targets
+from tests.explorer.numeric_strategies import numeric_bodies
+from tests.explorer.request_strategies import predict_bodies, predict_targets
 
 CORPUS = settings(
     max_examples=1_500,
