@@ -38,7 +38,9 @@ _MAX_RANK = 64
 _INTEGER_PART_BOUND = 1e18
 _ULPS = 16  # the float32 must hold this many double ULPs either side
 _EXPONENTS_ONE_BY_ONE = 256
-_RISKY_EXPONENTS = re.compile(rb"[eE][-+]?[0-9]{3}|[0-9]{19}[.eE]")
+_BIG_EXPONENT = re.compile(rb"[eE][-+]?[0-9]{3}")
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= c <= 0x39 else c for c in range(256))
+_LONG_INTEGER_PARTS = tuple(b"0" * 19 + end for end in (b".", b"e", b"E"))
 _INT_RANGES = {
     "DT_INT32": (-(2**31), 2**31 - 1), "DT_INT16": (-(2**31), 2**31 - 1),
     "DT_INT8": (-(2**31), 2**31 - 1), "DT_UINT8": (-(2**31), 2**31 - 1),
@@ -353,7 +355,12 @@ def _numbers_safe(doc: FastDoc) -> bool:
     if exponents <= 0:
         return True
     if exponents > _EXPONENTS_ONE_BY_ONE:
-        return _RISKY_EXPONENTS.search(data) is None
+        # Many exponents: one regex for 3-digit ones, literal searches for 19 digits
+        # before a '.' or an exponent (a long fraction matches too: it goes exact).
+        if _BIG_EXPONENT.search(data) is not None:
+            return False
+        zeros = data.translate(_DIGITS_AS_ZERO)
+        return not any(run in zeros for run in _LONG_INTEGER_PARTS)
     return all(_exponent_safe(data, at) for at in _exponent_positions(data))
 
 

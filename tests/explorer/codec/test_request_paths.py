@@ -79,3 +79,19 @@ def test_paths_agree_on_numeric_bodies() -> None:
     prop()
     # DT_DOUBLE, DT_BOOL and DT_STRING always go exact; about 7 in 10 DT_FLOAT bodies go fast.
     assert sum(took) >= len(took) // 10, f"the fast path took only {sum(took)} of {len(took)}"
+
+
+def test_many_exponents_are_checked_in_bulk() -> None:
+    # Past 256 exponents the fast path checks them all at once: a 3-digit exponent or a
+    # 19-digit integer part before '.'/'e' hands the body to the exact path.
+    values = [f"{0.001 * (i + 1):e}" for i in range(300)]
+    sig = signature(("x", "DT_FLOAT"))
+    plain = '{"instances": [' + ", ".join(values) + "]}"
+    outcome, took = fast(plain, sig)
+    assert took
+    assert same(outcome, exact(plain, sig))
+    for odd in ("1.5e-100", "1234567890123456789012.5e-20"):
+        body = '{"instances": [' + ", ".join([odd, *values]) + "]}"
+        outcome, took = fast(body, sig)
+        assert not took, odd
+        assert same(outcome, exact(body, sig))
