@@ -273,18 +273,22 @@ def _decimal_values(grid: np.ndarray) -> tuple[list[float], list[int]]:
     stopped = np.zeros(count, dtype=bool)  # significand past 2^53 - 1 before a digit
     stop_at = np.zeros(count, dtype=np.int64)
     exponent = np.zeros(count, dtype=np.int64)
+    # Column by column: each column contiguous (transposed copies).
+    int_cols, frac_cols = np.ascontiguousarray(int_mask.T), np.ascontiguousarray(frac_mask.T)
+    exp_cols, digit_cols = np.ascontiguousarray(exp_mask.T), np.ascontiguousarray(digit.T)
     for column in range(width):
-        frac = frac_mask[:, column]
+        frac = frac_cols[column]
         stop = frac & ~stopped & (significand > _SAFE_53)
         stop_at[stop] = column
         stopped |= stop
-        append = int_mask[:, column] | (frac & ~stopped)
-        significand = np.where(append, significand * 10 + digit[:, column], significand)
+        append = int_cols[column] | (frac & ~stopped)
+        significand = np.where(append, significand * 10 + digit_cols[column], significand)
         frac_append = append & frac
         taken += frac_append
         seen += frac_append & (significand != 0)
-        in_exp = exp_mask[:, column]
-        exponent = np.where(in_exp, exponent * 10 + digit[:, column], exponent)
+        in_exp = exp_cols[column]
+        if in_exp.any():
+            exponent = np.where(in_exp, exponent * 10 + digit_cols[column], exponent)
     value = significand.astype(np.float64)
     # Then at most two more digits in double arithmetic (17 significant digits in all).
     steps = np.zeros(count, dtype=np.int64)
