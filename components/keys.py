@@ -70,6 +70,13 @@ GRAPH_FOCUS = "graph.focus"  # (scope, box id, nonce): the box "go to" last cent
 GRAPH_GOTO = "graph.goto"  # (function, op name) the safety banner asks the graph to show
 GRAPH_CLICK_PROBLEM = "graph.click_problem"  # why the last click did nothing, shown once
 
+# Looking inside a run (taps and the profile), per signature: "<key>.<model>.<tags>.<sig>".
+INSPECT_TAPS = "inspect.taps"  # the op outputs the next local run also returns
+INSPECT_PROFILE = "inspect.profile"  # time every op of the next local run (a toggle)
+INSPECT_TIMES = "inspect.times"  # the last profiled run's ms per op id (colours the graph)
+INSPECT_VIEW = "inspect.view"  # + ".<n>": the view chosen for tapped value n
+INSPECT_DRIFT = "inspect.drift"  # + ".<n>": the version tap n is compared with
+
 # Demo features: presentation view, deep links, examples at hand.
 PRESENTATION = "view.presentation"  # the sidebar toggle
 RUN_AUTORUN = "autorun"  # run key + ".<api>": run once on the next draw (examples, links)

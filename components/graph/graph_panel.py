@@ -17,6 +17,7 @@ import streamlit as st
 from components import keys
 from components.graph.graph_view import render_graph_view
 from components.graph.inspector_data import inspector_data, short_group
+from components.taps_state import chosen_taps, inspect_scope, profile_times, toggle_tap
 from components.text import md_code, md_text
 from explorer.errors import ExplorerError, GraphvizError
 from explorer.graph.actions import GraphAction, action_for
@@ -237,6 +238,8 @@ def render_graph_tab(
         st.graphviz_chart(st.session_state[keys.GRAPH_LAST_DOT], width="stretch")
         st.caption(md_text(str(err)))
     if scene is not None:
+        tap_scope = inspect_scope(meta_graph, signature)
+        times = profile_times(tap_scope)
         focus = st.session_state.get(keys.GRAPH_FOCUS)
         render_graph_view(
             {
@@ -246,12 +249,16 @@ def render_graph_tab(
                 if focus is not None and focus[0] == scope
                 else None,
                 "highlight": highlight,
-                "inspector": inspector_data(meta_graph, prepared, graph, selected),
+                "inspector": inspector_data(
+                    meta_graph, prepared, graph, selected, tuple(chosen_taps(tap_scope)), times
+                ),
+                "heat": box_heat(prepared, graph, times),
                 "key": scope,
             },
             key=keys.GRAPH_DRAWING,
             on_click=lambda element_id: apply_click(graph, scope, element_id),
             on_goto=lambda box_id: go_to(prepared, scope, box_id),
+            on_action=lambda action: tap_action(tap_scope, action),
         )
     problem = st.session_state.pop(keys.GRAPH_CLICK_PROBLEM, None)
     if problem:
@@ -277,6 +284,40 @@ def render_graph_tab(
             "Download SVG", scene_svg(scene), file_name=f"{signature.key}.svg", mime="image/svg+xml"
         )
     return graph
+
+
+def box_heat(
+    prepared: SignatureSlice, graph: SignatureGraph, times: dict[str, float]
+) -> dict[str, list[object]] | None:
+    """Each drawn box's share of the slowest box's time in the last profiled run (an op
+    its own, a group or call every op inside), with the words its tooltip adds."""
+    if not times:
+        return None
+    drawn = {n.id for n in graph.nodes}
+    per_box: dict[str, float] = {}
+    for op_id, ms in times.items():
+        if op_id not in prepared.flat.index:
+            continue
+        for box in (op_id, *prepared.group_path(op_id)):
+            if box in drawn:
+                per_box[box] = per_box.get(box, 0.0) + ms
+    slowest = max(per_box.values(), default=0.0)
+    if slowest <= 0:
+        return None
+    return {
+        box: [ms / slowest, f"{ms:.3f} ms in the last profiled run"] for box, ms in per_box.items()
+    }
+
+
+def tap_action(scope: str, action: str) -> None:
+    """An inspector tap action ("tap:<op id>:<n>" or "untap:…") applied to the taps."""
+    verb, _, tap = action.partition(":")
+    if verb not in ("tap", "untap") or not tap:
+        return
+    if toggle_tap(scope, tap):
+        st.toast(f"{md_code(tap)}: the next run in the Run tab returns its value.")
+    else:
+        st.toast(f"{md_code(tap)} is no longer tapped.")
 
 
 def _render_go_to(meta_graph: MetaGraphInfo, prepared: SignatureSlice, scope: str) -> None:

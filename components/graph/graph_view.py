@@ -2,8 +2,9 @@
 
 The browser side is ``explorer/present/assets/graph_view.*`` (no build step, shared with
 notebooks): it draws a laid-out scene with zoom, pan, a minimap and the node inspector
-beside it. Python gets two events back: ``clicked`` (a box, or an open group's title)
-and ``goto`` (a link in the inspector), each as ``{"id": ..., "t": ...}``.
+beside it. Python gets three events back: ``clicked`` (a box, or an open group's title),
+``goto`` (a link in the inspector) and ``action`` (an inspector row's action, such as a
+tap), each as ``{"id": ..., "t": ...}``.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ def render_graph_view(
     key: str,
     on_click: Callable[[str], None],
     on_goto: Callable[[str], None],
+    on_action: Callable[[str], None] | None = None,
     height: int = FRAME_PX,
 ) -> None:
-    """Mount the drawing with ``data`` (see ``graph_view.js``); ``on_click`` and
-    ``on_goto`` get the element id, before the rerun the event causes."""
+    """Mount the drawing with ``data`` (see ``graph_view.js``); ``on_click``, ``on_goto``
+    and ``on_action`` (an inspector row's action) get the element id or the action, before
+    the rerun the event causes."""
 
     def _event(name: str, handler: Callable[[str], None]) -> Callable[[], None]:
         def _changed() -> None:
@@ -59,4 +62,5 @@ def render_graph_view(
         height=height + _BAR_PX,
         on_clicked_change=_event("clicked", on_click),
         on_goto_change=_event("goto", on_goto),
+        on_action_change=_event("action", on_action or (lambda _: None)),
     )

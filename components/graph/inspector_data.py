@@ -15,9 +15,16 @@ _ATTRS_SHOWN = 14
 
 
 def inspector_data(
-    meta_graph: MetaGraphInfo, prepared: SignatureSlice, graph: SignatureGraph, box: str | None
+    meta_graph: MetaGraphInfo,
+    prepared: SignatureSlice,
+    graph: SignatureGraph,
+    box: str | None,
+    taps: tuple[str, ...] = (),
+    times: dict[str, float] | None = None,
 ) -> dict[str, object] | None:
-    """What the inspector beside the drawing shows for the selected box."""
+    """What the inspector beside the drawing shows for the selected box: for an op, also
+    its outputs as tap actions (``tap:<op id>:<n>``, ``untap:…`` when tapped) and its time
+    in the last profiled run."""
     if not box:
         return None
     signature = prepared.signature
@@ -58,6 +65,22 @@ def inspector_data(
     node = graph.node(op_box)
     if node is not None and node.findings:
         lines.append("⚠ flagged by the unsafe-op scan")
+    if times and op_box in times:
+        lines.append(f"{times[op_box]:.3f} ms in the last profiled run")
+    tap_rows = []
+    for port, dtype, shape in details.outputs:
+        tap = f"{op_box}:{port}"
+        tapped = tap in taps
+        what = " ".join(part for part in (dtype, shape) if part)
+        output = f"output {port}" + (f" ({what})" if what else "")
+        tap_rows.append(
+            {
+                "text": f"✓ tapped — remove {output}"
+                if tapped
+                else f"Show {output} on the next run",
+                "action": f"{'untap' if tapped else 'tap'}:{tap}",
+            }
+        )
 
     def link(target: str, tensor: str) -> dict[str, str]:
         name = target.split("::")[-1]
@@ -70,6 +93,7 @@ def inspector_data(
         "title": details.name,
         "lines": lines,
         "sections": [
+            {"title": "Look inside a run (Run tab)", "rows": tap_rows},
             {"title": f"Inputs ({len(inputs)})", "rows": [link(t, n) for t, n in inputs]},
             {"title": f"Consumers ({len(consumers)})", "rows": [link(t, n) for t, n in consumers]},
             {"title": "Attributes", "rows": attrs},

@@ -34,6 +34,7 @@ from components.run.form_state import (
     request_fingerprint,
     text_prefill,
 )
+from components.run.inspection_panel import render_inspection, render_inspection_options
 from components.run.predict_form import render_predict_form
 from components.run.request_text import render_big_request_note, render_rest_editor
 from components.run.result_panel import render_outcome
@@ -167,6 +168,7 @@ def render_run_panel(
             render_presentation_outcome(outcome, meta_graph, scope)
         elif outcome is not None:
             render_outcome(outcome, key=outcome_key, labels_scope=scope, meta_graph=meta_graph)
+            render_inspection(outcome, model, meta_graph, signature)
         if outcome is not None:
             render_report_download(model, meta_graph, signature.key, outcome, key=outcome_key)
             if not presentation:
@@ -212,9 +214,16 @@ def _render_editors(
         text = render_rest_editor(keys.run_key(scope, keys.RUN_REST_BODY, api.value), prefill or "")
         request = CallRequest(api, body=text) if text else None
     output_filter, extra_fetches = _render_debug_options(meta_graph, signature, scope, api)
+    taps, profile = render_inspection_options(meta_graph, signature)
     if request is None:
         return api, None, {}, False
-    request = replace(request, output_filter=output_filter, extra_fetches=extra_fetches)
+    request = replace(
+        request,
+        output_filter=output_filter,
+        extra_fetches=extra_fetches,
+        taps=taps,
+        profile=profile,
+    )
     return api, request, {}, False
 
 

@@ -35,7 +35,7 @@ def report(result: CallResult, taps_out: str | None) -> None:
         for op in profile.top(_SLOWEST):
             shapes = " ".join(_shape(s) for s in op.shapes)
             where = op.id if op.exact else f"{op.name} (in {op.id or 'the top-level graph'})"
-            lines.append(f"  {op.micros / 1000:8.3f} ms  {op.op:<20} {where}  {shapes}\n")
+            lines.append(f"  {op.micros / 1000:8.3f} ms  {op.ran_as:<20} {where}  {shapes}\n")
     write_lines("".join(lines), sys.stderr)
     if taps_out is not None:
         taps_file.write(taps_out, result)

@@ -209,11 +209,14 @@ class _Pool:
                 self._models.move_to_end(key)
                 return model, 0.0
             gate = self._loading.setdefault(key, threading.Lock())
+        waiting = time.perf_counter()
         with gate:  # one load per model, however many callers ask at once
             with self._lock:
                 model = self._models.get(key)
                 if model is not None and model.worker is not None and model.worker.alive:
-                    return model, 0.0
+                    # Loaded by another caller (a warm-up) while this one waited: the
+                    # wait is this call's load time.
+                    return model, (time.perf_counter() - waiting) * 1000
                 self._models.pop(key, None)
             return self._load_new(key, model_dir, meta_graph, kernels)
 

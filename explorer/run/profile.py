@@ -41,6 +41,14 @@ class OpTime:
     shapes: tuple[Shape, ...] = ()  # its outputs' shapes (the last time it ran)
     exact: bool = True  # False: ``id`` is the call the op was made in, not the op
     count: int = 1  # how many times it ran in this call
+    # The kernel that ran, when Grappler replaced the op (a BiasAdd fused with its
+    # convolution runs as _FusedConv2D); "" when it ran as itself.
+    kernel: str = ""
+
+    @property
+    def ran_as(self) -> str:
+        """The op type, and the kernel that ran it when that differs."""
+        return f"{self.op} → {self.kernel}" if self.kernel else self.op
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +88,7 @@ class Profile:
                     "shapes": [list(s) if s is not None else None for s in o.shapes],
                     "exact": o.exact,
                     "count": o.count,
+                    "kernel": o.kernel,
                 }
                 for o in (self.ops if count is None else self.ops[:count])
             ],
@@ -111,14 +120,15 @@ def from_run_metadata(data: bytes, tree: CallTree, execution_ms: float) -> Profi
                     before, micros=before.micros + micros, shapes=shapes, count=before.count + 1
                 )
                 continue
+            match = _LABEL.match(stats.timeline_label)
+            kernel = match["op"] if match else ""
             known = names.get(_normalized(name))
             if known is not None:
-                ops[name] = OpTime(name, known[0], known[1], micros, shapes)
+                ran = kernel if kernel and kernel != known[1] else ""
+                ops[name] = OpTime(name, known[0], known[1], micros, shapes, kernel=ran)
                 continue
-            match = _LABEL.match(stats.timeline_label)
-            op = match["op"] if match else ""
             where = _nearest_call(_normalized(name), calls)
-            ops[name] = OpTime(name, where, op, micros, shapes, False)
+            ops[name] = OpTime(name, where, kernel, micros, shapes, False)
     ranked = sorted(ops.values(), key=lambda o: (-o.micros, o.name))
     span = (max(ends) - min(starts)) / 1000 if starts else 0.0
     return Profile(tuple(ranked), sum(o.micros for o in ranked) / 1000, span, execution_ms)

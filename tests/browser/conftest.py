@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,11 +35,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def app_url(misbehaving: WorkerModels) -> Iterator[str]:
+@contextmanager
+def serving_app(roots: Sequence[Path]) -> Iterator[str]:
+    """``streamlit run app.py`` on a free loopback port with these allowed roots; its URL
+    once its health endpoint answers."""
     port = _free_port()
-    # The misbehaving models (built in the test session) may be opened as server folders.
-    roots = os.pathsep.join((str(REPO), str(misbehaving.abort.parent)))
     process = subprocess.Popen(
         [
             sys.executable,
@@ -58,7 +59,7 @@ def app_url(misbehaving: WorkerModels) -> Iterator[str]:
             "false",
         ],
         cwd=REPO,
-        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
+        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": os.pathsep.join(map(str, roots))},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -75,12 +76,28 @@ def app_url(misbehaving: WorkerModels) -> Iterator[str]:
                 err = process.stderr.read().decode() if process.stderr else ""
                 pytest.fail(f"streamlit did not come up on {url}: {err[-2000:]}")
             time.sleep(0.2)
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(misbehaving: WorkerModels) -> Iterator[str]:
+    # The misbehaving models (built in the test session) may be opened as server folders.
+    with serving_app((REPO, misbehaving.abort.parent)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def keras_app_url(keras_applications: dict[str, Path]) -> Iterator[str]:
+    """The app with the exported Keras applications' folder among the allowed roots."""
+    with serving_app((REPO, keras_applications["ResNet50"].parent)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

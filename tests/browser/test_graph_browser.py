@@ -4,71 +4,15 @@ on a Keras application (exported once per session)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from tests.browser.conftest import _free_port
-from tests.conftest import REPO
-
 pytestmark = pytest.mark.browser
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SHOTS = Path(os.environ.get("EXPLORER_SHOTS", "/tmp/shots/graph"))
-
-
-@pytest.fixture(scope="module")
-def keras_app_url(keras_applications: dict[str, Path]) -> Iterator[str]:
-    """The app with the exported Keras applications' folder among the allowed roots."""
-    port = _free_port()
-    roots = os.pathsep.join((str(REPO), str(keras_applications["ResNet50"].parent)))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=REPO,
-        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode() == "ok":
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"streamlit did not come up on {url}")
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def _settle(page) -> None:

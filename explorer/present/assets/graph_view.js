@@ -3,10 +3,12 @@
 //   mount(root, send) → view;  view.show(data)
 //   data = { scene: {width, height, boxes, frames, edges}  (explorer.graph.layout.scene_dict),
 //            selected: box id | null, focus: {id, nonce} | null, highlight: key | null,
-//            inspector: {title, lines, sections: [{title, rows: [{text, target}]}]} | null,
+//            inspector: {title, lines, sections: [{title, rows: [{text, target, action}]}]} | null,
+//            heat: {box id: [share of the slowest box 0..1, words]} | null  (a profile),
 //            height: px, key: a name for this drawing (its view is remembered per key) }
 //   send(name, value): "clicked" {id, t} for a box or a frame's title, "goto" {id, t} for a
-//   link in the inspector. Model text is only ever set as textContent, never as markup.
+//   link in the inspector, "action" {id, t} for an inspector row's action (e.g. a tap).
+//   Model text is only ever set as textContent, never as markup.
 // Streamlit calls the default export on every rerun with the latest data.
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
@@ -172,6 +174,21 @@ export function mount(root, send) {
     miniPort.setAttribute("height", vh / state.scale);
   };
 
+  // ---- a profile's times, as colour: white (no time) to red (the slowest box) ----
+  const heat = (times) => {
+    for (const item of state.items.values()) {
+      if (item.frame) continue;
+      const shape = item.node.querySelector(".se-shape");
+      const tip = item.node.querySelector("title");
+      const hot = times && times[item.id];
+      if (tip) tip.textContent = hot ? `${item.title}\n${hot[1]}` : item.title;
+      if (!hot) { shape.removeAttribute("style"); continue; }
+      const t = Math.max(0, Math.min(1, hot[0]));
+      const mix = (a, b) => Math.round(a + (b - a) * t);
+      shape.setAttribute("style", `fill: rgb(${mix(255, 214)},${mix(247, 39)},${mix(236, 40)})`);
+    }
+  };
+
   // ---- the inspector ----
   const inspect = (info) => {
     panel.replaceChildren();
@@ -191,10 +208,14 @@ export function mount(root, send) {
       const t = document.createElement("div"); t.className = "se-ins-head";
       t.textContent = section.title; panel.appendChild(t);
       for (const row of section.rows) {
-        const r = document.createElement(row.target ? "button" : "div");
-        r.className = row.target ? "se-link" : "se-ins-row";
+        const r = document.createElement(row.target || row.action ? "button" : "div");
+        r.className = row.action ? "se-action" : (row.target ? "se-link" : "se-ins-row");
         r.textContent = row.text;
-        if (row.target) {
+        if (row.action) {
+          r.addEventListener("click", () => {
+            if (state.send) state.send("action", { id: row.action, t: Date.now() });
+          });
+        } else if (row.target) {
           r.title = `go to ${row.target}`;
           r.addEventListener("click", () => {
             if (state.send) state.send("goto", { id: row.target, t: Date.now() });
@@ -228,6 +249,7 @@ export function mount(root, send) {
       state.anchor = null;
     }
     mark(data.selected || null);
+    heat(data.heat || null);
     inspect(data.inspector || null);
     const focus = data.focus;
     if (focus && focus.nonce !== state.focusNonce && view.clientWidth) {
