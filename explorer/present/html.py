@@ -29,7 +29,7 @@ _STYLE = (
     "<style>.se-t{border-collapse:collapse;margin:4px 0 10px}"
     ".se-t th,.se-t td{border:1px solid #ccc;padding:2px 8px;text-align:left;"
     "font-family:monospace;font-size:12px}.se-t th{background:#f3f3f3}"
-    ".se-ok{color:#137333}.se-no{color:#b3261e}</style>"
+    ".se-ok{color:#137333}.se-no{color:#b3261e}.se-msg{white-space:pre-wrap;margin:0}</style>"
 )
 
 
@@ -178,7 +178,7 @@ def _mark(accepted: bool, reason: str | None) -> str:
     # The whole message, folded: a SignatureDef dump is long, but it is TF Serving's answer.
     return (
         f"{headline}<details><summary>TF Serving's message</summary>"
-        f'<pre style="white-space:pre-wrap;margin:0">{html_text(text)}</pre></details>'
+        f'<pre class="se-msg">{html_text(text)}</pre></details>'
     )
 
 
