@@ -349,7 +349,7 @@ def _digit_words(numbers: np.ndarray, width: int) -> tuple[np.ndarray, list[np.n
         # 64-bit integers.
         whole = numbers.astype(np.float64)
         head = np.floor(whole * 1e-8)
-        groups = [(whole - head * 1e8).astype(np.uint64)]
+        return head.astype(np.uint8) + np.uint8(48), [_eight_digits_of(whole - head * 1e8)]
     else:
         numbers = numbers.astype(np.uint64)
         eight = np.uint64(10**8)
@@ -365,6 +365,30 @@ def _digit_matrix(numbers: np.ndarray) -> np.ndarray:
     high = numbers // eight
     groups = [high // eight, high % eight, numbers % eight]
     return np.concatenate([_eight_digits(g).view(np.uint8).reshape(-1, 8) for g in groups], axis=1)
+
+
+def _eight_digits_of(numbers: np.ndarray) -> np.ndarray:
+    """Whole numbers below 10^8 held as doubles, as 8 ASCII digits in one word each: two
+    lookups of four digits (the split is exact in doubles)."""
+    high = np.floor(numbers * 1e-4)
+    low = numbers - high * 1e4
+    words: np.ndarray = _FOUR_DIGITS.take(high.astype(np.intp)) | (
+        _FOUR_DIGITS.take(low.astype(np.intp)) << np.uint64(32)
+    )
+    return words
+
+
+def _four_digit_words() -> np.ndarray:
+    numbers = np.arange(10000, dtype=np.uint64)
+    word = np.zeros(10000, np.uint64)
+    for place in range(4):  # the first digit in the lowest byte
+        digit = (numbers // np.uint64(10 ** (3 - place))) % np.uint64(10)
+        word |= (digit + np.uint64(48)) << np.uint64(8 * place)
+    return word
+
+
+# _FOUR_DIGITS[n]: n (below 10^4) as four ASCII digits, little-endian in a word.
+_FOUR_DIGITS = _four_digit_words()
 
 
 def _eight_digits(numbers: np.ndarray) -> np.ndarray:
