@@ -21,6 +21,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from explorer.codec.ascii_digits import (
+    BYTE_MASKS,
+    POINTS,
+    digit_matrix,
+    digit_words,
+    significant_digits,
+)
 from explorer.codec.decimal_digits import CHUNK, decimal_parts
 
 _INDENT = "    "
@@ -185,8 +192,8 @@ def _float_rows(values: np.ndarray, plain: bytes) -> np.ndarray:
         numbers = values.copy()
         numbers[special] = 1  # any ordinary value: their rows are replaced below
     parts = decimal_parts(numbers)
-    head, groups = _digit_words(parts.digits, width)
-    significant = _significant(groups)
+    head, groups = digit_words(parts.digits, width)
+    significant = significant_digits(groups)
     exponent, precision = parts.exponent, parts.precision
     fixed = (exponent >= 0) & (exponent < precision)
     # Arithmetic blends: np.where on an unpredictable mask is slower.
@@ -207,7 +214,7 @@ def _float_rows(values: np.ndarray, plain: bytes) -> np.ndarray:
     last = len(groups) - 1
     for index, group in enumerate(groups):
         # Digits 1 + 8·index … past what is kept become NUL.
-        group &= _BYTE_MASKS.take(np.clip(keep - 1 - 8 * index, 0, 8))
+        group &= BYTE_MASKS.take(np.clip(keep - 1 - 8 * index, 0, 8))
         # The point, when it falls in this group: at byte p, the digits from p on move up
         # one byte and the group's last digit into its ninth column.
         # (digits 1 + 8·index … 8 + 8·index are this group's; after the very last digit,
@@ -215,30 +222,13 @@ def _float_rows(values: np.ndarray, plain: bytes) -> np.ndarray:
         end = 8 * index + (9 if index == last else 8)
         here = (point >= 1 + 8 * index) & (point <= end)
         at = np.where(here, point - 1 - 8 * index, 8)
-        low = _BYTE_MASKS.take(at)
-        inserted = (group & low) | (_POINTS.take(at) * here) | ((group & ~low) << np.uint64(8))
+        low = BYTE_MASKS.take(at)
+        inserted = (group & low) | (POINTS.take(at) * here) | ((group & ~low) << np.uint64(8))
         spill = (group >> np.uint64(56)) * (at < 8) + np.uint64(ord(".")) * (here & (at == 8))
         start = frame.groups + 9 * index
         rows[:, start : start + 8] = inserted.view(np.uint8).reshape(-1, 8)
         rows[:, start + 8] = spill
     return rows
-
-
-# _BYTE_MASKS[k]: the low k bytes of a little-endian word; _POINTS[k]: "." at byte k.
-_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], np.uint64)
-_POINTS = np.array([ord(".") << (8 * k) for k in range(8)] + [0], np.uint64)
-
-
-def _significant(groups: list[np.ndarray]) -> np.ndarray:
-    """Digits up to the last nonzero one, counting the leading digit (never 0)."""
-    count = np.ones(len(groups[0]), np.int64)
-    for index, group in enumerate(groups):
-        values = group - np.uint64(0x3030303030303030)  # 0-9 per byte
-        # The highest nonzero byte, from the bit length (exact: a top byte is at most 9).
-        _, bits = np.frexp(values.astype(np.float64))
-        digits = (bits + 7) // 8
-        count = np.where(digits > 0, 1 + 8 * index + digits, count)
-    return count
 
 
 class _Frame:
@@ -331,7 +321,7 @@ def _integer_rows(values: np.ndarray, lead: int) -> np.ndarray:
     magnitude = wide.astype(np.uint64)
     if signed:
         magnitude = np.where(negative, ~magnitude + np.uint64(1), magnitude)
-    digits = _digit_matrix(magnitude)
+    digits = digit_matrix(magnitude)
     first = np.argmax(digits != 48, axis=1)
     first[magnitude == 0] = 23  # 0 keeps its last digit
     digits *= np.arange(24) >= first[:, None]
@@ -339,67 +329,3 @@ def _integer_rows(values: np.ndarray, lead: int) -> np.ndarray:
     rows[:, lead] = negative * ord("-")
     rows[:, lead + 1 :] = digits
     return rows
-
-
-def _digit_words(numbers: np.ndarray, width: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """A number of ``width`` digits (9 or 17; the first never 0) as its first digit (ASCII)
-    and words of eight ASCII digits each."""
-    if width == 9:
-        # Below 2^53 the split is exact in doubles, which numpy divides far faster than
-        # 64-bit integers.
-        whole = numbers.astype(np.float64)
-        head = np.floor(whole * 1e-8)
-        return head.astype(np.uint8) + np.uint8(48), [_eight_digits_of(whole - head * 1e8)]
-    else:
-        numbers = numbers.astype(np.uint64)
-        eight = np.uint64(10**8)
-        high = numbers // eight
-        head, groups = high // eight, [high % eight, numbers % eight]
-    return head.astype(np.uint8) + np.uint8(48), [_eight_digits(g) for g in groups]
-
-
-def _digit_matrix(numbers: np.ndarray) -> np.ndarray:
-    """Numbers below 10^24 as 24 ASCII digits each, leading zeros included."""
-    numbers = numbers.astype(np.uint64)
-    eight = np.uint64(10**8)
-    high = numbers // eight
-    groups = [high // eight, high % eight, numbers % eight]
-    return np.concatenate([_eight_digits(g).view(np.uint8).reshape(-1, 8) for g in groups], axis=1)
-
-
-def _eight_digits_of(numbers: np.ndarray) -> np.ndarray:
-    """Whole numbers below 10^8 held as doubles, as 8 ASCII digits in one word each: two
-    lookups of four digits (the split is exact in doubles)."""
-    high = np.floor(numbers * 1e-4)
-    low = numbers - high * 1e4
-    words: np.ndarray = _FOUR_DIGITS.take(high.astype(np.intp)) | (
-        _FOUR_DIGITS.take(low.astype(np.intp)) << np.uint64(32)
-    )
-    return words
-
-
-def _four_digit_words() -> np.ndarray:
-    numbers = np.arange(10000, dtype=np.uint64)
-    word = np.zeros(10000, np.uint64)
-    for place in range(4):  # the first digit in the lowest byte
-        digit = (numbers // np.uint64(10 ** (3 - place))) % np.uint64(10)
-        word |= (digit + np.uint64(48)) << np.uint64(8 * place)
-    return word
-
-
-# _FOUR_DIGITS[n]: n (below 10^4) as four ASCII digits, little-endian in a word.
-_FOUR_DIGITS = _four_digit_words()
-
-
-def _eight_digits(numbers: np.ndarray) -> np.ndarray:
-    """Numbers below 10^8 as 8 ASCII digits each, all eight at once in one 64-bit word per
-    number (SWAR: lanes divided by 100 and by 10 with multiply-and-shift)."""
-    high = numbers // np.uint64(10000)
-    word = high | ((numbers - high * np.uint64(10000)) << np.uint64(32))
-    hundreds = ((word * np.uint64(10486)) >> np.uint64(20)) & np.uint64(0x0000007F0000007F)
-    word = hundreds | ((word - hundreds * np.uint64(100)) << np.uint64(16))
-    tens = ((word * np.uint64(103)) >> np.uint64(10)) & np.uint64(0x000F000F000F000F)
-    word = tens | ((word - tens * np.uint64(10)) << np.uint64(8))
-    word += np.uint64(0x3030303030303030)
-    ascii_word: np.ndarray = word.astype("<u8")  # first digit in the lowest byte, anywhere
-    return ascii_word
