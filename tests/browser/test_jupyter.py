@@ -211,6 +211,17 @@ def test_the_tour_runs_in_jupyterlab_with_a_live_widget(lab: tuple[str, str], br
     widget.locator(".sew-answer").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "3-run-answer.png"))
 
+    # The other ways to write a request: Predict's field per input, raw REST JSON.
+    widget.get_by_role("radio", name="Predict").check()
+    field = widget.get_by_label("input inputs")
+    assert '"monthly_charges"' in field.input_value()  # tf.Examples written as JSON features
+    widget.get_by_role("radio", name="REST JSON").check()
+    assert (
+        '"signature_name": "serving_default"'
+        in widget.locator("textarea.sew-json").first.input_value()
+    )
+    page.screenshot(path=str(SHOTS / "3b-rest-json.png"))
+
     # Python reads the call back: the request the form sent, the result's table.
     request = _run_cell(page, "widget.request")
     assert "77.5" in request
