@@ -241,6 +241,7 @@ def prepare_signature(
         outputs,
         depth=library.inline_depth(),
         forced=frozenset(inline),
+        library=library,
     )
     levels = _forward_slice(flat) if inputs else [0] * len(flat.nodes)
     hierarchy = build_hierarchy(flat, levels, library)

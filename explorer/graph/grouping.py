@@ -115,7 +115,7 @@ class _Builder:
             parent_frame = frames[0].parent
             assert parent_frame is not None
             call = call_id[len(parent_frame.prefix) :]
-            op = parent_frame.nodes[call].op
+            op = parent_frame.body.ops[parent_frame.body.index[call]]
             hot = any(f.id in self.hot_frames for f in frames)
             if len(frames) == 1 and not frames[0].role:
                 fn = frames[0].function

@@ -6,6 +6,10 @@ six levels deep is 364 copies of itself. The signature graph follows calls only 
 as ``INLINE_LIMIT`` ops allow (``inline_depth``); a call left closed is one box whose op
 count and op summary come from here (``FunctionStats``), so it costs what its box costs.
 Opening it inlines one more body (``explorer.graph.build``'s ``inline``).
+
+The graph bodies themselves (the top-level graph and each function, read once as
+``explorer.graph.bodies.Body``) are kept here too: one ``Library`` per MetaGraph serves
+every slice of every signature.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from explorer.graph import attrs
+from explorer.graph.bodies import Body
 from explorer.graph.functions import callees
 
 if TYPE_CHECKING:
@@ -31,41 +37,66 @@ class FunctionStats:
 
 
 class Library:
-    """A MetaGraph's functions, each analysed at most once."""
+    """A MetaGraph's functions, each read and analysed at most once."""
 
     def __init__(self, meta_graph: MetaGraphDef) -> None:
         graph = meta_graph.graph_def
         self.functions: dict[str, FunctionDef] = {
             f.signature.name: f for f in graph.library.function
         }
-        self.top: list[NodeDef] = list(graph.node)
+        # Ops that may run a function: only their attrs are read.
+        self.special = frozenset({*attrs.CALL_OPS, *attrs.CONTROL_FLOW_ATTRS, *self.functions})
+        self._graph = graph
+        self._top: Body | None = None
+        self._bodies: dict[str, Body] = {}
         self._stats: dict[str, FunctionStats] = {}
         self._open: set[str] = set()
+
+    @property
+    def top(self) -> Body:
+        """The top-level graph's body."""
+        if self._top is None:
+            self._top = Body(self._graph.node, self.functions, self.special)
+        return self._top
+
+    def body(self, name: str) -> Body:
+        """Function ``name``'s body (it must be in the library)."""
+        found = self._bodies.get(name)
+        if found is None:
+            function = self.functions[name]
+            found = self._bodies[name] = Body(
+                function.node_def, self.functions, self.special, function
+            )
+        return found
 
     def stats(self, name: str) -> FunctionStats:
         """``name`` fully inlined (a function calling itself counts its call as one op)."""
         found = self._stats.get(name)
         if found is not None:
             return found
-        function = self.functions.get(name)
-        if function is None or name in self._open:
+        if name not in self.functions or name in self._open:
             return FunctionStats(1, {})
         self._open.add(name)
-        total, ops = 0, dict[str, int]()
-        for node in function.node_def:
-            inner = self.node_stats(node)
-            total += inner.total
-            for op, count in inner.ops.items():
-                ops[op] = ops.get(op, 0) + count
+        body = self.body(name)
+        ops: dict[str, int] = {}
+        for op in body.ops:
+            ops[op] = ops.get(op, 0) + 1
+        total = len(body.ops)
+        for node, targets in body.calls.items():
+            op = body.ops[node]
+            ops[op] -= 1
+            if not ops[op]:
+                del ops[op]
+            inner = self.call_stats(targets)
+            total += inner.total - 1
+            for inner_op, count in inner.ops.items():
+                ops[inner_op] = ops.get(inner_op, 0) + count
         self._open.discard(name)
         self._stats[name] = FunctionStats(total, ops)
         return self._stats[name]
 
-    def node_stats(self, node: NodeDef) -> FunctionStats:
-        """One node with the functions it runs inlined (a plain op: itself)."""
-        targets = callees(node, self.functions)
-        if not targets:
-            return FunctionStats(1, {node.op: 1})
+    def call_stats(self, targets: list[tuple[str, str]]) -> FunctionStats:
+        """A call running the functions ``targets`` (``functions.callees``), inlined."""
         total, ops = 0, dict[str, int]()
         for _, name in targets:
             inner = self.stats(name)
@@ -74,26 +105,29 @@ class Library:
                 ops[op] = ops.get(op, 0) + count
         return FunctionStats(max(total, 1), ops)
 
+    def node_stats(self, node: NodeDef) -> FunctionStats:
+        """One node with the functions it runs inlined (a plain op: itself)."""
+        targets = callees(node, self.functions)
+        if not targets:
+            return FunctionStats(1, {node.op: 1})
+        return self.call_stats(targets)
+
     def inline_depth(self, limit: int = INLINE_LIMIT) -> int:
         """How many frames deep calls can be inlined with at most ``limit`` ops in all (a
         whole level or none): everything when the fully inlined graph fits."""
-        whole = sum(self.node_stats(n).total for n in self.top)
+        top = self.top
+        whole = len(top) + sum(self.call_stats(t).total - 1 for t in top.calls.values())
         if whole <= limit:
             return _MAX_LEVELS
-        used = len(self.top)
-        level = [n for n in self.top if callees(n, self.functions)]
+        used = len(top)
+        level = list(top.calls.values())
         depth = 0
         while level and depth < _MAX_LEVELS:
-            names = [name for node in level for _, name in callees(node, self.functions)]
-            cost = sum(len(self.functions[n].node_def) for n in names)
+            names = [name for targets in level for _, name in targets]
+            cost = sum(len(self.body(n)) for n in names)
             if used + cost > limit:
                 break
             used += cost
             depth += 1
-            level = [
-                node
-                for name in names
-                for node in self.functions[name].node_def
-                if callees(node, self.functions)
-            ]
+            level = [targets for name in names for targets in self.body(name).calls.values()]
         return depth

@@ -22,6 +22,8 @@ body's ``control_ret`` and sliced as such, and the gate would only tie every var
 read of a model to one node.
 
 The walk is iterative (ResNet chains run a thousand ops deep) and touches each op once.
+It works on node numbers of the bodies the ``Library`` read once (``bodies``), and a
+reference is parsed once per body, however many frames run that body.
 """
 
 from __future__ import annotations
@@ -30,13 +32,19 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from explorer.graph import attrs
-from explorer.graph.flat import Endpoint, FlatEdge, FlatGraph, FlatNode, Frame
-from explorer.graph.functions import callees, cf_inputs
+from explorer.graph.bodies import ARG, CONTROL, DATA, GATE, Ref
+from explorer.graph.flat import Endpoint, FlatEdge, FlatGraph, Frame
+from explorer.graph.library import Library
 
 if TYPE_CHECKING:
-    from explorer.model.proto_types import FunctionDef, MetaGraphDef
+    from explorer.model.proto_types import MetaGraphDef
 
 _MAX_DEPTH = 48  # deeper nesting is left as an opaque call (guards against recursion)
+_BRANCHING = frozenset({"If", "StatelessIf", "Case", "StatelessCase"})
+
+# Walk tasks: a parsed reference, a reference as written, a node to visit, a node waited
+# on through a control input.
+_REF, _RAW, _NODE, _WAIT = 0, 1, 2, 3
 
 
 def slice_graph(
@@ -46,6 +54,7 @@ def slice_graph(
     *,
     depth: int = _MAX_DEPTH,
     forced: frozenset[str] = frozenset(),
+    library: Library | None = None,
 ) -> tuple[FlatGraph, dict[str, tuple[Endpoint, ...]]]:
     """Slice ``meta_graph`` between signature tensors (``"x:0"``, ``"NoOp"``).
 
@@ -55,6 +64,7 @@ def slice_graph(
         outputs: the signature's output tensor names.
         depth: calls are followed this many frames deep; deeper ones stay one op each,
             except the calls (by node id) in ``forced``.
+        library: ``meta_graph``'s bodies, read before (else read here).
 
     Returns:
         The flat graph and, for each input and output tensor name, the ops it resolves to
@@ -64,10 +74,10 @@ def slice_graph(
         Nothing for a well-formed proto: dangling inputs and missing functions are left
         out (a call to a missing function stays one opaque op).
     """
-    slicer = _Slicer(meta_graph, inputs)
+    slicer = _Slicer(library if library is not None else Library(meta_graph), inputs)
     slicer.depth, slicer.forced = min(depth, _MAX_DEPTH), forced
     for tensor in outputs:
-        slicer.demand(slicer.top, tensor)
+        slicer.stack.append((_RAW, slicer.top, tensor))
     slicer.run()
     for tensor in inputs:
         slicer.add_fed(tensor)
@@ -76,181 +86,190 @@ def slice_graph(
 
 
 class _Slicer:
-    def __init__(self, meta_graph: MetaGraphDef, inputs: tuple[str, ...]) -> None:
-        graph = meta_graph.graph_def
-        self.library = {f.signature.name: f for f in graph.library.function}
-        self.top = Frame(id="", parent=None, function="", nodes={n.name: n for n in graph.node})
-        self.fed = {attrs.split_graph_ref(t) for t in inputs}
-        self.nodes: list[FlatNode] = []
+    def __init__(self, library: Library, inputs: tuple[str, ...]) -> None:
+        self.library = library
+        body = library.top
+        self.top = Frame(id="", parent=None, function="", body=body, flat=[-1] * len(body))
+        self.visited: dict[str, bytearray] = {"": bytearray(len(body))}
+        self.fed: set[tuple[int, int]] = set()
+        for tensor in inputs:
+            name, port = attrs.split_graph_ref(tensor)
+            if name in body.index:
+                self.fed.add((body.index[name], port))
+        # The ops, as columns (see ``FlatGraph``).
+        self.ids: list[str] = []
+        self.names: list[str] = []
+        self.ops: list[str] = []
+        self.frame_of: list[Frame] = []
+        self.local: list[int] = []
+        self.fed_col: list[bool] = []
         self.index: dict[str, int] = {}
         self.frames: dict[str, Frame] = {"": self.top}
         self.calls: dict[str, tuple[Frame, ...]] = {}
-        self.stack: list[tuple[str, Frame, str]] = []
-        self.seen: set[tuple[str, str, str]] = set()
+        self.stack: list[tuple[int, Frame, object]] = []
+        # Tasks that fan out (into several branches) are done once per reference.
+        self.seen: set[tuple[str, str, object]] = set()
         self.resolved: dict[tuple[str, str], tuple[Endpoint, ...]] = {}
         self.depth, self.forced = _MAX_DEPTH, frozenset[str]()
 
-    def demand(self, frame: Frame, ref: str) -> None:
-        self.stack.append(("t", frame, ref))
-
     def run(self) -> None:
-        stack = self.stack
-        seen = self.seen
+        stack, pop = self.stack, self.stack.pop
         while stack:
-            task, frame, ref = stack.pop()
-            key = (task, frame.id, ref)
-            if key in seen:
-                continue
-            seen.add(key)
-            if task == "n":
-                self._visit_node(frame, ref)
-            elif task == "c":
-                children = self._children(frame, ref)
+            task, frame, value = pop()
+            if task == _NODE:
+                self._visit(frame, value)  # type: ignore[arg-type]
+            elif task == _REF:
+                self._tensor(frame, value)  # type: ignore[arg-type]
+            elif task == _RAW:
+                self._tensor(frame, frame.body.ref(value))  # type: ignore[arg-type]
+            else:
+                children = self._children(frame, value)  # type: ignore[arg-type]
                 if children is None:
-                    stack.append(("n", frame, ref))
-                else:
+                    self._visit(frame, value)  # type: ignore[arg-type]
+                elif ("c", frame.id, value) not in self.seen:
+                    self.seen.add(("c", frame.id, value))
                     self._demand_all(children)
-            else:
-                self._visit_tensor(frame, ref)
 
-    def _visit_tensor(self, frame: Frame, ref: str) -> None:
-        if ref in frame.args:
-            self.stack.append(("t", frame.parent, frame.arg_refs[frame.args[ref]]))  # type: ignore[arg-type]
+    def _tensor(self, frame: Frame, ref: Ref) -> None:
+        """A tensor is needed: the op making it, or the arg or call result it stands for."""
+        while True:
+            text, kind, node, port = ref
+            if kind == ARG:  # a function argument: the caller's tensor
+                frame, text = frame.parent, frame.arg_refs[node]  # type: ignore[assignment]
+                ref = frame.body.ref(text)
+                continue
+            if node < 0:
+                return
+            if frame is self.top and (node, port) in self.fed:
+                self._add(frame, node, fed=True)
+                return
+            children = self._children(frame, node)
+            if children is None:
+                self._visit(frame, node)
+                return
+            if len(children) == 1 and children[0].role == "":
+                child = children[0]
+                if port is None or port >= len(child.body.outputs):
+                    return
+                frame = child
+                ref = child.body.ref(child.body.rets.get(child.body.outputs[port], ""))
+                continue
+            if ("t", frame.id, text) not in self.seen:
+                self.seen.add(("t", frame.id, text))
+                self._demand_all(children)
             return
-        name, port = self._split(frame, ref)
-        if frame is self.top and (name, port) in self.fed:
-            self._add(frame, name, fed=True)
-            return
-        children = self._children(frame, name)
-        if children is None:
-            self.stack.append(("n", frame, name))
-        elif len(children) == 1 and children[0].role == "":
-            child = children[0]
-            if port is not None and port < len(child.outputs):
-                self.stack.append(("t", child, child.rets.get(child.outputs[port], "")))
-        else:
-            self._demand_all(children)
 
-    def _visit_node(self, frame: Frame, name: str) -> None:
-        node = frame.nodes.get(name)
-        if node is None:
+    def _visit(self, frame: Frame, node: int) -> None:
+        seen = self.visited[frame.id]
+        if seen[node]:
             return
-        self._add(frame, name)
-        for ref in node.input:
-            if ref.startswith("^"):
-                if not self._is_gate(frame, ref[1:]):
-                    self.stack.append(("c", frame, ref[1:]))
-            else:
-                self.stack.append(("t", frame, ref))
-
-    def _is_gate(self, frame: Frame, name: str) -> bool:
-        """A function body's automatic-control-dependency NoOp: it only waits for the
-        body's stateful ops, which are its control outputs and sliced as such. Drawing
-        it would tie every variable read of a model to one node."""
-        if frame is self.top:
-            return False
-        node = frame.nodes.get(name)
-        return node is not None and node.op == "NoOp" and all(r.startswith("^") for r in node.input)
+        seen[node] = 1
+        self._add(frame, node)
+        push = self.stack.append
+        for ref in frame.body.refs(node):
+            kind = ref[1]
+            if kind == CONTROL:
+                if ref[2] >= 0:
+                    push((_WAIT, frame, ref[2]))
+            elif kind != GATE:
+                push((_REF, frame, ref))
 
     def _demand_all(self, children: tuple[Frame, ...]) -> None:
         first = children[0]
-        if first.role and first.parent is not None:
+        parent = first.parent
+        if first.role and parent is not None:
             # The control-flow op stays as an op inside its cluster: it takes the
             # predicate (If) or branch index (Case) that no branch sees.
-            name = first.owner[len(first.parent.prefix) :]
-            self._add(first.parent, name)
-            for ref in cf_inputs(first.parent.nodes[name]):
-                self.stack.append(
-                    ("c" if ref.startswith("^") else "t", first.parent, ref.removeprefix("^"))
-                )
+            call = parent.body.index[first.owner[len(parent.prefix) :]]
+            self._add(parent, call)
+            for ref in parent.body.branch_refs(call):
+                if ref[1] in (CONTROL, GATE):
+                    if ref[2] >= 0:
+                        self.stack.append((_WAIT, parent, ref[2]))
+                else:
+                    self.stack.append((_REF, parent, ref))
         for child in children:
-            for ref in child.rets.values():
-                self.stack.append(("t", child, ref))
+            for text in child.body.rets.values():
+                self.stack.append((_RAW, child, text))
 
     def add_fed(self, tensor: str) -> None:
         name, _ = attrs.split_graph_ref(tensor)
-        if name in self.top.nodes:
-            self._add(self.top, name, fed=True)
+        node = self.top.body.index.get(name)
+        if node is not None:
+            self._add(self.top, node, fed=True)
 
-    def _add(self, frame: Frame, name: str, *, fed: bool = False) -> None:
-        node_id = frame.prefix + name
-        if node_id in self.index:
-            if fed:
-                self.nodes[self.index[node_id]].fed = True
-            return
-        node = frame.nodes.get(name)
-        if node is None:
-            return
-        self.index[node_id] = len(self.nodes)
-        self.nodes.append(FlatNode(node_id, name, node, frame, fed))
+    def _add(self, frame: Frame, node: int, *, fed: bool = False) -> None:
+        found = frame.flat[node]
+        if found < 0:
+            name = frame.body.names[node]
+            node_id = frame.prefix + name
+            found = self.index.get(node_id, -1)  # a name with "::" in it may say so
+            if found < 0:
+                found = self.index[node_id] = len(self.ids)
+                self.ids.append(node_id)
+                self.names.append(name)
+                self.ops.append(frame.body.ops[node])
+                self.frame_of.append(frame)
+                self.local.append(node)
+                self.fed_col.append(fed)
+                frame.flat[node] = found
+                return
+            frame.flat[node] = found
+        if fed:
+            self.fed_col[found] = True
 
-    def _children(self, frame: Frame, name: str) -> tuple[Frame, ...] | None:
+    def _children(self, frame: Frame, node: int) -> tuple[Frame, ...] | None:
         """The frames a call or control-flow node runs, created on first use; None for an
         ordinary op (or a call we leave opaque)."""
-        node_id = frame.prefix + name
-        if node_id in self.calls:
-            return self.calls[node_id] or None
-        node = frame.nodes.get(name)
-        if node is None:
-            self.calls[node_id] = ()
+        body = frame.body
+        targets = body.calls.get(node)
+        if targets is None:
             return None
-        targets = callees(node, self.library)
+        found = frame.children.get(node)
+        if found is not None:
+            return found or None
+        node_id = frame.prefix + body.names[node]
         if (
-            not targets
-            or frame.depth >= _MAX_DEPTH
+            frame.depth >= _MAX_DEPTH
             or (frame.depth >= self.depth and node_id not in self.forced)
             or any(fn in _ancestor_functions(frame) for _, fn in targets)
         ):
-            self.calls[node_id] = ()
+            frame.children[node] = ()
             return None
-        data_inputs = tuple(r for r in node.input if not r.startswith("^"))
-        skip = 1 if node.op in ("If", "StatelessIf", "Case", "StatelessCase") else 0
-        children = []
-        for role, fn_name in targets:
-            children.append(
-                self._new_frame(frame, name, role, self.library[fn_name], data_inputs[skip:])
-            )
-        self.calls[node_id] = tuple(children)
-        return self.calls[node_id]
+        data_inputs = tuple(ref[0] for ref in body.refs(node) if ref[1] not in (CONTROL, GATE))
+        skip = 1 if body.ops[node] in _BRANCHING else 0
+        found = tuple(
+            self._new_frame(frame, node, role, name, data_inputs[skip:]) for role, name in targets
+        )
+        frame.children[node] = found
+        self.calls[node_id] = found
+        return found
 
     def _new_frame(
-        self, parent: Frame, call: str, role: str, function: FunctionDef, refs: tuple[str, ...]
+        self, parent: Frame, call: int, role: str, function: str, refs: tuple[str, ...]
     ) -> Frame:
-        signature = function.signature
-        owner = parent.prefix + call
+        body = self.library.body(function)
+        owner = parent.prefix + parent.body.names[call]
+        frame_id = f"{owner}@{role}" if role else owner
         frame = Frame(
-            id=f"{owner}@{role}" if role else owner,
+            id=frame_id,
             parent=parent,
-            function=signature.name,
-            nodes={n.name: n for n in function.node_def},
-            args={arg.name: i for i, arg in enumerate(signature.input_arg)},
+            function=function,
+            body=body,
             arg_refs=refs,
-            outputs=tuple(arg.name for arg in signature.output_arg),
-            rets=dict(function.ret),
-            control_rets=tuple(function.control_ret.values()),
             owner=owner,
             role=role,
             depth=parent.depth + 1,
+            prefix=frame_id + "::",
+            flat=[-1] * len(body),
         )
         self.frames[frame.id] = frame
-        for name in sorted(frame.control_rets):
-            self.stack.append(("c", frame, name))
+        self.visited[frame.id] = bytearray(len(body))
+        for name in sorted(body.control_rets):
+            node = body.index.get(name)
+            if node is not None:
+                self.stack.append((_WAIT, frame, node))
         return frame
-
-    def _split(self, frame: Frame, ref: str) -> tuple[str, int | None]:
-        if frame is self.top:
-            return attrs.split_graph_ref(ref)
-        parts = ref.split(":")
-        if len(parts) < 3:
-            return parts[0], 0
-        node = frame.nodes.get(parts[0])
-        if node is None:
-            return parts[0], None
-        index = int(parts[2])
-        if node.op not in self.library:
-            return parts[0], attrs.output_index(node, parts[1], index)
-        outputs = [a.name for a in self.library[node.op].signature.output_arg]
-        return parts[0], outputs.index(parts[1]) + index if parts[1] in outputs else None
 
     def resolve(self, frame: Frame, ref: str) -> tuple[Endpoint, ...]:
         """The real ops behind a tensor reference, looking through args and calls."""
@@ -258,73 +277,133 @@ class _Slicer:
         cached = self.resolved.get(key)
         if cached is not None:
             return cached
+        _, kind, node, port = frame.body.ref(ref)
         result: tuple[Endpoint, ...] = ()
-        if ref.startswith("^"):
-            result = self._resolve_control(frame, ref[1:])
-        elif ref in frame.args and frame.parent is not None:
-            result = self.resolve(frame.parent, frame.arg_refs[frame.args[ref]])
-        else:
-            name, port = self._split(frame, ref)
-            children = self.calls.get(frame.prefix + name)
-            fed = frame is self.top and (name, port) in self.fed
+        if kind in (CONTROL, GATE):
+            result = self._resolve_control(frame, node, ref)
+        elif kind == ARG and frame.parent is not None:
+            result = self.resolve(frame.parent, frame.arg_refs[node])
+        elif node >= 0:
+            children = frame.children.get(node)
+            fed = frame is self.top and (node, port) in self.fed
             if children and not fed:
                 rets: list[Endpoint] = []
                 for child in children:
-                    if child.role in ("cond",) or port is None or port >= len(child.outputs):
+                    outputs = child.body.outputs
+                    if child.role in ("cond",) or port is None or port >= len(outputs):
                         continue
-                    rets.extend(self.resolve(child, child.rets.get(child.outputs[port], "")))
+                    rets.extend(self.resolve(child, child.body.rets.get(outputs[port], "")))
                 result = tuple(rets)
-            elif frame.prefix + name in self.index:
-                result = ((self.index[frame.prefix + name], -1 if port is None else port, ref),)
+            elif frame.flat[node] >= 0:
+                result = ((frame.flat[node], -1 if port is None else port, ref),)
         self.resolved[key] = result
         return result
 
-    def _resolve_control(self, frame: Frame, name: str) -> tuple[Endpoint, ...]:
-        children = self.calls.get(frame.prefix + name)
+    def _resolve_control(self, frame: Frame, node: int, ref: str) -> tuple[Endpoint, ...]:
+        if node < 0:
+            return ()
+        children = frame.children.get(node)
         if not children:
-            idx = self.index.get(frame.prefix + name)
-            return () if idx is None else ((idx, -1, "^" + name),)
+            found_at = frame.flat[node]
+            return () if found_at < 0 else ((found_at, -1, ref),)
         found: list[Endpoint] = []
         for child in children:
             # Waiting on a call means waiting on its results; stateful ops listed only as
             # control outputs stand in when there are no results.
-            refs = list(child.rets.values()) or ["^" + n for n in child.control_rets]
-            for ref in refs:
-                found.extend((i, -1, t) for i, _, t in self.resolve(child, ref))
+            body = child.body
+            refs = list(body.rets.values()) or ["^" + n for n in body.control_rets]
+            for text in refs:
+                found.extend((i, -1, t) for i, _, t in self.resolve(child, text))
         return tuple(found)
 
     def finish(self) -> FlatGraph:
-        edges: list[FlatEdge] = []
+        src: list[int] = []
+        ports: list[int] = []
+        dst_col: list[int] = []
+        tensors: list[str] = []
         loops: list[FlatEdge] = []
-        for dst, flat in enumerate(self.nodes):
-            if flat.fed:
+        top, fed, resolve = self.top, self.fed, self.resolve
+        for dst, (frame, node, is_fed) in enumerate(
+            zip(self.frame_of, self.local, self.fed_col, strict=True)
+        ):
+            if is_fed:
                 continue
-            refs = cf_inputs(flat.node) if self.calls.get(flat.id) else flat.node.input
-            for ref in refs:
-                if ref.startswith("^") and self._is_gate(flat.frame, ref[1:]):
+            body, flat, children = frame.body, frame.flat, frame.children
+            branches = children.get(node)
+            for ref in body.branch_refs(node) if branches else body.refs(node):
+                text, kind, source, port = ref
+                if kind == DATA and source >= 0 and not children.get(source):
+                    # The common case: an op of the same body.
+                    at = flat[source]
+                    if at >= 0:
+                        src.append(at)
+                        ports.append(-1 if port is None else port)
+                        dst_col.append(dst)
+                        tensors.append(text)
                     continue
-                for src, port, tensor in self.resolve(flat.frame, ref):
-                    edges.append((src, -1 if ref.startswith("^") else port, dst, tensor))
-                loops.extend(self._loop_edges(flat.frame, ref, dst))
-            if self.calls.get(flat.id):
-                edges.extend(self._branch_edges(dst, self.calls[flat.id]))
-        calls = {k: v for k, v in self.calls.items() if v}
-        return FlatGraph(self.nodes, edges, self.index, self.frames, calls, self.top, loops)
+                if kind == GATE:
+                    continue
+                control = kind == CONTROL
+                if kind == DATA and source >= 0 and frame is top and (source, port) in fed:
+                    ends: tuple[Endpoint, ...] = (
+                        ((flat[source], -1 if port is None else port, text),)
+                        if flat[source] >= 0
+                        else ()
+                    )
+                else:
+                    ends = resolve(frame, text)
+                for end, end_port, tensor in ends:
+                    src.append(end)
+                    ports.append(-1 if control else end_port)
+                    dst_col.append(dst)
+                    tensors.append(tensor)
+                if kind == ARG:
+                    loops.extend(self._loop_edges(frame, text, dst))
+            if branches:
+                for edge in self._branch_edges(dst, branches):
+                    src.append(edge[0])
+                    ports.append(edge[1])
+                    dst_col.append(edge[2])
+                    tensors.append(edge[3])
+        closed = sorted(
+            at
+            for frame in self.frames.values()
+            for node in frame.body.calls
+            if (at := frame.flat[node]) >= 0 and not frame.children.get(node)
+        )
+        return FlatGraph(
+            ids=self.ids,
+            names=self.names,
+            ops=self.ops,
+            frame_of=self.frame_of,
+            local=self.local,
+            fed=self.fed_col,
+            src=src,
+            port=ports,
+            dst=dst_col,
+            tensor=tensors,
+            frames=self.frames,
+            calls=self.calls,
+            top=self.top,
+            loops=loops,
+            closed_calls=closed,
+            _index=self.index,
+        )
 
     def _loop_edges(self, frame: Frame, ref: str, dst: int) -> list[FlatEdge]:
         """A While body's or condition's op reading loop variable k: the body's k-th
         result, computed inside the body, is what it reads from the second iteration on."""
-        if frame.role not in ("body", "cond") or ref not in frame.args:
+        if frame.role not in ("body", "cond") or ref not in frame.body.args:
             return []
         body = next((f for f in self.calls.get(frame.owner, ()) if f.role == "body"), None)
-        position = frame.args[ref]
-        if body is None or position >= len(body.outputs):
+        position = frame.body.args[ref]
+        if body is None or position >= len(body.body.outputs):
             return []
-        result = body.rets.get(body.outputs[position], "")
+        result = body.body.rets.get(body.body.outputs[position], "")
         return [
             (src, port, dst, tensor)
             for src, port, tensor in self.resolve(body, result)
-            if port >= 0 and _inside(self.nodes[src].frame, body)
+            if port >= 0 and _inside(self.frame_of[src], body)
         ]
 
     def _branch_edges(self, op: int, branches: tuple[Frame, ...]) -> list[FlatEdge]:
@@ -332,9 +411,9 @@ class _Slicer:
         predicate) → each branch's results; a While's loop condition → the op."""
         edges = []
         for frame in branches:
-            for ref in frame.rets.values():
+            for ref in frame.body.rets.values():
                 for end, port, tensor in self.resolve(frame, ref):
-                    if not _inside(self.nodes[end].frame, frame):
+                    if not _inside(self.frame_of[end], frame):
                         continue  # a loop variable the body passes through unchanged
                     if frame.role == "cond":
                         edges.append((end, port, op, tensor))
