@@ -49,12 +49,16 @@ class Worker:
         """Answer requests until the parent closes the channel."""
         tf = tensorflow()
         self._send({"op": "ready", "pid": os.getpid(), "tensorflow": tf.__version__})
-        with ThreadPoolExecutor(_THREADS, thread_name_prefix="request") as pool:
-            while True:
-                frame = wire.receive_frame(self.channel)
-                if frame is None:
-                    return
-                pool.submit(self._answer, frame)
+        pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="request")
+        while True:
+            frame = wire.receive_frame(self.channel)
+            if frame is None:
+                # The parent is gone (it exited, was killed, or closed the channel): nobody
+                # is left to answer, so a load or run still going must not keep this
+                # process alive (main() ends it without waiting for them).
+                pool.shutdown(wait=False, cancel_futures=True)
+                return
+            pool.submit(self._answer, frame)
 
     def _answer(self, frame: wire.Frame) -> None:
         header = frame.header
@@ -169,4 +173,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stderr.flush()
+    # Not sys.exit: it would wait for request threads still inside TensorFlow (a hostile
+    # model's endless loop), and the parent that asked is gone.
+    os._exit(code)
