@@ -16,7 +16,6 @@ import streamlit as st
 
 from components import keys
 from components.graph.graph_view import render_graph_view
-from components.graph.inspector_data import inspector_data, short_group
 from components.taps_state import chosen_taps, inspect_scope, profile_times, toggle_tap
 from components.text import md_code, md_text
 from explorer.errors import ExplorerError, GraphvizError
@@ -28,6 +27,7 @@ from explorer.graph.inspector import find_nodes
 from explorer.graph.layout import Scene, layout, scene_dict
 from explorer.graph.svg import scene_svg
 from explorer.model.info import MetaGraphInfo, SignatureInfo
+from explorer.present.inspector_view import inspector_data, short_group
 from explorer.safety.scan import scan_meta_graph
 
 _CLOSED_KINDS = ("group", "function_call", "control_flow", "parameters")

@@ -18,13 +18,12 @@ from explorer.graph.actions import action_for
 from explorer.graph.build import OpRef, SignatureSlice
 from explorer.graph.dot import to_dot
 from explorer.graph.elements import DEFAULT_NODE_BUDGET, SignatureGraph
-from explorer.graph.inspector import describe_node
 from explorer.graph.layout import layout, scene_dict
 from explorer.model.info import MetaGraphInfo
+from explorer.present.inspector_view import inspector_data
 
 # The drawing's frame in the notebook: tall enough to read, short enough to scroll past.
 FRAME_PX = 480
-_ATTRS_SHOWN = 14  # attributes listed in the inspector (the rest are counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,77 +133,3 @@ def drawing_data(
         "problem": state.problem,
         "keys": [t.key for t in (*prepared.signature.inputs, *prepared.signature.outputs)],
     }
-
-
-def inspector_data(
-    meta_graph: MetaGraphInfo, prepared: SignatureSlice, graph: SignatureGraph, box: str | None
-) -> dict[str, object] | None:
-    """What the inspector beside the drawing shows for box ``box``: a key's TensorInfo and
-    tensors, or an op's kind, place, outputs, group path, inputs and consumers (links that
-    walk the graph) and attributes. None: nothing selected."""
-    if not box:
-        return None
-    signature = prepared.signature
-    if box.startswith(("input:", "output:")):
-        key = box.split(":", 1)[1]
-        info = signature.input(key) or signature.output(key)
-        if info is None:
-            return None
-        return {
-            "title": f"{box.split(':')[0]} key {key}",
-            "lines": [f"{info.dtype} {info.shape_text}", f"encoding {info.encoding}"],
-            "sections": [
-                {
-                    "title": "Tensors",
-                    "rows": [{"text": t, "target": f"tensor:{t}"} for t in info.tensor_names],
-                }
-            ],
-        }
-    op_box = box
-    if box.startswith("tensor:"):
-        tensor = box.removeprefix("tensor:")
-        ends = prepared.endpoints.get(tensor, ())
-        if not ends:
-            return {"title": tensor, "lines": ["not in the graph"], "sections": []}
-        op_box = prepared.flat.nodes[ends[0][0]].id
-    if op_box not in prepared.flat.index:
-        return None
-    try:
-        details = describe_node(meta_graph, op_box)
-    except ExplorerError as err:
-        return {"title": op_box, "lines": [str(err)], "sections": []}
-    inputs, consumers = prepared.neighbours(op_box)
-    lines = [f"op {details.op}", f"in {details.function or 'the top-level graph'}"]
-    if details.device:
-        lines.append(f"device {details.device}")
-    lines.extend(
-        f"output {port}: {dtype} {shape}".rstrip() for port, dtype, shape in details.outputs
-    )
-    path = prepared.group_path(op_box)
-    if path:
-        lines.append("group " + " › ".join(_short(g) for g in path))
-    node = graph.node(op_box)
-    if node is not None and node.findings:
-        lines.append("⚠ flagged by the unsafe-op scan")
-    attrs: list[dict[str, str]] = [{"text": f"{k} = {v}"} for k, v in details.attrs[:_ATTRS_SHOWN]]
-    if len(details.attrs) > _ATTRS_SHOWN:
-        attrs.append({"text": f"… {len(details.attrs) - _ATTRS_SHOWN} more"})
-    return {
-        "title": details.name,
-        "lines": lines,
-        "sections": [
-            {"title": f"Inputs ({len(inputs)})", "rows": [_link(t, n) for t, n in inputs]},
-            {"title": f"Consumers ({len(consumers)})", "rows": [_link(t, n) for t, n in consumers]},
-            {"title": "Attributes", "rows": attrs},
-        ],
-    }
-
-
-def _link(target: str, tensor: str) -> dict[str, str]:
-    name = target.split("::")[-1]
-    return {"text": f"{name}  ({tensor})" if tensor else name, "target": target}
-
-
-def _short(group_id: str) -> str:
-    last = group_id.split("::")[-1].rstrip("/")
-    return last.rsplit("/", 1)[-1] or last

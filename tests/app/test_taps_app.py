@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from components.graph.graph_panel import box_heat
-from components.graph.inspector_data import inspector_data
+from explorer.present.inspector_view import inspector_data
 from components.run.run_panel import run_scope
 from components.taps_state import inspect_scope
 from explorer.graph.build import prepare_signature

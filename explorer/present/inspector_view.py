@@ -1,6 +1,7 @@
 """What the inspector beside the drawing shows for the selected box: a key's TensorInfo,
 or an op decoded (attrs, outputs, the groups holding it) with its inputs and consumers as
-links that walk the graph across calls. Plain data for ``graph_view.js``, which sets every
+links that walk the graph across calls, and its outputs as tap actions. Plain data for
+``graph_view.js`` (the app's Graph tab and the notebook widget alike), which sets every
 text as text, never as markup."""
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ def inspector_data(
     prepared: SignatureSlice,
     graph: SignatureGraph,
     box: str | None,
-    taps: tuple[str, ...] = (),
+    taps: tuple[str, ...] | None = None,
     times: dict[str, float] | None = None,
 ) -> dict[str, object] | None:
-    """What the inspector beside the drawing shows for the selected box: for an op, also
-    its outputs as tap actions (``tap:<op id>:<n>``, ``untap:…`` when tapped) and its time
-    in the last profiled run."""
+    """What the inspector beside the drawing shows for the selected box (None: nothing
+    selected). With ``taps`` (the taps chosen so far), an op's outputs are also offered as
+    tap actions (``tap:<op id>:<n>``, ``untap:…`` when tapped); with ``times``, its time in
+    the last profiled run."""
     if not box:
         return None
     signature = prepared.signature
@@ -68,9 +70,9 @@ def inspector_data(
     if times and op_box in times:
         lines.append(f"{times[op_box]:.3f} ms in the last profiled run")
     tap_rows = []
-    for port, dtype, shape in details.outputs:
+    for port, dtype, shape in details.outputs if taps is not None else ():
         tap = f"{op_box}:{port}"
-        tapped = tap in taps
+        tapped = tap in (taps or ())
         what = " ".join(part for part in (dtype, shape) if part)
         output = f"output {port}" + (f" ({what})" if what else "")
         tap_rows.append(
@@ -93,7 +95,7 @@ def inspector_data(
         "title": details.name,
         "lines": lines,
         "sections": [
-            {"title": "Look inside a run (Run tab)", "rows": tap_rows},
+            *([{"title": "Look inside a run (Run tab)", "rows": tap_rows}] if tap_rows else []),
             {"title": f"Inputs ({len(inputs)})", "rows": [link(t, n) for t, n in inputs]},
             {"title": f"Consumers ({len(consumers)})", "rows": [link(t, n) for t, n in consumers]},
             {"title": "Attributes", "rows": attrs},
