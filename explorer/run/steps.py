@@ -22,6 +22,7 @@ from explorer.codec import rest_request
 from explorer.codec.arrays import component_feeds
 from explorer.constants import CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES, MethodKind
 from explorer.errors import ExecutionError, InputError, ServingRuleError
+from explorer.model.bounds import check_bounds
 from explorer.model.info import SignatureInfo
 from explorer.run import runner
 from explorer.run.inspection import Inspection, Inspector
@@ -128,6 +129,9 @@ def _execute(
         if not isinstance(name, str):
             raise InputError(f"extra_fetches: {name!r} is not a tensor name (a string).")
     # What an extra fetch runs needs the opt-in as much as what the signature runs.
+    # A model past the bounds is refused before anything else measures it (the scan of a
+    # million-node graph costs seconds; the bounds are counted in one pass).
+    check_bounds(meta_graph)
     require_safe(meta_graph, allow_unsafe=options.allow_unsafe, extra_fetches=options.extra_fetches)
     model, load_ms = runner.load(
         model_dir, meta_graph, allow_unsafe=options.allow_unsafe, kernels=options.kernels
