@@ -191,11 +191,10 @@ def main() -> None:
 
             render_warmup_note(model, meta_graph)
     # The opt-in is bound to the graph's content: a rewritten saved_model.pb is not trusted.
-    # A clean model runs without one, and is not opted in: an extra fetch reaching an
-    # unsafe op no signature runs is still refused.
+    # A clean model runs without one, and is not opted in unless the user says so: an extra
+    # fetch reaching an unsafe op no signature runs is refused until then.
     scan = scan_meta_graph(meta_graph)
     allow_run = render_safety_banner(scan, runner.model_key(model.path, meta_graph))
-    allow_run = allow_run and not scan.clean
     if presentation:  # the story only: examples, what goes in, what comes out
         render_examples_panel(model, meta_graph, signature_key)
         if signature is not None:

@@ -11,21 +11,26 @@ from explorer.safety.scan import ScanResult, UnsafeOpFinding
 
 
 def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
-    """Warn about unsafe ops; returns True when running is allowed (clean, or opted in).
+    """Warn about unsafe ops; returns whether the user opted in to them ("I trust this
+    model"). A clean model runs without an opt-in; one is offered for its unreachable
+    unsafe ops too, which an extra fetch could otherwise not reach.
 
     The opt-in is kept per model (``model_id``: its content, folder and tag-set) for the
     session, so switching to another model and back does not silently trust or forget it,
     and a model rewritten on disk is not trusted until the user says so again.
     """
-    trusted: set[str] = st.session_state.setdefault(keys.TRUSTED_MODELS, set())
     if scan.clean:
-        if scan.unreachable_findings:
-            st.caption(
-                f"{len(scan.unreachable_findings)} op(s) that touch the outside world are in the "
-                "graph but no signature or load step runs them: "
-                + ", ".join(md_code(op) for op in sorted({f.op for f in scan.unreachable_findings}))
-            )
-        return True
+        if not scan.unreachable_findings:
+            return False
+        st.caption(
+            f"{len(scan.unreachable_findings)} op(s) that touch the outside world are in the "
+            "graph but no signature or load step runs them: "
+            + ", ".join(md_code(op) for op in sorted({f.op for f in scan.unreachable_findings}))
+            + ". Signatures run without them; an extra fetch that reaches one needs the opt-in."
+        )
+        return _trust_checkbox(
+            model_id, "I trust this model: let extra fetches reach these ops too"
+        )
     findings = scan.reachable_findings
     ops = ", ".join(md_code(op) for op in sorted({f.op for f in findings}))
     affected = ", ".join(md_code(key) for key in scan.signatures_affected)
@@ -51,6 +56,11 @@ def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
         width="stretch",
     )
     _render_go_to_buttons(findings)
+    return _trust_checkbox(model_id, "I trust this model: allow running its signatures")
+
+
+def _trust_checkbox(model_id: str, label: str) -> bool:
+    trusted: set[str] = st.session_state.setdefault(keys.TRUSTED_MODELS, set())
     widget_key = keys.TRUST_PREFIX + model_id
     st.session_state[widget_key] = model_id in trusted
 
@@ -60,11 +70,7 @@ def render_safety_banner(scan: ScanResult, model_id: str) -> bool:
         else:
             trusted.discard(model_id)
 
-    st.checkbox(
-        "I trust this model: allow running its signatures",
-        key=widget_key,
-        on_change=_remember,
-    )
+    st.checkbox(label, key=widget_key, on_change=_remember)
     return model_id in trusted
 
 
