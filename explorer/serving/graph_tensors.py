@@ -14,11 +14,10 @@ registry lives in TensorFlow's C++ library) and the TensorInfo's dtype stands.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from explorer.model.info import SignatureInfo, TensorInfo
+from explorer.serving.graph_cache import GraphCache
 
 if TYPE_CHECKING:
     from explorer.model.proto_types import AttrValue, MetaGraphDef, NodeDef
@@ -37,7 +36,6 @@ _DTYPE_ATTR = {
     "PartitionedCall": "Tout",
     "StatefulPartitionedCall": "Tout",
 }
-_GRAPHS_KEPT = 8
 
 
 def graph_dtype(signature: SignatureInfo, tensor: TensorInfo) -> str | None:
@@ -55,7 +53,7 @@ def graph_dtype(signature: SignatureInfo, tensor: TensorInfo) -> str | None:
     if graph is None or tensor.encoding != "name" or not tensor.name:
         return None
     op_name, _, port_text = tensor.name.partition(":")
-    node = _nodes(graph).get(op_name)
+    node = _NODES.get(graph).get(op_name)
     if node is None or node.op not in _DTYPE_ATTR:
         return None
     attr_name = _DTYPE_ATTR[node.op]
@@ -89,27 +87,15 @@ def _type_name(attr: AttrValue, port: int) -> str | None:
     return value.name if value is not None else None
 
 
-_INDEXES: OrderedDict[int, tuple[MetaGraphDef, dict[str, NodeDef]]] = OrderedDict()
-_INDEXES_LOCK = threading.Lock()
-
-
-def _nodes(graph: MetaGraphDef) -> dict[str, NodeDef]:
-    """The nodes every signature of the graph names, found in one pass over the graph
-    (kept for the last few graphs: their verdicts are asked for again and again)."""
-    with _INDEXES_LOCK:
-        kept = _INDEXES.get(id(graph))
-        if kept is not None and kept[0] is graph:
-            _INDEXES.move_to_end(id(graph))
-            return kept[1]
+def _signature_nodes(graph: MetaGraphDef) -> dict[str, NodeDef]:
+    """The nodes every signature of the graph names, found in one pass over the graph."""
     wanted = {
         info.name.partition(":")[0]
         for signature in graph.signature_def.values()
         for info in (*signature.inputs.values(), *signature.outputs.values())
         if info.name
     }
-    index = {node.name: node for node in graph.graph_def.node if node.name in wanted}
-    with _INDEXES_LOCK:
-        _INDEXES[id(graph)] = (graph, index)
-        while len(_INDEXES) > _GRAPHS_KEPT:
-            _INDEXES.popitem(last=False)
-    return index
+    return {node.name: node for node in graph.graph_def.node if node.name in wanted}
+
+
+_NODES = GraphCache(_signature_nodes)

@@ -32,6 +32,7 @@ from explorer.constants import (
 from explorer.errors import ServingRuleError
 from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo, format_shape
 from explorer.serving.graph_tensors import declared_otherwise, graph_dtype
+from explorer.serving.variables import unset_variables
 
 # Dtypes TF Serving's REST JSON can read (json_tensor.cc); others are UNIMPLEMENTED.
 _JSON_INPUT_DTYPES = frozenset(
@@ -218,11 +219,13 @@ def _request_time_issues(signature: SignatureInfo, method: MethodKind) -> tuple[
             "This is the model's initializer (__saved_model_init_op), not a callable "
             "signature: it runs when the model loads and returns no tensor.",
         )
+    unset = unset_variables(signature)
+    loading = (unset.message(),) if unset is not None else ()
     if method is MethodKind.CLASSIFY:
-        return _classify_issues(signature)
+        return (*loading, *_classify_issues(signature))
     if method is MethodKind.REGRESS:
-        return _regress_issues(signature)
-    return _predict_issues(signature)
+        return (*loading, *_regress_issues(signature))
+    return (*loading, *_predict_issues(signature))
 
 
 def _examples_input_issue(signature: SignatureInfo, tensor: TensorInfo) -> list[str]:

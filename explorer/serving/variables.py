@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from explorer.constants import INIT_OP_SIGNATURE_KEY
-from explorer.model.info import MetaGraphInfo, SignatureInfo
+from explorer.model.info import SignatureInfo
+from explorer.serving.graph_cache import GraphCache
 
 if TYPE_CHECKING:
-    from explorer.model.proto_types import NodeDef
+    from explorer.model.proto_types import MetaGraphDef, NodeDef
 
 # Nodes that own a variable: resource handles (TF2) and ref variables (TF1).
 VARIABLE_OPS = frozenset({"VarHandleOp", "VariableV2", "Variable", "AutoReloadVariable"})
@@ -61,10 +62,12 @@ class UnsetVariables:
         )
 
 
-def unset_variables(meta_graph: MetaGraphInfo, signature: SignatureInfo) -> UnsetVariables | None:
+def unset_variables(signature: SignatureInfo) -> UnsetVariables | None:
     """The variables ``signature`` reads that loading leaves unset, or None if it reads
-    none such."""
-    graph = _Graph(meta_graph)
+    none such (or was read without its graph, ``SignatureInfo.graph``)."""
+    if signature.graph is None:
+        return None
+    graph = _GRAPHS.get(signature.graph)
     read = graph.variables_feeding(
         _node(name) for tensor in signature.outputs for name in tensor.tensor_names
     )
@@ -76,12 +79,11 @@ def unset_variables(meta_graph: MetaGraphInfo, signature: SignatureInfo) -> Unse
 
 
 class _Graph:
-    def __init__(self, meta_graph: MetaGraphInfo) -> None:
-        proto = meta_graph.proto
+    def __init__(self, proto: MetaGraphDef) -> None:
         self.nodes: dict[str, NodeDef] = {n.name: n for n in proto.graph_def.node}
         starts = [proto.saver_def.restore_op_name] if proto.saver_def.restore_op_name else []
-        init = proto.signature_def.get(INIT_OP_SIGNATURE_KEY) if proto.signature_def else None
-        if init is not None:
+        if INIT_OP_SIGNATURE_KEY in proto.signature_def:
+            init = proto.signature_def[INIT_OP_SIGNATURE_KEY]
             starts.extend(t.name for t in init.outputs.values())
         for collection in _INIT_COLLECTIONS:
             if collection in proto.collection_def:
@@ -101,12 +103,12 @@ class _Graph:
         return {n for n in seen if self.nodes[n].op in VARIABLE_OPS}
 
     def variable_name(self, node: str) -> str:
-        shared = (
-            self.nodes[node].attr["shared_name"].s
-            if "shared_name" in self.nodes[node].attr
-            else b""
-        )
+        attrs = self.nodes[node].attr
+        shared = attrs["shared_name"].s if "shared_name" in attrs else b""
         return shared.decode("utf-8", "replace") if shared else node
+
+
+_GRAPHS = GraphCache(_Graph)
 
 
 def _node(ref: str) -> str:
