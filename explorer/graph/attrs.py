@@ -155,7 +155,7 @@ _MAX_VALUES_SHOWN = 8
 def split_graph_ref(ref: str) -> tuple[str, int]:
     """A top-level GraphDef tensor reference: "node" is output 0, "node:2" output 2."""
     name, _, port = ref.rpartition(":")
-    if name and port.isdigit():
+    if name and port.isascii() and port.isdigit():  # "x:²" names a node, as in TF
         return name, int(port)
     return ref, 0
 

@@ -3,14 +3,15 @@
 Reading a protobuf field is slow (a Python object per message and per string), and the
 signature graph reads the same nodes many times: the slice walks them, the grouping
 names them, every view labels some of them, and a function called from many places is
-walked once per call. A ``Body`` reads each node's name and op once, and its inputs the
-first time the slice reaches it (parsed into the node and output they name), and is kept
-with the MetaGraph's ``explorer.graph.library.Library``, so every slice of every
-signature shares it.
+walked once per call. A ``Body`` reads each node's name, op and inputs once, parses every
+input reference into the node and output it names (columns indexed by reference number,
+``ref_start[i]:ref_start[i + 1]`` for node i), and is kept with the MetaGraph's
+``explorer.graph.library.Library``, so every slice of every signature shares it.
 """
 
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from explorer.graph import attrs
@@ -21,26 +22,26 @@ if TYPE_CHECKING:
 
     from explorer.model.proto_types import FunctionDef, NodeDef
 
-# What an input reference names (``Ref``'s second item).
-DATA = 0  # an output of a node of this body: (ref, DATA, node index or -1, port or None)
-CONTROL = 1  # "^node": (ref, CONTROL, node index or -1, -1)
+# What an input reference names (``ref_kind``).
+DATA = 0  # an output of a node of this body: ``ref_node`` (-1: none), ``ref_port`` (None:
+# an output arg the op is not known to have)
+CONTROL = 1  # "^node": ``ref_node`` (-1: none)
 GATE = 2  # "^node" where node is the automatic control-dependency NoOp (see ``is_gate``)
-ARG = 3  # a function's input arg: (ref, ARG, its position, -1)
+ARG = 3  # a function's input arg: its position in ``ref_node``
 
-# (the reference as written, kind, node index or arg position, output port)
+# A reference parsed on its own (a ret, a call's argument): (text, kind, node, port).
 Ref = tuple[str, int, int, "int | None"]
 
 _BRANCHING = frozenset({"If", "StatelessIf", "Case", "StatelessCase"})
 
 
 class Body:
-    """One graph body's nodes: names, ops and the calls among them, read once."""
+    """One graph body's nodes: names, ops, the calls among them and every input, read
+    once."""
 
     __slots__ = (
-        "_gates",
         "_library",
         "_parsed",
-        "_refs",
         "args",
         "calls",
         "control_rets",
@@ -50,6 +51,12 @@ class Body:
         "nodes",
         "ops",
         "outputs",
+        "ref_kind",
+        "ref_node",
+        "ref_plain",
+        "ref_port",
+        "ref_start",
+        "ref_text",
         "rets",
     )
 
@@ -61,30 +68,34 @@ class Body:
         function: FunctionDef | None = None,
     ) -> None:
         self.nodes = nodes
+        self._library = library
+        self.function = function
         names: list[str] = []
         ops: list[str] = []
-        calls: dict[int, list[tuple[str, str]]] = {}
-        add_name, add_op = names.append, ops.append
+        inputs: list[Sequence[str]] = []
+        add_name, add_op, add_inputs = names.append, ops.append, inputs.append
         for node in nodes:
             add_name(node.name)
-            op = node.op
-            add_op(op)
-            if op in special:  # a call or control flow: read its attrs
-                targets = callees(node, library)
-                if targets:
-                    calls[len(ops) - 1] = targets
-        self.names, self.ops, self.calls = names, ops, calls
+            add_op(node.op)
+            add_inputs(node.input)
+        self.names, self.ops = names, ops
         self.index: dict[str, int] = dict(zip(names, range(len(names)), strict=True))
-        self._library = library
-        self._refs: list[tuple[Ref, ...] | None] = [None] * len(names)
+        # Calls and control flow: only their attrs are read.
+        self.calls: dict[int, list[tuple[str, str]]] = {}
+        for i in [i for i, op in enumerate(ops) if op in special]:
+            targets = callees(nodes[i], library)
+            if targets:
+                self.calls[i] = targets
+        self.ref_start = [0, *accumulate(map(len, inputs))]
+        self.ref_text: list[str] = [ref for refs in inputs for ref in refs]
+        del inputs
         self._parsed: dict[str, Ref] = {}
-        self._gates: dict[int, bool] = {}
-        self.function = function
         if function is None:
             self.args: dict[str, int] = {}
             self.outputs: tuple[str, ...] = ()
             self.rets: dict[str, str] = {}
             self.control_rets: tuple[str, ...] = ()
+            self._parse_graph_refs()
         else:
             signature = function.signature
             self.args = {arg.name: i for i, arg in enumerate(signature.input_arg)}
@@ -95,16 +106,48 @@ class Body:
             self.rets = {name: rets.pop(name) for name in self.outputs if name in rets}
             self.rets.update(sorted(rets.items()))
             self.control_rets = tuple(v for _, v in sorted(function.control_ret.items()))
+            parsed = [self._parse(ref) for ref in self.ref_text]
+            self.ref_kind = [p[1] for p in parsed]
+            self.ref_node = [p[2] for p in parsed]
+            self.ref_port: list[int | None] = [p[3] for p in parsed]
+
+        # The op a reference needs visited when it is an ordinary op of this body (data
+        # or control input, not a call): the slice's fast path. -1 otherwise.
+        calls = self.calls
+        self.ref_plain = [
+            node if kind <= CONTROL and node >= 0 and node not in calls else -1
+            for kind, node in zip(self.ref_kind, self.ref_node, strict=True)
+        ]
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def refs(self, node: int) -> tuple[Ref, ...]:
-        """Node ``node``'s inputs in order, each parsed once (see ``Ref``)."""
-        found = self._refs[node]
-        if found is None:
-            found = self._refs[node] = tuple(self._parse(ref) for ref in self.nodes[node].input)
-        return found
+    def _parse_graph_refs(self) -> None:
+        """A GraphDef's inputs: mostly a node's name (output 0), parsed by one lookup
+        each unless a node's own name could be mistaken for a reference."""
+        text = self.ref_text
+        found = list(map(self.index.get, text))
+        joined = "\n".join(self.names)
+        plain = ":" not in joined and not joined.startswith("^") and "\n^" not in joined
+        self.ref_kind = [DATA] * len(text)
+        self.ref_port = [0] * len(text)
+        kind, port = self.ref_kind, self.ref_port
+        node: list[int] = found  # type: ignore[assignment]  # None is replaced below
+        for k in [k for k, n in enumerate(found) if n is None] if plain else range(len(text)):
+            _, kind[k], node[k], port[k] = self._parse(text[k])
+        self.ref_node = node
+
+    def refs(self, node: int) -> range:
+        """Node ``node``'s inputs, as reference numbers."""
+        return range(self.ref_start[node], self.ref_start[node + 1])
+
+    def branch_refs(self, node: int) -> list[int]:
+        """The inputs of a control-flow op that its branches do not take: the If
+        predicate or Case index, and control inputs (``functions.cf_inputs``)."""
+        refs = self.refs(node)
+        first = 1 if self.ops[node] in _BRANCHING else 0
+        kind = self.ref_kind
+        return [*refs[:first], *(k for k in refs if kind[k] in (CONTROL, GATE))]
 
     def ref(self, ref: str) -> Ref:
         """One reference written in this body (a ret, a call's argument), parsed once."""
@@ -112,13 +155,6 @@ class Body:
         if found is None:
             found = self._parsed[ref] = self._parse(ref)
         return found
-
-    def branch_refs(self, node: int) -> tuple[Ref, ...]:
-        """The inputs of a control-flow op that its branches do not take: the If
-        predicate or Case index, and control inputs (``functions.cf_inputs``)."""
-        refs = self.refs(node)
-        first = 1 if self.ops[node] in _BRANCHING else 0
-        return refs[:first] + tuple(r for r in refs if r[1] in (CONTROL, GATE))
 
     def _parse(self, ref: str) -> Ref:
         index = self.index
@@ -153,7 +189,5 @@ class Body:
         it would tie every variable read of a model to one node."""
         if self.function is None or self.ops[node] != "NoOp":
             return False
-        found = self._gates.get(node)
-        if found is None:
-            found = self._gates[node] = all(r.startswith("^") for r in self.nodes[node].input)
-        return found
+        text = self.ref_text
+        return all(text[k].startswith("^") for k in self.refs(node))

@@ -16,29 +16,41 @@ CLI only read it. The graph's data classes and its ids are ``explorer.graph.elem
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Collection, Iterable
+import gc
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from explorer.errors import GraphOptionError
 from explorer.graph.elements import DEFAULT_NODE_BUDGET, GraphStats, SignatureGraph
 from explorer.graph.flat import Endpoint, FlatGraph
-from explorer.graph.functions import callees
 from explorer.graph.grouping import Group, Hierarchy, build_hierarchy
-from explorer.graph.highlight import highlight_set, key_id, tensor_id
+from explorer.graph.highlight import Marked, highlight_set, key_id, tensor_id
+from explorer.graph.levels import distances
 from explorer.graph.library import Library
+from explorer.graph.navigation import (
+    OpIndex,
+    OpRef,
+    adjacency,
+    find_groups,
+    flagged_ops,
+    group_aliases,
+    inside_closed_calls,
+    neighbours,
+)
 from explorer.graph.opening import ancestors, choose_expanded
 from explorer.graph.slicing import slice_graph
 from explorer.graph.view import assemble_view
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 
-if TYPE_CHECKING:
-    from explorer.model.proto_types import NodeDef
-
-# (FunctionDef or "" for the top-level graph, op name): how search hits and the unsafe-op
-# scan name an op.
-OpRef = tuple[str, str]
+__all__ = [
+    "OpRef",
+    "SignatureSlice",
+    "build_signature_graph",
+    "calls_to_inline",
+    "library_of",
+    "prepare_signature",
+]
 _INLINE_ALL = 48  # Library.inline_depth when everything fits
 
 
@@ -53,22 +65,26 @@ class SignatureSlice:
     hierarchy: Hierarchy
     metagraph_nodes: int
     library: Library
-    _by_ref: dict[OpRef, list[int]] | None = field(default=None, repr=False)
+    # Built the first time a view or a lookup needs them.
+    _op_index: OpIndex | None = field(default=None, repr=False)
+    _ops: frozenset[OpRef] | None = field(default=None, repr=False)
+    _aliases: dict[str, list[Group]] | None = field(default=None, repr=False)
+    _marked: dict[str, Marked | None] = field(default_factory=dict, repr=False)
     _adjacency: tuple[list[list[int]], list[list[int]]] | None = field(default=None, repr=False)
 
     @property
     def ops(self) -> frozenset[OpRef]:
-        return frozenset(self.by_ref)
+        if self._ops is None:
+            self._ops = frozenset(self.op_index.first)
+        return self._ops
 
     @property
-    def by_ref(self) -> dict[OpRef, list[int]]:
+    def op_index(self) -> OpIndex:
         """(function, op name) → the flat ops running it (one per call site)."""
-        if self._by_ref is None:
-            found: dict[OpRef, list[int]] = {}
-            for i, node in enumerate(self.flat.nodes):
-                found.setdefault((node.frame.function, node.name), []).append(i)
-            self._by_ref = found
-        return self._by_ref
+        if self._op_index is None:
+            with _collector_paused():
+                self._op_index = OpIndex(self.flat)
+        return self._op_index
 
     def view(
         self,
@@ -93,7 +109,7 @@ class SignatureSlice:
         keys = {t.key for t in (*signature.inputs, *signature.outputs)}
         if highlight is not None and highlight not in keys:
             raise GraphOptionError("signature key", highlight, sorted(keys))
-        opening = list(_find_groups(self.hierarchy.groups, expand))
+        opening = self._find_groups(expand)
         if focus is not None:
             opening.extend(self.groups_to_show(focus))
         tensors = {n for t in (*signature.inputs, *signature.outputs) for n in t.tensor_names}
@@ -102,11 +118,8 @@ class SignatureSlice:
             fixed=len(keys) + len(tensors),
             budget=node_budget,
             expand=opening,
-            collapse=_find_groups(self.hierarchy.groups, collapse),
+            collapse=self._find_groups(collapse),
         )
-        on_path = [level >= 0 for level in self.levels]
-        marked = highlight_set(self.flat, signature, self.endpoints, on_path, highlight)
-        flagged = {i for ref in findings for i in self.by_ref.get(ref, ())}
         nodes, edges, clusters = assemble_view(
             self.flat,
             self.hierarchy,
@@ -114,13 +127,13 @@ class SignatureSlice:
             signature,
             self.endpoints,
             self.levels,
-            marked,
-            flagged,
+            self._highlight(highlight),
+            flagged_ops(self.flat, self.library, self.op_index, findings) if findings else {},
             self.library,
         )
         stats = GraphStats(
             metagraph_nodes=self.metagraph_nodes,
-            slice_nodes=len(self.flat.nodes),
+            slice_nodes=len(self.flat.ids),
             visible_nodes=len(nodes),
             visible_edges=len(edges),
             functions_inlined=len(self.flat.frames) - 1,
@@ -140,38 +153,33 @@ class SignatureSlice:
             focus=focus if focus is not None and any(n.id == focus for n in nodes) else None,
         )
 
+    def _find_groups(self, names: Iterable[str]) -> list[Group]:
+        names = [n for n in names if n]
+        if not names:
+            return []
+        if self._aliases is None:
+            with _collector_paused():
+                self._aliases = group_aliases(self.hierarchy.groups)
+        return find_groups(self._aliases, self.hierarchy.groups, names)
+
+    def _highlight(self, key: str | None) -> Marked | None:
+        if key is None:
+            return None
+        if key not in self._marked:
+            on_path = [level >= 0 for level in self.levels]
+            self._marked[key] = highlight_set(
+                self.flat, self.signature, self.endpoints, on_path, key
+            )
+        return self._marked[key]
+
     def op_id(self, ref: OpRef) -> str | None:
         """The box id of an op named by (function, name): in this slice, or inside a call
         left closed (a longer id; ``calls_to_inline`` opens the calls on its way). None
         if the signature does not run it."""
-        found = self.by_ref.get(ref)
-        if found:
-            return self.flat.nodes[found[0]].id
-        function, name = ref
-        functions = self.library.functions
-        start = [
-            (n.id, n.node)
-            for n in self.flat.nodes
-            if n.id not in self.flat.calls and callees(n.node, functions)
-        ]
-        seen: set[str] = set()
-        while start:  # breadth first through the closed calls' bodies
-            following: list[tuple[str, NodeDef]] = []
-            for call_id, node in start:
-                for role, callee in callees(node, functions):
-                    frame = f"{call_id}@{role}" if role else call_id
-                    if callee == function and name in {n.name for n in functions[callee].node_def}:
-                        return f"{frame}::{name}"
-                    if callee in seen:
-                        continue
-                    seen.add(callee)
-                    following.extend(
-                        (f"{frame}::{inner.name}", inner)
-                        for inner in functions[callee].node_def
-                        if callees(inner, functions)
-                    )
-            start = following
-        return None
+        found = self.op_index.first.get(ref)
+        if found is not None:
+            return self.flat.ids[found]
+        return inside_closed_calls(self.flat, self.library, ref)
 
     def groups_to_show(self, box_id: str) -> list[Group]:
         """The groups to open so the op ``box_id`` is drawn as itself (none for a key, a
@@ -194,16 +202,9 @@ class SignatureSlice:
         if index is None:
             return [], []
         if self._adjacency is None:
-            preds: list[list[int]] = [[] for _ in self.flat.nodes]
-            succs: list[list[int]] = [[] for _ in self.flat.nodes]
-            for edge_index, (src, _, dst, _) in enumerate(self.flat.edges):
-                preds[dst].append(edge_index)
-                succs[src].append(edge_index)
-            self._adjacency = (preds, succs)
-        preds, succs = self._adjacency
-        nodes, edges = self.flat.nodes, self.flat.edges
-        inputs = [(nodes[edges[e][0]].id, edges[e][3]) for e in preds[index]]
-        consumers = [(nodes[edges[e][2]].id, edges[e][3]) for e in succs[index]]
+            with _collector_paused():
+                self._adjacency = adjacency(self.flat)
+        inputs, consumers = neighbours(self.flat, self._adjacency, index)
         for tensor, ends in self.endpoints.items():
             if any(i == index for i, _, _ in ends):
                 is_input = any(tensor in t.tensor_names for t in self.signature.inputs)
@@ -235,16 +236,17 @@ def prepare_signature(
     inputs = tuple(n for t in signature.inputs for n in t.tensor_names)
     outputs = tuple(n for t in signature.outputs for n in t.tensor_names)
     library = library_of(meta_graph)
-    flat, endpoints = slice_graph(
-        meta_graph.proto,
-        inputs,
-        outputs,
-        depth=library.inline_depth(),
-        forced=frozenset(inline),
-        library=library,
-    )
-    levels = _forward_slice(flat) if inputs else [0] * len(flat.nodes)
-    hierarchy = build_hierarchy(flat, levels, library)
+    with _collector_paused():
+        flat, endpoints = slice_graph(
+            meta_graph.proto,
+            inputs,
+            outputs,
+            depth=library.inline_depth(),
+            forced=frozenset(inline),
+            library=library,
+        )
+        levels = distances(flat) if inputs else [0] * len(flat.ids)
+        hierarchy = build_hierarchy(flat, levels, library)
     proto = meta_graph.proto.graph_def
     return SignatureSlice(
         signature=signature,
@@ -333,67 +335,20 @@ def build_signature_graph(
     )
 
 
-def _forward_slice(flat: FlatGraph) -> list[int]:
-    """Each op's distance in edges from the fed (input) ops; -1 for ops no input reaches
-    (constants, variables and their reads), the rest are on an input→output path."""
-    successors: list[list[int]] = [[] for _ in flat.nodes]
-    for src, _, dst, _ in flat.edges:
-        successors[src].append(dst)
-    level = [0 if node.fed else -1 for node in flat.nodes]
-    frontier = [i for i, node in enumerate(flat.nodes) if node.fed]
-    distance = 0
-    while frontier:
-        distance += 1
-        following = []
-        for i in frontier:
-            for nxt in successors[i]:
-                if level[nxt] < 0:
-                    level[nxt] = distance
-                    following.append(nxt)
-        frontier = following
-    # Then the longest distance, in topological order: with shortest ones, the op after a
-    # residual add would rank before the block's main branch it waits for.
-    indegree = [0] * len(flat.nodes)
-    for src, _, dst, _ in flat.edges:
-        if level[src] >= 0:
-            indegree[dst] += 1
-    ready = [i for i, node in enumerate(flat.nodes) if node.fed and indegree[i] == 0]
-    depth = [0 if level[i] >= 0 else -1 for i in range(len(flat.nodes))]
-    while ready:
-        i = ready.pop()
-        for nxt in successors[i]:
-            depth[nxt] = max(depth[nxt], depth[i] + 1)
-            indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                ready.append(nxt)
-    # Ops on a cycle (a malformed graph) never become ready: they keep the shortest.
-    return [d if indegree[i] == 0 else level[i] for i, d in enumerate(depth)]
-
-
 def _unique(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs))
 
 
-def _find_groups(groups: dict[str, Group], names: Iterable[str]) -> list[Group]:
-    """Groups a user names by id, scope, function or call node name."""
-    names = [n for n in names if n]
-    if not names:
-        return []
-    lookup: dict[str, list[Group]] = {}
-    for group in groups.values():
-        if group.kind == "root":
-            continue
-        aliases = {group.id, group.scope, group.scope + "/", group.function, group.call}
-        if group.synthetic:  # a stage or block inferred from names: its name too
-            aliases |= {group.label, group.scope.removesuffix("*").rstrip("_-./")}
-        for alias in aliases:
-            if alias and alias != "/":
-                lookup.setdefault(alias, []).append(group)
-    found: list[Group] = []
-    for name in names:
-        if name not in lookup:
-            close = difflib.get_close_matches(name, list(lookup), n=5, cutoff=0.5)
-            ids = sorted(g.id for g in groups.values() if g.kind != "root")
-            raise GraphOptionError("scope or function", name, close or ids[:8])
-        found.extend(sorted(lookup[name], key=lambda g: g.order))
-    return found
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a slice is built. The build makes a few objects
+    per op that all live as long as the slice (and no garbage cycles), yet every full
+    collection on the way walks the whole heap again: measured on a 200k-op graph, that
+    was 40 % of the build, and it grows with the square of the graph."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -41,6 +41,7 @@ class Frame:
     # made for its call nodes (an empty tuple: the call stays one op).
     flat: list[int] = field(default_factory=list)
     children: dict[int, tuple[Frame, ...]] = field(default_factory=dict)
+    number: int = 0  # the slice's frames in the order they were made; 0 at the top
 
     @property
     def args(self) -> dict[str, int]:

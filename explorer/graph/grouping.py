@@ -14,21 +14,29 @@ Two additions keep big models readable:
   block ``conv2_block1``, layer unit ``conv2_block1_1``), keeping only groups that no
   sibling runs in the middle of.
 
-What to open: ``explorer.graph.opening.choose_expanded``, one whole level at a time.
+Once the tree is sorted, its ops are numbered in pre-order (``explorer.graph.tally``), so
+each group holds one range of them: what a box says (op count, op types, findings) is
+counted from its range when a view shows it. What to open:
+``explorer.graph.opening.choose_expanded``, one whole level at a time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress, groupby
+from operator import attrgetter, methodcaller
 from typing import Literal
+
+import numpy as np
 
 from explorer.graph.cycles import dissolve_cycles, topological_rank
 from explorer.graph.flat import FlatGraph, Frame
-from explorer.graph.functions import callees
-from explorer.graph.library import Library
+from explorer.graph.library import FunctionStats, Library
 from explorer.graph.naming import NAMING_MIN, NameGroup, infer_groups
+from explorer.graph.tally import Tally
 
 PARAMETERS_LABEL = "constants & variables"
+_NO_LEVEL = 1 << 40
 
 
 @dataclass(slots=True, eq=False)
@@ -54,12 +62,27 @@ class Group:
     lo: int = 0  # nearest and farthest distance from the inputs of an op inside
     hi: int = -1
     height: int = 0  # levels of groups inside it (a one-child chain counts once)
-    ops: dict[str, int] = field(default_factory=dict)  # op type → how many inside
+    # Its ops, at any depth, are ``tally.order[start:end]`` (see ``explorer.graph.tally``).
+    start: int = 0
+    end: int = 0
+    tally: Tally | None = field(default=None, repr=False)
+    _ops: dict[str, int] | None = field(default=None, repr=False)
 
     @property
     def width(self) -> int:
         """Boxes shown when this group is open."""
         return len(self.groups) + len(self.leaves)
+
+    @property
+    def ops(self) -> dict[str, int]:
+        """Op type → how many inside (a closed call counts what its functions hold)."""
+        if self._ops is None:
+            self._ops = self.tally.ops(self.start, self.end) if self.tally else {}
+        return self._ops
+
+    def members(self) -> list[int]:
+        """The flat ops inside, at any depth."""
+        return self.tally.members(self.start, self.end) if self.tally else []
 
 
 @dataclass(slots=True)
@@ -68,6 +91,7 @@ class Hierarchy:
     groups: dict[str, Group]
     # Flat node index → the innermost group holding it.
     home: list[Group]
+    tally: Tally
 
 
 def build_hierarchy(
@@ -78,38 +102,43 @@ def build_hierarchy(
     ``levels`` is each op's distance from the inputs (-1: not on an input→output path);
     ``library`` sizes the calls the slice left closed (a group counts what they hold).
     """
-    builder = _Builder(flat, levels, library)
-    return builder.build()
+    return _Builder(flat, levels, library).build()
 
 
 class _Builder:
     def __init__(self, flat: FlatGraph, levels: list[int], library: Library | None) -> None:
         self.flat = flat
         self.levels = levels
+        # The nearest distance an op gives its group (an op off every path: none).
+        self.near = [level if level >= 0 else _NO_LEVEL for level in levels]
         self.library = library
-        on_path = [level >= 0 for level in levels]
-        self.on_path = on_path
-        self.successors: list[list[int]] = [[] for _ in flat.nodes]
-        for src, _, dst, _ in flat.edges:
-            self.successors[src].append(dst)
         self.groups: dict[str, Group] = {}
-        self.home: list[Group | None] = [None] * len(flat.nodes)
         # Frames (and their callers' frames) that hold an op on an input→output path.
         self.hot_frames: set[str] = set()
-        for i, node in enumerate(flat.nodes):
-            frame: Frame | None = node.frame
-            while on_path[i] and frame is not None and frame.id not in self.hot_frames:
-                self.hot_frames.add(frame.id)
-                frame = frame.parent
+        hot = self.hot_frames
+        for frame, level in zip(flat.frame_of, levels, strict=True):
+            if level >= 0 and frame.id not in hot:
+                climb: Frame | None = frame
+                while climb is not None and climb.id not in hot:
+                    hot.add(climb.id)
+                    climb = climb.parent
+        self._owner: list[int] = []  # scratch for ``_item_edges``: op → item, or -1
+        self.rank: list[int] = []  # op → place when sorted by distance, then name
 
     def build(self) -> Hierarchy:
         flat = self.flat
         root = Group(id="", label="", kind="root", parent=None)
-        # Items per frame: (name, leaf index or the group of a call made there).
-        items: dict[str, list[tuple[str, int | Group]]] = {fid: [] for fid in flat.frames}
-        for i, node in enumerate(flat.nodes):
-            if node.id not in flat.calls:
-                items[node.frame.id].append((node.name, i))
+        # What each frame holds: its ops, then the groups of the calls made there.
+        leaves: dict[str, list[int]] = {fid: [] for fid in flat.frames}
+        frame_ids = list(map(attrgetter("id"), flat.frame_of))
+        by_frame = sorted(range(len(frame_ids)), key=frame_ids.__getitem__)  # stable
+        for frame_id, run in groupby(by_frame, key=frame_ids.__getitem__):
+            leaves[frame_id] = list(run)
+        expanded = {flat.index[c] for c in flat.calls if c in flat.index}
+        for frame_id, ops in leaves.items():
+            if expanded.intersection(ops):
+                leaves[frame_id] = [op for op in ops if op not in expanded]
+        calls: dict[str, list[Group]] = {fid: [] for fid in flat.frames}
         frame_groups: dict[str, Group] = {"": root}
         for call_id, frames in sorted(flat.calls.items()):
             parent_frame = frames[0].parent
@@ -155,26 +184,72 @@ class _Builder:
                     )
                     group.groups.append(branch)
                     frame_groups[frame.id] = branch
-            items[parent_frame.id].append((call, group))
-        for frame_id, frame_items in items.items():
+            calls[parent_frame.id].append(group)
+        for frame_id, frame in flat.frames.items():
             if frame_id in frame_groups:
-                self._fill(frame_groups[frame_id], flat.frames[frame_id], frame_items)
+                self._fill(frame_groups[frame_id], frame, leaves[frame_id], calls[frame_id])
+        self._owner = [-1] * len(flat.ids)
         self._finish(root, "")
         self.groups = {}
-        self._number(root, 0, [0])
-        return Hierarchy(root, self.groups, self.home)  # type: ignore[arg-type]
+        # Ops are listed by distance from the inputs, then name: one sort for all groups.
+        distance = [level % _NO_LEVEL for level in self.levels]
+        ranked = sorted(range(len(distance)), key=flat.names.__getitem__)
+        ranked.sort(key=distance.__getitem__)  # stable: by name within a distance
+        rank = np.empty(len(ranked), dtype=np.int64)
+        rank[ranked] = np.arange(len(ranked))
+        self.rank = rank.tolist()
+        closed: dict[int, FunctionStats] = {}
+        if self.library is not None:
+            for at in flat.closed_calls:  # calls the slice left closed: what they run
+                body = flat.frame_of[at].body
+                closed[at] = self.library.call_stats(body.calls[flat.local[at]])
+        tally = Tally(flat.ops, closed)
+        home: list[Group] = [root] * len(flat.ids)
+        self._number(root, 0, [0], tally, home)
+        tally.finish()
+        if closed:  # a closed call counts the ops it runs
+            for group in self.groups.values():
+                group.size = tally.size(group.start, group.end)
+        return Hierarchy(root, self.groups, home, tally)
 
-    def _fill(self, holder: Group, frame: Frame, items: list[tuple[str, int | Group]]) -> None:
+    def _fill(self, holder: Group, frame: Frame, leaves: list[int], calls: list[Group]) -> None:
         """Build the scope tree of one frame under its group."""
-        paths = [name.split("/") for name, _ in items]
-        scopes = {"/".join(p[:k]) for p in paths for k in range(1, len(p))}
-        hot_tops: dict[str, bool] = {}
-        for (_, item), parts in zip(items, paths, strict=True):
-            hot = self.on_path[item] if isinstance(item, int) else item.on_path
-            hot_tops[parts[0]] = hot_tops.get(parts[0], False) or hot
-        cold = {top for top, hot in hot_tops.items() if not hot}
+        names, levels, registry = self.flat.names, self.levels, self.groups
+        prefix = frame.prefix
+        scopes: dict[str, Group] = {}  # scope → its group, in this frame
+        new_tops: list[Group] = []  # scope groups whose parent waits for ``cold``
+
+        def scope_group(scope: str) -> Group:
+            last = scope.rfind("/")
+            parent = None
+            if last >= 0:
+                parent = scopes.get(scope[:last]) or scope_group(scope[:last])
+            gid = f"{prefix}{scope}/"
+            group = registry.get(gid)
+            if group is None:
+                group = Group(
+                    id=gid, label=scope[last + 1 :], kind="scope", parent=parent, scope=scope
+                )
+                registry[gid] = group
+                if parent is None:
+                    new_tops.append(group)
+                else:
+                    parent.groups.append(group)
+            scopes[scope] = group
+            return group
+
+        # Where each op and call sits (its scope), and which top-level names are hot.
+        item_names = [*map(names.__getitem__, leaves), *(g.call for g in calls)]
+        split = list(map(methodcaller("rpartition", "/"), item_names))
+        for scope in dict.fromkeys(p[0] for p in split if p[1]):
+            if scope not in scopes:
+                scope_group(scope)
+        tops = [p[0] for p in map(methodcaller("partition", "/"), item_names)]
+        hot = compress(tops, [*(levels[i] >= 0 for i in leaves), *(g.on_path for g in calls)])
+        distinct = set(tops)
+        cold = distinct.difference(hot)
         parameters = None
-        if 2 <= len(cold) < len(hot_tops):
+        if 2 <= len(cold) < len(distinct):
             parameters = Group(
                 id=f"{frame.prefix}[{PARAMETERS_LABEL}]",
                 label=PARAMETERS_LABEL,
@@ -184,31 +259,27 @@ class _Builder:
             holder.groups.append(parameters)
         else:
             cold = set()
-        for (name, item), parts in zip(items, paths, strict=True):
-            parent = parameters if parts[0] in cold else holder
-            assert parent is not None
-            # A node named like a scope ("a" beside "a/read") lives inside that scope.
-            depth = len(parts) if name in scopes else len(parts) - 1
-            for k in range(1, depth + 1):
-                scope = "/".join(parts[:k])
-                gid = f"{frame.prefix}{scope}/"
-                group = self.groups.get(gid)
-                if group is None:
-                    group = Group(
-                        id=gid, label=parts[k - 1], kind="scope", parent=parent, scope=scope
-                    )
-                    self.groups[gid] = group
-                    parent.groups.append(group)
-                parent = group
-            if isinstance(item, Group):
+        for group in new_tops:
+            group.parent = parameters if group.scope in cold else holder
+            group.parent.groups.append(group)  # type: ignore[union-attr]
+        # A node named like a scope ("a" beside "a/read") lives inside that scope.
+        own = list(map(scopes.get, item_names))
+        count = len(leaves)
+        for k, (name, (scope, slash, _)) in enumerate(zip(item_names, split, strict=True)):
+            parent = own[k] or (scopes[scope] if slash else None)
+            if parent is None:
+                parent = parameters if name in cold else holder
+                assert parent is not None
+            if k < count:
+                parent.leaves.append(leaves[k])
+            else:
+                item = calls[k - count]
                 item.parent = parent
                 parent.groups.append(item)
-            else:
-                parent.leaves.append(item)
 
     def _finish(self, group: Group, base: str) -> None:
-        """Post-order: drop one-child scopes, group wide levels by their names, then size,
-        mark and summarise (children first, so a level's groups are final when it is)."""
+        """Post-order: drop one-child scopes, group wide levels by their names, then
+        measure (children first, so a level's groups are final when it is)."""
         if group.kind in ("function", "control_flow"):
             base = ""  # names restart inside a function body
         elif group.kind == "scope" and not group.synthetic:
@@ -219,51 +290,36 @@ class _Builder:
                 only = child.groups[0]
                 if only.kind == "scope" and not (only.synthetic or child.synthetic):
                     only.label = f"{child.label}/{only.label}"
-                self.groups.pop(child.id, None)
                 child = only
             if child.kind == "scope" and child.width == 1 and child.leaves:
                 group.leaves.append(child.leaves[0])
-                self.groups.pop(child.id, None)
                 continue
             kept.append(child)
         group.groups = kept
-        for child in group.groups:
+        for child in kept:
             child.parent = group
-            self._finish(child, base)
+            if child.groups or child.width > NAMING_MIN:
+                self._finish(child, base)
+            else:  # a few ops: nothing to drop or regroup
+                self._measure(child)
         if group.kind != "control_flow" and group.width > NAMING_MIN:
             self._regroup(group, base)
         self._measure(group)
 
     def _measure(self, group: Group) -> None:
-        levels = self.levels
-        ops: dict[str, int] = {}
-        lo, hi, size = _NO_LEVEL, -1, len(group.leaves)
-        library, calls = self.library, self.flat.calls
-        for leaf in group.leaves:
-            flat_node = self.flat.nodes[leaf]
-            if (
-                library is not None
-                and flat_node.id not in calls
-                and callees(flat_node.node, library.functions)
-            ):
-                inner = library.node_stats(flat_node.node)  # a call the slice left closed
-                size += inner.total - 1
-                for op, count in inner.ops.items():
-                    ops[op] = ops.get(op, 0) + count
-            else:
-                ops[flat_node.node.op] = ops.get(flat_node.node.op, 0) + 1
-            if levels[leaf] >= 0:
-                lo, hi = min(lo, levels[leaf]), max(hi, levels[leaf])
+        """Nearest and farthest distance from the inputs inside, and levels of groups."""
+        leaves = group.leaves
+        lo = min(map(self.near.__getitem__, leaves), default=_NO_LEVEL)
+        hi = max(map(self.levels.__getitem__, leaves), default=-1)
         height = 0
         for child in group.groups:
-            size += child.size
-            lo, hi = min(lo, child.lo), max(hi, child.hi)
+            if child.lo < lo:
+                lo = child.lo
+            if child.hi > hi:
+                hi = child.hi
             height = max(height, child.height + (0 if child.width <= 1 else 1))
-            for op, count in child.ops.items():
-                ops[op] = ops.get(op, 0) + count
-        group.size, group.lo, group.hi, group.ops = size, lo, hi, ops
+        group.lo, group.hi, group.height = lo, hi, height
         group.on_path = hi >= 0
-        group.height = height
 
     def _regroup(self, group: Group, base: str) -> None:
         """Nest a wide level's boxes by the structure of their names (``naming``), keeping
@@ -306,41 +362,61 @@ class _Builder:
 
     def _item_edges(self, items: list[Group | int]) -> dict[int, set[int]]:
         """Which of one level's boxes feed which, from the ops inside them."""
-        item_of: dict[int, int] = {}
+        owner = self._owner
+        members: list[int] = []
         for index, item in enumerate(items):
-            for op in _members(item):
-                item_of[op] = index
+            inside = [item] if isinstance(item, int) else _members(item)
+            for op in inside:
+                owner[op] = index
+            members.extend(inside)
         edges: dict[int, set[int]] = {}
-        succ = self.successors
-        for op, index in item_of.items():
-            for nxt in succ[op]:
-                other = item_of.get(nxt)
-                if other is not None and other != index:
-                    edges.setdefault(index, set()).add(other)
+        start, targets = self.flat.successors()
+        for op in members:
+            index = owner[op]
+            for nxt in targets[start[op] : start[op + 1]]:
+                other = owner[nxt]
+                if other >= 0 and other != index:
+                    found = edges.get(index)
+                    if found is None:
+                        edges[index] = {other}
+                    else:
+                        found.add(other)
+        for op in members:
+            owner[op] = -1
         return edges
 
-    def _number(self, group: Group, depth: int, counter: list[int]) -> None:
-        """Pre-order: sort, then depth, order, the id index and each op's home group."""
-        # Data-flow order first (what runs first is listed and placed first), then name.
-        group.groups.sort(key=lambda g: (g.lo, g.scope or g.call or g.id))
-        group.leaves.sort(key=lambda i: (self.levels[i] % _NO_LEVEL, self.flat.nodes[i].name))
+    def _number(
+        self, group: Group, depth: int, counter: list[int], tally: Tally, home: list[Group]
+    ) -> None:
+        """Pre-order: sort, then depth, order, the id index, each op's home group and
+        place (its own ops first, then each sub-group's)."""
+        leaves, order = group.leaves, tally.order
+        if len(leaves) > 1:
+            leaves.sort(key=self.rank.__getitem__)
         group.depth = depth
         group.order = counter[0]
         counter[0] += 1
         self.groups[group.id] = group
-        for leaf in group.leaves:
-            self.home[leaf] = group
-        for child in group.groups:
-            child.parent = group
-            self._number(child, depth + 1, counter)
+        group.tally = tally
+        group.start = len(order)
+        order.extend(leaves)
+        for leaf in leaves:
+            home[leaf] = group
+        if group.groups:
+            group.groups.sort(key=_group_order)
+            for child in group.groups:
+                child.parent = group
+                self._number(child, depth + 1, counter, tally, home)
+        group.end = len(order)
+        group.size = group.end - group.start
 
 
-_NO_LEVEL = 1 << 40
+def _group_order(group: Group) -> tuple[int, str]:
+    # Data-flow order first (what runs first is listed and placed first), then name.
+    return (group.lo, group.scope or group.call or group.id)
 
 
-def _members(item: Group | int) -> list[int]:
-    if isinstance(item, int):
-        return [item]
+def _members(item: Group) -> list[int]:
     found = list(item.leaves)
     stack = list(item.groups)
     while stack:
@@ -352,5 +428,5 @@ def _members(item: Group | int) -> list[int]:
 
 def _local_name(item: Group | int, flat: FlatGraph) -> str:
     if isinstance(item, int):
-        return flat.nodes[item].name
+        return flat.names[item]
     return item.scope or item.call or item.label

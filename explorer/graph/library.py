@@ -112,6 +112,26 @@ class Library:
             return FunctionStats(1, {node.op: 1})
         return self.call_stats(targets)
 
+    def flagged(
+        self, targets: list[tuple[str, str]], wanted: dict[str, set[str]], memo: dict[str, int]
+    ) -> int:
+        """How many ops named in ``wanted`` (function → op names) a call running the
+        functions ``targets`` runs, its own calls inlined (``memo``: per function, shared
+        between the calls asked about with the same ``wanted``)."""
+        total = 0
+        for _, name in targets:
+            found = memo.get(name)
+            if found is None:
+                if name not in self.functions:
+                    continue
+                memo[name] = 0  # a function that calls itself adds nothing more
+                body = self.body(name)
+                found = sum(1 for op in wanted.get(name, ()) if op in body.index)
+                found += sum(self.flagged(inner, wanted, memo) for inner in body.calls.values())
+                memo[name] = found
+            total += found
+        return total
+
     def inline_depth(self, limit: int = INLINE_LIMIT) -> int:
         """How many frames deep calls can be inlined with at most ``limit`` ops in all (a
         whole level or none): everything when the fully inlined graph fits."""

@@ -43,11 +43,9 @@ class NameGroup:
     groups: list[NameGroup] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class _Trie:
-    prefix: str
-    items: list[int] = field(default_factory=list)
-    children: dict[str, _Trie] = field(default_factory=dict)
+# A trie node: its children by token, and the indices of the names ending there. Plain
+# lists and dicts: a wide level has one node per name.
+_Trie = tuple[dict[str, "_Trie"], list[int]]
 
 
 def tokens(name: str) -> list[str]:
@@ -62,25 +60,27 @@ def infer_groups(names: Sequence[str]) -> NameGroup:
         The root group (prefix ""), whose members are the names left ungrouped and whose
         groups hold the rest; each name is in exactly one group or the root.
     """
-    root = _Trie("")
+    root: _Trie = ({}, [])
+    split = _TOKEN.findall
     for index, name in enumerate(names):
         node = root
-        for token in tokens(name):
-            child = node.children.get(token)
+        for token in split(name):
+            child = node[0].get(token)
             if child is None:
-                child = node.children[token] = _Trie(node.prefix + token)
+                child = node[0][token] = ({}, [])
             node = child
-        node.items.append(index)
+        node[1].append(index)
     top = NameGroup("", "")
-    _fill(top, root)
+    _fill(top, root, "")
     return top
 
 
-def _fill(group: NameGroup, node: _Trie) -> None:
-    group.members.extend(node.items)
-    for token, child in _ordered(node):
-        entries = _contribution(child)
-        if node.items and not token.isalnum() and len(entries) == 1:
+def _fill(group: NameGroup, node: _Trie, prefix: str) -> None:
+    children, items = node
+    group.members.extend(items)
+    for token in sorted(children, key=_token_order):
+        entries = _contribution(children[token], prefix + token)
+        if items and not token.isalnum() and len(entries) == 1:
             # "Conv1" beside "Conv1_relu": the suffixed names join the name they extend
             # instead of forming a group of their own inside it.
             only = entries[0]
@@ -93,36 +93,42 @@ def _fill(group: NameGroup, node: _Trie) -> None:
                 group.members.append(entry)
 
 
-def _contribution(start: _Trie) -> list[NameGroup | int]:
+def _contribution(start: _Trie, prefix: str) -> list[NameGroup | int]:
     """What one branch adds to its parent: its names, or a group holding them."""
     node = start
-    while not node.items and len(node.children) == 1:
-        node = next(iter(node.children.values()))
-    inner = NameGroup(node.prefix, _label(node))
-    _fill(inner, node)
+    while not node[1] and len(node[0]) == 1:
+        ((token, node),) = node[0].items()
+        prefix += token
+    children, items = node
+    if not children and len(items) <= 1:
+        return list(items)  # one name (most of a wide level): no group
+    inner = NameGroup(prefix, _label(node, prefix))
+    _fill(inner, node, prefix)
     entries: list[NameGroup | int] = [*inner.groups, *inner.members]
     if len(entries) <= 1:
         return entries
-    if node is start and _is_series(node) and len(node.children) < SERIES_MIN:
+    if node is start and _is_series(node) and len(children) < SERIES_MIN:
         return entries  # a short series: its numbered members stand beside their siblings
     return [inner]
 
 
 def _is_series(node: _Trie) -> bool:
-    return not node.items and len(node.children) > 1 and all(t.isdigit() for t in node.children)
+    children, items = node
+    return not items and len(children) > 1 and all(map(_is_number, children))
 
 
-def _label(node: _Trie) -> str:
+def _label(node: _Trie, prefix: str) -> str:
     if _is_series(node):
-        numbers = [t for t, _ in _ordered(node)]
-        return f"{node.prefix}{numbers[0]}…{numbers[-1]}"
-    return node.prefix.rstrip("_-./: ") or node.prefix
+        numbers = sorted(node[0], key=_token_order)
+        return f"{prefix}{numbers[0]}…{numbers[-1]}"
+    return prefix.rstrip("_-./: ") or prefix
 
 
-def _ordered(node: _Trie) -> list[tuple[str, _Trie]]:
-    return [(t, node.children[t]) for t in sorted(node.children, key=_token_order)]
+def _is_number(token: str) -> bool:
+    # ASCII digits only: "²" is a digit to str.isdigit but not a number to int().
+    return token.isascii() and token.isdigit()
 
 
 def _token_order(token: str) -> tuple[int, int, str]:
     # Numbers in numeric order (block_2 before block_10), then words.
-    return (0, int(token), "") if token.isdigit() else (1, 0, token)
+    return (0, int(token), "") if _is_number(token) else (1, 0, token)

@@ -5,16 +5,21 @@ key → tensor → the box showing the op that owns the tensor (inputs) or the r
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from explorer.graph.elements import GraphEdge, GraphNode
 from explorer.graph.flat import Endpoint
 from explorer.graph.highlight import Marked, key_id, tensor_id
 from explorer.model.info import SignatureInfo, TensorInfo, format_shape
 
+if TYPE_CHECKING:
+    from explorer.graph.view_edges import Representatives
+
 
 def key_nodes_and_edges(
     signature: SignatureInfo,
     endpoints: dict[str, tuple[Endpoint, ...]],
-    rep: list[str],
+    rep: Representatives,
     marked: Marked | None,
     nodes: list[GraphNode],
 ) -> list[GraphEdge]:

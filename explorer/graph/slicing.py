@@ -29,10 +29,10 @@ reference is parsed once per body, however many frames run that body.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from explorer.graph import attrs
-from explorer.graph.bodies import ARG, CONTROL, DATA, GATE, Ref
+from explorer.graph.bodies import ARG, CONTROL, DATA, GATE, Body, Ref
 from explorer.graph.flat import Endpoint, FlatEdge, FlatGraph, Frame
 from explorer.graph.library import Library
 
@@ -42,9 +42,11 @@ if TYPE_CHECKING:
 _MAX_DEPTH = 48  # deeper nesting is left as an opaque call (guards against recursion)
 _BRANCHING = frozenset({"If", "StatelessIf", "Case", "StatelessCase"})
 
-# Walk tasks: a parsed reference, a reference as written, a node to visit, a node waited
-# on through a control input.
-_REF, _RAW, _NODE, _WAIT = 0, 1, 2, 3
+# Walk tasks besides visiting an op: a reference number of the frame's body, a reference
+# as written, a call or control-flow node waited on.
+_REF, _RAW, _WAIT = 0, 1, 2
+_SHIFT = 32  # an op to visit: frame number << _SHIFT | node
+_STRIDE, _NODE_MASK = 1 << _SHIFT, (1 << _SHIFT) - 1
 
 
 def slice_graph(
@@ -91,11 +93,13 @@ class _Slicer:
         body = library.top
         self.top = Frame(id="", parent=None, function="", body=body, flat=[-1] * len(body))
         self.visited: dict[str, bytearray] = {"": bytearray(len(body))}
-        self.fed: set[tuple[int, int]] = set()
+        # (node, port) pairs TF Serving feeds, and the nodes among them.
+        self.fed: set[tuple[int, int | None]] = set()
         for tensor in inputs:
             name, port = attrs.split_graph_ref(tensor)
             if name in body.index:
                 self.fed.add((body.index[name], port))
+        self.fed_nodes = {node for node, _ in self.fed}
         # The ops, as columns (see ``FlatGraph``).
         self.ids: list[str] = []
         self.names: list[str] = []
@@ -103,40 +107,94 @@ class _Slicer:
         self.frame_of: list[Frame] = []
         self.local: list[int] = []
         self.fed_col: list[bool] = []
-        self.index: dict[str, int] = {}
+        # Op id → flat index, kept only once a name with "::" in it could make two ops
+        # of different frames share an id (they are then one op, as ids say).
+        self.index: dict[str, int] | None = None
         self.frames: dict[str, Frame] = {"": self.top}
         self.calls: dict[str, tuple[Frame, ...]] = {}
-        self.stack: list[tuple[int, Frame, object]] = []
+        self.stack: list[Any] = []
+        self.numbered: list[Frame] = [self.top]  # by ``Frame.number``
         # Tasks that fan out (into several branches) are done once per reference.
         self.seen: set[tuple[str, str, object]] = set()
         self.resolved: dict[tuple[str, str], tuple[Endpoint, ...]] = {}
         self.depth, self.forced = _MAX_DEPTH, frozenset[str]()
+        self._watch(body)
+
+    def _watch(self, body: Body) -> None:
+        if self.index is None and any("::" in name for name in body.names if ":" in name):
+            self.index = dict(zip(self.ids, range(len(self.ids)), strict=True))
 
     def run(self) -> None:
-        stack, pop = self.stack, self.stack.pop
+        """Walk the tasks on the stack: an op to visit (an int: frame number × ``_STRIDE``
+        + node, so the common case allocates nothing), or a tuple: a reference (a
+        number of the frame's body or one as written) needing the op making it, or a
+        call or control-flow node waited on."""
+        stack = self.stack
+        pop, push = stack.pop, stack.append
+        top, fed_nodes, visited, frames = self.top, self.fed_nodes, self.visited, self.numbered
+        ids, names, ops, frame_of = self.ids, self.names, self.ops, self.frame_of
+        local, fed_col = self.local, self.fed_col
         while stack:
-            task, frame, value = pop()
-            if task == _NODE:
-                self._visit(frame, value)  # type: ignore[arg-type]
-            elif task == _REF:
-                self._tensor(frame, value)  # type: ignore[arg-type]
-            elif task == _RAW:
-                self._tensor(frame, frame.body.ref(value))  # type: ignore[arg-type]
+            task = pop()
+            if task.__class__ is not int:
+                kind, frame, value = task
+                if kind == _REF:
+                    body = frame.body
+                    ref = (body.ref_text[value], body.ref_kind[value])
+                    self._tensor(frame, (*ref, body.ref_node[value], body.ref_port[value]))
+                elif kind == _WAIT:
+                    children = self._children(frame, value)
+                    if children is None:
+                        push(frame.number * _STRIDE + value)
+                    elif ("c", frame.id, value) not in self.seen:
+                        self.seen.add(("c", frame.id, value))
+                        self._demand_all(children)
+                else:
+                    self._tensor(frame, frame.body.ref(value))
+                continue
+            # Visit an op: add it, then need its inputs.
+            if task < _STRIDE:
+                frame, node = top, task
             else:
-                children = self._children(frame, value)  # type: ignore[arg-type]
-                if children is None:
-                    self._visit(frame, value)  # type: ignore[arg-type]
-                elif ("c", frame.id, value) not in self.seen:
-                    self.seen.add(("c", frame.id, value))
-                    self._demand_all(children)
+                frame, node = frames[task >> _SHIFT], task & _NODE_MASK
+            seen = visited[frame.id]
+            if seen[node]:
+                continue
+            seen[node] = 1
+            body = frame.body
+            if frame.flat[node] < 0:
+                if self.index is None:
+                    frame.flat[node] = len(ids)
+                    name = body.names[node]
+                    ids.append(frame.prefix + name)
+                    names.append(name)
+                    ops.append(body.ops[node])
+                    frame_of.append(frame)
+                    local.append(node)
+                    fed_col.append(False)
+                else:
+                    self._add(frame, node)
+            base = frame.number * _STRIDE
+            fed_here = fed_nodes if frame is top else ()
+            kinds, nodes, plain = body.ref_kind, body.ref_node, body.ref_plain
+            for k in range(body.ref_start[node], body.ref_start[node + 1]):
+                target = plain[k]
+                if target >= 0 and not (target in fed_here and kinds[k] == DATA):
+                    push(base + target)  # an ordinary op of the same body
+                elif kinds[k] == CONTROL:
+                    if nodes[k] >= 0:
+                        push((_WAIT, frame, nodes[k]))
+                elif kinds[k] != GATE:
+                    push((_REF, frame, k))
 
     def _tensor(self, frame: Frame, ref: Ref) -> None:
         """A tensor is needed: the op making it, or the arg or call result it stands for."""
         while True:
             text, kind, node, port = ref
             if kind == ARG:  # a function argument: the caller's tensor
-                frame, text = frame.parent, frame.arg_refs[node]  # type: ignore[assignment]
-                ref = frame.body.ref(text)
+                caller = frame.parent
+                assert caller is not None  # only a function's body has args
+                frame, ref = caller, caller.body.ref(frame.arg_refs[node])
                 continue
             if node < 0:
                 return
@@ -160,19 +218,8 @@ class _Slicer:
             return
 
     def _visit(self, frame: Frame, node: int) -> None:
-        seen = self.visited[frame.id]
-        if seen[node]:
-            return
-        seen[node] = 1
-        self._add(frame, node)
-        push = self.stack.append
-        for ref in frame.body.refs(node):
-            kind = ref[1]
-            if kind == CONTROL:
-                if ref[2] >= 0:
-                    push((_WAIT, frame, ref[2]))
-            elif kind != GATE:
-                push((_REF, frame, ref))
+        """The op ``node`` of ``frame`` runs: add it, then need its inputs (as ``run``)."""
+        self.stack.append(frame.number * _STRIDE + node)
 
     def _demand_all(self, children: tuple[Frame, ...]) -> None:
         first = children[0]
@@ -180,14 +227,15 @@ class _Slicer:
         if first.role and parent is not None:
             # The control-flow op stays as an op inside its cluster: it takes the
             # predicate (If) or branch index (Case) that no branch sees.
-            call = parent.body.index[first.owner[len(parent.prefix) :]]
+            body = parent.body
+            call = body.index[first.owner[len(parent.prefix) :]]
             self._add(parent, call)
-            for ref in parent.body.branch_refs(call):
-                if ref[1] in (CONTROL, GATE):
-                    if ref[2] >= 0:
-                        self.stack.append((_WAIT, parent, ref[2]))
+            for k in body.branch_refs(call):
+                if body.ref_kind[k] in (CONTROL, GATE):
+                    if body.ref_node[k] >= 0:
+                        self.stack.append((_WAIT, parent, body.ref_node[k]))
                 else:
-                    self.stack.append((_REF, parent, ref))
+                    self.stack.append((_REF, parent, k))
         for child in children:
             for text in child.body.rets.values():
                 self.stack.append((_RAW, child, text))
@@ -203,16 +251,18 @@ class _Slicer:
         if found < 0:
             name = frame.body.names[node]
             node_id = frame.prefix + name
-            found = self.index.get(node_id, -1)  # a name with "::" in it may say so
+            if self.index is not None:
+                found = self.index.get(node_id, -1)  # a name with "::" in it may say so
             if found < 0:
-                found = self.index[node_id] = len(self.ids)
+                found = frame.flat[node] = len(self.ids)
+                if self.index is not None:
+                    self.index[node_id] = found
                 self.ids.append(node_id)
                 self.names.append(name)
                 self.ops.append(frame.body.ops[node])
                 self.frame_of.append(frame)
                 self.local.append(node)
                 self.fed_col.append(fed)
-                frame.flat[node] = found
                 return
             frame.flat[node] = found
         if fed:
@@ -236,7 +286,9 @@ class _Slicer:
         ):
             frame.children[node] = ()
             return None
-        data_inputs = tuple(ref[0] for ref in body.refs(node) if ref[1] not in (CONTROL, GATE))
+        data_inputs = tuple(
+            body.ref_text[k] for k in body.refs(node) if body.ref_kind[k] not in (CONTROL, GATE)
+        )
         skip = 1 if body.ops[node] in _BRANCHING else 0
         found = tuple(
             self._new_frame(frame, node, role, name, data_inputs[skip:]) for role, name in targets
@@ -262,9 +314,12 @@ class _Slicer:
             depth=parent.depth + 1,
             prefix=frame_id + "::",
             flat=[-1] * len(body),
+            number=len(self.numbered),
         )
+        self.numbered.append(frame)
         self.frames[frame.id] = frame
         self.visited[frame.id] = bytearray(len(body))
+        self._watch(body)
         for name in sorted(body.control_rets):
             node = body.index.get(name)
             if node is not None:
@@ -323,48 +378,55 @@ class _Slicer:
         tensors: list[str] = []
         loops: list[FlatEdge] = []
         top, fed, resolve = self.top, self.fed, self.resolve
+        add_src, add_port, add_dst, add_tensor = (
+            src.append,
+            ports.append,
+            dst_col.append,
+            tensors.append,
+        )
         for dst, (frame, node, is_fed) in enumerate(
             zip(self.frame_of, self.local, self.fed_col, strict=True)
         ):
             if is_fed:
                 continue
             body, flat, children = frame.body, frame.flat, frame.children
-            branches = children.get(node)
-            for ref in body.branch_refs(node) if branches else body.refs(node):
-                text, kind, source, port = ref
-                if kind == DATA and source >= 0 and not children.get(source):
+            branches = children.get(node) if children else None
+            kinds, sources, texts = body.ref_kind, body.ref_node, body.ref_text
+            for k in body.branch_refs(node) if branches else body.refs(node):
+                kind, source = kinds[k], sources[k]
+                if kind == DATA and source >= 0 and not (children and children.get(source)):
                     # The common case: an op of the same body.
                     at = flat[source]
                     if at >= 0:
-                        src.append(at)
-                        ports.append(-1 if port is None else port)
-                        dst_col.append(dst)
-                        tensors.append(text)
+                        port = body.ref_port[k]
+                        add_src(at)
+                        add_port(-1 if port is None else port)
+                        add_dst(dst)
+                        add_tensor(texts[k])
                     continue
                 if kind == GATE:
                     continue
-                control = kind == CONTROL
+                text, port = texts[k], body.ref_port[k]
+                ends: tuple[Endpoint, ...]
                 if kind == DATA and source >= 0 and frame is top and (source, port) in fed:
-                    ends: tuple[Endpoint, ...] = (
-                        ((flat[source], -1 if port is None else port, text),)
-                        if flat[source] >= 0
-                        else ()
-                    )
+                    at = flat[source]
+                    ends = ((at, -1 if port is None else port, text),) if at >= 0 else ()
                 else:
                     ends = resolve(frame, text)
+                control = kind == CONTROL
                 for end, end_port, tensor in ends:
-                    src.append(end)
-                    ports.append(-1 if control else end_port)
-                    dst_col.append(dst)
-                    tensors.append(tensor)
+                    add_src(end)
+                    add_port(-1 if control else end_port)
+                    add_dst(dst)
+                    add_tensor(tensor)
                 if kind == ARG:
                     loops.extend(self._loop_edges(frame, text, dst))
             if branches:
                 for edge in self._branch_edges(dst, branches):
-                    src.append(edge[0])
-                    ports.append(edge[1])
-                    dst_col.append(edge[2])
-                    tensors.append(edge[3])
+                    add_src(edge[0])
+                    add_port(edge[1])
+                    add_dst(edge[2])
+                    add_tensor(edge[3])
         closed = sorted(
             at
             for frame in self.frames.values()

@@ -1,25 +1,34 @@
 """Turn a sliced, grouped graph into the boxes, edges and clusters of a SignatureGraph.
 
-Each op is drawn by its representative: itself when every group around it is open, else
-the outermost closed group. Edges between the same two boxes merge into one that counts
-its tensors; only a one-tensor edge gets a dtype/shape label (read from the producer's
-attrs here, for the few hundred edges shown, not for the whole slice).
+Only the open groups are walked: a closed group is one box, whatever it holds, and what
+its box says (op count, op types, flagged ops, highlight) is counted from its range of
+the hierarchy's op numbering (``explorer.graph.tally``). The edges between boxes are
+``explorer.graph.view_edges``'s. A click costs what the view shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Collection
 
 from explorer.graph import attrs
 from explorer.graph.elements import Cluster, ClusterKind, GraphEdge, GraphNode, NodeKind
 from explorer.graph.flat import Endpoint, FlatGraph
-from explorer.graph.functions import callees
-from explorer.graph.grouping import PARAMETERS_LABEL, Group, Hierarchy
+from explorer.graph.grouping import Group, Hierarchy
 from explorer.graph.highlight import Marked
 from explorer.graph.library import Library
 from explorer.graph.signature_boxes import key_nodes_and_edges
 from explorer.graph.summary import op_summary, with_borders
-from explorer.model.info import SignatureInfo, format_shape
+from explorer.graph.tally import Tally
+from explorer.graph.view_edges import (
+    Pieces,
+    Representatives,
+    crossing,
+    loop_edges,
+    op_edges,
+    parameter_targets,
+)
+from explorer.model.info import SignatureInfo
 
 _GROUP_KINDS: dict[str, NodeKind] = {
     "function": "function_call",
@@ -37,62 +46,74 @@ def assemble_view(
     endpoints: dict[str, tuple[Endpoint, ...]],
     levels: list[int],
     marked: Marked | None,
-    flagged: set[int] | None = None,
+    flagged: dict[int, int] | None = None,
     library: Library | None = None,
 ) -> tuple[tuple[GraphNode, ...], tuple[GraphEdge, ...], tuple[Cluster, ...]]:
     """The visible boxes, merged edges and clusters for the open groups ``opened``.
 
     ``levels`` is each op's distance from the inputs (-1: not on an input→output path);
-    ``flagged`` the ops the unsafe-op scan found, marked on the boxes showing them;
-    ``library`` says what a call left closed holds (its box's op count and summary).
+    ``flagged`` the ops the unsafe-op scan found (op → how many flagged ops it stands for:
+    1, or what a call left closed holds), marked on the boxes showing them; ``library``
+    says what a call left closed holds (its box's op count and summary).
     """
-    flagged = flagged or set()
-
-    on_path = [level >= 0 for level in levels]
-
-    rep: list[str] = [""] * len(flat.nodes)
-    hot_ops = marked.ops if marked else frozenset()
+    flagged = flagged or {}
+    tally = hierarchy.tally
+    hot_ops: Collection[int] = marked.ops if marked else frozenset()
+    hot_places = tally.places(hot_ops) if hot_ops else []
+    flag_places = tally.places(flagged) if flagged else []
+    flag_weights = _weights(tally, flagged, flag_places)
+    pieces = Pieces()
     nodes: list[GraphNode] = []
     clusters: list[Cluster] = []
+    parameters: dict[str, Group] = {}  # closed "constants & variables" boxes
+    box_level: dict[str, int] = {}  # nearest distance from the inputs inside a box
+
+    def found_in(group: Group) -> int:
+        return _weight(flag_places, flag_weights, group.start, group.end)
 
     def walk(group: Group, base: str, cluster: str | None) -> list[str]:
         inside: list[str] = []
+        place = group.start
         for leaf in group.leaves:
-            flat_node = flat.nodes[leaf]
-            node = flat_node.node
-            rep[leaf] = flat_node.id
-            inside.append(flat_node.id)
-            label, size, summary = f"{_short_name(flat_node.name, base)}\n{node.op}", 1, ""
-            targets = callees(node, library.functions) if library is not None else []
-            closed_call = bool(targets) and flat_node.id not in flat.calls
+            node_id, name, op = flat.ids[leaf], flat.names[leaf], flat.ops[leaf]
+            frame = flat.frame_of[leaf]
+            pieces.add(place, node_id)
+            place += 1
+            inside.append(node_id)
+            if levels[leaf] >= 0:
+                box_level[node_id] = levels[leaf]
+            label, size, summary = f"{_short_name(name, base)}\n{op}", 1, ""
+            targets = frame.body.calls.get(flat.local[leaf], []) if library is not None else []
+            closed_call = bool(targets) and node_id not in flat.calls
             if closed_call and library is not None:
                 # A call left closed: one box standing for what its functions hold.
-                stats = library.node_stats(node)
+                stats = library.call_stats(targets)
                 called = ", ".join(dict.fromkeys(name for _, name in targets))
                 size, summary = stats.total, op_summary(stats.ops)
-                label = f"{_short_name(flat_node.name, base)} → {called}\n{size:,} ops"
+                label = f"{_short_name(name, base)} → {called}\n{size:,} ops"
             nodes.append(
                 GraphNode(
-                    id=flat_node.id,
+                    id=node_id,
                     label=label,
-                    kind=_op_kind(node.op, closed_call or flat_node.id in flat.calls),
-                    op=node.op,
-                    name=flat_node.name,
-                    function=flat_node.frame.function,
-                    scope=flat_node.name.rpartition("/")[0],
-                    device=node.device,
+                    kind=_op_kind(op, closed_call or node_id in flat.calls),
+                    op=op,
+                    name=name,
+                    function=frame.function,
+                    scope=name.rpartition("/")[0],
+                    device=frame.body.nodes[flat.local[leaf]].device,
                     cluster=cluster,
                     size=size,
-                    on_path=on_path[leaf],
+                    on_path=levels[leaf] >= 0,
                     highlighted=leaf in hot_ops,
                     summary=summary,
-                    findings=int(leaf in flagged),
+                    findings=flagged.get(leaf, 0),
                 )
             )
         for child in group.groups:
             inside.append(child.id)
             is_open = child.id in opened
             children: tuple[str, ...] = ()
+            found = found_in(child)
             if is_open:
                 child_base = base
                 if child.kind == "function":
@@ -100,12 +121,12 @@ def assemble_view(
                 elif child.kind == "scope" and not child.synthetic:
                     child_base = child.scope + "/"
                 children = tuple(sorted(walk(child, child_base, child.id)))
-                found = _count_in(child, flagged)
             else:
-                members = _members(child)
-                for i in members:
-                    rep[i] = child.id
-                found = sum(1 for i in members if i in flagged) if flagged else 0
+                pieces.add(child.start, child.id)
+                if child.hi >= 0:
+                    box_level[child.id] = child.lo
+                if child.kind == "parameters":
+                    parameters[child.id] = child
                 nodes.append(
                     GraphNode(
                         id=child.id,
@@ -118,7 +139,7 @@ def assemble_view(
                         cluster=cluster,
                         size=child.size,
                         on_path=child.on_path,
-                        highlighted=any(i in hot_ops for i in members),
+                        highlighted=Tally.count(hot_places, child.start, child.end) > 0,
                         summary=op_summary(child.ops),
                         findings=found,
                     )
@@ -140,21 +161,35 @@ def assemble_view(
         return inside
 
     walk(hierarchy.root, "", None)
+    rep = Representatives(pieces, hierarchy)
     edges = key_nodes_and_edges(signature, endpoints, rep, marked, nodes)
-    box_level: dict[str, int] = {}
-    for i, level in enumerate(levels):
-        if level >= 0 and box_level.get(rep[i], level + 1) > level:
-            box_level[rep[i]] = level
     anchors = _cluster_anchors(clusters, {n.id for n in nodes}, box_level)
-    targets = _parameter_targets(flat, hierarchy, opened, rep, anchors)
-    edges.extend(_op_edges(flat, rep, hot_ops, targets))
-    edges.extend(_loop_edges(flat, rep))
+    cut = crossing(flat, hierarchy, pieces)
+    targets = parameter_targets(flat, hierarchy, opened, cut, parameters, anchors)
+    edges.extend(op_edges(flat, cut, hot_ops, targets))
+    edges.extend(loop_edges(flat, rep))
     nodes, clusters = with_borders(nodes, clusters, edges)
     return (
         tuple(sorted(nodes, key=lambda n: n.id)),
         tuple(sorted(edges, key=lambda e: (e.src, e.dst, e.kind, e.tensor))),
         tuple(sorted(clusters, key=lambda c: c.id)),
     )
+
+
+def _weights(tally: Tally, flagged: dict[int, int], places: list[int]) -> list[int]:
+    """Running totals of the flagged ops' weights, in ``places`` order (for ``_weight``)."""
+    by_place = {tally.position[op]: count for op, count in flagged.items()}
+    totals = [0]
+    for place in places:
+        totals.append(totals[-1] + by_place[place])
+    return totals
+
+
+def _weight(places: list[int], totals: list[int], start: int, end: int) -> int:
+    """Flagged ops in the range ``[start, end)``."""
+    if not places:
+        return 0
+    return totals[bisect_left(places, end)] - totals[bisect_left(places, start)]
 
 
 def _cluster_anchors(
@@ -179,111 +214,6 @@ def _cluster_anchors(
         return anchors[cluster_id]
 
     return {cluster_id: anchor(cluster_id)[1] for cluster_id in sorted(children)}
-
-
-def _parameter_targets(
-    flat: FlatGraph,
-    hierarchy: Hierarchy,
-    opened: set[str],
-    rep: list[str],
-    anchors: dict[str, str],
-) -> dict[int, tuple[str, str]]:
-    """Ops fed by a closed "constants & variables" box → (cluster, anchor box) to draw
-    that edge to instead. A Keras model passes every variable into one call; an edge
-    per layer would cross the whole drawing (and slow Graphviz down by minutes), so the
-    box gets one edge to the border of each open cluster it feeds."""
-    boxes = {
-        g.id: g for g in hierarchy.groups.values() if g.kind == "parameters" and g.id not in opened
-    }
-    if not boxes:
-        return {}
-    targets: dict[int, tuple[str, str]] = {}
-    for src, _, dst, _ in flat.edges:
-        box = boxes.get(rep[src])
-        if box is None or dst in targets:
-            continue
-        group: Group | None = hierarchy.home[dst]
-        while group is not None and group.parent is not box.parent:
-            group = group.parent
-        if group is not None and group.id in opened and anchors.get(group.id):
-            targets[dst] = (group.id, anchors[group.id])
-    return targets
-
-
-def _op_edges(
-    flat: FlatGraph,
-    rep: list[str],
-    hot_ops: Iterable[int],
-    targets: dict[int, tuple[str, str]],
-) -> list[GraphEdge]:
-
-    hot = set(hot_ops)
-    merged: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
-    ends: dict[tuple[str, str], str] = {}
-    for src, port, dst, tensor in flat.edges:
-        a, b = rep[src], rep[dst]
-        if a == b:
-            continue
-        if dst in targets and a.endswith(f"[{PARAMETERS_LABEL}]"):
-            ends[(a, targets[dst][1])] = targets[dst][0]
-            b = targets[dst][1]
-        entry = merged.get((a, b))
-        if entry is None:
-            entry = merged[(a, b)] = [set(), None, False, False]
-        if port >= 0:
-            entry[0].add((src, port))
-            if entry[1] is None or (src, port, tensor) < entry[1]:
-                entry[1] = (src, port, tensor)
-        else:
-            entry[2] = True
-        entry[3] = entry[3] or (src in hot and dst in hot)
-    edges = []
-    for (a, b), (tensors, first, _control, hot_edge) in merged.items():
-        if not tensors:
-            edges.append(
-                GraphEdge(
-                    src=a, dst=b, kind="control", highlighted=hot_edge, dst_cluster=ends.get((a, b))
-                )
-            )
-            continue
-        src, port, tensor = first
-        # The first tensor's dtype and shape describe the edge (and the borders it crosses).
-        node = flat.nodes[src].node
-        dtype = attrs.output_dtype(node, port)
-        known, shape = attrs.output_shape(node, port)
-        label = f"{len(tensors)} tensors"
-        if len(tensors) == 1:
-            label = " ".join(p for p in (dtype, format_shape(shape) if known else "") if p)
-        edges.append(
-            GraphEdge(
-                src=a,
-                dst=b,
-                kind="data",
-                label=label,
-                dtype=dtype,
-                shape=shape,
-                shape_known=known,
-                tensor=tensor,
-                count=len(tensors),
-                highlighted=hot_edge,
-                dst_cluster=ends.get((a, b)),
-            )
-        )
-    return edges
-
-
-def _loop_edges(flat: FlatGraph, rep: list[str]) -> list[GraphEdge]:
-    """While loops' hand-overs between boxes: a body result → what reads it next
-    iteration; none inside one box (a closed loop keeps its loop to itself)."""
-
-    merged: dict[tuple[str, str], list[str]] = {}
-    for src, _, dst, tensor in flat.loops:
-        if rep[src] != rep[dst]:
-            merged.setdefault((rep[src], rep[dst]), []).append(tensor)
-    return [
-        GraphEdge(src=a, dst=b, kind="loop", tensor=min(tensors), count=len(set(tensors)))
-        for (a, b), tensors in merged.items()
-    ]
 
 
 def _box_label(group: Group, base: str) -> str:
@@ -322,21 +252,7 @@ def _op_kind(op: str, inlined_call: bool) -> NodeKind:
     return "op"
 
 
-def _members(group: Group) -> list[int]:
-    found = list(group.leaves)
-    stack = list(group.groups)
-    while stack:
-        g = stack.pop()
-        found.extend(g.leaves)
-        stack.extend(g.groups)
-    return found
-
-
 def _cluster_kind(group: Group) -> ClusterKind:
     if group.kind == "root":  # the root frame is never drawn as a cluster
         raise ValueError("the root group has no cluster")
     return group.kind
-
-
-def _count_in(group: Group, flagged: set[int]) -> int:
-    return sum(1 for i in _members(group) if i in flagged) if flagged else 0

@@ -1,0 +1,48 @@
+"""How far each op of a slice runs from the signature's inputs (``distances``).
+
+The grouping sorts and places groups by it (what runs first is drawn first), and an op
+no input reaches (a constant, a variable, a read of one) is off every input→output path.
+"""
+
+from __future__ import annotations
+
+from explorer.graph.flat import FlatGraph
+
+
+def distances(flat: FlatGraph) -> list[int]:
+    """Each op's distance in edges from the fed (input) ops; -1 for ops no input reaches
+    (constants, variables and their reads), the rest are on an input→output path."""
+    count = len(flat.ids)
+    start, targets = flat.successors()
+    fed = flat.fed
+    level = [0 if f else -1 for f in fed]
+    frontier = [i for i, f in enumerate(fed) if f]
+    distance = 0
+    while frontier:
+        distance += 1
+        following = []
+        for i in frontier:
+            for nxt in targets[start[i] : start[i + 1]]:
+                if level[nxt] < 0:
+                    level[nxt] = distance
+                    following.append(nxt)
+        frontier = following
+    # Then the longest distance, in topological order: with shortest ones, the op after a
+    # residual add would rank before the block's main branch it waits for.
+    indegree = [0] * count
+    for src, dst in zip(flat.src, flat.dst, strict=True):
+        if level[src] >= 0:
+            indegree[dst] += 1
+    ready = [i for i, f in enumerate(fed) if f and indegree[i] == 0]
+    depth = [0 if d >= 0 else -1 for d in level]
+    while ready:
+        i = ready.pop()
+        after = depth[i] + 1
+        for nxt in targets[start[i] : start[i + 1]]:
+            if depth[nxt] < after:
+                depth[nxt] = after
+            indegree[nxt] -= 1
+            if not indegree[nxt]:
+                ready.append(nxt)
+    # Ops on a cycle (a malformed graph) never become ready: they keep the shortest.
+    return [d if not indegree[i] else level[i] for i, d in enumerate(depth)]

@@ -1,0 +1,155 @@
+"""What a user names, found in a slice: groups by any of their names, an op inside a call
+the slice left closed, an op's neighbours, and the ops the unsafe-op scan flagged.
+
+Each lookup table is built the first time it is asked for and kept with the slice
+(``explorer.graph.build.SignatureSlice``), so a click pays for what it asks.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Iterable
+from operator import attrgetter
+
+from explorer.errors import GraphOptionError
+from explorer.graph.flat import FlatGraph
+from explorer.graph.grouping import Group
+from explorer.graph.library import Library
+
+# (FunctionDef or "" for the top-level graph, op name): how search hits and the unsafe-op
+# scan name an op.
+OpRef = tuple[str, str]
+
+
+def group_aliases(groups: dict[str, Group]) -> dict[str, list[Group]]:
+    """Every name a user may give a group (id, scope, function, call node name) → the
+    groups it names, in hierarchy order (``groups`` is in that order)."""
+    lookup: dict[str, list[Group]] = {}
+    get = lookup.get
+    for group in groups.values():
+        if group.kind == "root":
+            continue
+        scope = group.scope
+        aliases = [group.id, scope, scope + "/", group.function, group.call]
+        if group.synthetic:  # a stage or block inferred from names: its name too
+            aliases += [group.label, scope.removesuffix("*").rstrip("_-./")]
+        for alias in aliases:
+            if alias and alias != "/":
+                found = get(alias)
+                if found is None:
+                    lookup[alias] = [group]
+                elif found[-1] is not group:
+                    found.append(group)
+    return lookup
+
+
+def find_groups(
+    lookup: dict[str, list[Group]], groups: dict[str, Group], names: Iterable[str]
+) -> list[Group]:
+    """Groups a user names by id, scope, function or call node name.
+
+    Raises:
+        GraphOptionError: a name names no group (the closest names are suggested).
+    """
+    found: list[Group] = []
+    for name in names:
+        if not name:
+            continue
+        if name not in lookup:
+            close = difflib.get_close_matches(name, list(lookup), n=5, cutoff=0.5)
+            ids = sorted(g.id for g in groups.values() if g.kind != "root")
+            raise GraphOptionError("scope or function", name, close or ids[:8])
+        found.extend(lookup[name])
+    return found
+
+
+class OpIndex:
+    """(function, op name) → the flat ops running it (one per call site)."""
+
+    __slots__ = ("first", "more")
+
+    def __init__(self, flat: FlatGraph) -> None:
+        refs = list(zip(map(attrgetter("function"), flat.frame_of), flat.names, strict=True))
+        count = len(refs)
+        # Each ref's first op; a function inlined at several call sites runs its ops again.
+        self.first: dict[OpRef, int] = dict(
+            zip(reversed(refs), range(count - 1, -1, -1), strict=True)
+        )
+        self.more: dict[OpRef, list[int]] = {}
+        if len(self.first) < count:
+            for i, ref in enumerate(refs):
+                if self.first[ref] != i:
+                    self.more.setdefault(ref, [self.first[ref]]).append(i)
+
+    def ops(self, ref: OpRef) -> list[int]:
+        if ref in self.more:
+            return self.more[ref]
+        first = self.first.get(ref)
+        return [] if first is None else [first]
+
+
+def inside_closed_calls(flat: FlatGraph, library: Library, ref: OpRef) -> str | None:
+    """The box id op ``ref`` would have inside a call the slice left closed (the calls on
+    its way, breadth first), or None if no closed call runs it."""
+    function, name = ref
+    start = [(flat.ids[c], flat.frame_of[c].body.calls[flat.local[c]]) for c in flat.closed_calls]
+    seen: set[str] = set()
+    while start:  # breadth first through the closed calls' bodies
+        following: list[tuple[str, list[tuple[str, str]]]] = []
+        for call_id, targets in start:
+            for role, callee in targets:
+                frame = f"{call_id}@{role}" if role else call_id
+                body = library.body(callee)
+                if callee == function and name in body.index:
+                    return f"{frame}::{name}"
+                if callee in seen:
+                    continue
+                seen.add(callee)
+                following.extend(
+                    (f"{frame}::{body.names[node]}", inner) for node, inner in body.calls.items()
+                )
+        start = following
+    return None
+
+
+def flagged_ops(
+    flat: FlatGraph, library: Library, index: OpIndex, findings: Collection[OpRef]
+) -> dict[int, int]:
+    """Flat op → how many of the scan's ``findings`` it stands for: 1 for a flagged op,
+    and for a call the slice left closed, the flagged ops its functions run."""
+    flagged: dict[int, int] = {}
+    for ref in findings:
+        for op in index.ops(ref):
+            flagged[op] = 1
+    if flat.closed_calls and findings:
+        wanted: dict[str, set[str]] = {}
+        for function, name in findings:
+            wanted.setdefault(function, set()).add(name)
+        memo: dict[str, int] = {}
+        for call in flat.closed_calls:
+            targets = flat.frame_of[call].body.calls[flat.local[call]]
+            inside = library.flagged(targets, wanted, memo)
+            if inside:
+                flagged[call] = flagged.get(call, 0) + inside
+    return flagged
+
+
+def neighbours(
+    flat: FlatGraph, adjacency: tuple[list[list[int]], list[list[int]]], index: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(box id, tensor) of the ops feeding op ``index`` and of those reading it."""
+    preds, succs = adjacency
+    ids, tensors = flat.ids, flat.tensor
+    inputs = [(ids[flat.src[e]], tensors[e]) for e in preds[index]]
+    consumers = [(ids[flat.dst[e]], tensors[e]) for e in succs[index]]
+    return inputs, consumers
+
+
+def adjacency(flat: FlatGraph) -> tuple[list[list[int]], list[list[int]]]:
+    """Each op's incoming and outgoing edges, by edge index."""
+    preds: list[list[int]] = [[] for _ in flat.ids]
+    succs: list[list[int]] = [[] for _ in flat.ids]
+    for edge, (src, dst) in enumerate(zip(flat.src, flat.dst, strict=True)):
+        preds[dst].append(edge)
+        succs[src].append(edge)
+    return preds, succs
