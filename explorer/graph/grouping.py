@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import compress, groupby
-from operator import attrgetter, methodcaller
+from operator import and_, attrgetter, itemgetter, methodcaller, not_
 from typing import Literal
 
 import numpy as np
@@ -217,19 +217,22 @@ class _Builder:
         names, levels, registry = self.flat.names, self.levels, self.groups
         prefix = frame.prefix
         scopes: dict[str, Group] = {}  # scope → its group, in this frame
+        top_of: dict[str, str] = {}  # scope → the top-level name it is under
         new_tops: list[Group] = []  # scope groups whose parent waits for ``cold``
 
         def scope_group(scope: str) -> Group:
             last = scope.rfind("/")
             parent = None
             if last >= 0:
-                parent = scopes.get(scope[:last]) or scope_group(scope[:last])
+                outer = scope[:last]
+                parent = scopes.get(outer) or scope_group(outer)
+                top_of[scope] = top_of[outer]
+            else:
+                top_of[scope] = scope
             gid = f"{prefix}{scope}/"
             group = registry.get(gid)
             if group is None:
-                group = Group(
-                    id=gid, label=scope[last + 1 :], kind="scope", parent=parent, scope=scope
-                )
+                group = Group(gid, scope[last + 1 :], "scope", parent, scope)
                 registry[gid] = group
                 if parent is None:
                     new_tops.append(group)
@@ -238,16 +241,22 @@ class _Builder:
             scopes[scope] = group
             return group
 
-        # Where each op and call sits (its scope), and which top-level names are hot.
+        # Where each op and call sits (its scope): a pass of C loops over the names.
         item_names = [*map(names.__getitem__, leaves), *(g.call for g in calls)]
         split = list(map(methodcaller("rpartition", "/"), item_names))
-        for scope in dict.fromkeys(p[0] for p in split if p[1]):
+        scope_of = list(map(itemgetter(0), split))
+        slashed = list(map(itemgetter(1), split))  # "/" for a name inside a scope
+        for scope in dict.fromkeys(compress(scope_of, slashed)):
             if scope not in scopes:
                 scope_group(scope)
-        tops = [p[0] for p in map(methodcaller("partition", "/"), item_names)]
-        hot = compress(tops, [*(levels[i] >= 0 for i in leaves), *(g.on_path for g in calls)])
-        distinct = set(tops)
-        cold = distinct.difference(hot)
+        # Top-level names (scopes, or ops and calls outside any) with nothing on a path.
+        hot = [*map((-1).__lt__, map(levels.__getitem__, leaves)), *(g.on_path for g in calls)]
+        scoped = list(map(bool, slashed))
+        unscoped = list(map(not_, scoped))
+        hot_tops = {top_of[s] for s in set(compress(scope_of, map(and_, scoped, hot)))}
+        hot_tops.update(compress(item_names, map(and_, unscoped, hot)))
+        distinct = set(top_of.values()).union(compress(item_names, unscoped))
+        cold = distinct - hot_tops
         parameters = None
         if 2 <= len(cold) < len(distinct):
             parameters = Group(
@@ -263,19 +272,20 @@ class _Builder:
             group.parent = parameters if group.scope in cold else holder
             group.parent.groups.append(group)  # type: ignore[union-attr]
         # A node named like a scope ("a" beside "a/read") lives inside that scope.
-        own = list(map(scopes.get, item_names))
+        parents = [
+            own or (scopes[scope] if slash else None)
+            for own, scope, slash in zip(
+                map(scopes.get, item_names), scope_of, slashed, strict=True
+            )
+        ]
         count = len(leaves)
-        for k, (name, (scope, slash, _)) in enumerate(zip(item_names, split, strict=True)):
-            parent = own[k] or (scopes[scope] if slash else None)
-            if parent is None:
-                parent = parameters if name in cold else holder
-                assert parent is not None
-            if k < count:
-                parent.leaves.append(leaves[k])
-            else:
-                item = calls[k - count]
-                item.parent = parent
-                parent.groups.append(item)
+        for parent, leaf, name in zip(parents, leaves, item_names, strict=False):
+            (parent or (parameters if name in cold else holder)).leaves.append(leaf)  # type: ignore[union-attr]
+        for parent, item, name in zip(parents[count:], calls, item_names[count:], strict=True):
+            parent = parent or (parameters if name in cold else holder)
+            assert parent is not None
+            item.parent = parent
+            parent.groups.append(item)
 
     def _finish(self, group: Group, base: str) -> None:
         """Post-order: drop one-child scopes, group wide levels by their names, then
