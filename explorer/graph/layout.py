@@ -41,6 +41,7 @@ from explorer.graph.scene import (
     box_size,
     fit,
     scene_dict,
+    shown,
 )
 from explorer.graph.wrapping import wrap
 
@@ -219,10 +220,10 @@ def _assemble(
             w, h = child.size
             rects[child.id] = (ox + x, oy + y, w, h)
             first, last = clusters[child.ids[0]], clusters[child.ids[-1]]
-            label = " › ".join(clusters[i].label for i in child.ids)
+            label = shown(" › ".join(clusters[i].label for i in child.ids))
             sub = f"{last.size:,} ops"
             if last.summary:
-                sub += f" · {last.summary}"
+                sub += f" · {shown(last.summary)}"
             if first.border:
                 sub += f" · {first.border}"
             # The title band holds what fits: the label first, then as much of the rest.
@@ -252,4 +253,4 @@ def _title(node: GraphNode) -> str:
     parts = [node.name or node.id, node.op, node.detail, node.summary, node.border]
     if node.findings:
         parts.append(f"{node.findings} unsafe op(s) flagged by the scan")
-    return "\n".join(p for p in parts if p)
+    return "\n".join(shown(p) for p in parts if p)

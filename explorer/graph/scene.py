@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from explorer.graph.elements import GraphNode
+from explorer.model.controls import visible_controls
 
 CHAR_PX = 6.4  # mean advance of an 11 px sans-serif character
 LINE_PX = 14
@@ -100,7 +101,14 @@ def box_lines(node: GraphNode) -> tuple[str, ...]:
         lines = [first, f"{count} · {node.summary}" if node.summary else count, node.border]
     else:
         lines = [first, rest]
-    return tuple(shorten(line) for line in lines if line)
+    return tuple(shorten(shown(line)) for line in lines if line)
+
+
+def shown(text: str) -> str:
+    """A text of the model as the drawing writes it: control and format characters as
+    escapes (a right-to-left override would show a name backwards, and most C0 controls
+    make an SVG invalid XML). Every text of a ``Scene`` is made with it."""
+    return visible_controls(text)
 
 
 def shorten(line: str) -> str:

@@ -1,14 +1,17 @@
 """A laid-out scene (``explorer.graph.layout``) as a standalone SVG document.
 
 The same picture the app draws, without the script: for ``graph --format svg``, the
-app's download and a notebook without JavaScript. Every text is XML-escaped.
+app's download and a notebook without JavaScript. Every text is XML-escaped, and a
+scene's texts have their control characters written as escapes already
+(``explorer.graph.scene.shown``); ids, which stay as the graph spells them, get the same
+here, since most C0 controls may not appear in XML at all.
 """
 
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from explorer.graph.scene import PlacedEdge, Scene
+from explorer.graph.scene import PlacedEdge, Scene, shown
 
 _FILL = {
     "input_key": ("#d6e9ff", "#1f5fa8"),
@@ -48,7 +51,7 @@ def scene_svg(scene: Scene) -> str:
         fill, stroke = _FRAME.get(frame.kind, _FRAME["scope"])
         stroke = _FINDING if frame.findings else stroke
         out.append(
-            f'<g class="cluster"><title>{escape(frame.id)}</title>'
+            f'<g class="cluster"><title>{escape(shown(frame.id))}</title>'
             f'<rect x="{frame.x}" y="{frame.y}" width="{frame.w}" height="{frame.h}" rx="8" '
             f'fill="{fill}" stroke="{stroke}"/>'
             f'<text x="{frame.x + 8}" y="{frame.y + 13}" font-weight="bold">'
@@ -71,7 +74,7 @@ def scene_svg(scene: Scene) -> str:
             for i, line in enumerate(box.lines)
         )
         out.append(
-            f'<g class="node"><title>{escape(box.id)}</title>'
+            f'<g class="node"><title>{escape(shown(box.id))}</title>'
             f"<desc>{escape(box.title)}</desc>"
             f'<rect x="{box.x}" y="{box.y}" width="{box.w}" height="{box.h}" rx="{radius}" '
             f'fill="{fill}" stroke="{stroke}"/>{texts}</g>'

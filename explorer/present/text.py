@@ -6,7 +6,8 @@ key holding ``ESC [2J`` clears the terminal that runs ``scan``, a right-to-left 
 (U+202E) shows a name backwards, and a NUL cuts a line short. Each medium has one helper:
 
 - :func:`visible_controls`: control and format characters as Python-style escapes
-  (``\\x1b``, ``\\u202e``), the common core of every medium;
+  (``\\x1b``, ``\\u202e``), the common core of every medium (it lives in
+  ``explorer.model.controls``, so the graph's drawing uses it too; re-exported here);
 - :func:`html_text`: that, HTML-escaped, for the notebook views and the run report;
 - ``explorer.cli.terminal``: for what the CLI prints;
 - ``components/text.py``: for Streamlit's Markdown-reading elements (the app).
@@ -15,50 +16,13 @@ key holding ``ESC [2J`` clears the terminal that runs ``scan``, a right-to-left 
 from __future__ import annotations
 
 import html
-import re
 
-# Unicode's Cc (C0, DEL, C1), Cf (format: bidi overrides, zero-width marks, BOM, tags),
-# Zl/Zp (line and paragraph separators) and Cs (lone surrogates, which no terminal can
-# print) as of Unicode 15; a test checks it against the running Python's unicodedata.
-_CONTROLS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
-    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
-    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-    "\U000e0001\U000e0020-\U000e007f]"
-)
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+from explorer.model.controls import visible_controls
 
-
-def visible_controls(text: str, *, keep: str = "") -> str:
-    """``text`` with every control or format character written as its escape.
-
-    Args:
-        text: any text.
-        keep: characters to leave as they are (``"\\n\\t"`` for a block of lines).
-
-    Returns:
-        The text, unchanged when it holds none of them (the common case, checked first).
-        ``\\n``, ``\\r`` and ``\\t`` are written so; others as ``\\xNN``, ``\\uNNNN`` or
-        ``\\UNNNNNNNN``. Backslashes already in the text are left alone: this is for
-        reading, not a reversible encoding.
-    """
-    if text.isprintable():
-        return text
-    return _CONTROLS.sub(lambda m: _escape(m.group(), keep), text)
+__all__ = ["html_text", "visible_controls"]
 
 
 def html_text(text: str) -> str:
     """``text`` for HTML element content or a quoted attribute: controls made visible
     (line breaks and tabs kept), then ``& < > " '`` escaped."""
     return html.escape(visible_controls(text, keep="\n\t"), quote=True)
-
-
-def _escape(char: str, keep: str) -> str:
-    if char in keep:
-        return char
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
