@@ -103,3 +103,30 @@ def test_go_to_an_op_in_the_deepest_function(shared: MetaGraphInfo) -> None:
     graph = build_signature_graph(shared, "serving_default", focus=target)
     assert graph.focus == target
     assert graph.node(target) is not None
+
+
+def test_a_closed_call_holding_a_flagged_op_is_marked(shared: MetaGraphInfo) -> None:
+    prepared = prepare_signature(shared, "serving_default")
+    flagged = (f"f{DEPTH}", "layer3/op4")  # an op of the deepest function only
+    assert flagged not in prepared.ops  # no call running it is inlined
+    graph = prepared.view(node_budget=10_000, findings=[flagged])
+    closed = {
+        n.id
+        for n in prepared.flat.nodes
+        if n.node.op == "StatefulPartitionedCall" and n.id not in prepared.flat.calls
+    }
+    boxes = [graph.node(box) for box in sorted(closed)]
+    assert boxes
+    # A call to f<level> runs f<DEPTH> 3^(DEPTH - level) times, each with the flagged op.
+    for box in boxes:
+        assert box is not None
+        assert box.findings == 3 ** (DEPTH - box.id.count("::")), box.id
+    # The groups around them count what they hold, as for any flagged op.
+    inlined = [c for c in graph.clusters if c.kind == "function"]
+    assert inlined
+    assert all(
+        c.findings == sum(b.findings for b in boxes if b.id.startswith(c.id + "::"))
+        for c in inlined
+    )
+    # A finding no call runs marks nothing.
+    assert not any(n.findings for n in prepared.view(findings=[("f0", "nothere")]).nodes)
