@@ -108,6 +108,8 @@ _OUTPUT_ARGS: dict[str, tuple[tuple[str, int | str], ...]] = {
     ),
     "LookupTableExportV2": (("keys", 1), ("values", 1)),
 }
+# Ops whose output number is not simply the index within the output arg.
+MULTI_OUTPUT_OPS = frozenset(_OUTPUT_ARGS)
 # Output dtypes of the parse ops' args: a fixed DT_ name or the attr listing them.
 _PARSE_ARG_DTYPES = {
     "sparse_indices": "DT_INT64",

@@ -37,14 +37,17 @@ _BRANCHING = frozenset({"If", "StatelessIf", "Case", "StatelessCase"})
 
 class Body:
     """One graph body's nodes: names, ops, the calls among them and every input, read
-    once."""
+    once. Made with ``full=False`` it holds only the ops and calls (what a closed call's
+    op count needs) until ``load`` reads the rest."""
 
     __slots__ = (
         "_library",
         "_parsed",
+        "_special",
         "args",
         "calls",
         "control_rets",
+        "full",
         "function",
         "index",
         "names",
@@ -66,30 +69,40 @@ class Body:
         library: dict[str, FunctionDef],
         special: frozenset[str],
         function: FunctionDef | None = None,
+        *,
+        full: bool = True,
     ) -> None:
         self.nodes = nodes
         self._library = library
+        self._special = special
         self.function = function
+        self.full = False
+        if full:
+            self.load()
+        else:  # what a call's op count needs (``Library.stats``): ops, and the calls
+            self.ops = [node.op for node in nodes]
+            self._find_calls()
+
+    def load(self) -> Body:
+        """Read the names and inputs too (once): what slicing the body needs."""
+        if self.full:
+            return self
         names: list[str] = []
         ops: list[str] = []
         inputs: list[Sequence[str]] = []
         add_name, add_op, add_inputs = names.append, ops.append, inputs.append
-        for node in nodes:
+        for node in self.nodes:
             add_name(node.name)
             add_op(node.op)
             add_inputs(node.input)
         self.names, self.ops = names, ops
         self.index: dict[str, int] = dict(zip(names, range(len(names)), strict=True))
-        # Calls and control flow: only their attrs are read.
-        self.calls: dict[int, list[tuple[str, str]]] = {}
-        for i in [i for i, op in enumerate(ops) if op in special]:
-            targets = callees(nodes[i], library)
-            if targets:
-                self.calls[i] = targets
+        self._find_calls()
         self.ref_start = [0, *accumulate(map(len, inputs))]
         self.ref_text: list[str] = [ref for refs in inputs for ref in refs]
         del inputs
         self._parsed: dict[str, Ref] = {}
+        function = self.function
         if function is None:
             self.args: dict[str, int] = {}
             self.outputs: tuple[str, ...] = ()
@@ -110,7 +123,6 @@ class Body:
             self.ref_kind = [p[1] for p in parsed]
             self.ref_node = [p[2] for p in parsed]
             self.ref_port: list[int | None] = [p[3] for p in parsed]
-
         # The op a reference needs visited when it is an ordinary op of this body (data
         # or control input, not a call): the slice's fast path. -1 otherwise.
         calls = self.calls
@@ -118,9 +130,20 @@ class Body:
             node if kind <= CONTROL and node >= 0 and node not in calls else -1
             for kind, node in zip(self.ref_kind, self.ref_node, strict=True)
         ]
+        self.full = True
+        return self
+
+    def _find_calls(self) -> None:
+        """Calls and control flow: only their attrs are read."""
+        self.calls: dict[int, list[tuple[str, str]]] = {}
+        special, nodes, library = self._special, self.nodes, self._library
+        for i in [i for i, op in enumerate(self.ops) if op in special]:
+            targets = callees(nodes[i], library)
+            if targets:
+                self.calls[i] = targets
 
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self.ops)
 
     def _parse_graph_refs(self) -> None:
         """A GraphDef's inputs: mostly a node's name (output 0), parsed by one lookup
@@ -177,6 +200,8 @@ class Body:
         op = self.ops[node]
         function = self._library.get(op)
         if function is None:
+            if op not in attrs.MULTI_OUTPUT_OPS:  # one output arg: the index is the port
+                return (ref, DATA, node, position)
             return (ref, DATA, node, attrs.output_index(self.nodes[node], parts[1], position))
         outputs = [a.name for a in function.signature.output_arg]
         if parts[1] not in outputs:

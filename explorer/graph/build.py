@@ -16,9 +16,7 @@ CLI only read it. The graph's data classes and its ids are ``explorer.graph.elem
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from explorer.errors import GraphOptionError
@@ -39,6 +37,7 @@ from explorer.graph.navigation import (
     neighbours,
 )
 from explorer.graph.opening import ancestors, choose_expanded
+from explorer.graph.pause import collector_paused
 from explorer.graph.slicing import slice_graph
 from explorer.graph.view import assemble_view
 from explorer.model.info import MetaGraphInfo, SignatureInfo
@@ -82,7 +81,7 @@ class SignatureSlice:
     def op_index(self) -> OpIndex:
         """(function, op name) → the flat ops running it (one per call site)."""
         if self._op_index is None:
-            with _collector_paused():
+            with collector_paused():
                 self._op_index = OpIndex(self.flat)
         return self._op_index
 
@@ -158,7 +157,7 @@ class SignatureSlice:
         if not names:
             return []
         if self._aliases is None:
-            with _collector_paused():
+            with collector_paused():
                 self._aliases = group_aliases(self.hierarchy.groups)
         return find_groups(self._aliases, self.hierarchy.groups, names)
 
@@ -202,7 +201,7 @@ class SignatureSlice:
         if index is None:
             return [], []
         if self._adjacency is None:
-            with _collector_paused():
+            with collector_paused():
                 self._adjacency = adjacency(self.flat)
         inputs, consumers = neighbours(self.flat, self._adjacency, index)
         for tensor, ends in self.endpoints.items():
@@ -236,7 +235,7 @@ def prepare_signature(
     inputs = tuple(n for t in signature.inputs for n in t.tensor_names)
     outputs = tuple(n for t in signature.outputs for n in t.tensor_names)
     library = library_of(meta_graph)
-    with _collector_paused():
+    with collector_paused():
         flat, endpoints = slice_graph(
             meta_graph.proto,
             inputs,
@@ -337,18 +336,3 @@ def build_signature_graph(
 
 def _unique(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a slice is built. The build makes a few objects
-    per op that all live as long as the slice (and no garbage cycles), yet every full
-    collection on the way walks the whole heap again, and there are more of them the
-    bigger the graph: on a 200k-op graph they added 45 % to the build (6 % at 50k)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from explorer.graph import attrs
 from explorer.graph.bodies import Body
 from explorer.graph.functions import callees
+from explorer.graph.pause import collector_paused
 
 if TYPE_CHECKING:
     from explorer.model.proto_types import FunctionDef, MetaGraphDef, NodeDef
@@ -56,16 +57,22 @@ class Library:
     def top(self) -> Body:
         """The top-level graph's body."""
         if self._top is None:
-            self._top = Body(self._graph.node, self.functions, self.special)
+            with collector_paused():
+                self._top = Body(self._graph.node, self.functions, self.special)
         return self._top
 
     def body(self, name: str) -> Body:
-        """Function ``name``'s body (it must be in the library)."""
+        """Function ``name``'s body, read whole (it must be in the library)."""
+        with collector_paused():
+            return self._body(name).load()
+
+    def _body(self, name: str) -> Body:
+        """Function ``name``'s body, its ops and calls at least."""
         found = self._bodies.get(name)
         if found is None:
             function = self.functions[name]
             found = self._bodies[name] = Body(
-                function.node_def, self.functions, self.special, function
+                function.node_def, self.functions, self.special, function, full=False
             )
         return found
 
@@ -77,7 +84,7 @@ class Library:
         if name not in self.functions or name in self._open:
             return FunctionStats(1, {})
         self._open.add(name)
-        body = self.body(name)
+        body = self._body(name)
         ops: dict[str, int] = {}
         for op in body.ops:
             ops[op] = ops.get(op, 0) + 1
@@ -144,10 +151,10 @@ class Library:
         depth = 0
         while level and depth < _MAX_LEVELS:
             names = [name for targets in level for _, name in targets]
-            cost = sum(len(self.body(n)) for n in names)
+            cost = sum(len(self._body(n)) for n in names)
             if used + cost > limit:
                 break
             used += cost
             depth += 1
-            level = [targets for name in names for targets in self.body(name).calls.values()]
+            level = [targets for name in names for targets in self._body(name).calls.values()]
         return depth

@@ -75,10 +75,10 @@ def infer_groups(names: Sequence[str]) -> NameGroup:
     return top
 
 
-def _fill(group: NameGroup, node: _Trie, prefix: str) -> None:
+def _fill(group: NameGroup, node: _Trie, prefix: str, order: list[str] | None = None) -> None:
     children, items = node
     group.members.extend(items)
-    for token in sorted(children, key=_token_order):
+    for token in order if order is not None else _ordered(children):
         entries = _contribution(children[token], prefix + token)
         if items and not token.isalnum() and len(entries) == 1:
             # "Conv1" beside "Conv1_relu": the suffixed names join the name they extend
@@ -102,33 +102,31 @@ def _contribution(start: _Trie, prefix: str) -> list[NameGroup | int]:
     children, items = node
     if not children and len(items) <= 1:
         return list(items)  # one name (most of a wide level): no group
-    inner = NameGroup(prefix, _label(node, prefix))
-    _fill(inner, node, prefix)
+    order = _ordered(children)
+    # A series: a point whose branches are all numbers (``block_1`` … ``block_16``).
+    series = not items and len(order) > 1 and _is_number(order[-1])
+    label = f"{prefix}{order[0]}…{order[-1]}" if series else prefix.rstrip("_-./: ") or prefix
+    inner = NameGroup(prefix, label)
+    _fill(inner, node, prefix, order)
     entries: list[NameGroup | int] = [*inner.groups, *inner.members]
     if len(entries) <= 1:
         return entries
-    if node is start and _is_series(node) and len(children) < SERIES_MIN:
+    if node is start and series and len(children) < SERIES_MIN:
         return entries  # a short series: its numbered members stand beside their siblings
     return [inner]
 
 
-def _is_series(node: _Trie) -> bool:
-    children, items = node
-    return not items and len(children) > 1 and all(map(_is_number, children))
-
-
-def _label(node: _Trie, prefix: str) -> str:
-    if _is_series(node):
-        numbers = sorted(node[0], key=_token_order)
-        return f"{prefix}{numbers[0]}…{numbers[-1]}"
-    return prefix.rstrip("_-./: ") or prefix
+def _ordered(children: dict[str, _Trie]) -> list[str]:
+    """Tokens in order: numbers by value (block_2 before block_10), then words."""
+    if len(children) < 2:
+        return list(children)
+    numbers = [t for t in children if _is_number(t)]
+    if not numbers:
+        return sorted(children)
+    words = sorted(t for t in children if not _is_number(t))
+    return sorted(numbers, key=int) + words
 
 
 def _is_number(token: str) -> bool:
     # ASCII digits only: "²" is a digit to str.isdigit but not a number to int().
     return token.isascii() and token.isdigit()
-
-
-def _token_order(token: str) -> tuple[int, int, str]:
-    # Numbers in numeric order (block_2 before block_10), then words.
-    return (0, int(token), "") if _is_number(token) else (1, 0, token)
