@@ -6,12 +6,44 @@ no input reaches (a constant, a variable, a read of one) is off every input→ou
 
 from __future__ import annotations
 
+from collections import Counter
+
 from explorer.graph.flat import FlatGraph
 
 
 def distances(flat: FlatGraph) -> list[int]:
-    """Each op's distance in edges from the fed (input) ops; -1 for ops no input reaches
-    (constants, variables and their reads), the rest are on an input→output path."""
+    """Each op's longest distance in edges from the fed (input) ops; -1 for ops no input
+    reaches (constants, variables and their reads), the rest are on an input→output path.
+
+    The longest distance, not the shortest: with shortest ones, the op after a residual
+    add would rank before the block's main branch it waits for. One pass in topological
+    order over the whole slice gives it; a slice with a cycle (a malformed graph) takes
+    ``_by_reach``, where ops a cycle holds up keep their shortest distance.
+    """
+    count = len(flat.ids)
+    start, targets = flat.successors()
+    indegree = [0] * count
+    for dst, edges in Counter(flat.dst).items():
+        indegree[dst] = edges
+    depth = [0 if f else -1 for f in flat.fed]
+    ready = [i for i, edges in enumerate(indegree) if not edges]
+    done = 0
+    while ready:
+        i = ready.pop()
+        done += 1
+        after = depth[i] + 1 if depth[i] >= 0 else -1
+        for nxt in targets[start[i] : start[i + 1]]:
+            if depth[nxt] < after:
+                depth[nxt] = after
+            indegree[nxt] -= 1
+            if not indegree[nxt]:
+                ready.append(nxt)
+    return depth if done == count else _by_reach(flat)
+
+
+def _by_reach(flat: FlatGraph) -> list[int]:
+    """``distances`` for a slice with a cycle: shortest distances first, then the longest
+    over the ops that no cycle holds up."""
     count = len(flat.ids)
     start, targets = flat.successors()
     fed = flat.fed
@@ -27,8 +59,6 @@ def distances(flat: FlatGraph) -> list[int]:
                     level[nxt] = distance
                     following.append(nxt)
         frontier = following
-    # Then the longest distance, in topological order: with shortest ones, the op after a
-    # residual add would rank before the block's main branch it waits for.
     indegree = [0] * count
     for src, dst in zip(flat.src, flat.dst, strict=True):
         if level[src] >= 0:
@@ -44,5 +74,5 @@ def distances(flat: FlatGraph) -> list[int]:
             indegree[nxt] -= 1
             if not indegree[nxt]:
                 ready.append(nxt)
-    # Ops on a cycle (a malformed graph) never become ready: they keep the shortest.
+    # Ops on a cycle never become ready: they keep the shortest.
     return [d if not indegree[i] else level[i] for i, d in enumerate(depth)]
