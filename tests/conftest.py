@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,16 @@ from tests.explorer.run.worker_models import WorkerModels, build
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_models"
 ANCHORS = REPO.parent / "shared" / "anchors" / "tfserving"
+CHROMIUM = Path(os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 HALF_PLUS_TWO_CPU = ANCHORS / "saved_model_half_plus_two_cpu"
 HALF_PLUS_TWO_2_VERSIONS = ANCHORS / "saved_model_half_plus_two_2_versions"
 
@@ -67,3 +78,19 @@ def keras_applications(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
 
 
 KERAS_APPLICATIONS = ("ResNet50", "MobileNetV2", "EfficientNetB0")
+
+
+@pytest.fixture(scope="session")
+def browser():  # yields a Playwright Browser
+    """Debian's chromium through Playwright, one for the whole session: Playwright's sync
+    API runs one event loop per thread, so every test that drives a browser shares it."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

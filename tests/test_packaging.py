@@ -163,7 +163,7 @@ def _address(process: subprocess.Popen[str], timeout_s: float) -> str:
     pytest.fail(f"the app printed no address: {''.join(seen)[-2000:]} {stderr[-2000:]}")
 
 
-def _page_shows(url: str, *texts: str) -> None:
+def _page_shows(browser, url: str, *texts: str) -> None:
     """The page answers, and in a browser it draws the app (its components imported from
     where the package put them) with ``texts`` on it."""
     base = url.split("?")[0]
@@ -172,25 +172,17 @@ def _page_shows(url: str, *texts: str) -> None:
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.status == 200
         assert "<title>Streamlit</title>" in response.read().decode()
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    for text in texts:  # some are drawn in a canvas grid: looked for in the page's text
+        page.wait_for_function(
+            "(text) => document.body.textContent.includes(text)", arg=text, timeout=90_000
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url)
-        for text in texts:  # some are drawn in a canvas grid: looked for in the page's text
-            page.wait_for_function(
-                "(text) => document.body.textContent.includes(text)", arg=text, timeout=90_000
-            )
-        browser.close()
+    page.close()
 
 
 def test_the_installed_wheel_shows_a_sample_and_starts_the_app(
-    venv: Path, tmp_path: Path, running: list[subprocess.Popen[str]]
+    venv: Path, tmp_path: Path, running: list[subprocess.Popen[str]], browser
 ) -> None:
     env = _env(venv)
     where = subprocess.run(
@@ -229,11 +221,11 @@ def test_the_installed_wheel_shows_a_sample_and_starts_the_app(
     url = _address(app, timeout_s=180)
     assert url.startswith("http://127.0.0.1:")
     assert "?folder=" in url
-    _page_shows(url, "Signature Explorer", "regress_lifetime_value")
+    _page_shows(browser, url, "Signature Explorer", "regress_lifetime_value")
 
 
 def test_the_readme_quick_start_runs_as_written(
-    venv: Path, source: Path, running: list[subprocess.Popen[str]]
+    venv: Path, source: Path, running: list[subprocess.Popen[str]], browser
 ) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     match = _QUICK_START.search(readme)
@@ -246,7 +238,7 @@ def test_the_readme_quick_start_runs_as_written(
     app = _start(["bash", "-c", install_and_run], source, _env(venv))
     running.append(app)
     url = _address(app, timeout_s=600)
-    _page_shows(url, "Signature Explorer", "flowers_tf1")
+    _page_shows(browser, url, "Signature Explorer", "flowers_tf1")
 
 
 @pytest.mark.parametrize(

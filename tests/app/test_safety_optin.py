@@ -50,3 +50,4 @@ def test_unreachable_unsafe_ops_can_be_opted_in_for_an_extra_fetch(
     outcome = at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "predict")]
     assert "Refusing to run" not in (outcome.error or "")
     assert models.secret.read_text() not in outcome.response_text  # the sandbox holds
+    runner.unload(str(folder))  # other tests count the models this process holds

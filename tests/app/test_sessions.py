@@ -64,9 +64,9 @@ def test_two_sessions_share_the_model_but_not_inputs_or_results() -> None:
     first_outcome = _run(first, scope)
     second_outcome = _run(second, scope)
 
-    loaded = runner.loaded_models()
-    assert len(loaded) == 1, loaded
-    assert loaded[0][0] == str(SAMPLES / SAMPLE)
+    # One Session for both (other tests of this process may hold other models).
+    loaded = [m for m in runner.loaded_models() if m[0] == str(SAMPLES / SAMPLE)]
+    assert len(loaded) == 1, runner.loaded_models()
 
     expected = {b: calls.classify(SAMPLES / SAMPLE, b).response_text for b in (dark, bright)}
     assert expected[dark] != expected[bright]
@@ -90,7 +90,7 @@ def test_two_sessions_share_the_model_but_not_inputs_or_results() -> None:
         first.session_state[keys.run_key(scope, keys.RUN_OUTCOME, API)].response_text
         == (expected[bright])
     )
-    assert len(runner.loaded_models()) == 1
+    assert [k[0] for k in runner.loaded_models()].count(str(SAMPLES / SAMPLE)) == 1
 
 
 def test_sessions_running_at_the_same_time_keep_their_own_answers() -> None:

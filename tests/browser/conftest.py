@@ -17,16 +17,7 @@ import pytest
 from tests.conftest import REPO
 from tests.explorer.run.worker_models import WorkerModels
 
-CHROMIUM = Path(os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
+# Debian's chromium and its flags live in tests/conftest.py, beside the shared browser.
 
 
 def _free_port() -> int:
@@ -98,17 +89,3 @@ def keras_app_url(keras_applications: dict[str, Path]) -> Iterator[str]:
     """The app with the exported Keras applications' folder among the allowed roots."""
     with serving_app((REPO, keras_applications["ResNet50"].parent)) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser():  # yields a Playwright Browser
-    if not CHROMIUM.exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()

@@ -132,8 +132,11 @@ def test_a_keras_application_tap_and_profile(keras_applications: dict[str, Path]
     assert profile is not None
     assert profile.total_ms <= profile.execution_ms
     assert profile.span_ms <= profile.execution_ms
-    top = profile.top(1)[0]
-    assert "Conv" in top.ran_as or "MatMul" in top.ran_as, top
+    by_kind: dict[str, int] = {}
+    for op in profile.ops:
+        by_kind[op.ran_as] = by_kind.get(op.ran_as, 0) + op.micros
+    slowest = max(by_kind, key=lambda kind: by_kind[kind])
+    assert "Conv" in slowest or "MatMul" in slowest, by_kind
     inside = [op for op in profile.ops if op.exact and "::" in op.id]
     assert len(inside) > 100  # ops inside the functions, mapped back to their graph ids
 
