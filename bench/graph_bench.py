@@ -6,7 +6,8 @@ once into the temp folder by ``_export.py``, never into the repo), for ``serving
 * levels of the group hierarchy and boxes in the default view (the first view the app
   and ``graph`` show), and that view's laid-out width × height (CSS px) and aspect ratio;
 * build: slice + group (``prepare_signature``, once per signature) and the default view
-  (``SignatureSlice.view``), in process, median of ``--runs``;
+  (``SignatureSlice.view``), in process, median of ``--runs``; and both together with the
+  MetaGraph's function library read afresh (the first look at a model), in ms;
 * layout: ``explorer.graph.layout.layout`` (Graphviz ``dot`` per group, wrapping);
 * an expand click's server time: a view with one more group open, plus its layout, on the
   cached slice (what the app does on a click);
@@ -16,8 +17,11 @@ once into the temp folder by ``_export.py``, never into the repo), for ``serving
 Then synthetic SavedModels written straight as protos (no TensorFlow): a TF1-style graph
 of 10k, 50k and 200k top-level ops in Keras-like scopes, and a TF2 model of about 10k ops
 whose functions call the next level's function three times (607k ops once inlined). For
-each: ``python -m explorer graph --format json`` as a whole process, and the in-process
-build in µs per op of the slice.
+each: ``python -m explorer graph --format json`` as a whole process (wall and CPU seconds),
+the in-process build in µs per op of the slice (wall and CPU: CPU time is what the load
+of a shared machine changes least), the default view, and an expand click's server time
+(the view with one more group open, plus its layout) on the cached slice, with the first
+click on a fresh slice in brackets (it also makes the slice's table of group names).
 
 Run: ``python bench/graph_bench.py [--runs 5] [--browser] [--skip-synthetic]``.
 Prints markdown tables and never asserts: numbers depend on the machine.
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -44,7 +49,7 @@ from _export import export_applications
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from explorer.graph.build import prepare_signature  # noqa: E402
+from explorer.graph.build import _LIBRARIES, prepare_signature  # noqa: E402
 from explorer.graph.layout import layout  # noqa: E402
 from explorer.model import protos  # noqa: E402
 from explorer.model.reader import read_model  # noqa: E402
@@ -54,19 +59,29 @@ SIGNATURE = "serving_default"
 SYNTHETIC_SIZES = (10_000, 50_000, 200_000)
 
 
-def _median(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+def _median(
+    fn: Callable[[], Any], runs: int, clock: Callable[[], float] = time.perf_counter
+) -> tuple[float, Any]:
     times, value = [], None
     for _ in range(runs):
-        start = time.perf_counter()
+        start = clock()
         value = fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times), value
+
+
+def _child_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure_model(path: Path, runs: int) -> dict[str, Any]:
     meta_graph = read_model(path).meta_graph()
     prepare_s, prepared = _median(lambda: prepare_signature(meta_graph, SIGNATURE), runs)
     view_s, graph = _median(prepared.view, runs)
+    # The whole in-process build: the library read afresh, slice + group, default view.
+    build_s, _ = _median(lambda: _fresh_build(meta_graph), runs)
     layout_s, scene = _median(lambda: layout(graph), runs)
     closed = next(n.id for n in graph.nodes if n.kind == "group" and n.size > 20)
     click_s, _ = _median(lambda: layout(prepared.view(expand=[closed])), runs)
@@ -78,9 +93,15 @@ def measure_model(path: Path, runs: int) -> dict[str, Any]:
         "aspect": scene.aspect,
         "prepare": prepare_s,
         "view": view_s,
+        "build": build_s,
         "layout": layout_s,
         "click": click_s,
     }
+
+
+def _fresh_build(meta_graph: Any) -> Any:
+    _LIBRARIES.clear()  # as on the first look at a model: its bodies are read too
+    return prepare_signature(meta_graph, SIGNATURE).view()
 
 
 # ---- the app in chromium --------------------------------------------------------------
@@ -243,26 +264,46 @@ def _ops(folder: Path) -> int:
 
 def measure_synthetic(path: Path, runs: int) -> dict[str, Any]:
     command = [sys.executable, "-m", "explorer", "graph", str(path), "--signature", SIGNATURE]
-    whole, done = _median(
-        lambda: subprocess.run(
+    cpu: list[float] = []
+
+    def whole_process() -> subprocess.CompletedProcess[bytes]:
+        before = _child_cpu()
+        done = subprocess.run(
             [*command, "--format", "json"], capture_output=True, cwd=REPO, check=False
-        ),
-        runs,
-    )
+        )
+        cpu.append(_child_cpu() - before)
+        return done
+
+    whole, done = _median(whole_process, runs)
     meta_graph = read_model(path).meta_graph()
+    prepared = prepare_signature(meta_graph, SIGNATURE)  # reads the library once
+    graph = prepared.view()
+    closed = next((n.id for n in graph.nodes if n.kind in ("group", "function_call")), None)
+    # The first click on a slice also makes its table of group names (kept after).
+    first_click = time.perf_counter()
+    if closed:
+        layout(prepared.view(expand=[closed]))
+    first_click = time.perf_counter() - first_click
     prepare_s, prepared = _median(lambda: prepare_signature(meta_graph, SIGNATURE), runs)
+    prepare_cpu, _ = _median(
+        lambda: prepare_signature(meta_graph, SIGNATURE), runs, time.process_time
+    )
     view_s, graph = _median(prepared.view, runs)
-    closed = next((n.id for n in graph.nodes if n.kind == "group"), None)
-    click_s = _median(lambda: prepared.view(expand=[closed]), runs)[0] if closed else float("nan")
-    ops = len(prepared.flat.nodes)
+    click_s = (
+        _median(lambda: layout(prepared.view(expand=[closed])), runs)[0] if closed else float("nan")
+    )
+    ops = len(prepared.flat.ids)
     return {
         "metagraph": graph.stats.metagraph_nodes,
         "ops": ops,
         "whole": whole if done.returncode == 0 else float("nan"),
+        "whole_cpu": statistics.median(cpu),
         "prepare": prepare_s,
         "us_per_op": prepare_s / max(ops, 1) * 1e6,
+        "cpu_us_per_op": prepare_cpu / max(ops, 1) * 1e6,
         "view": view_s,
         "click": click_s,
+        "first_click": first_click if closed else float("nan"),
         "boxes": graph.stats.visible_nodes,
     }
 
@@ -285,23 +326,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     clicks = browser_times(paths, args.browser_runs) if args.browser else {}
     print(
         "| model | ops run | levels | boxes (default view) | default view px | aspect "
-        "| slice + group (s) | view (s) | layout (s) | expand click (s) | Graph tab click → "
-        "drawing (s) |"
+        "| slice + group (s) | view (s) | build, fresh library (ms) | layout (s) "
+        "| expand click (s) | Graph tab click → drawing (s) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         click = f"{clicks[name]:.2f}" if name in clicks else "n/a"
         print(
             f"| {name} | {r['ops']:,} | {r['levels']} | {r['boxes']} | {r['size']} "
-            f"| {r['aspect']:.2f} | {r['prepare']:.3f} | {r['view']:.4f} | {r['layout']:.3f} "
-            f"| {r['click']:.3f} | {click} |"
+            f"| {r['aspect']:.2f} | {r['prepare']:.3f} | {r['view']:.4f} "
+            f"| {r['build'] * 1000:.1f} | {r['layout']:.3f} | {r['click']:.3f} | {click} |"
         )
     if args.skip_synthetic:
         return 0
     print(
         "\n| synthetic model | ops in MetaGraph | ops run (inlined) | `graph --format json` "
-        "whole process (s) | slice + group (s) | µs per op | view (s) | expand click view (s) "
-        "| boxes |"
+        "whole process (s, CPU s) | slice + group (s) | µs per op (CPU µs) | default view (s) "
+        "| expand click: view + layout (s; first on a slice) | boxes |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="graph-bench-") as tmp:
@@ -318,8 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             r = measure_synthetic(folder, min(runs, 3))
             print(
                 f"| {label} | {r['metagraph']:,} | {r['ops']:,} | {r['whole']:.2f} "
-                f"| {r['prepare']:.2f} | {r['us_per_op']:.1f} | {r['view']:.3f} "
-                f"| {r['click']:.3f} | {r['boxes']} |"
+                f"({r['whole_cpu']:.2f}) | {r['prepare']:.2f} | {r['us_per_op']:.1f} "
+                f"({r['cpu_us_per_op']:.1f}) | {r['view']:.3f} | {r['click']:.3f} "
+                f"({r['first_click']:.3f}) | {r['boxes']} |"
             )
     return 0
 

@@ -11,7 +11,7 @@ input reference into the node and output it names (columns indexed by reference 
 
 from __future__ import annotations
 
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import TYPE_CHECKING
 
 from explorer.graph import attrs
@@ -99,7 +99,7 @@ class Body:
         self.index: dict[str, int] = dict(zip(names, range(len(names)), strict=True))
         self._find_calls()
         self.ref_start = [0, *accumulate(map(len, inputs))]
-        self.ref_text: list[str] = [ref for refs in inputs for ref in refs]
+        self.ref_text: list[str] = list(chain.from_iterable(inputs))
         del inputs
         self._parsed: dict[str, Ref] = {}
         function = self.function
@@ -126,10 +126,13 @@ class Body:
         # The op a reference needs visited when it is an ordinary op of this body (data
         # or control input, not a call): the slice's fast path. -1 otherwise.
         calls = self.calls
-        self.ref_plain = [
-            node if kind <= CONTROL and node >= 0 and node not in calls else -1
-            for kind, node in zip(self.ref_kind, self.ref_node, strict=True)
-        ]
+        if function is None and not calls:  # a GraphDef's inputs are data or control
+            self.ref_plain = self.ref_node
+        else:
+            self.ref_plain = [
+                node if kind <= CONTROL and node >= 0 and node not in calls else -1
+                for kind, node in zip(self.ref_kind, self.ref_node, strict=True)
+            ]
         self.full = True
         return self
 

@@ -295,23 +295,29 @@ class _Builder:
         elif group.kind == "scope" and not group.synthetic:
             base = group.scope + "/"
         kept: list[Group] = []
+        near, levels = self.near.__getitem__, self.levels.__getitem__
         for child in group.groups:
-            while child.kind == "scope" and child.width == 1 and child.groups:
+            # A scope holding one thing is that thing (the widths are counted inline:
+            # this runs once per group of the model).
+            while child.kind == "scope" and len(child.groups) == 1 and not child.leaves:
                 only = child.groups[0]
                 if only.kind == "scope" and not (only.synthetic or child.synthetic):
                     only.label = f"{child.label}/{only.label}"
                 child = only
-            if child.kind == "scope" and child.width == 1 and child.leaves:
+            if child.kind == "scope" and len(child.leaves) == 1 and not child.groups:
                 group.leaves.append(child.leaves[0])
                 continue
             kept.append(child)
-        group.groups = kept
-        for child in kept:
             child.parent = group
-            if child.groups or child.width > NAMING_MIN:
+            if child.groups or len(child.leaves) > NAMING_MIN:
                 self._finish(child, base)
-            else:  # a few ops: nothing to drop or regroup
-                self._measure(child)
+            else:  # a few ops (most groups): nothing to drop or regroup
+                leaves = child.leaves
+                child.lo = min(map(near, leaves), default=_NO_LEVEL)
+                child.hi = max(map(levels, leaves), default=-1)
+                child.height = 0
+                child.on_path = child.hi >= 0
+        group.groups = kept
         if group.kind != "control_flow" and group.width > NAMING_MIN:
             self._regroup(group, base)
         self._measure(group)
@@ -335,7 +341,10 @@ class _Builder:
         """Nest a wide level's boxes by the structure of their names (``naming``), keeping
         only groups nothing outside them runs in the middle of."""
         items: list[Group | int] = [*group.groups, *group.leaves]
-        names = [_local_name(item, self.flat).removeprefix(base) for item in items]
+        names = [g.scope or g.call or g.label for g in group.groups]
+        names += map(self.flat.names.__getitem__, group.leaves)
+        if base:
+            names = [name.removeprefix(base) for name in names]
         tree = infer_groups(names)
         if not tree.groups:
             return
@@ -375,7 +384,11 @@ class _Builder:
         owner = self._owner
         members: list[int] = []
         for index, item in enumerate(items):
-            inside = [item] if isinstance(item, int) else _members(item)
+            if isinstance(item, int):
+                owner[item] = index
+                members.append(item)
+                continue
+            inside = _members(item) if item.groups else item.leaves
             for op in inside:
                 owner[op] = index
             members.extend(inside)
@@ -434,9 +447,3 @@ def _members(item: Group) -> list[int]:
         found.extend(g.leaves)
         stack.extend(g.groups)
     return found
-
-
-def _local_name(item: Group | int, flat: FlatGraph) -> str:
-    if isinstance(item, int):
-        return flat.names[item]
-    return item.scope or item.call or item.label
