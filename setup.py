@@ -14,11 +14,19 @@ package data of one sub-package, ``explorer._app``, mapped onto the repository r
 - ``explorer.model.samples`` finds ``app.py`` and ``sample_models/`` in a checkout (beside
   the package) or installed (in ``explorer/_app/``), so every command works either way.
 
+The two hot loops of REST JSON (a predict body's numbers in, a tensor's text out) are a C
+extension, ``explorer.codec._speedups``, compiled from ``explorer/codec/_speedups_c/`` at
+install (``pip install -e .`` builds it in place, a wheel carries it). Its floating-point
+code must run IEEE double operations one at a time, as rapidjson and TF Serving's builds
+do: no fused multiply-add (``-ffp-contract=off``), no ``-ffast-math``. Where it cannot be
+built, the install goes on without it and the same answers come from numpy and pysimdjson
+(``explorer.codec.speedups.AVAILABLE`` says which).
+
 pyproject.toml cannot map a package onto another folder while also finding packages, hence
 this file; everything else about the project is declared there.
 """
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 from setuptools.command.build_py import build_py
 
 
@@ -31,12 +39,25 @@ class _BuildPy(build_py):  # type: ignore[misc]
         return [m for m in found if package != "explorer._app" or m[1] == "app"]
 
 
+_SPEEDUPS = "explorer/codec/_speedups_c/"
+_SPEEDUPS_C = ["module.c", "powers.c", "predict_body.c", "write_numbers.c"]
+
 setup(
+    ext_modules=[
+        Extension(
+            "explorer.codec._speedups",
+            sources=[_SPEEDUPS + name for name in _SPEEDUPS_C],
+            depends=[_SPEEDUPS + "speedups.h", _SPEEDUPS + "rapidjson_number.h"],
+            extra_compile_args=["-std=c11", "-O2", "-ffp-contract=off", "-fno-fast-math"],
+            optional=True,
+        )
+    ],
     cmdclass={"build_py": _BuildPy},
     packages=[*find_packages(include=["explorer", "explorer.*"]), "explorer._app"],
     package_dir={"explorer._app": "."},
     package_data={
         "explorer": ["py.typed"],
+        "explorer.codec": ["_speedups.pyi"],
         "explorer.present.assets": ["*.js", "*.css", "*.html"],
         # The app's page is found as a module of the mapped root (app.py); its pieces and
         # the samples (models, build script, README, cases) as data.

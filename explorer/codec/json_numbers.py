@@ -4,10 +4,12 @@ TF Serving writes each value with rapidjson (``AddSingleValueAndAdvance`` in
 ``json_tensor.cc``): floats through ``WriteDecimal`` (digits from
 ``explorer.codec.decimal_digits``), integers as ``Int``/``Int64``/``Uint``/``Uint64``,
 booleans as ``true``/``false``; nested arrays in ``PrettyWriter``'s layout, or its
-``kFormatSingleLineArray`` one. Here every value of a chunk becomes one row of a byte
-matrix — separator, then the token's characters at fixed columns, NUL wherever a
-character is absent — built with numpy's vectorised operations, and dropping the NULs
-joins the rows into the text. No Python work is done per number.
+``kFormatSingleLineArray`` one. The C extension writes the whole text in one pass
+(:func:`explorer.codec.speedups.join_numbers`, the GIL released); where it is not built,
+every value of a chunk becomes one row of a byte matrix — separator, then the token's
+characters at fixed columns, NUL wherever a character is absent — built with numpy's
+vectorised operations, and dropping the NULs joins the rows into the text. Either way no
+Python work is done per number, and the bytes are the same (the tests compare them).
 
 A row's separator is the same for every value but those that start an inner array
 (``],\n        [`` in the pretty layout): those get a two-byte marker, replaced by their
@@ -29,6 +31,7 @@ from explorer.codec.ascii_digits import (
     significant_digits,
 )
 from explorer.codec.decimal_digits import CHUNK, decimal_parts
+from explorer.codec.speedups import AVAILABLE, join_numbers
 
 _INDENT = "    "
 _MARK = 1  # a marker's first byte: no token or separator holds a control character
@@ -48,30 +51,47 @@ def writes_in_bulk(array: np.ndarray) -> bool:
     return kind == "b"
 
 
-def array_text(array: np.ndarray, *, depth: int, single_line: bool) -> str:
+def array_text(
+    array: np.ndarray,
+    *,
+    depth: int,
+    single_line: bool,
+    end: str | None = None,
+    native: bool = AVAILABLE,
+) -> str:
     """A non-empty tensor (any rank) as one JSON value, in rapidjson PrettyWriter's layout.
 
     Args:
         array: values of a dtype :func:`writes_in_bulk` accepts, at least one.
         depth: the writer's nesting depth where the value goes (its indentation).
         single_line: rapidjson's ``kFormatSingleLineArray`` (row-format items).
+        end: text in place of the outermost array's closing bracket (the text is long:
+            one copy less than replacing it afterwards).
+        native: write with the C extension (the default where it is built), else numpy.
 
     Returns:
         The text: a bare token for a scalar, else the nested arrays.
     """
     rank = array.ndim
     if rank == 0:
+        if native:
+            return join_numbers(array, (b"",))
         return _body(array.reshape(1), (1,), b"", _never).decode("ascii")
     layout = _Layout(depth, rank, single_line)
+    tail = layout.tail if end is None else layout.tail[:-1] + end
+    if native:
+        separators = tuple(layout.separator(closed) for closed in range(rank))
+        return join_numbers(array, separators, layout.head.encode(), tail.encode())
     body = _body(array.reshape(-1), array.shape, layout.separator(0), layout.separator)
-    return layout.head + body.decode("ascii") + layout.tail
+    return layout.head + body.decode("ascii") + tail
 
 
-def item_texts(array: np.ndarray) -> list[str]:
+def item_texts(array: np.ndarray, *, native: bool = AVAILABLE) -> list[str]:
     """Each ``array[i]`` as its own single-line JSON value (row-format items, pairs).
 
     Args:
         array: rank 1 or more, at least one value, a dtype :func:`writes_in_bulk` accepts.
+        native: write with the C extension (the default where it is built), else numpy.
 
     Returns:
         One text per item along the first dimension.
@@ -85,8 +105,12 @@ def item_texts(array: np.ndarray) -> list[str]:
             return b"\x02"
         return inner.separator(closed)
 
-    body = _body(array.reshape(-1), array.shape, separator(0), separator)
-    parts = body.decode("ascii").split("\x02")
+    if native:
+        text = join_numbers(array, tuple(separator(closed) for closed in range(rank)))
+    else:
+        body = _body(array.reshape(-1), array.shape, separator(0), separator)
+        text = body.decode("ascii")
+    parts = text.split("\x02")
     if inner is None:
         return parts
     return [inner.head + part + inner.tail for part in parts]

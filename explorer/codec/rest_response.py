@@ -5,7 +5,8 @@ Mirrors ``MakeJsonFromTensors``, ``MakeJsonFromClassificationResult`` and
 ``MakeJsonFromRegressionResult`` (``json_tensor.cc``, reference §5.3-5.4): rapidjson's
 PrettyWriter layout, floats via ``WriteDecimal``, and strings of an output whose alias ends
 in ``_bytes`` as ``{"b64": ...}`` (``AddTensorValues``). Numbers and booleans are written a
-whole tensor at a time (``explorer.codec.json_numbers``), strings one by one. A dtype the
+whole tensor at a time (``explorer.codec.json_numbers``: in C where the extension is built,
+the GIL released), strings one by one. A dtype the
 writer has no case for (``uint16``, ``half``, ``bfloat16``, complex) fails as TF Serving's
 does, when the first value of it is written.
 """
@@ -92,8 +93,10 @@ def predict_response_text(tensors: Mapping[str, np.ndarray], *, row_format: bool
     if batch and not multi and writes_in_bulk(arrays[names[0]]) and arrays[names[0]].size:
         # One output: the items are the tensor's rows, each written single-line; only the
         # closing bracket of "predictions" goes on a line of its own.
-        text = array_text(arrays[names[0]], depth=len(writer.levels), single_line=True)
-        writer.raw(text[:-1] + "\n" + "    " * len(writer.levels) + "]")
+        end = "\n" + "    " * len(writer.levels) + "]"
+        writer.raw(
+            array_text(arrays[names[0]], depth=len(writer.levels), single_line=True, end=end)
+        )
         writer.end_object()
         return writer.text()
     # Numbers: every item's text at once. Strings (whose b64 objects are indented by

@@ -1,8 +1,9 @@
-"""Run one REST predict body through both request paths and check they agree.
+"""Run one REST predict body through the request paths and check they agree.
 
-The fast path (``fast_request``, simdjson) and the exact path (``rapidjson_reader``) must
-give the same tensors, or the same error, for every body. Tests that port TF Serving's
-request cases go through :func:`predict_both`, so each case checks both paths.
+The fast path (``fast_request``: the C reader of ``explorer.codec.speedups``, or pysimdjson
+where it is not built) and the exact path (``rapidjson_reader``) must give the same tensors,
+or the same error, for every body; so must the two fast readers. Tests that port TF
+Serving's request cases go through :func:`predict_both`, so each case checks the paths.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.codec import limits, rest_request
+from explorer.codec import fast_request, limits, rest_request, speedups
 from explorer.codec.fast_request import FastDoc
 from explorer.errors import ExplorerError
 from explorer.model.info import SignatureInfo, TensorInfo
@@ -35,16 +36,22 @@ def exact(body: str | bytes, sig: SignatureInfo) -> Any:
     return converted.row_format, converted.tensors
 
 
-def fast(body: str | bytes, sig: SignatureInfo) -> tuple[Any, bool]:
-    """The outcome through ``parse_request`` (fast when it can), and whether the fast path
-    gave the tensors itself."""
+def fast(
+    body: str | bytes, sig: SignatureInfo, *, native: bool = speedups.AVAILABLE
+) -> tuple[Any, bool]:
+    """The outcome through the fast path (the C reader, or pysimdjson with ``native=False``)
+    where it reads the body, else the exact path; and whether the fast path gave the
+    tensors itself."""
     try:
-        doc, may_hold_bools = limits.parse_request(body)
+        doc: Any = fast_request.read(body, limits.parse_body, native=native)
+        may_hold_bools = doc is None  # as parse_request: a fast body holds no true/false
+        if doc is None:
+            doc = limits.parse_body(body)
         took = isinstance(doc, FastDoc) and doc.tensors({t.key: t.dtype for t in sig.inputs})
         converted = rest_request.predict_inputs(doc, sig, may_hold_bools=may_hold_bools)
     except ExplorerError as exc:
         return exc, False
-    return (converted.row_format, converted.tensors), bool(took)
+    return (converted.row_format, converted.tensors), took is not None and took is not False
 
 
 def same(a: Any, b: Any) -> bool:
@@ -98,28 +105,42 @@ def is_nan(value: Any) -> bool:
 
 
 def checked_predict_inputs(original: Any) -> Any:
-    """``rest_request.predict_inputs`` that, whenever the fast path gives the tensors,
-    also runs the exact path on the same body and fails on any difference. The test
-    session installs it, so every REST body of every test checks the two paths agree."""
+    """``rest_request.predict_inputs`` that, whenever a fast reader read the body, also runs
+    the exact path and every fast reader (the C one and pysimdjson) on the same body and
+    fails on any difference. The test session installs it, so every REST body of every
+    test checks the paths agree."""
+
+    def outcome(doc: Any, sig: SignatureInfo, options: dict[str, Any], budget: Any) -> Any:
+        try:
+            result = original(doc, sig, **{**options, "budget": copy.copy(budget)})
+        except ExplorerError as exc:
+            return exc
+        return result.row_format, result.tensors
 
     def predict_inputs(doc: Any, sig: SignatureInfo, **options: Any) -> Any:
         if not isinstance(doc, FastDoc):
             return original(doc, sig, **options)
-        budget = options.get("budget")
-        before = copy.copy(budget)  # each path charges the budget as it was
+        before = copy.copy(options.get("budget"))  # each path charges the budget as it was
         try:
             got: Any = original(doc, sig, **options)
         except ExplorerError as exc:
             got = exc
+        pack = lambda r: r if isinstance(r, ExplorerError) else (r.row_format, r.tensors)  # noqa: E731
         try:
-            exact_doc = limits.parse_body(doc.data)
-            want: Any = original(exact_doc, sig, **{**options, "budget": before})
+            want: Any = outcome(limits.parse_body(doc.data), sig, options, before)
         except ExplorerError as exc:
             want = exc
-        pack = lambda r: r if isinstance(r, ExplorerError) else (r.row_format, r.tensors)  # noqa: E731
-        assert same(pack(got), pack(want)), (
-            f"fast and exact paths differ on {doc.data[:200]!r}: {pack(got)!r} != {pack(want)!r}"
+        assert same(pack(got), want), (
+            f"fast and exact paths differ on {doc.data[:200]!r}: {pack(got)!r} != {want!r}"
         )
+        for native in (True, False) if speedups.AVAILABLE else (False,):
+            other = fast_request.read(doc.data, limits.parse_body, native=native)
+            if other is not None:
+                also = outcome(other, sig, options, before)
+                assert same(also, want), (
+                    f"the {'C' if native else 'pysimdjson'} reader differs on "
+                    f"{doc.data[:200]!r}: {also!r} != {want!r}"
+                )
         if isinstance(got, ExplorerError):
             raise got
         return got
