@@ -66,5 +66,8 @@ setup(
             "sample_models/**/*",
         ],
     },
-    exclude_package_data={"explorer._app": ["**/__pycache__/*", "*.pyc"]},
+    exclude_package_data={
+        "explorer._app": ["**/__pycache__/*", "*.pyc"],
+        "explorer.codec": ["_speedups_c/*"],  # the extension's sources: compiled in
+    },
 )

@@ -104,8 +104,11 @@ def test_the_wheel_holds_the_library_the_app_and_the_samples(wheel: Path) -> Non
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {n.split("/")[0] for n in names} == {
         "explorer",
-        wheel.name.split("-py3")[0] + ".dist-info",
+        "-".join(wheel.name.split("-")[:2]) + ".dist-info",
     }
+    # The C extension is compiled in (a wheel for this platform), its sources are not.
+    assert any(n.startswith("explorer/codec/_speedups.") and n.endswith(".so") for n in names)
+    assert not [n for n in names if "_speedups_c/" in n]
     assert "explorer/cli/app.py" in names
     assert "explorer/present/assets/graph_view.js" in names
     assert "explorer/_app/app.py" in names
