@@ -31,7 +31,8 @@ HALF_PLUS_TWO_2_VERSIONS = ANCHORS / "saved_model_half_plus_two_2_versions"
 
 @pytest.fixture(scope="session", autouse=True)
 def _request_paths_agree() -> Iterator[None]:
-    """Every REST predict body any test sends is read by both request paths, which must
+    """Every REST predict body any test sends that a fast reader reads is read again by the
+    exact path and by each fast reader (the C extension's and pysimdjson's), which must all
     give the same tensors or the same error (tests/explorer/codec/request_paths.py)."""
     original = rest_request.predict_inputs
     rest_request.predict_inputs = checked_predict_inputs(original)  # type: ignore[assignment]
