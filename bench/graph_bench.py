@@ -30,6 +30,7 @@ Prints markdown tables and never asserts: numbers depend on the machine.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import socket
@@ -64,6 +65,8 @@ def _median(
 ) -> tuple[float, Any]:
     times, value = [], None
     for _ in range(runs):
+        # The previous run's slice is garbage now: collected here, not inside the next.
+        gc.collect()
         start = clock()
         value = fn()
         times.append(clock() - start)

@@ -29,6 +29,7 @@ from explorer.graph.library import Library
 from explorer.graph.navigation import (
     OpIndex,
     OpRef,
+    OpRefs,
     adjacency,
     find_groups,
     flagged_ops,
@@ -66,15 +67,16 @@ class SignatureSlice:
     library: Library
     # Built the first time a view or a lookup needs them.
     _op_index: OpIndex | None = field(default=None, repr=False)
-    _ops: frozenset[OpRef] | None = field(default=None, repr=False)
+    _ops: OpRefs | None = field(default=None, repr=False)
     _aliases: dict[str, list[Group]] | None = field(default=None, repr=False)
     _marked: dict[str, Marked | None] = field(default_factory=dict, repr=False)
     _adjacency: tuple[list[list[int]], list[list[int]]] | None = field(default=None, repr=False)
 
     @property
-    def ops(self) -> frozenset[OpRef]:
+    def ops(self) -> OpRefs:
+        """Every (function, op name) this signature runs (made on first use)."""
         if self._ops is None:
-            self._ops = frozenset(self.op_index.first)
+            self._ops = OpRefs(lambda: self.op_index)
         return self._ops
 
     @property

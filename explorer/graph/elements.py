@@ -10,6 +10,7 @@ group inferred from layer names in "*" (``…resnet50_1/conv2_block1*``); keys a
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -127,7 +128,7 @@ class SignatureGraph:
     highlight: str | None = None
     # (FunctionDef or "" for the top-level graph, op name) of every op the signature runs,
     # drawn or grouped away: what a node search can tell apart from the rest of the model.
-    ops: frozenset[tuple[str, str]] = frozenset()
+    ops: AbstractSet[tuple[str, str]] = frozenset()
     focus: str | None = None  # a box to bring into view and select ("go to")
 
     def node(self, node_id: str) -> GraphNode | None:

@@ -8,7 +8,8 @@ Each lookup table is built the first time it is asked for and kept with the slic
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from operator import attrgetter
 
 from explorer.errors import GraphOptionError
@@ -86,6 +87,34 @@ class OpIndex:
             return self.more[ref]
         first = self.first.get(ref)
         return [] if first is None else [first]
+
+
+class OpRefs(AbstractSet[OpRef]):
+    """Every (function, op name) a slice runs, as a set made the first time it is asked
+    (``SignatureGraph.ops``: a search needs it, a drawing does not)."""
+
+    __slots__ = ("_index", "_refs")
+
+    def __init__(self, index: Callable[[], OpIndex]) -> None:
+        self._index = index
+        self._refs: frozenset[OpRef] | None = None
+
+    def _set(self) -> frozenset[OpRef]:
+        if self._refs is None:
+            self._refs = frozenset(self._index().first)
+        return self._refs
+
+    def __contains__(self, ref: object) -> bool:
+        return ref in self._set()
+
+    def __iter__(self) -> Iterator[OpRef]:
+        return iter(self._set())
+
+    def __len__(self) -> int:
+        return len(self._set())
+
+    def __hash__(self) -> int:
+        return hash(self._set())
 
 
 def inside_closed_calls(flat: FlatGraph, library: Library, ref: OpRef) -> str | None:

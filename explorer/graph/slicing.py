@@ -391,8 +391,13 @@ class _Slicer:
                 continue
             body, flat, children = frame.body, frame.flat, frame.children
             branches = children.get(node) if children else None
-            kinds, sources, texts = body.ref_kind, body.ref_node, body.ref_text
-            for k in body.branch_refs(node) if branches else body.refs(node):
+            kinds, sources, texts, start = (
+                body.ref_kind,
+                body.ref_node,
+                body.ref_text,
+                body.ref_start,
+            )
+            for k in body.branch_refs(node) if branches else range(start[node], start[node + 1]):
                 kind, source = kinds[k], sources[k]
                 if kind == DATA and source >= 0 and not (children and children.get(source)):
                     # The common case: an op of the same body.
