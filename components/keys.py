@@ -72,6 +72,7 @@ GRAPH_CLICK_PROBLEM = "graph.click_problem"  # why the last click did nothing, s
 
 # Looking inside a run (taps and the profile), per signature: "<key>.<model>.<tags>.<sig>".
 INSPECT_TAPS = "inspect.taps"  # the op outputs the next local run also returns
+INSPECT_TAPS_BOX = "inspect.taps_box"  # the Run tab's box showing (and editing) them
 INSPECT_PROFILE = "inspect.profile"  # time every op of the next local run (a toggle)
 INSPECT_TIMES = "inspect.times"  # the last profiled run's ms per op id (colours the graph)
 INSPECT_VIEW = "inspect.view"  # + ".<n>": the view chosen for tapped value n

@@ -19,13 +19,17 @@ def chosen_taps(scope: str) -> list[str]:
     return list(st.session_state.get(f"{keys.INSPECT_TAPS}.{scope}", []))
 
 
+def keep_taps(scope: str, taps: list[str]) -> None:
+    """The taps for the signature's next run (kept apart from any widget's state, which
+    Streamlit drops while the widget is not drawn)."""
+    st.session_state[f"{keys.INSPECT_TAPS}.{scope}"] = list(dict.fromkeys(taps))
+
+
 def toggle_tap(scope: str, tap: str) -> bool:
     """Add the tap, or remove it if it is there; whether it is tapped now."""
     taps = chosen_taps(scope)
     tapped = tap not in taps
-    st.session_state[f"{keys.INSPECT_TAPS}.{scope}"] = (
-        [*taps, tap] if tapped else [t for t in taps if t != tap]
-    )
+    keep_taps(scope, [*taps, tap] if tapped else [t for t in taps if t != tap])
     return tapped
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.taps_state import chosen_taps, inspect_scope, keep_profile_times
+from components.taps_state import chosen_taps, inspect_scope, keep_profile_times, keep_taps
 from components.text import md_code, md_text, plain
 from explorer.compat.tap_drift import tap_drift
 from explorer.constants import MethodKind
@@ -49,8 +49,12 @@ def render_inspection_options(
 ) -> tuple[tuple[str, ...], bool]:
     """The taps and the profile switch for the next local run."""
     scope = inspect_scope(meta_graph, signature)
-    taps_key, profile_key = f"{keys.INSPECT_TAPS}.{scope}", f"{keys.INSPECT_PROFILE}.{scope}"
+    box_key, profile_key = f"{keys.INSPECT_TAPS_BOX}.{scope}", f"{keys.INSPECT_PROFILE}.{scope}"
     taps = chosen_taps(scope)
+    # The box shows the taps kept for the signature (chosen here or in the Graph tab): set
+    # before it is drawn, as a widget's state is dropped while its tab is not shown.
+    if st.session_state.get(box_key) != taps:
+        st.session_state[box_key] = taps
     title = "Look inside the run: taps and profile"
     if taps or st.session_state.get(profile_key):
         title += f" ({len(taps)} tap{'s' * (len(taps) != 1)})"
@@ -64,14 +68,15 @@ def render_inspection_options(
         st.multiselect(
             "Taps (op id or op name, :N for output N)",
             taps,
-            default=taps,
-            key=taps_key,
+            key=box_key,
             accept_new_options=True,
             placeholder="e.g. StatefulPartitionedCall::dense/MatMul:0",
+            on_change=lambda: keep_taps(scope, st.session_state[box_key]),
         )
         st.toggle(
             "Profile the run (time every op; colours the Graph tab)",
             key=profile_key,
+            persist_state="session",
             help="TensorFlow's step stats (RunOptions FULL_TRACE), functions included.",
         )
     return tuple(chosen_taps(scope)), bool(st.session_state.get(profile_key, False))

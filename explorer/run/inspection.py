@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from explorer.errors import ExecutionError, WorkerEndedError
 from explorer.run import runner
 from explorer.run.call_tree import CallTree
 from explorer.run.profile import Profile, from_run_metadata
@@ -59,6 +60,22 @@ class Inspector:
                 allow_unsafe=run.options.allow_unsafe,
                 kernels=run.options.kernels,
             )
+
+    def untapped(self, error: ExecutionError) -> ExecutionError:
+        """The runtime's error as the model without taps names things: the copied
+        functions' names (``<name>__tap``) back to the originals', so the text is what TF
+        Serving would say. A worker's end is returned as it is."""
+        if self._rewritten is None or isinstance(error, WorkerEndedError):
+            return error
+        message = str(error)
+        # Longest first: one copy's name may start with another's.
+        for copy, original in sorted(self._rewritten.copies, key=lambda c: -len(c[0])):
+            message = message.replace(copy, original)
+        if message == str(error):
+            return error
+        restored = ExecutionError(message, code=error.code)
+        restored.explanation = error.explanation
+        return restored
 
     @property
     def fetches(self) -> list[str]:

@@ -177,7 +177,8 @@ def call_rest(
         target: a ModelInfo, one of its MetaGraphInfos, or a model path.
         method: ``classify``, ``regress`` or ``predict``.
         body: the REST request body (text, bytes or a parsed dict).
-        **options: the request's ``signature``, ``output_filter`` and ``extra_fetches``, and
+        **options: the request's ``signature``, ``output_filter``, ``extra_fetches``,
+            ``taps`` and ``profile``, and
             the target's ``tags``, ``allow_unsafe``, ``method_name_check`` and
             ``max_request_elements``, as :func:`explorer.run.calls.predict` takes them.
 
@@ -194,6 +195,8 @@ def call_rest(
         signature=options.pop("signature", None),
         output_filter=tuple(options.pop("output_filter", None) or ()),
         extra_fetches=tuple(options.pop("extra_fetches", ())),
+        taps=tuple(options.pop("taps", ())),
+        profile=bool(options.pop("profile", False)),
     )
     return dispatch(LocalTarget(target, **options), request).response_json
 

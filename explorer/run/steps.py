@@ -148,7 +148,13 @@ def _execute(
                 '(expected "op_name:output_index").',
                 key=name,
             )
-    ran = model.run(feeds, [*names, *wanted, *inspector.fetches], trace=inspector.trace)
+    try:
+        ran = model.run(feeds, [*names, *wanted, *inspector.fetches], trace=inspector.trace)
+    except ExecutionError as error:
+        restored = inspector.untapped(error)
+        if restored is error:
+            raise
+        raise restored from error
     values = ran.values
     output = runner.RunOutput(values, load_ms, ran.run_ms, ran.transfer_ms, ran.kernels)
     fetched = {a: np.asarray(v) for a, v in zip(aliases, values, strict=False)}

@@ -77,6 +77,8 @@ class Rewritten:
 
     proto: MetaGraphDef
     fetches: tuple[TapFetch, ...]
+    # Each copied function's name → the function it copies (for errors that name them).
+    copies: tuple[tuple[str, str], ...] = ()
 
 
 def rewrite(proto: MetaGraphDef, sites: Sequence[TapSite]) -> Rewritten:
@@ -91,7 +93,8 @@ def rewrite(proto: MetaGraphDef, sites: Sequence[TapSite]) -> Rewritten:
     writer = _Writer(new)
     fetches = [writer.expose(site) for site in sites]
     writer.finish()
-    return Rewritten(new, tuple(fetches))
+    copies = tuple((name, copy.original) for name, copy in writer.holders.items())
+    return Rewritten(new, tuple(fetches), copies)
 
 
 @dataclass(slots=True)
@@ -100,6 +103,7 @@ class _Copy:
 
     function: FunctionDef
     outputs: int  # output args of the original
+    original: str  # the original's name
     by_ref: dict[str, int] = field(default_factory=dict)  # exposed ref → output index
     consts: int = 0
 
@@ -286,7 +290,7 @@ class _Writer:
         for attr in _SWAP_ATTRS:
             if attr in function.attr:
                 del function.attr[attr]
-        copy = _Copy(function, len(function.signature.output_arg))
+        copy = _Copy(function, len(function.signature.output_arg), name)
         self.holders[unique] = copy
         return copy
 

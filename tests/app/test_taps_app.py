@@ -10,11 +10,11 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from components.graph.graph_panel import box_heat
-from explorer.present.inspector_view import inspector_data
 from components.run.run_panel import run_scope
 from components.taps_state import inspect_scope
 from explorer.graph.build import prepare_signature
 from explorer.model.reader import read_model
+from explorer.present.inspector_view import inspector_data
 from tests.app.test_run_panel import _text
 from tests.conftest import REPO, SAMPLES
 
@@ -102,3 +102,31 @@ def test_tapping_a_keras_pooling_layer_shows_its_summary_and_views(
     assert at.session_state[f"{keys.INSPECT_TIMES}.{tap_scope}"]  # colours the Graph tab
     # The answer is TF Serving's, taps or not.
     assert set(outcome.result.response_json) == {"predictions"}
+
+
+def test_taps_removed_in_the_run_tab_stay_removed_across_tabs() -> None:
+    meta_graph = read_model(SAMPLES / "flowers_tf1").meta_graph()
+    signature = meta_graph.signature("serving_default")
+    scope = inspect_scope(meta_graph, signature)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state[keys.MAIN_TAB] = "Run"
+    at.session_state[f"{keys.INSPECT_TAPS}.{scope}"] = ["scores"]
+    at.run()
+    box = at.multiselect(key=f"{keys.INSPECT_TAPS_BOX}.{scope}")
+    assert box.value == ["scores"]
+    box.set_value([]).run()
+    assert at.session_state[f"{keys.INSPECT_TAPS}.{scope}"] == []
+    at.session_state[keys.MAIN_TAB] = "Graph"
+    at.run()
+    at.session_state[keys.MAIN_TAB] = "Run"
+    at.run()
+    assert not at.exception
+    assert at.session_state[f"{keys.INSPECT_TAPS}.{scope}"] == []
+    assert at.multiselect(key=f"{keys.INSPECT_TAPS_BOX}.{scope}").value == []
+    # A tap added in the Graph tab shows in the box when the Run tab comes back.
+    at.session_state[f"{keys.INSPECT_TAPS}.{scope}"] = ["scores:0"]
+    at.session_state[keys.MAIN_TAB] = "Graph"
+    at.run()
+    at.session_state[keys.MAIN_TAB] = "Run"
+    at.run()
+    assert at.multiselect(key=f"{keys.INSPECT_TAPS_BOX}.{scope}").value == ["scores:0"]

@@ -67,3 +67,30 @@ def test_tap_a_pooling_layer_and_profile_the_run(
     assert coloured.count() >= 5  # ops and groups coloured by the profiled run's times
     page.screenshot(path=str(SHOTS / "profile_on_graph.png"))
     page.close()
+
+
+def test_taps_removed_in_the_run_tab_stay_removed(app_url: str, browser) -> None:
+    from playwright.sync_api import expect
+
+    page = _graph_page(browser, f"{app_url}/?sample=flowers_tf1")
+    page.locator(".se-graph .se-box.se-k-op").first.click()
+    _settle(page)
+    page.locator(".se-inspector .se-action").first.click()  # tap its first output
+    _settle(page)
+    page.get_by_role("tab", name="Run", exact=True).click()
+    _settle(page)
+    title = page.get_by_text("Look inside the run").first
+    expect(title).to_have_text("Look inside the run: taps and profile (1 tap)")
+    title.click()
+    _settle(page)
+    box = page.get_by_test_id("stMultiSelect").filter(has_text="Taps")
+    box.get_by_label("Clear all").click()
+    _settle(page)
+    expect(title).to_have_text("Look inside the run: taps and profile")
+    for tab in ("Graph", "Run"):  # the box is not drawn while the Graph tab is shown
+        page.get_by_role("tab", name=tab, exact=True).click()
+        _settle(page)
+    expect(page.get_by_text("Look inside the run").first).to_have_text(
+        "Look inside the run: taps and profile"
+    )
+    page.close()

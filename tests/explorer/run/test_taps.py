@@ -14,6 +14,7 @@ from explorer.compat.tap_drift import tap_drift
 from explorer.errors import TapError, UnsafeModelError
 from explorer.model.reader import read_model
 from explorer.run import calls
+from explorer.run.local import call_rest
 from explorer.run.result import CallResult
 from explorer.run.tap_rewrite import rewrite
 from explorer.run.taps import output_op, resolve
@@ -259,3 +260,19 @@ def test_a_tap_compared_across_versions_says_how_far_apart_they_are(tap_models: 
     assert first.describe() == (
         f"{CALL}::PartitionedCall::double: max |Δ| 1.5, mean |Δ| 1, max relative 0.25"
     )
+
+
+def test_an_error_with_taps_names_the_models_own_functions(
+    keras_applications: dict[str, Path],
+) -> None:
+    meta_graph = read_model(keras_applications["MobileNetV2"]).meta_graph()
+    signature = meta_graph.signature("serving_default")
+    key = signature.inputs[0].key
+    no_batch = {"inputs": {key: np.zeros((224, 224, 3), np.float32).tolist()}}
+    plain = call_rest(meta_graph, "predict", no_batch)
+    tapped = call_rest(
+        meta_graph, "predict", no_batch, taps=[output_op(meta_graph, signature, "output_0")]
+    )
+    assert "function_node" in plain["error"]  # the runtime names the model's function
+    assert "__tap" not in tapped["error"]
+    assert tapped == plain
