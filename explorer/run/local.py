@@ -178,9 +178,9 @@ def call_rest(
         method: ``classify``, ``regress`` or ``predict``.
         body: the REST request body (text, bytes or a parsed dict).
         **options: the request's ``signature``, ``output_filter``, ``extra_fetches``,
-            ``taps`` and ``profile``, and
-            the target's ``tags``, ``allow_unsafe``, ``method_name_check`` and
-            ``max_request_elements``, as :func:`explorer.run.calls.predict` takes them.
+            ``taps`` and ``profile``, and the target's ``tags``, ``allow_unsafe``,
+            ``method_name_check`` and ``max_request_elements``, as
+            :func:`explorer.run.calls.predict` takes them.
 
     Returns:
         The response JSON, or ``{"error": message}`` for anything TF Serving (or this
