@@ -3,6 +3,7 @@
     ExplorerError                    base: the message says what is wrong and how to fix it
     ├── UsageError                   a command-line argument or option value that cannot be used
     ├── DependencyError              a package or program the feature needs is not installed
+    ├── WorkerStartError             the model worker could not start (sandbox, crash, time)
     ├── ModelSourceError             path missing or not allowed, bad archive, no version folders
     │   └── UnsafeArchiveError       an archive member breaks a safety rule
     ├── InvalidSavedModelError       saved_model.pb(.txt) unreadable; wraps the parser's cause
@@ -64,6 +65,12 @@ class DependencyError(ExplorerError):
         self.install = install
         extra = f" ({detail})" if detail else ""
         super().__init__(f"{what} is not available{extra}. Install it with: {install}")
+
+
+class WorkerStartError(ExplorerError):
+    """The model worker (TensorFlow in a child process) could not start for a reason other
+    than a missing package: its sandbox does not show it what it needs, bubblewrap refused
+    to start it, or it crashed or took too long while starting."""
 
 
 class ModelSourceError(ExplorerError):

@@ -100,18 +100,31 @@ def worker_command(models_root: Path, *, env: dict[str, str]) -> tuple[list[str]
     # started from a short-lived thread would die with that thread. The worker ends when
     # its channel closes instead (the parent exits, or closes it).
     argv = [binary, *_namespaces(), "--new-session"]
+    # bwrap mounts in the order given, and a mount hides whatever an earlier one put at or
+    # under its place: the private /tmp (and /proc, /dev) come first, so a Python, a venv
+    # or a package that lives under /tmp on the host is bound on top of it, not hidden by
+    # it. (A bind's source is read from the host's tree, so the staged models, which live
+    # under the host's /tmp too, still appear at MODELS_MOUNT.)
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     argv += _system_views()
-    for path in _python_paths():
+    for path in shown_folders():
         argv += ["--ro-bind", path, path]
     package = str(PACKAGE_DIR)
-    argv += ["--ro-bind", package, package]
     argv += ["--ro-bind", str(models_root), MODELS_MOUNT]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
-    argv += ["--clearenv"]
+    argv += ["--chdir", "/tmp", "--clearenv"]
     for name, value in env.items():
         argv += ["--setenv", name, value]
     argv += ["--setenv", "PYTHONPATH", str(Path(package).parent), "--setenv", "HOME", "/tmp"]
+    if site.ENABLE_USER_SITE and site.USER_SITE and Path(site.USER_SITE).is_dir():
+        # HOME is /tmp inside: the user site (bound above) is found where it is on the host.
+        argv += ["--setenv", "PYTHONUSERBASE", site.getuserbase()]
     return [*argv, "--", *python], MODELS_MOUNT
+
+
+def shown_folders() -> list[str]:
+    """The host folders a sandboxed worker sees at their own paths besides /usr: the
+    Python installation's and the explorer package's."""
+    return [*_python_paths(), str(PACKAGE_DIR)]
 
 
 def _namespaces() -> list[str]:
@@ -132,22 +145,47 @@ def _system_views() -> list[str]:
 
 
 def _python_paths() -> Sequence[str]:
-    """The Python installation (a venv and its base interpreter too), its site-packages,
-    and the other import paths outside /usr; never the project around the package (its
-    sample models, its tests) unless the installation itself lives there."""
-    package_root = PACKAGE_DIR.parent
-    installation = [sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()]
+    """What the worker's Python reads besides /usr: its installation (a venv and its base
+    interpreter too), its site-packages and the folders their ``.pth`` files add, as that
+    Python puts them on its own path. Never this process's other ``sys.path`` entries:
+    the script's folder or the working directory (``''``), a notebook's or a test
+    runner's additions, ``PYTHONPATH`` (the worker's is the package's parent alone) would
+    show the model whole folders of the host it has no use for (a home directory, the
+    host's /tmp), and the project around the package (its sample models, its tests)."""
+    sites = [*site.getsitepackages()]
     if site.ENABLE_USER_SITE and site.USER_SITE:
-        installation.append(site.USER_SITE)
+        sites.append(site.USER_SITE)
+    package_root = PACKAGE_DIR.parent
+    installation = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sites]
+    added = [folder for site_dir in sites for folder in _pth_folders(Path(site_dir))]
     found: list[Path] = []
-    for raw, required in [*((p, True) for p in installation), *((p, False) for p in sys.path)]:
-        if not raw:
-            continue
+    for raw, required in [*((p, True) for p in installation), *((p, False) for p in added)]:
         path = Path(raw).resolve()
+        # An editable install's .pth names the checkout: the package is bound on its own.
         inside_project = path == package_root or path.is_relative_to(package_root)
-        if not path.exists() or str(path).startswith("/usr/") or (inside_project and not required):
+        if not path.exists() or path.is_relative_to("/usr") or (inside_project and not required):
             continue
         if any(path.is_relative_to(f) for f in found):
             continue
         found = [f for f in found if not f.is_relative_to(path)] + [path]
     return [str(p) for p in found]
+
+
+def _pth_folders(site_dir: Path) -> list[str]:
+    """The folders a site directory's ``.pth`` files add to the path, read as ``site``
+    reads them: one path a line, relative to the site directory; comments and ``import``
+    lines add none."""
+    added = []
+    for pth in sorted(site_dir.glob("*.pth")):
+        try:
+            lines = pth.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue  # unreadable here: site skips it too
+        for line in lines:
+            line = line.rstrip()
+            if not line or line.startswith(("#", "import ", "import\t")):
+                continue
+            folder = site_dir / line
+            if folder.is_dir():
+                added.append(str(folder))
+    return added

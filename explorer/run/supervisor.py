@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from typing import IO, Any, Literal
 
 from explorer.constants import Kernels
-from explorer.errors import DependencyError, WorkerEndedError
+from explorer.errors import WorkerEndedError
 from explorer.run import sandbox, wire
 from explorer.run.staging import StagingArea
+from explorer.run.worker_start import start_failure
 
 _WATCH_S = 0.2
 _TAIL_LINES = 200
@@ -102,7 +103,10 @@ class WorkerProcess:
 
         Raises:
             WorkerEndedError: the worker crashed, outgrew its memory or this call its time.
-            DependencyError: the worker could not start (TensorFlow missing in its view).
+            DependencyError: the worker could not start: TensorFlow (or another package it
+                imports) is not installed.
+            WorkerStartError: the worker could not start for another reason (its sandbox's
+                view, a crash or a slow start; the message says which).
         """
         self._start_once()
         future: Future[wire.Frame] = Future()
@@ -161,7 +165,8 @@ class WorkerProcess:
         """Start the worker now (it imports TensorFlow) rather than on the first request.
 
         Raises:
-            DependencyError: the worker could not start.
+            DependencyError: a package the worker imports is not installed.
+            WorkerStartError: the worker could not start for another reason.
         """
         self._start_once()
 
@@ -189,17 +194,20 @@ class WorkerProcess:
             self._channel = parent_end
             self.pid = self._process.pid
         assert self._process.stderr is not None
-        threading.Thread(target=self._read_log, args=(self._process.stderr,), daemon=True).start()
+        log = threading.Thread(target=self._read_log, args=(self._process.stderr,), daemon=True)
+        log.start()
         threading.Thread(target=self._read_answers, daemon=True).start()
         threading.Thread(target=self._watch_memory, daemon=True).start()
         if not self._ready.wait(self.limits.start_timeout_s) or self._ended is not None:
+            returncode = self._process.poll()
             self._kill()
             self._wait_for_end()
-            tail = " ".join(list(self._tail)[-5:])[-600:]
-            raise DependencyError(
-                "A model worker (TensorFlow in a child process)",
-                "python3 -m pip install -r requirements.txt",
-                detail=f"it did not start: {tail or 'no output'}",
+            log.join(timeout=5)  # its last words (they say why) are read to the end first
+            raise start_failure(
+                list(self._tail),
+                returncode=returncode,
+                waited_s=self.limits.start_timeout_s,
+                sandboxed=sandbox.status().sandboxed,
             )
 
     def _read_answers(self) -> None:
