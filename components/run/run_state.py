@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components.text import md_code, md_text
+from components.text import md_code
 from explorer.codec.arrays import read_npy
 from explorer.codec.json_tensor import value_json
 from explorer.codec.limits import ElementBudget
@@ -50,40 +50,6 @@ def reset_table(key: str) -> None:
     state.pop(key + ".current", None)
 
 
-def kept_upload(key: str, label: str, *, help_text: str) -> tuple[str, Any] | None:
-    """A ``.npy`` / ``.json`` uploader whose parsed value is kept for the session.
-
-    Returns:
-        (file name, JSON-able value) while a file is in use, else None. A file that cannot
-        be read is reported with ``st.error`` and not used.
-    """
-    state = st.session_state
-    store = key + ".kept"
-    was_drawn = key in state
-    upload = st.file_uploader(label, type=["npy", "json"], key=key, help=help_text)
-    if upload is not None:
-        held = state.get(store)
-        if held is None or held[0] != upload.file_id:
-            try:
-                value = read_tensor_file(upload.name, upload.getvalue())
-            except InputError as err:
-                st.error(md_text(str(err)))  # quotes the file's name
-                state.pop(store, None)
-                return None
-            state[store] = (upload.file_id, upload.name, value)
-        return state[store][1], state[store][2]
-    if was_drawn:  # the user removed the file
-        state.pop(store, None)
-        return None
-    held = state.get(store)  # the uploader was not drawn for a while: keep its file
-    if held is None:
-        return None
-    if st.button(f"Stop using {md_code(held[1])}", key=key + ".forget"):
-        state.pop(store, None)
-        return None
-    return held[1], held[2]
-
-
 def read_tensor_file(name: str, data: bytes) -> Any:
     """A ``.npy`` (never pickled) or ``.json`` file as a JSON-able nested list or scalar.
 
@@ -107,16 +73,28 @@ def read_tensor_file(name: str, data: bytes) -> Any:
 def kept_files(
     key: str, label: str, *, types: list[str], help_text: str, multiple: bool = False
 ) -> list[tuple[str, bytes]]:
-    """A file uploader whose files (name, bytes) are kept for the session, like
-    :func:`kept_upload`: while it is drawn its files are used; drawn again after a while
-    away (a page or signature switch empties it), the kept files stay in use until the
-    user drops them."""
+    """A file uploader whose files (name, bytes) are kept for the session: while the
+    uploader holds files, they are used; drawn again after a while away (a tab, page, mode
+    or signature switch empties it), the kept files stay in use, named beside a button that
+    drops them, until the user drops them there or in the uploader.
+
+    Only the uploader's own change event says the user removed its files: an uploader
+    drawn afresh is empty too, and stays empty on every later run until the user acts
+    (its key is in the session state by then, so "drawn before and empty" is no sign).
+    """
     state = st.session_state
     store = key + ".kept"
-    was_drawn = key in state
     uploaded = st.file_uploader(
-        label, type=types, key=key, help=help_text, accept_multiple_files=multiple
+        label,
+        type=types,
+        key=key,
+        help=help_text,
+        accept_multiple_files=multiple,
+        on_change=_mark_changed,
+        args=(key,),
     )
+    # Set by the uploader's on_change, which runs only when the user adds or removes files.
+    changed = state.pop(key + ".changed", False)
     files = [f for f in (uploaded if isinstance(uploaded, list) else [uploaded]) if f is not None]
     if files:
         ids = tuple(f.file_id for f in files)
@@ -124,7 +102,7 @@ def kept_files(
         if held is None or held[0] != ids:
             state[store] = (ids, [(f.name, f.getvalue()) for f in files])
         return list(state[store][1])
-    if was_drawn:  # the user removed the files
+    if changed:  # the user removed the files from the uploader
         state.pop(store, None)
         return []
     held = state.get(store)
@@ -135,6 +113,10 @@ def kept_files(
         state.pop(store, None)
         return []
     return list(held[1])
+
+
+def _mark_changed(key: str) -> None:
+    st.session_state[key + ".changed"] = True
 
 
 def held_files(key: str) -> list[tuple[str, bytes]]:
