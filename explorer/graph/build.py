@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from explorer.errors import GraphOptionError
 from explorer.graph.elements import DEFAULT_NODE_BUDGET, GraphStats, SignatureGraph
 from explorer.graph.flat import Endpoint, FlatGraph
-from explorer.graph.grouping import Group, Hierarchy, build_hierarchy
+from explorer.graph.grouping import build_hierarchy
+from explorer.graph.groups import Group, Hierarchy
 from explorer.graph.highlight import Marked, highlight_set, key_id, tensor_id
 from explorer.graph.levels import distances
 from explorer.graph.library import Library

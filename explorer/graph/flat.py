@@ -43,6 +43,13 @@ class Frame:
     children: dict[int, tuple[Frame, ...]] = field(default_factory=dict)
     number: int = 0  # the slice's frames in the order they were made; 0 at the top
 
+    def lineage(self) -> Iterator[Frame]:
+        """This frame, the frame that called it, and so on up to the top-level graph."""
+        frame: Frame | None = self
+        while frame is not None:
+            yield frame
+            frame = frame.parent
+
     @property
     def args(self) -> dict[str, int]:
         """Function input_arg name → position."""

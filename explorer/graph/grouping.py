@@ -22,76 +22,21 @@ counted from its range when a view shows it. What to open:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from itertools import compress, groupby
 from operator import and_, attrgetter, itemgetter, methodcaller, not_
-from typing import Literal
 
 import numpy as np
 
-from explorer.graph.cycles import dissolve_cycles, topological_rank
 from explorer.graph.flat import FlatGraph, Frame
+from explorer.graph.groups import PARAMETERS_LABEL, Group, Hierarchy
 from explorer.graph.library import FunctionStats, Library
-from explorer.graph.naming import NAMING_MIN, NameGroup, infer_groups
+from explorer.graph.naming import NAMING_MIN
+from explorer.graph.regrouping import regroup
 from explorer.graph.tally import Tally
 
-PARAMETERS_LABEL = "constants & variables"
+__all__ = ["PARAMETERS_LABEL", "Group", "Hierarchy", "build_hierarchy"]
+
 _NO_LEVEL = 1 << 40
-
-
-@dataclass(slots=True, eq=False)
-class Group:
-    """A box that can be opened: a function call, a control-flow op, a scope."""
-
-    id: str
-    label: str
-    # "scope" covers a name scope and a name prefix.
-    kind: Literal["root", "function", "control_flow", "scope", "parameters"]
-    parent: Group | None
-    scope: str = ""  # name scope inside its frame, e.g. "resnet50_1/conv1_conv_1"
-    function: str = ""  # FunctionDef a function group runs
-    op: str = ""  # op of the call/control-flow node a group stands for
-    call: str = ""  # that node's name in its frame
-    groups: list[Group] = field(default_factory=list)
-    leaves: list[int] = field(default_factory=list)
-    on_path: bool = False
-    size: int = 0  # ops inside, at any depth
-    depth: int = 0
-    order: int = 0
-    synthetic: bool = False  # a "<prefix>*" group inferred from the names of a wide level
-    lo: int = 0  # nearest and farthest distance from the inputs of an op inside
-    hi: int = -1
-    height: int = 0  # levels of groups inside it (a one-child chain counts once)
-    # Its ops, at any depth, are ``tally.order[start:end]`` (see ``explorer.graph.tally``).
-    start: int = 0
-    end: int = 0
-    tally: Tally | None = field(default=None, repr=False)
-    _ops: dict[str, int] | None = field(default=None, repr=False)
-
-    @property
-    def width(self) -> int:
-        """Boxes shown when this group is open."""
-        return len(self.groups) + len(self.leaves)
-
-    @property
-    def ops(self) -> dict[str, int]:
-        """Op type → how many inside (a closed call counts what its functions hold)."""
-        if self._ops is None:
-            self._ops = self.tally.ops(self.start, self.end) if self.tally else {}
-        return self._ops
-
-    def members(self) -> list[int]:
-        """The flat ops inside, at any depth."""
-        return self.tally.members(self.start, self.end) if self.tally else []
-
-
-@dataclass(slots=True)
-class Hierarchy:
-    root: Group
-    groups: dict[str, Group]
-    # Flat node index → the innermost group holding it.
-    home: list[Group]
-    tally: Tally
 
 
 def build_hierarchy(
@@ -338,75 +283,7 @@ class _Builder:
         group.on_path = hi >= 0
 
     def _regroup(self, group: Group, base: str) -> None:
-        """Nest a wide level's boxes by the structure of their names (``naming``), keeping
-        only groups nothing outside them runs in the middle of."""
-        items: list[Group | int] = [*group.groups, *group.leaves]
-        names = [g.scope or g.call or g.label for g in group.groups]
-        names += map(self.flat.names.__getitem__, group.leaves)
-        if base:
-            names = [name.removeprefix(base) for name in names]
-        tree = infer_groups(names)
-        if not tree.groups:
-            return
-        edges = self._item_edges(items)
-        dissolve_cycles(tree, edges, topological_rank(len(items), edges))
-        if not tree.groups:
-            return
-        owner = group.id.removesuffix("/") if group.id.endswith("/") else group.id
-        group.groups, group.leaves = [], []
-        self._materialize(group, tree, items, f"{owner}/" if owner else "", base)
-
-    def _materialize(
-        self, holder: Group, tree: NameGroup, items: list[Group | int], owner: str, base: str
-    ) -> None:
-        for index in tree.members:
-            item = items[index]
-            if isinstance(item, Group):
-                item.parent = holder
-                holder.groups.append(item)
-            else:
-                holder.leaves.append(item)
-        for sub in tree.groups:
-            group = Group(
-                id=f"{owner}{sub.prefix}*",
-                label=sub.label,
-                kind="scope",
-                parent=holder,
-                scope=f"{base}{sub.prefix}*",
-                synthetic=True,
-            )
-            self._materialize(group, sub, items, owner, base)
-            self._measure(group)
-            holder.groups.append(group)
-
-    def _item_edges(self, items: list[Group | int]) -> dict[int, set[int]]:
-        """Which of one level's boxes feed which, from the ops inside them."""
-        owner = self._owner
-        members: list[int] = []
-        for index, item in enumerate(items):
-            if isinstance(item, int):
-                owner[item] = index
-                members.append(item)
-                continue
-            inside = _members(item) if item.groups else item.leaves
-            for op in inside:
-                owner[op] = index
-            members.extend(inside)
-        edges: dict[int, set[int]] = {}
-        start, targets = self.flat.successors()
-        for op in members:
-            index = owner[op]
-            for nxt in targets[start[op] : start[op + 1]]:
-                other = owner[nxt]
-                if other >= 0 and other != index:
-                    found = edges.get(index)
-                    if found is None:
-                        edges[index] = {other}
-                    else:
-                        found.add(other)
-        for op in members:
-            owner[op] = -1
-        return edges
+        regroup(group, base, self.flat, self._owner, self._measure)
 
     def _number(
         self, group: Group, depth: int, counter: list[int], tally: Tally, home: list[Group]
@@ -437,13 +314,3 @@ class _Builder:
 def _group_order(group: Group) -> tuple[int, str]:
     # Data-flow order first (what runs first is listed and placed first), then name.
     return (group.lo, group.scope or group.call or group.id)
-
-
-def _members(item: Group) -> list[int]:
-    found = list(item.leaves)
-    stack = list(item.groups)
-    while stack:
-        g = stack.pop()
-        found.extend(g.leaves)
-        stack.extend(g.groups)
-    return found

@@ -37,8 +37,8 @@ def highlight_set(
         info = signature.output(key)
     assert info is not None
     start = {i for t in info.tensor_names for i, _, _ in endpoints.get(t, ())}
-    neighbours: list[list[int]] = [[] for _ in flat.nodes]
-    for src, _, dst, _ in flat.edges:
+    neighbours: list[list[int]] = [[] for _ in flat.ids]
+    for src, dst in zip(flat.src, flat.dst, strict=True):
         if forward:
             neighbours[src].append(dst)
         elif on_path[src]:

@@ -14,7 +14,7 @@ from operator import attrgetter
 
 from explorer.errors import GraphOptionError
 from explorer.graph.flat import FlatGraph
-from explorer.graph.grouping import Group
+from explorer.graph.groups import Group
 from explorer.graph.library import Library
 
 # (FunctionDef or "" for the top-level graph, op name): how search hits and the unsafe-op

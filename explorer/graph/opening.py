@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from explorer.graph.grouping import Group, Hierarchy
+from explorer.graph.groups import Group, Hierarchy
 
 
 def choose_expanded(

@@ -28,13 +28,13 @@ reference is parsed once per body, however many frames run that body.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from explorer.graph import attrs
 from explorer.graph.bodies import ARG, CONTROL, DATA, GATE, Body, Ref
-from explorer.graph.flat import Endpoint, FlatEdge, FlatGraph, Frame
+from explorer.graph.flat import Endpoint, FlatGraph, Frame
 from explorer.graph.library import Library
+from explorer.graph.resolving import Resolver
 
 if TYPE_CHECKING:
     from explorer.model.proto_types import MetaGraphDef
@@ -83,8 +83,9 @@ def slice_graph(
     slicer.run()
     for tensor in inputs:
         slicer.add_fed(tensor)
-    endpoints = {t: slicer.resolve(slicer.top, t) for t in (*inputs, *outputs)}
-    return slicer.finish(), endpoints
+    flat, resolver = slicer.finish()
+    endpoints = {t: resolver.resolve(slicer.top, t) for t in (*inputs, *outputs)}
+    return flat, endpoints
 
 
 class _Slicer:
@@ -116,7 +117,6 @@ class _Slicer:
         self.numbered: list[Frame] = [self.top]  # by ``Frame.number``
         # Tasks that fan out (into several branches) are done once per reference.
         self.seen: set[tuple[str, str, object]] = set()
-        self.resolved: dict[tuple[str, str], tuple[Endpoint, ...]] = {}
         self.depth, self.forced = _MAX_DEPTH, frozenset[str]()
         self._watch(body)
 
@@ -326,119 +326,17 @@ class _Slicer:
                 self.stack.append((_WAIT, frame, node))
         return frame
 
-    def resolve(self, frame: Frame, ref: str) -> tuple[Endpoint, ...]:
-        """The real ops behind a tensor reference, looking through args and calls."""
-        key = (frame.id, ref)
-        cached = self.resolved.get(key)
-        if cached is not None:
-            return cached
-        _, kind, node, port = frame.body.ref(ref)
-        result: tuple[Endpoint, ...] = ()
-        if kind in (CONTROL, GATE):
-            result = self._resolve_control(frame, node, ref)
-        elif kind == ARG and frame.parent is not None:
-            result = self.resolve(frame.parent, frame.arg_refs[node])
-        elif node >= 0:
-            children = frame.children.get(node)
-            fed = frame is self.top and (node, port) in self.fed
-            if children and not fed:
-                rets: list[Endpoint] = []
-                for child in children:
-                    outputs = child.body.outputs
-                    if child.role in ("cond",) or port is None or port >= len(outputs):
-                        continue
-                    rets.extend(self.resolve(child, child.body.rets.get(outputs[port], "")))
-                result = tuple(rets)
-            elif frame.flat[node] >= 0:
-                result = ((frame.flat[node], -1 if port is None else port, ref),)
-        self.resolved[key] = result
-        return result
-
-    def _resolve_control(self, frame: Frame, node: int, ref: str) -> tuple[Endpoint, ...]:
-        if node < 0:
-            return ()
-        children = frame.children.get(node)
-        if not children:
-            found_at = frame.flat[node]
-            return () if found_at < 0 else ((found_at, -1, ref),)
-        found: list[Endpoint] = []
-        for child in children:
-            # Waiting on a call means waiting on its results; stateful ops listed only as
-            # control outputs stand in when there are no results.
-            body = child.body
-            refs = list(body.rets.values()) or ["^" + n for n in body.control_rets]
-            for text in refs:
-                found.extend((i, -1, t) for i, _, t in self.resolve(child, text))
-        return tuple(found)
-
-    def finish(self) -> FlatGraph:
-        src: list[int] = []
-        ports: list[int] = []
-        dst_col: list[int] = []
-        tensors: list[str] = []
-        loops: list[FlatEdge] = []
-        top, fed, resolve = self.top, self.fed, self.resolve
-        add_src, add_port, add_dst, add_tensor = (
-            src.append,
-            ports.append,
-            dst_col.append,
-            tensors.append,
-        )
-        for dst, (frame, node, is_fed) in enumerate(
-            zip(self.frame_of, self.local, self.fed_col, strict=True)
-        ):
-            if is_fed:
-                continue
-            body, flat, children = frame.body, frame.flat, frame.children
-            branches = children.get(node) if children else None
-            kinds, sources, texts, start = (
-                body.ref_kind,
-                body.ref_node,
-                body.ref_text,
-                body.ref_start,
-            )
-            for k in body.branch_refs(node) if branches else range(start[node], start[node + 1]):
-                kind, source = kinds[k], sources[k]
-                if kind == DATA and source >= 0 and not (children and children.get(source)):
-                    # The common case: an op of the same body.
-                    at = flat[source]
-                    if at >= 0:
-                        port = body.ref_port[k]
-                        add_src(at)
-                        add_port(-1 if port is None else port)
-                        add_dst(dst)
-                        add_tensor(texts[k])
-                    continue
-                if kind == GATE:
-                    continue
-                text, port = texts[k], body.ref_port[k]
-                ends: tuple[Endpoint, ...]
-                if kind == DATA and source >= 0 and frame is top and (source, port) in fed:
-                    at = flat[source]
-                    ends = ((at, -1 if port is None else port, text),) if at >= 0 else ()
-                else:
-                    ends = resolve(frame, text)
-                control = kind == CONTROL
-                for end, end_port, tensor in ends:
-                    add_src(end)
-                    add_port(-1 if control else end_port)
-                    add_dst(dst)
-                    add_tensor(tensor)
-                if kind == ARG:
-                    loops.extend(self._loop_edges(frame, text, dst))
-            if branches:
-                for edge in self._branch_edges(dst, branches):
-                    add_src(edge[0])
-                    add_port(edge[1])
-                    add_dst(edge[2])
-                    add_tensor(edge[3])
+    def finish(self) -> tuple[FlatGraph, Resolver]:
+        """The slice, with its edges resolved (and the resolver, for the endpoints)."""
+        resolver = Resolver(self.top, self.fed, self.frame_of, self.calls)
+        src, port, dst, tensor, loops = resolver.edges(self.local, self.fed_col)
         closed = sorted(
             at
             for frame in self.frames.values()
             for node in frame.body.calls
             if (at := frame.flat[node]) >= 0 and not frame.children.get(node)
         )
-        return FlatGraph(
+        flat = FlatGraph(
             ids=self.ids,
             names=self.names,
             ops=self.ops,
@@ -446,9 +344,9 @@ class _Slicer:
             local=self.local,
             fed=self.fed_col,
             src=src,
-            port=ports,
-            dst=dst_col,
-            tensor=tensors,
+            port=port,
+            dst=dst,
+            tensor=tensor,
             frames=self.frames,
             calls=self.calls,
             top=self.top,
@@ -456,49 +354,8 @@ class _Slicer:
             closed_calls=closed,
             _index=self.index,
         )
-
-    def _loop_edges(self, frame: Frame, ref: str, dst: int) -> list[FlatEdge]:
-        """A While body's or condition's op reading loop variable k: the body's k-th
-        result, computed inside the body, is what it reads from the second iteration on."""
-        if frame.role not in ("body", "cond") or ref not in frame.body.args:
-            return []
-        body = next((f for f in self.calls.get(frame.owner, ()) if f.role == "body"), None)
-        position = frame.body.args[ref]
-        if body is None or position >= len(body.body.outputs):
-            return []
-        result = body.body.rets.get(body.body.outputs[position], "")
-        return [
-            (src, port, dst, tensor)
-            for src, port, tensor in self.resolve(body, result)
-            if port >= 0 and _inside(self.frame_of[src], body)
-        ]
-
-    def _branch_edges(self, op: int, branches: tuple[Frame, ...]) -> list[FlatEdge]:
-        """Control edges tying a control-flow op to its branches: the op (holding the
-        predicate) → each branch's results; a While's loop condition → the op."""
-        edges = []
-        for frame in branches:
-            for ref in frame.body.rets.values():
-                for end, port, tensor in self.resolve(frame, ref):
-                    if not _inside(self.frame_of[end], frame):
-                        continue  # a loop variable the body passes through unchanged
-                    if frame.role == "cond":
-                        edges.append((end, port, op, tensor))
-                    else:
-                        edges.append((op, -1, end, tensor))
-        return edges
-
-
-def _lineage(frame: Frame | None) -> Iterator[Frame]:
-    """``frame``, the frame that called it, and so on up to the top-level graph."""
-    while frame is not None:
-        yield frame
-        frame = frame.parent
-
-
-def _inside(frame: Frame, outer: Frame) -> bool:
-    return any(f is outer for f in _lineage(frame))
+        return flat, resolver
 
 
 def _ancestor_functions(frame: Frame) -> set[str]:
-    return {f.function for f in _lineage(frame)}
+    return {f.function for f in frame.lineage()}

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from explorer.graph import attrs
 from explorer.graph.elements import Cluster, ClusterKind, GraphEdge, GraphNode, NodeKind
 from explorer.graph.flat import Endpoint, FlatGraph
-from explorer.graph.grouping import Group, Hierarchy
+from explorer.graph.groups import Group, Hierarchy
 from explorer.graph.highlight import Marked
 from explorer.graph.library import Library
 from explorer.graph.signature_boxes import key_nodes_and_edges

@@ -20,7 +20,7 @@ import numpy as np
 from explorer.graph import attrs
 from explorer.graph.elements import GraphEdge
 from explorer.graph.flat import FlatGraph
-from explorer.graph.grouping import PARAMETERS_LABEL, Group, Hierarchy
+from explorer.graph.groups import PARAMETERS_LABEL, Group, Hierarchy
 from explorer.model.info import format_shape
 
 
