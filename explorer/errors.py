@@ -190,7 +190,14 @@ class InputError(ServingRuleError):
 
 
 class ExecutionError(ServingRuleError):
-    """TensorFlow failed while running a signature; the message is the runtime's."""
+    """TensorFlow failed while running a signature; the message is the runtime's.
+
+    ``sandbox_note`` is set when the run happened inside the sandbox for a model the scan
+    flagged (opted in): an op reaching outside fails there where TF Serving would run it,
+    so the failure may be the sandbox's. Like ``explanation``, never part of the message.
+    """
+
+    sandbox_note: str | None = None
 
 
 class WorkerEndedError(ExecutionError):

@@ -64,6 +64,10 @@ def render_outcome(
                 f"**HTTP {outcome.status}** (this run also fetched extra tensors, which TF "
                 f"Serving would not): {error}"
             )
+        elif outcome.error is not None and outcome.sandbox_note is not None:
+            # Not TF Serving's answer for sure: the sandbox may be what refused the op.
+            st.error(f"**HTTP {outcome.status} here, inside the sandbox:** {error}")
+            st.warning(md_text(outcome.sandbox_note))
         elif outcome.error is not None:
             st.error(f"**TF Serving would answer HTTP {outcome.status}:** {error}")
             where = parse_error_location(outcome.error, outcome.request_text)
@@ -77,7 +81,8 @@ def render_outcome(
             # signature (model keys in it: md_text shows them as text).
             st.info(md_text(outcome.explanation))
         for note in outcome.notes:
-            st.caption(md_text(note))
+            if note != outcome.sandbox_note:  # shown beside the error above
+                st.caption(md_text(note))
     with right:
         render_exchange(
             outcome.request_text,

@@ -186,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"note: {terminal_text(outcome.explanation)}\n")
         if outcome.ended is not None:  # what TF Serving would have done, for the person
             write_lines(f"note: {outcome.notes[-1]}\n", sys.stderr)
+        if outcome.sandbox_note is not None:  # the sandbox, not TF Serving, may have refused
+            write_lines(f"note: {outcome.sandbox_note}\n", sys.stderr)
         return EXIT_FINDING
     _write(outcome.response_text.rstrip("\n"))
     if outcome.result is not None and (args.tap or args.profile):

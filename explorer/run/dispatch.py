@@ -25,7 +25,7 @@ from explorer.codec.exchange import INLINE_BODY_LIMIT, body_text, compact_text, 
 from explorer.codec.json_tensor import value_json
 from explorer.codec.rest_response import rest_status
 from explorer.constants import MethodKind
-from explorer.errors import ExplorerError, ServingRuleError, WorkerEndedError
+from explorer.errors import ExecutionError, ExplorerError, ServingRuleError, WorkerEndedError
 from explorer.run.result import ArrayRequest, CallResult, request_json_for
 
 Body = str | bytes | Mapping[str, Any]
@@ -142,6 +142,9 @@ class RunOutcome:
     # A plain line beside TF Serving's error: what was sent against what the signature
     # declares (for a local Predict the runtime refused); None otherwise.
     explanation: str | None = None
+    # Set when the run failed inside the sandbox for a model the scan flagged (opted in):
+    # the failure may be the sandbox's, not TF Serving's answer. Also the last of ``notes``.
+    sandbox_note: str | None = None
 
     @property
     def response_json(self) -> dict[str, Any]:
@@ -203,6 +206,7 @@ def dispatch(
     code: str | None = None
     ended: WorkerEndedError | None = None
     explanation: str | None = None
+    sandbox_note: str | None = None
     try:
         result = target.call(request, cancel=cancel)
     except WorkerEndedError as err:  # TF Serving would have gone down with it
@@ -211,9 +215,13 @@ def dispatch(
     except ServingRuleError as err:
         error, status, code = str(err), rest_status(err.code), err.code
         explanation = err.explanation
+        if isinstance(err, ExecutionError):
+            sandbox_note = err.sandbox_note
     except ExplorerError as err:  # not TF Serving's answer: the explorer refused, or no server
         error, status = str(err), None
     notes = target.notes(request, answered=status is not None)
+    if sandbox_note is not None:
+        notes = (*notes, sandbox_note)
     return RunOutcome(
         method=request.verb,
         request_text=request.shown_text(),
@@ -231,8 +239,11 @@ def dispatch(
         unsaveable=(
             "its worker ended: TF Serving would give no answer to keep"
             if ended is not None
+            else "it failed inside the sandbox: TF Serving may answer otherwise"
+            if sandbox_note is not None
             else target.unsaveable(request)
         ),
         ended=ended.reason if ended is not None else None,
         explanation=explanation,
+        sandbox_note=sandbox_note,
     )

@@ -33,6 +33,16 @@ ENV_SANDBOX = "EXPLORER_SANDBOX"
 MODELS_MOUNT = "/models"
 
 
+# Beside the error of a run that failed inside the sandbox, for a model the scan flagged
+# and the user opted in to: TF Serving has no sandbox, so its answer may well differ.
+OUTSIDE_NOTE = (
+    "This model ran inside the sandbox (the scan flagged it and you opted in): there it has "
+    "no host files and no network. An op that reaches outside (a file, a socket, a process) "
+    "fails here where TF Serving, which has no sandbox, would run it with the server's "
+    "access, so this error may be the sandbox's and not TF Serving's answer."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SandboxStatus:
     """Whether workers run sandboxed, and the line that says so."""
@@ -78,6 +88,13 @@ def status() -> SandboxStatus:
     return SandboxStatus(
         True, "Models run in a sandbox (bubblewrap): no network, no files but their own."
     )
+
+
+def outside_note(*, flagged: bool) -> str | None:
+    """The note for a run that failed: :data:`OUTSIDE_NOTE` when the model ran in the
+    sandbox although the scan flagged it (opted in), else None (a clean model's ops do not
+    reach outside, and without a sandbox nothing is kept from them)."""
+    return OUTSIDE_NOTE if flagged and status().sandboxed else None
 
 
 def worker_command(models_root: Path, *, env: dict[str, str]) -> tuple[list[str], str]:

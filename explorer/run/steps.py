@@ -24,10 +24,10 @@ from explorer.constants import CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES, 
 from explorer.errors import ExecutionError, InputError, ServingRuleError
 from explorer.model.bounds import check_bounds
 from explorer.model.info import SignatureInfo
-from explorer.run import runner
+from explorer.run import runner, sandbox
 from explorer.run.inspection import Inspection, Inspector
 from explorer.run.result import CallResult, CallTiming, RunContext
-from explorer.safety.scan import require_safe
+from explorer.safety.scan import require_safe, scan_meta_graph
 from explorer.serving import rules
 from explorer.serving.sent_line import sent_against_declared
 
@@ -106,7 +106,7 @@ def run_predict(
     try:
         fetched, extra, timing, inspection = _execute(run, feeds, aliases)
     except ExecutionError as err:  # TF Serving's words, and a line on what was sent
-        err.explanation = sent_against_declared(sig, inputs)
+        err.explanation = sent_against_declared(sig, inputs, sandboxed=bool(err.sandbox_note))
         raise
     text = rest_request.predict_response_text(fetched, row_format=row_format)
     return _result(MethodKind.PREDICT, run, text, fetched, extra, timing, request, inspection)
@@ -152,6 +152,10 @@ def _execute(
         ran = model.run(feeds, [*names, *wanted, *inspector.fetches], trace=inspector.trace)
     except ExecutionError as error:
         restored = inspector.untapped(error)
+        # Opted in despite the scan's findings: it ran in the sandbox, where an op reaching
+        # outside fails although TF Serving would run it. The answer must say so.
+        flagged = options.allow_unsafe and not scan_meta_graph(meta_graph).clean
+        restored.sandbox_note = sandbox.outside_note(flagged=flagged)
         if restored is error:
             raise
         raise restored from error

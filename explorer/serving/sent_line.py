@@ -21,13 +21,18 @@ from explorer.model.info import SignatureInfo, TensorInfo, format_shape
 from explorer.serving.graph_tensors import declared_otherwise
 
 
-def sent_against_declared(signature: SignatureInfo, tensors: Mapping[str, Any]) -> str:
+def sent_against_declared(
+    signature: SignatureInfo, tensors: Mapping[str, Any], *, sandboxed: bool = False
+) -> str:
     """What was sent (key, dtype, shape) against what the signature declares, one line.
 
     Args:
         signature: the signature called.
         tensors: the request's inputs as converted: alias → array (or, for a sparse or
             ragged input, the value as given).
+        sandboxed: the model ran inside the sandbox after the user opted in despite the
+            scan's findings; a request that fits then does not make the failure the
+            model's own (an op reaching outside fails there, not in TF Serving).
 
     Returns:
         e.g. ``Sent x as DT_FLOAT (1, 3); the signature declares x as DT_FLOAT
@@ -49,6 +54,11 @@ def sent_against_declared(signature: SignatureInfo, tensors: Mapping[str, Any]) 
     )
     if differences:
         return f"{line}: {'; '.join(differences)}."
+    if sandboxed:
+        return (
+            f"{line}: the request fits the declaration, so the failure comes from running "
+            "the model, which here ran inside the sandbox (TF Serving has none)."
+        )
     return f"{line}: the request fits the declaration, so the failure is the model's own."
 
 

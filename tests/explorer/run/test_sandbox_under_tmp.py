@@ -5,6 +5,7 @@ missing gets install advice."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -106,7 +107,12 @@ def test_a_venv_and_package_under_tmp_run_models_in_the_sandbox(under_tmp: Path)
     read, out, err = done["read"]
     assert read.returncode == 1, err
     assert _SECRET not in out + err
-    assert "No such file or directory" in out
+    # stdout stays TF Serving's {"error": ...}; stderr says the sandbox may be what refused.
+    assert list(json.loads(out)) == ["error"]
+    assert "No such file or directory" in json.loads(out)["error"]
+    notes = [line for line in err.splitlines() if line.startswith("note: ")]
+    assert f"note: {sandbox.OUTSIDE_NOTE}" in notes
+    assert not [line for line in notes if "the failure is the model's own" in line]
 
 
 def test_the_sandbox_binds_the_python_not_the_folders_on_this_process_path(
