@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, overload
 
+import numpy as np
+
 if TYPE_CHECKING:
     from explorer.graph.bodies import Body
     from explorer.model.proto_types import NodeDef
@@ -135,19 +137,14 @@ class FlatGraph:
 
 
 def _csr(count: int, src: list[int], dst: list[int]) -> tuple[list[int], list[int]]:
-    start = [0] * (count + 1)
-    for s in src:
-        start[s + 1] += 1
-    total = 0
-    for i in range(count + 1):
-        total += start[i]
-        start[i] = total
-    fill = start[:-1]
-    targets = [0] * len(dst)
-    for s, d in zip(src, dst, strict=True):
-        targets[fill[s]] = d
-        fill[s] += 1
-    return start, targets
+    """Edges grouped by source (a stable sort, so each op's keep their order)."""
+    if not src:
+        return [0] * (count + 1), []
+    sources = np.asarray(src, dtype=np.int64)
+    order = np.argsort(sources, kind="stable")
+    start = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(sources, minlength=count), out=start[1:])
+    return start.tolist(), np.asarray(dst, dtype=np.int64)[order].tolist()
 
 
 class _Nodes(Sequence[FlatNode]):
