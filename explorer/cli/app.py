@@ -6,21 +6,29 @@ keeps it (``explorer.model.samples.APP_SCRIPT``: a checkout's ``app.py``, or the
 copy), waits for Streamlit's health endpoint, then opens the page. A PATH given is allowed
 for the app (``EXPLORER_ALLOWED_ROOTS`` gets it) and opened by a deep link
 (``?folder=PATH``). Nothing here imports Streamlit or TensorFlow: the app's own process does.
+
+The app's server lives exactly as long as this command: Ctrl-C, SIGTERM or SIGHUP stop it
+(and wait for it to end), and on Linux the server is also told to stop when this command
+dies without a chance to clean up (SIGKILL, a crash), so no server is left on its port.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from explorer.cli.common import EXIT_OK
@@ -31,6 +39,7 @@ from explorer.model.samples import APP_SCRIPT
 from explorer.present.deep_link import ViewState, link_url
 
 DEFAULT_PORT = 8501  # Streamlit's own default
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # Without --port, the next free ports after the default are tried (as Streamlit does).
 _PORTS_TRIED = 20
 # Streamlit starts in a few seconds; a first start on a cold disk can take much longer.
@@ -50,7 +59,8 @@ def add_parser(subparsers: Any) -> None:
         help="start the app in a browser, on a model or the bundled samples",
         description="Start the Signature Explorer app (Streamlit) on this machine and open "
         "it in a browser: on PATH when given (it is allowed without further configuration), "
-        "else on the bundled sample models. Runs until Ctrl-C.",
+        "else on the bundled sample models. Runs until Ctrl-C, SIGTERM or SIGHUP, and takes "
+        "the app's server with it.",
     )
     parser.add_argument(
         "path",
@@ -108,7 +118,53 @@ def run(args: argparse.Namespace) -> int:
     model = _model_path(args.path) if args.path is not None else None
     roots = _allowed_roots(args.allowed_roots, model)
     port = _choose_port(host, args.port)
-    process = subprocess.Popen(
+    process: subprocess.Popen[bytes] | None = None
+    # Handlers first: a SIGTERM that lands while the server starts must stop it too.
+    previous = _stop_on_signals()
+    try:
+        process = _start(host, port, roots)
+        return _serve(process, host, port, model, open_browser=not args.no_browser)
+    except (KeyboardInterrupt, _StopSignal):
+        return EXIT_OK
+    finally:
+        # A second SIGTERM or SIGHUP must not cut the stopping short.
+        _ignore_stop_signals()
+        if process is not None:
+            _stop(process)
+        _restore_signals(previous)
+
+
+class _StopSignal(BaseException):
+    """SIGTERM or SIGHUP arrived: stop the app as Ctrl-C does (a BaseException, so no
+    ``except Exception`` on the way swallows it)."""
+
+
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+def _stop_on_signals() -> dict[int, _Handler]:
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _StopSignal(signum)
+
+    return {signum: signal.signal(signum, stop) for signum in _STOP_SIGNALS}
+
+
+def _ignore_stop_signals() -> None:
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _restore_signals(previous: dict[int, _Handler]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def _start(host: str, port: int, roots: list[str]) -> subprocess.Popen[bytes]:
+    """Streamlit's server for the app's page, on ``host:port``."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -134,13 +190,22 @@ def run(args: argparse.Namespace) -> int:
         env={**os.environ, ENV_ALLOWED_ROOTS: os.pathsep.join(roots)},
         # Streamlit's own banner names the address too; this command's line is the one to read.
         stdout=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent(os.getpid()) if sys.platform.startswith("linux") else None,
     )
-    try:
-        return _serve(process, host, port, model, open_browser=not args.no_browser)
-    except KeyboardInterrupt:
-        return EXIT_OK
-    finally:
-        _stop(process)
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """What the server's process runs before Streamlit: on Linux, ask the kernel to send it
+    SIGTERM when this command's process ends, however it ends (prctl PR_SET_PDEATHSIG)."""
+    # Loaded now, before the fork: between fork and exec the child only makes the call.
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # it died before the request took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arm
 
 
 def _serve(
