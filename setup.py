@@ -48,7 +48,7 @@ setup(
             "explorer.codec._speedups",
             sources=[_SPEEDUPS + name for name in _SPEEDUPS_C],
             depends=[_SPEEDUPS + "speedups.h", _SPEEDUPS + "rapidjson_number.h"],
-            extra_compile_args=["-std=c11", "-O2", "-ffp-contract=off", "-fno-fast-math"],
+            extra_compile_args=["-std=c11", "-O3", "-ffp-contract=off", "-fno-fast-math"],
             optional=True,
         )
     ],

@@ -4,15 +4,18 @@ costs, text → tensors, per body and per number.
 On the same JSON text (``json.dumps({"instances": x.tolist()})`` of float32 images, so
 17-digit doubles), median of ``runs`` after one warm-up, CPU time of this process:
 
-1. ``fast path``: ``limits.parse_request`` + ``rest_request.predict_inputs`` as a call runs
-   them (pysimdjson, the skeleton proof, the float32 check): the float32 tensor.
-2. ``exact path``: ``limits.parse_body`` + ``predict_inputs`` (rapidjson 1.1.0's reading
+1. ``fast path, C reader``: ``limits.parse_request`` + ``rest_request.predict_inputs`` as a
+   call runs them (the C extension: rapidjson's number algorithm, one pass): the float32
+   tensor; and the C reader alone (``speedups.read_predict``, before the dtype's cast).
+2. ``fast path, pysimdjson reader``: the same where the extension is not built (pysimdjson,
+   the skeleton proof, the float32 check).
+3. ``exact path``: ``limits.parse_body`` + ``predict_inputs`` (rapidjson 1.1.0's reading
    in Python and numpy): what every body the fast path hands over costs.
-3. Libraries on the same bytes: ``pysimdjson`` parse + ``as_buffer`` (no checks), parse
+4. Libraries on the same bytes: ``pysimdjson`` parse + ``as_buffer`` (no checks), parse
    alone, ``orjson.loads`` and ``json.loads`` (Python lists, no tensor yet).
-4. ``floor``: one C pass over the bytes (``bytes.count``), no reader can beat it.
+5. ``floor``: one C pass over the bytes (``bytes.count``), no reader can beat it.
 
-Both paths' tensors are checked equal before anything is timed.
+Every path's tensors are checked equal before anything is timed.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 import orjson
 import simdjson
 
-from explorer.codec import limits, rest_request
+from explorer.codec import fast_request, limits, rest_request, speedups
 from explorer.model.info import SignatureInfo
 
 READER_HEADER = ["batch", "reading", "median ms", "ns per number", "× floor"]
@@ -42,11 +45,14 @@ def reader_rows(signature: SignatureInfo, bodies: dict[int, bytes], runs: int) -
 
 
 def _batch_rows(signature: SignatureInfo, batch: int, body: bytes, runs: int) -> list[list[str]]:
-    fast = _fast(signature, body)
+    if not speedups.AVAILABLE:
+        raise RuntimeError("explorer.codec._speedups is not built: pip install -e .")
     exact = _exact(signature, body)
-    key = next(iter(fast))
-    assert fast[key].tobytes() == exact[key].tobytes(), "the two paths differ"
-    numbers = int(fast[key].size)
+    key = next(iter(exact))
+    for native in (True, False):
+        fast = _fast(signature, body, native)
+        assert fast[key].tobytes() == exact[key].tobytes(), f"native={native} differs"
+    numbers = int(exact[key].size)
     parser = simdjson.Parser()
 
     def simdjson_buffer() -> Any:
@@ -61,7 +67,15 @@ def _batch_rows(signature: SignatureInfo, batch: int, body: bytes, runs: int) ->
         del doc
 
     variants: dict[str, tuple[Callable[[], Any], int]] = {
-        "fast path (parse_request + predict_inputs)": (lambda: _fast(signature, body), runs),
+        "fast path, C reader (parse_request + predict_inputs)": (
+            lambda: _fast(signature, body, True),
+            runs,
+        ),
+        "C reader alone (speedups.read_predict)": (lambda: speedups.read_predict(body), runs),
+        "fast path, pysimdjson reader (no extension)": (
+            lambda: _fast(signature, body, False),
+            runs,
+        ),
         "exact path (parse_body + predict_inputs)": (lambda: _exact(signature, body), 3),
         "pysimdjson parse + as_buffer (no checks)": (simdjson_buffer, runs),
         "pysimdjson parse alone": (simdjson_parse, runs),
@@ -77,8 +91,13 @@ def _batch_rows(signature: SignatureInfo, batch: int, body: bytes, runs: int) ->
     ]
 
 
-def _fast(signature: SignatureInfo, body: bytes) -> dict[str, np.ndarray]:
-    doc, may_hold_bools = limits.parse_request(body)
+def _fast(signature: SignatureInfo, body: bytes, native: bool) -> dict[str, np.ndarray]:
+    if native:  # what a call runs
+        doc, may_hold_bools = limits.parse_request(body)
+    else:
+        read = fast_request.read(body, limits.parse_body, native=False)
+        assert read is not None, "pysimdjson's reader declined the body"
+        doc, may_hold_bools = read, False
     return dict(rest_request.predict_inputs(doc, signature, may_hold_bools=may_hold_bools).tensors)
 
 

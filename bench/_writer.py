@@ -1,30 +1,54 @@
 """Shared helper for ``calls_bench.py``, not a benchmark: what writing TF Serving's REST
 response costs, per tensor and per number.
 
-Three ways to the same bytes, each timed on the same arrays (median of ``runs`` after one
+Four ways to the same bytes, each timed on the same arrays (median of ``runs`` after one
 warm-up, CPU time of this process so a busy machine moves the numbers less):
 
-1. ``bulk``: ``explorer.codec.rest_response.predict_response_text`` (the writer in use).
-2. ``per number``: the writer it replaced — ``rest_text.decimal_texts`` (one Python
+1. ``C``: ``explorer.codec.rest_response.predict_response_text`` (the writer in use: the C
+   extension writes the numbers' text in one pass).
+2. ``numpy bulk``: the same call with the extension's path turned off (the vectorised numpy
+   writer, what runs where the extension is not built).
+3. ``per number``: the writer both replaced — ``rest_text.decimal_texts`` (one Python
    ``format`` and one parse-back per float) and PrettyWriter calls per array — kept here
    verbatim in behaviour, as the baseline.
-3. ``floor``: one C pass producing that many bytes (a copy of the finished body): no writer
+4. ``floor``: one C pass producing that many bytes (a copy of the finished body): no writer
    can beat it.
 
-Both writers' bodies are checked equal before anything is timed.
+All writers' bodies are checked equal before anything is timed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+from explorer.codec import json_numbers
 from explorer.codec.rest_response import predict_response_text
 from explorer.codec.rest_text import PrettyWriter, decimal_texts
+
+
+@contextlib.contextmanager
+def _numpy_writer() -> Iterator[None]:
+    """The response writer with the C path off: the numpy writer, as without the extension."""
+    defaults = [json_numbers.array_text.__kwdefaults__, json_numbers.item_texts.__kwdefaults__]
+    for kwargs in defaults:
+        kwargs["native"] = False
+    try:
+        yield
+    finally:
+        for kwargs in defaults:
+            kwargs["native"] = True
+
+
+def numpy_bulk_text(tensors: dict[str, np.ndarray], *, row_format: bool) -> str:
+    """``predict_response_text`` through the numpy writer."""
+    with _numpy_writer():
+        return predict_response_text(tensors, row_format=row_format)
 
 
 def per_number_text(tensors: dict[str, np.ndarray], *, row_format: bool) -> str:
@@ -77,10 +101,12 @@ def writer_rows(cases: dict[str, np.ndarray], runs: int) -> list[list[str]]:
         tensors = {"y": array}
         for row_format in (True, False):
             body = predict_response_text(tensors, row_format=row_format)
-            if body != per_number_text(tensors, row_format=row_format):
-                raise AssertionError(f"the writers disagree on {label}")  # a bug to report
+            for writer in (numpy_bulk_text, per_number_text):
+                if body != writer(tensors, row_format=row_format):
+                    raise AssertionError(f"the writers disagree on {label}")  # a bug to report
             raw = body.encode()
-            bulk = _median(predict_response_text, tensors, row_format, runs)
+            native = _median(predict_response_text, tensors, row_format, runs)
+            bulk = _median(numpy_bulk_text, tensors, row_format, runs)
             old = _median(per_number_text, tensors, row_format, runs)
             floor = _median(lambda *_, **__: bytearray(raw), tensors, row_format, runs)  # noqa: B023
             count = array.size
@@ -90,11 +116,12 @@ def writer_rows(cases: dict[str, np.ndarray], runs: int) -> list[list[str]]:
                     "rows (predictions)" if row_format else "columns (outputs)",
                     f"{count:,}",
                     f"{len(raw) / 1e6:.2f} MB",
+                    _ms_ns(native, count),
                     _ms_ns(bulk, count),
                     _ms_ns(old, count),
-                    f"{old / bulk:.1f}×",
+                    f"{bulk / native:.1f}× / {old / native:.0f}×",
                     _ms_ns(floor, count),
-                    f"{bulk / floor:.0f}×",
+                    f"{native / floor:.0f}×",
                 ]
             )
     return rows
@@ -105,11 +132,12 @@ WRITER_HEADER = [
     "layout",
     "numbers",
     "body",
-    "bulk writer",
+    "C writer",
+    "numpy bulk writer",
     "per-number writer",
-    "speed-up",
+    "C speed-up (vs numpy / per number)",
     "floor (one C copy)",
-    "bulk ÷ floor",
+    "C ÷ floor",
 ]
 
 

@@ -22,13 +22,14 @@ Each is reported as a ratio to ``raw`` (target ≤ 1.2×), with the explorer's o
 Then:
 
 * **The request reader** (``bench/_reader.py``): MobileNetV2's REST text body (150,528
-  numbers a batch item) to its float32 tensor, by the fast path and the exact path, beside
+  numbers a batch item) to its float32 tensor, by the fast path (its C reader, and its
+  pysimdjson reader for an install without the extension) and the exact path, beside
   pysimdjson, orjson, ``json`` and the floor (one C pass over the bytes), in ms and ns per
   number.
 * **The response writer** (``bench/_writer.py``): TF Serving's REST body for MobileNetV2's
-  scores and for 150,528 float32s (an image-sized output), in both layouts: the bulk writer
-  against the per-number writer it replaced and against the floor, one C pass producing as
-  many bytes; ms and ns per number (CPU time).
+  scores and for 150,528 float32s (an image-sized output), in both layouts: the C writer
+  against the numpy bulk writer (no extension), the per-number writer both replaced and
+  the floor, one C pass producing as many bytes; ms and ns per number (CPU time).
 * **The first call**: the model unloaded from its (running) worker, then opened as the app
   opens it — ``runner.warm`` loads it and prepares ``serving_default``'s run in the
   background — and, once loaded, one ``predict (text)`` call against the median warm one

@@ -85,7 +85,7 @@ static int as_doubles(column *c) {
     return 0;
 }
 
-static inline outcome push(column *c, const number *n) {
+static inline __attribute__((always_inline)) outcome push(column *c, const number *n) {
     if (c->count == c->capacity) {
         size_t capacity = c->capacity ? 2 * c->capacity : 4096;
         uint64_t *slots = realloc(c->slots, capacity * sizeof *slots);

@@ -64,7 +64,8 @@ static double strtod_normal_precision(double d, int64_t p) {
     return d;
 }
 
-static inline const char *read_number(const char *s, const char *end, number *out) {
+static inline __attribute__((always_inline)) const char *read_number(const char *s, const char *end,
+                                                                   number *out) {
     int minus = 0;
     if (*s == '-') {
         minus = 1;
