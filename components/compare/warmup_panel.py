@@ -67,7 +67,7 @@ def render_warmup_panel(
         )
     else:
         _render_file(model, meta_graph, check, allow_unsafe, method_name_check)
-    _render_export(model, meta_graph)
+    _render_export(model, meta_graph, method_name_check)
 
 
 def _check(
@@ -177,24 +177,32 @@ def _render_add_case(model: ModelInfo, meta_graph: MetaGraphInfo, replay: Warmup
         st.rerun()
 
 
-def _render_export(model: ModelInfo, meta_graph: MetaGraphInfo) -> None:
+def _render_export(model: ModelInfo, meta_graph: MetaGraphInfo, method_name_check: bool) -> None:
     cases = session_cases(model.name)
     st.markdown("**Write a warmup file from the test cases**")
     if not cases:
         st.caption("Save runs as test cases (Run tab) or load a cases file above to write them.")
         return
     try:
-        export = export_cases(cases, meta_graph, model.name)
+        export = export_cases(cases, meta_graph, model.name, method_name_check=method_name_check)
     except ExplorerError as err:
         show_error(err)
         return
+    version = f" version {model.version}" if model.version is not None else ""
     st.caption(
         f"{len(export.written)} of {len(cases)} test cases become PredictionLog records, "
         "converted as TF Serving's REST handler converts them. Put the file at "
-        f"{md_code(f'VERSION/{ASSETS_EXTRA}/{WARMUP_FILE_NAME}')}."
+        f"{md_code(f'VERSION/{ASSETS_EXTRA}/{WARMUP_FILE_NAME}')} of this{version}."
     )
-    for skipped in export.skipped:
-        st.caption(f"Left out {md_code(skipped.name)}: {md_text(skipped.reason)}")
+    if export.skipped:
+        # TF Serving fails the load at the first failing record: these stay out of the file.
+        left_out = "\n".join(f"- {md_code(s.name)}: {md_text(s.reason)}" for s in export.skipped)
+        st.warning(
+            f"{len(export.skipped)} test case{'' if len(export.skipped) == 1 else 's'} left "
+            "out: TF Serving fails to load a model at its first failing warmup request, so "
+            f"the file holds only the cases that fit this{version}.\n\n{left_out}",
+            icon=":material/warning:",
+        )
     st.download_button(
         "Download tf_serving_warmup_requests",
         export.data,

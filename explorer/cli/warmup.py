@@ -9,7 +9,10 @@ PredictionLogs) when it loads a model, and fails the load at the first bad recor
 - ``--replay``: the findings, then every record run against the model (``--save-cases
   FILE`` keeps the answered records as test cases for ``replay``);
 - ``--export CASES --out FILE``: a cases file written as a warmup file (the REST requests
-  converted as TF Serving's REST handler converts them).
+  converted as TF Serving's REST handler converts them). TF Serving fails a load at its
+  first failing warmup request, so a case that records an error, or whose request does
+  not fit this version's signature (``--check``'s judgement: a case saved against another
+  version), is left out with a warning on stderr; the file holds the cases that fit.
 
 Exit codes: 0 ok (TF Serving would load the model; every record answered; the file was
 written), 1 a finding (TF Serving would fail to load it, or a record fails), 2 a user error.
@@ -43,6 +46,7 @@ from explorer.deploy.warmup_replay import (
 )
 from explorer.deploy.warmup_write import export_cases, save_warmup
 from explorer.errors import UsageError, WarmupFileError
+from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
 from explorer.run.target import serving_meta_graph
 
@@ -105,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     model = read_model(path, version=args.version)
     meta_graph = serving_meta_graph(model, args.tags)
     if args.export is not None:
-        return _export(args, model.name, meta_graph)
+        return _export(args, model, meta_graph)
     check = check_warmup(meta_graph, model.path, method_name_check=args.method_name_check)
     replay = None
     if args.replay and check.file is not None:
@@ -142,15 +146,24 @@ def _save_cases(path: str, replay: WarmupReplay | None, meta_graph: Any) -> list
     return [*notes, f"note: {len(cases)} test cases written to {written}"]
 
 
-def _export(args: argparse.Namespace, model_name: str, meta_graph: Any) -> int:
+def _export(args: argparse.Namespace, model: ModelInfo, meta_graph: Any) -> int:
     if args.out is None:
         raise UsageError(
             f"--export needs --out FILE (TF Serving reads VERSION/{ASSETS_EXTRA}/"
             f"{WARMUP_FILE_NAME})."
         )
     cases = load_cases(args.export)
-    export = export_cases(cases, meta_graph, model_name)
+    export = export_cases(cases, meta_graph, model.name, method_name_check=args.method_name_check)
     file = save_warmup(args.out, export.data)
+    if export.skipped:  # said whatever the output format: the file lacks these cases
+        version = f" version {model.version}" if model.version is not None else ""
+        warnings = [f"warning: left out {s.name}: {s.reason}" for s in export.skipped]
+        warnings.append(
+            f"warning: {len(export.skipped)} of {len(cases)} cases left out: TF Serving fails "
+            "to load a model at its first failing warmup request, so the file holds only the "
+            f"{len(export.written)} that fit {model.name}{version}."
+        )
+        write_lines("\n".join(warnings) + "\n", sys.stderr)
     if args.json:
         print_json(
             {
@@ -160,9 +173,7 @@ def _export(args: argparse.Namespace, model_name: str, meta_graph: Any) -> int:
             }
         )
         return EXIT_OK
-    lines = [f"Wrote {len(export.written)} warmup records to {file}"]
-    lines += [f"  skipped {s.name}: {s.reason}" for s in export.skipped]
-    write_lines("\n".join(lines) + "\n")
+    write_lines(f"Wrote {len(export.written)} warmup records to {file}\n")
     return EXIT_OK
 
 

@@ -9,14 +9,17 @@ that is not a PredictionLog (INVALID_ARGUMENT), a log type it does not replay
 more than 1000 records. A record with no request at all is skipped quietly — usually a
 sign the file holds something else (a tf.Example parses as an empty PredictionLog).
 
-:func:`check_warmup` finds all of these without running the model; what the requests
-answer when run is :mod:`explorer.deploy.warmup_replay`.
+:func:`check_warmup` finds all of these without running the model, and what the run
+would meet that the signature already tells (``explorer.deploy.warmup_inputs``): a Predict
+tensor of another dtype than the graph's fails for sure; one of another shape than the
+declared one is inferred to fail (``predicted``: the graph's ops decide). What the
+requests answer when run is :mod:`explorer.deploy.warmup_replay`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from explorer.constants import (
     CLASSIFY_METHOD_NAME,
@@ -31,8 +34,9 @@ from explorer.deploy.warmup_file import (
     read_warmup,
     warmup_path,
 )
+from explorer.deploy.warmup_inputs import InputMismatch, input_mismatches
 from explorer.errors import ServingRuleError
-from explorer.model.info import MetaGraphInfo
+from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.serving import rules
 
 if TYPE_CHECKING:
@@ -49,8 +53,11 @@ class WarmupFinding:
     severity: Literal["error", "warning"]  # error: TF Serving fails to load the model
     record: int | None  # 1-based record, None for the file as a whole
     code: str | None  # the Status code of TF Serving's error
-    message: str  # TF Serving's words
+    message: str  # TF Serving's words (the explorer's where no TF Serving check says it)
     note: str = ""  # what it means, how to fix it
+    # True: inferred from what the signature declares (a tensor's shape), not a check TF
+    # Serving makes; its run would fail on it unless the graph takes the shape anyway.
+    predicted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +67,8 @@ class WarmupCheck:
     path: str
     file: WarmupFile | None  # None: no warmup file (TF Serving loads without warmup)
     findings: tuple[WarmupFinding, ...]
-    # False: Predict inputs were not matched against the signatures (a quick look).
+    # False: Predict input names were not matched against the signatures (a quick look;
+    # their dtypes and shapes are).
     inputs_checked: bool = True
 
     @property
@@ -84,8 +92,9 @@ class WarmupCheck:
         count = len(self.file.records)
         if error is None and not self.inputs_checked:
             return (
-                f"TF Serving finds the signature of each of the {count} warmup records; "
-                "`python -m explorer warmup PATH --check` also matches their inputs."
+                f"TF Serving finds the signature of each of the {count} warmup records, and "
+                "their tensors' dtypes and shapes fit it; `python -m explorer warmup PATH "
+                "--check` also matches their input names."
             )
         if error is None:
             return (
@@ -93,7 +102,13 @@ class WarmupCheck:
                 f"{'' if count == 1 else 's'} first."
             )
         where = f" (record {error.record})" if error.record is not None else ""
-        return f"TF Serving fails to load the model{where}: {error.code}: {error.message}"
+        code = f"{error.code}: " if error.code else ""
+        if error.predicted:
+            return (
+                f"TF Serving would fail to load the model{where}, unless its graph takes a "
+                f"shape the signature does not declare: {error.message}"
+            )
+        return f"TF Serving fails to load the model{where}: {code}{error.message}"
 
 
 def check_warmup(
@@ -193,11 +208,12 @@ def record_findings(
                 f"multi_inference_log only; this one is {record.log_type}.",
             )
         ]
+    mismatch = None
     try:
         if record.log_type == "multi_inference_log":
             _check_multi_inference(record, meta_graph, method_name_check)
         else:
-            _check_request(record, meta_graph, method_name_check, inputs)
+            mismatch = _check_request(record, meta_graph, method_name_check, inputs)
     except ServingRuleError as err:
         return [
             WarmupFinding(
@@ -209,33 +225,55 @@ def record_findings(
                 "its error.",
             )
         ]
+    if mismatch is not None:
+        return [
+            WarmupFinding(
+                "error",
+                record.index,
+                "INVALID_ARGUMENT" if mismatch.certain else None,
+                mismatch.message,
+                mismatch.note,
+                predicted=not mismatch.certain,
+            )
+        ]
     return []
 
 
 def _check_request(
     record: WarmupRecord, meta_graph: MetaGraphInfo, check: bool, inputs: bool
-) -> None:
+) -> InputMismatch | None:
+    """TF Serving's checks of one request, raising its error; then the first tensor that
+    does not fit the signature (what its run would fail on), or None."""
     method = record.method
     assert method is not None  # predict, classify or regress here
     signature = rules.resolve_signature(meta_graph, record.signature_name, method, rest=False)
     rules.require_accepted(signature, method, method_name_check=check)
-    request = record.request
-    if method is MethodKind.PREDICT and inputs:
-        # Imported here: the call layer's input rules cost ``show`` (which looks without
-        # them) a tenth of a second of start-up.
-        from explorer.run.steps import check_input_count, output_aliases
+    if method is not MethodKind.PREDICT:
+        if not record.inputs or not record.inputs[0].shape[0]:
+            raise ServingRuleError("Input is empty.")
+        return None
+    if inputs:
+        _check_names(signature, record.request)
+    # Last: TF Serving meets these only when it runs the request.
+    return next(iter(input_mismatches(record, signature)), None)
 
-        check_input_count(signature, request.inputs)
-        unknown = sorted(set(request.inputs) - {t.key for t in signature.inputs})
-        if unknown:  # GetInputValues' message for an alias the signature does not have
-            used = sorted(set(request.inputs) - set(unknown))
-            raise ServingRuleError(
-                f"Inputs contains invalid name. Used request inputs: {', '.join(used)}, "
-                f"request input: {', '.join(sorted(request.inputs))}"
-            )
-        output_aliases(signature, list(request.output_filter) or None)
-    elif method is not MethodKind.PREDICT and (not record.inputs or not record.inputs[0].shape[0]):
-        raise ServingRuleError("Input is empty.")
+
+def _check_names(signature: SignatureInfo, request: Any) -> None:
+    """Predict's input count, input names and output filter, as predict_util.cc checks
+    them."""
+    # Imported here: the call layer's input rules cost ``show`` (which looks without
+    # them) a tenth of a second of start-up.
+    from explorer.run.steps import check_input_count, output_aliases
+
+    check_input_count(signature, request.inputs)
+    unknown = sorted(set(request.inputs) - {t.key for t in signature.inputs})
+    if unknown:  # GetInputValues' message for an alias the signature does not have
+        used = sorted(set(request.inputs) - set(unknown))
+        raise ServingRuleError(
+            f"Inputs contains invalid name. Used request inputs: {', '.join(used)}, "
+            f"request input: {', '.join(sorted(request.inputs))}"
+        )
+    output_aliases(signature, list(request.output_filter) or None)
 
 
 def _check_multi_inference(record: WarmupRecord, meta_graph: MetaGraphInfo, check: bool) -> None:
@@ -283,10 +321,11 @@ def _stop_note(file: WarmupFile) -> str:
 
 def load_verdict(check: WarmupCheck, replay: WarmupReplay | None) -> str:
     """One line: would TF Serving load the model, counting what a replay found (TF Serving
-    stops at the first record whose request fails, before any later finding)."""
+    stops at the first record whose request fails, before any later finding; on the same
+    record, the run's own error is what TF Serving says, where the check inferred it)."""
     failed = replay.failed if replay is not None else ()
     first = check.first_error
-    if failed and (first is None or first.record is None or failed[0].record.index < first.record):
+    if failed and (first is None or first.record is None or failed[0].record.index <= first.record):
         run = failed[0]
         assert run.outcome is not None
         code = f"{run.outcome.code}: " if run.outcome.code else ""

@@ -189,6 +189,11 @@ def parse_warmup(data: bytes, path: str) -> WarmupFile:
     return WarmupFile(path, len(data), tuple(records), stop, scan.ignored_tail)
 
 
+def record_of(log: Any, index: int = 1, offset: int = 0) -> WarmupRecord:
+    """A PredictionLog described as :func:`read_warmup` describes a record of a file."""
+    return _record(index, offset, log)
+
+
 def _record(index: int, offset: int, log: Any) -> WarmupRecord:
     log_type = log.WhichOneof("log_type")
     request = None

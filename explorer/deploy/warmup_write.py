@@ -22,7 +22,8 @@ from explorer.codec.limits import parse_request
 from explorer.codec.tfrecord import tfrecord_bytes
 from explorer.compat.cases import TestCase
 from explorer.constants import MethodKind
-from explorer.deploy.warmup_file import MAX_RECORDS, prediction_log_class
+from explorer.deploy.warmup_check import record_findings
+from explorer.deploy.warmup_file import MAX_RECORDS, prediction_log_class, record_of
 from explorer.errors import ServingRuleError, WarmupFileError
 from explorer.model.info import MetaGraphInfo
 
@@ -83,12 +84,22 @@ def prediction_log(
 
 
 def export_cases(
-    cases: Iterable[TestCase], meta_graph: MetaGraphInfo, model_name: str
+    cases: Iterable[TestCase],
+    meta_graph: MetaGraphInfo,
+    model_name: str,
+    *,
+    method_name_check: bool = False,
 ) -> WarmupExport:
-    """A warmup file holding one record per case, in order.
+    """A warmup file holding one record per case, in order, for the version ``meta_graph``
+    is.
 
-    Cases that record an error answer are left out (a warmup request that fails makes TF
-    Serving fail to load the model), and so are requests its REST handler rejects.
+    TF Serving fails to load a model at the first warmup request that fails, so a case is
+    left out (and :attr:`WarmupExport.skipped` says why) rather than written when it
+    records an error answer, when TF Serving's REST handler rejects its request, and when
+    the request does not fit this version's signature as ``warmup --check`` judges it (a
+    signature or an API it lacks, inputs it does not have, a tensor of another dtype or
+    shape: cases saved against another version). Leaving them out keeps the file one TF
+    Serving loads; the whole export is refused only when no case is left.
 
     Raises:
         WarmupFileError: no case can be written, or more than TF Serving's 1000 records.
@@ -113,17 +124,32 @@ def export_cases(
         except ServingRuleError as err:
             skipped.append(SkippedCase(case.name, f"TF Serving's REST handler rejects it: {err}"))
             continue
+        misfit = _misfit(log, meta_graph, method_name_check)
+        if misfit is not None:
+            skipped.append(SkippedCase(case.name, misfit))
+            continue
         records.append(log.SerializeToString())
         written.append(case.name)
     if not records:
-        reasons = "; ".join(f"{s.name}: {s.reason}" for s in skipped) or "no cases given"
-        raise WarmupFileError(f"No case can go into a warmup file ({reasons}).")
+        reasons = "; ".join(f"{s.name}: {s.reason.rstrip('.')}" for s in skipped)
+        raise WarmupFileError(f"No case can go into a warmup file ({reasons or 'no cases given'}).")
     if len(records) > MAX_RECORDS:
         raise WarmupFileError(
             f"{len(records)} records: TF Serving refuses a warmup file of more than "
             f"{MAX_RECORDS} (Number of warmup records exceeds the maximum). Export fewer cases."
         )
     return WarmupExport(tfrecord_bytes(records), tuple(written), tuple(skipped))
+
+
+def _misfit(log: Any, meta_graph: MetaGraphInfo, method_name_check: bool) -> str | None:
+    """Why TF Serving's warmup would fail on this record with this version, or None."""
+    findings = record_findings(record_of(log), meta_graph, method_name_check=method_name_check)
+    error = next((f for f in findings if f.severity == "error"), None)
+    if error is None:
+        return None
+    words = f"{error.code}: {error.message}" if error.code else error.message
+    would = "would likely fail" if error.predicted else "fails"
+    return f"it does not fit this version's signature, and TF Serving's load {would} on it: {words}"
 
 
 def logs_bytes(logs: Iterable[Any]) -> bytes:

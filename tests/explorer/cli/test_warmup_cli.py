@@ -59,6 +59,21 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runs, Path]:
                 None,
             ),
             "replay_broken": (["warmup", str(broken), "--replay", "--json"], None),
+            "check_broken": (["warmup", str(broken), "--check"], None),
+            "show_broken": (["show", str(broken)], None),
+            "export_v3": (
+                [
+                    "warmup",
+                    str(LINEAR),
+                    "--version",
+                    "3",
+                    "--export",
+                    str(LINEAR / "cases.jsonl"),
+                    "--out",
+                    str(root / "v3" / "warmup"),
+                ],
+                None,
+            ),
             "export": (
                 [
                     "warmup",
@@ -152,9 +167,48 @@ def test_export(runs: tuple[Runs, Path]) -> None:
     results, out = runs
     result = results["export"]
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"Wrote 4 warmup records to {out}")
-    assert "skipped string_is_rejected: it records an error answer" in result.stdout
+    assert result.stdout == f"Wrote 4 warmup records to {out}\n"
+    assert result.stderr.splitlines() == [
+        "warning: left out string_is_rejected: it records an error answer; TF Serving fails "
+        "to load a model whose warmup request fails",
+        "warning: 1 of 5 cases left out: TF Serving fails to load a model at its first "
+        "failing warmup request, so the file holds only the 4 that fit portable_linear "
+        "version 2.",
+    ]
     assert out.is_file()
+
+
+def test_check_of_records_that_do_not_fit_the_signature(runs: tuple[Runs, Path]) -> None:
+    # Version 1's records in version 3 (x is (-1, 2)): found without running them.
+    result = runs[0]["check_broken"]
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[1] == (
+        "ERROR record 1: Input x is sent as float32[2,1] where the signature declares "
+        "DT_FLOAT (-1, 2): x has 1 in dimension 1 where 2 is declared."
+    )
+    assert lines[-1].startswith(
+        "TF Serving would fail to load the model (record 1), unless its graph takes a shape "
+        "the signature does not declare: Input x is sent as float32[2,1]"
+    )
+    shown = runs[0]["show_broken"]
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.rstrip().splitlines()[-1] == lines[-1]  # show's quick look says it too
+
+
+def test_export_of_cases_that_fit_no_longer(runs: tuple[Runs, Path]) -> None:
+    # The bundled cases were saved against versions 1 and 2: none fits version 3.
+    results, out = runs
+    result = results["export_v3"]
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        "error: No case can go into a warmup file (one_row: it does not fit this version's "
+        "signature, and TF Serving's load would likely fail on it: Input x is sent as "
+        "float32[1,1] where the signature declares DT_FLOAT (-1, 2): x has 1 in dimension 1 "
+        "where 2 is declared; three_rows: "
+    )
+    assert not (out.parent.parent.parent / "v3").exists()  # nothing written
 
 
 def test_usage_errors_exit_2(runs: tuple[Runs, Path]) -> None:
@@ -175,10 +229,12 @@ def test_show_names_the_warmup_file(runs: tuple[Runs, Path]) -> None:
     assert "Warmup file: " in result.stdout
     # Its records, as `warmup` lists them.
     assert "  1  predict  serving_default  2      x float32[2,1]" in result.stdout
-    # A quick look (signatures, not inputs): show does not load the call layer.
+    # A quick look (signatures, dtypes and shapes, not input names): show does not load
+    # the call layer.
     assert result.stdout.rstrip().endswith(
-        "TF Serving finds the signature of each of the 2 warmup records; `python -m explorer "
-        "warmup PATH --check` also matches their inputs."
+        "TF Serving finds the signature of each of the 2 warmup records, and their tensors' "
+        "dtypes and shapes fit it; `python -m explorer warmup PATH --check` also matches "
+        "their input names."
     )
 
 

@@ -9,6 +9,7 @@ UNIMPLEMENTED), plus a signature the model does not have, which TF Serving's
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from explorer.model.reader import read_model
 from tests.conftest import SAMPLES
 
 FLOWERS = SAMPLES / "flowers_tf1"
+LINEAR = SAMPLES / "portable_linear"
 
 
 @pytest.fixture(scope="module")
@@ -239,9 +241,65 @@ def test_a_quick_look_checks_signatures_not_inputs(flowers: MetaGraphInfo, tmp_p
     save_warmup(warmup_path(tmp_path), logs_bytes([log]))
     quick = check_warmup(flowers, str(tmp_path), inputs=False)
     assert quick.loads
-    assert "also matches their inputs" in quick.verdict
+    assert "also matches their input names" in quick.verdict
     assert not check_warmup(flowers, str(tmp_path)).loads
     missing = _predict(flowers)
     missing.predict_log.request.model_spec.signature_name = "gone"
     save_warmup(warmup_path(tmp_path), logs_bytes([missing]))
     assert not check_warmup(flowers, str(tmp_path), inputs=False).loads
+
+
+def test_records_of_another_version_do_not_fit_and_fail_the_load(tmp_path: Path) -> None:
+    # Version 1's records (x as float32[N,1]) in version 3, which declares x (-1, 2): TF
+    # Serving checks no shapes, and its run of record 1 fails in MatMul (--replay shows it).
+    version3 = read_model(LINEAR, version=3)
+    shutil.copytree(version3.path, tmp_path / "3")
+    shutil.copy(warmup_path(LINEAR / "1"), warmup_path(tmp_path / "3"))
+    for quick in (False, True):  # show's quick look matches dtypes and shapes too
+        check = check_warmup(version3.meta_graph(), str(tmp_path / "3"), inputs=not quick)
+        assert not check.loads
+        assert [(f.record, f.severity, f.predicted) for f in check.findings] == [
+            (1, "error", True),
+            (2, "error", True),
+        ]
+        error = check.first_error
+        assert error is not None
+        assert error.code is None  # the explorer's words: no check of TF Serving says this
+        assert error.message == (
+            "Input x is sent as float32[2,1] where the signature declares DT_FLOAT (-1, 2): "
+            "x has 1 in dimension 1 where 2 is declared."
+        )
+        assert "TF Serving checks no shapes" in error.note
+        assert check.verdict == (
+            "TF Serving would fail to load the model (record 1), unless its graph takes a "
+            f"shape the signature does not declare: {error.message}"
+        )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ([1.0, 2.0], "x has 1 dimensions where 2 are declared"),
+        ([[[1.0, 2.0]]], "x has 3 dimensions where 2 are declared"),
+        ([[1.0, 2.0, 3.0]], "x has 3 in dimension 1 where 2 is declared"),
+    ],
+)
+def test_a_shape_the_signature_does_not_declare(
+    value: list[Any], problem: str, tmp_path: Path
+) -> None:
+    meta_graph = read_model(LINEAR, version=3).meta_graph()
+    log = prediction_log("predict", {"inputs": {"x": value}}, meta_graph, "linear")
+    error = _check(meta_graph, logs_bytes([log]), tmp_path).first_error
+    assert error is not None
+    assert error.predicted
+    assert error.message.endswith(f": {problem}.")
+
+
+def test_records_that_fit_the_signature_load(tmp_path: Path) -> None:
+    # Any batch size fits a -1 dimension.
+    meta_graph = read_model(LINEAR, version=3).meta_graph()
+    logs = [
+        prediction_log("predict", {"inputs": {"x": [[1.0, 2.0]] * n}}, meta_graph, "linear")
+        for n in (1, 5)
+    ]
+    assert _check(meta_graph, logs_bytes(logs), tmp_path).findings == ()

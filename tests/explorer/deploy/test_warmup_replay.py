@@ -47,16 +47,24 @@ def test_a_record_of_another_dtype_fails_as_grpc_fails_and_is_no_case() -> None:
     fill_tensor_proto(x, np.array([[1.0]], dtype=np.float64))
     (record,) = parse_warmup(logs_bytes([log]), "mem").records
     assert record.inputs_text == "x float64[1,1]"
-    # Static checks pass (the signature and alias are right)...
+    # The signature and alias are right, but TF Serving feeds the TensorProto's own dtype:
+    # the check says the run fails without running it...
     check = check_warmup(model.meta_graph(), model.path, file=parse_warmup(logs_bytes([log]), "m"))
-    assert check.loads
-    # ...but TF Serving feeds the TensorProto's own dtype, and the run fails.
+    error = check.first_error
+    assert error is not None
+    assert (error.record, error.code, error.predicted) == (1, "INVALID_ARGUMENT", False)
+    assert error.message.startswith("Input x is sent as float64[1,1] (DT_DOUBLE) where")
+    assert check.verdict.startswith("TF Serving fails to load the model (record 1)")
+    # ...and the run does fail; its own words are the verdict then.
     replay = replay_warmup(model, [record])
     (run,) = replay.runs
     assert not run.passed
     assert run.outcome is not None
     assert run.outcome.code == "INVALID_ARGUMENT"
-    assert load_verdict(check, replay).startswith("TF Serving fails to load the model (record 1)")
+    assert run.outcome.error is not None
+    assert load_verdict(check, replay) == (
+        f"TF Serving fails to load the model (record 1): INVALID_ARGUMENT: {run.outcome.error}"
+    )
     with pytest.raises(
         WarmupFileError, match="sent as DT_DOUBLE where the signature declares DT_FLOAT"
     ):

@@ -87,9 +87,12 @@ def test_the_explorer_reads_what_tensorflow_writes(
     model = read_model(LINEAR, version=2)
     check = check_warmup(model.meta_graph(), str(version), file=file)
     assert check.loads, check.findings
-    # The same records against version 3, whose x takes two features, still load: the
-    # signature is there (the shapes fail only when run, see the replay tests).
-    assert check_warmup(read_model(LINEAR, version=3).meta_graph(), str(version), file=file).loads
+    # The same records against version 3, whose x takes two features: the signature is
+    # there, but x does not fit it, and the run of record 1 would fail (see the replay tests).
+    other = check_warmup(read_model(LINEAR, version=3).meta_graph(), str(version), file=file)
+    assert other.first_error is not None
+    assert other.first_error.predicted
+    assert "x has 1 in dimension 1 where 2 is declared" in other.first_error.message
 
 
 def test_a_file_of_tf_examples_is_read_as_empty_logs(tmp_path: Path, tf: Any) -> None:

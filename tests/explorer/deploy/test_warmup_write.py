@@ -41,12 +41,12 @@ def test_every_versioned_sample_declares_a_warmup_file_per_version() -> None:
 def test_cases_become_predict_logs_as_the_rest_handler_converts_them() -> None:
     model = read_model(LINEAR, version=2)
     case = make_case(
-        "named", "predict", {"signature_name": "serving_default", "inputs": {"x": [1, 2]}}, {}
+        "named", "predict", {"signature_name": "serving_default", "inputs": {"x": [[1], [2]]}}, {}
     )
     export = export_cases([case], model.meta_graph(), model.name)
     (record,) = parse_warmup(export.data, "mem").records
     assert record.verb == "predict"
-    assert record.inputs_text == "x float32[2]"  # ints in JSON, the signature's DT_FLOAT
+    assert record.inputs_text == "x float32[2,1]"  # ints in JSON, the signature's DT_FLOAT
     assert record.log.predict_log.request.model_spec.name == "portable_linear"
 
 
@@ -84,3 +84,26 @@ def test_nothing_to_write_is_an_error() -> None:
     erring = make_case("e", "predict", {"instances": [[1.0]]}, {"error": "x"})
     with pytest.raises(WarmupFileError, match="No case can go into a warmup file"):
         export_cases([erring], model.meta_graph(), model.name)
+
+
+def test_cases_that_do_not_fit_this_version_are_left_out_with_why() -> None:
+    # The bundled cases were saved against versions 1 and 2 (x is (-1, 1)); version 3
+    # declares x (-1, 2), so TF Serving's warmup would fail on them and with it the load.
+    version3 = read_model(LINEAR, version=3)
+    cases = load_cases(LINEAR / "cases.jsonl")
+    fits = make_case("fits", "predict", {"instances": [[1.0, 2.0]]}, {"predictions": [[0.0]]})
+    export = export_cases([*cases, fits], version3.meta_graph(), version3.name)
+    assert export.written == ("fits",)
+    reasons = {s.name: s.reason for s in export.skipped}
+    assert set(reasons) == {c.name for c in cases}
+    assert reasons["one_row"] == (
+        "it does not fit this version's signature, and TF Serving's load would likely fail "
+        "on it: Input x is sent as float32[1,1] where the signature declares DT_FLOAT "
+        "(-1, 2): x has 1 in dimension 1 where 2 is declared."
+    )
+    assert reasons["string_is_rejected"].startswith("it records an error answer")
+    (record,) = parse_warmup(export.data, "mem").records
+    assert record.inputs_text == "x float32[1,2]"
+    # None left: nothing is written rather than a file TF Serving cannot load.
+    with pytest.raises(WarmupFileError, match=r"No case can go into a warmup file \(one_row: "):
+        export_cases(cases, version3.meta_graph(), version3.name)
