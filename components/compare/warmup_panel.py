@@ -188,11 +188,12 @@ def _render_export(model: ModelInfo, meta_graph: MetaGraphInfo, method_name_chec
     except ExplorerError as err:
         show_error(err)
         return
-    version = f" version {model.version}" if model.version is not None else ""
+    folder = str(model.version) if model.version is not None else "VERSION"
+    version = f"version {model.version}" if model.version is not None else "this version"
     st.caption(
         f"{len(export.written)} of {len(cases)} test cases become PredictionLog records, "
         "converted as TF Serving's REST handler converts them. Put the file at "
-        f"{md_code(f'VERSION/{ASSETS_EXTRA}/{WARMUP_FILE_NAME}')} of this{version}."
+        f"{md_code(f'{folder}/{ASSETS_EXTRA}/{WARMUP_FILE_NAME}')}."
     )
     if export.skipped:
         # TF Serving fails the load at the first failing record: these stay out of the file.
@@ -200,7 +201,7 @@ def _render_export(model: ModelInfo, meta_graph: MetaGraphInfo, method_name_chec
         st.warning(
             f"{len(export.skipped)} test case{'' if len(export.skipped) == 1 else 's'} left "
             "out: TF Serving fails to load a model at its first failing warmup request, so "
-            f"the file holds only the cases that fit this{version}.\n\n{left_out}",
+            f"the file holds only the cases that fit {version}.\n\n{left_out}",
             icon=":material/warning:",
         )
     st.download_button(

@@ -206,6 +206,7 @@ def _as_dict(check: WarmupCheck, replay: WarmupReplay | None) -> dict[str, Any]:
                 "code": f.code,
                 "message": f.message,
                 "note": f.note,
+                "predicted": f.predicted,
             }
             for f in check.findings
         ],

@@ -31,7 +31,7 @@ def test_cases_of_another_version_are_left_out_with_a_warning() -> None:
     (warning,) = (shown(w.value) for w in at.warning)
     assert warning.startswith(
         "5 test cases left out: TF Serving fails to load a model at its first failing warmup "
-        "request, so the file holds only the cases that fit this version 3."
+        "request, so the file holds only the cases that fit version 3."
     )
     assert (
         "one_row: it does not fit this version's signature, and TF Serving's load would "

@@ -160,7 +160,12 @@ def test_replay_of_records_the_model_cannot_take(runs: tuple[Runs, Path]) -> Non
     assert doc["loads"] is False
     assert [r["passed"] for r in doc["replay"]] == [False, False]
     assert doc["verdict"].startswith("TF Serving fails to load the model (record 1): ")
-    assert "Matrix size-incompatible" in doc["verdict"]
+    assert "Matrix size-incompatible" in doc["verdict"]  # the run's words, where it ran
+    # What the check inferred without running, marked as inferred.
+    assert [(f["record"], f["code"], f["predicted"]) for f in doc["findings"]] == [
+        (1, None, True),
+        (2, None, True),
+    ]
 
 
 def test_export(runs: tuple[Runs, Path]) -> None:
