@@ -20,18 +20,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 from _export import CACHE_ROOT, export_application
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from explorer.cli.app_server import running_app  # noqa: E402
+
 CHROMIUM = Path(os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,16 +53,9 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=12.0, help="seconds after opening")
     args = parser.parse_args()
     model = export_application(args.model)
-    port = _free_port()
-    server = _start(args.app_dir, port)
-    try:
-        timings, sizes = _measure(f"http://127.0.0.1:{port}", model, args.runs, args.settle)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    # The app of --app-dir (another checkout, for the time before) with its own package.
+    with running_app(args.app_dir / "app.py", (args.app_dir, CACHE_ROOT), timeout_s=60) as url:
+        timings, sizes = _measure(url, model, args.runs, args.settle)
     print(f"\nRun tab of {args.model} (app from {args.app_dir}), {args.runs} fresh pages:\n")
     print("| what | median | min | max |")
     print("|---|---|---|---|")
@@ -104,9 +98,7 @@ def _measure(url: str, model: Path, runs: int, settle: float) -> tuple[list[floa
             page.get_by_role("tab", name="Run", exact=True).click()
             page.get_by_role("button", name="Run predict").wait_for(timeout=120_000)
             # The tab's last part: everything above it has been drawn.
-            page.get_by_text("Debugging: output filter and extra tensors").wait_for(
-                timeout=120_000
-            )
+            page.get_by_text("Debugging: output filter and extra tensors").wait_for(timeout=120_000)
             page.wait_for_selector(IDLE, timeout=120_000)
             # Two animation frames: the browser has painted what it was sent.
             page.evaluate(
@@ -121,50 +113,6 @@ def _measure(url: str, model: Path, runs: int, settle: float) -> tuple[list[floa
 
 def _add(received: list[int], payload: str | bytes) -> None:
     received[0] += len(payload)
-
-
-def _start(app_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    roots = os.pathsep.join((str(app_dir), str(CACHE_ROOT)))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=app_dir,
-        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().decode() == "ok":
-                    return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise SystemExit(f"streamlit did not come up on port {port}") from None
-            time.sleep(0.2)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -15,22 +15,18 @@ dies without a chance to clean up (SIGKILL, a crash), so no server is left on it
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from explorer.cli.app_server import choose_port, start_app, stop_app, wait_healthy
 from explorer.cli.common import EXIT_OK
 from explorer.cli.terminal import write_lines
 from explorer.errors import DependencyError, UsageError
@@ -39,11 +35,8 @@ from explorer.model.samples import APP_SCRIPT
 from explorer.present.deep_link import ViewState, link_url
 
 DEFAULT_PORT = 8501  # Streamlit's own default
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # Without --port, the next free ports after the default are tried (as Streamlit does).
 _PORTS_TRIED = 20
-# Streamlit starts in a few seconds; a first start on a cold disk can take much longer.
-_START_TIMEOUT_S = 120.0
 _INSTALL = 'python3 -m pip install "signature-explorer[app]"'
 _ANY_INTERFACE = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
@@ -117,12 +110,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError('--host "": name an interface, e.g. 127.0.0.1 (0.0.0.0 for all).')
     model = _model_path(args.path) if args.path is not None else None
     roots = _allowed_roots(args.allowed_roots, model)
-    port = _choose_port(host, args.port)
+    port = choose_port(host, args.port, DEFAULT_PORT, _PORTS_TRIED)
     process: subprocess.Popen[bytes] | None = None
     # Handlers first: a SIGTERM that lands while the server starts must stop it too.
     previous = _stop_on_signals()
     try:
-        process = _start(host, port, roots)
+        process = start_app(APP_SCRIPT, host, port, roots)
         return _serve(process, host, port, model, open_browser=not args.no_browser)
     except (KeyboardInterrupt, _StopSignal):
         return EXIT_OK
@@ -130,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         # A second SIGTERM or SIGHUP must not cut the stopping short.
         _ignore_stop_signals()
         if process is not None:
-            _stop(process)
+            stop_app(process)
         _restore_signals(previous)
 
 
@@ -162,52 +155,6 @@ def _restore_signals(previous: dict[int, _Handler]) -> None:
         signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
-def _start(host: str, port: int, roots: list[str]) -> subprocess.Popen[bytes]:
-    """Streamlit's server for the app's page, on ``host:port``."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(APP_SCRIPT),
-            "--server.address",
-            host,
-            "--server.port",
-            str(port),
-            # Streamlit opens no browser itself: this command does, once the page answers.
-            "--server.headless",
-            "true",
-            # An installed app's files do not change under it.
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-            # A tool's page, not a development server: no "Deploy" button.
-            "--client.toolbarMode",
-            "minimal",
-        ],
-        env={**os.environ, ENV_ALLOWED_ROOTS: os.pathsep.join(roots)},
-        # Streamlit's own banner names the address too; this command's line is the one to read.
-        stdout=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent(os.getpid()) if sys.platform.startswith("linux") else None,
-    )
-
-
-def _die_with_parent(parent: int) -> Callable[[], None]:
-    """What the server's process runs before Streamlit: on Linux, ask the kernel to send it
-    SIGTERM when this command's process ends, however it ends (prctl PR_SET_PDEATHSIG)."""
-    # Loaded now, before the fork: between fork and exec the child only makes the call.
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def arm() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != parent:  # it died before the request took effect
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return arm
-
-
 def _serve(
     process: subprocess.Popen[bytes],
     host: str,
@@ -217,7 +164,7 @@ def _serve(
     open_browser: bool,
 ) -> int:
     base = f"http://{_url_host(host)}:{port}/"
-    if not _wait_healthy(process, base):
+    if not wait_healthy(process, base):
         code = process.poll()
         write_lines(f"The app did not start (Streamlit exited with code {code}).\n", sys.stderr)
         return code or 1
@@ -247,60 +194,6 @@ def _allowed_roots(extra: list[str], model: Path | None) -> list[str]:
     if model is not None:
         roots.append(str(model))
     return list(dict.fromkeys(roots))
-
-
-def _choose_port(host: str, wanted: int | None) -> int:
-    """``wanted`` if free (0: any free port); without --port, the first free one from 8501."""
-    if wanted == 0:
-        return _bind(host, 0) or 0
-    first = DEFAULT_PORT if wanted is None else wanted
-    last = first + (_PORTS_TRIED if wanted is None else 1)
-    for port in range(first, min(last, 65536)):
-        if _bind(host, port) is not None:
-            return port
-    tried = f"ports {first}–{last - 1} are" if wanted is None else f"port {first} is"
-    raise UsageError(f"Cannot listen on {host}: {tried} in use. Pick another with --port N.")
-
-
-def _bind(host: str, port: int) -> int | None:
-    """The port if ``host:port`` can be bound now, else None."""
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    except socket.gaierror as exc:
-        raise UsageError(f"--host {host}: not an address of this machine ({exc}).") from exc
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return None
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], base: str) -> bool:
-    """Poll Streamlit's health endpoint until it answers ``ok`` (False: the app ended or
-    never answered)."""
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while process.poll() is None and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}_stcore/health", timeout=2) as response:
-                if response.read().decode() == "ok":
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
 
 
 def _url_host(host: str) -> str:

@@ -5,17 +5,13 @@ panel. Screenshots go to ``EXPLORER_SHOT_DIR`` (default: the test's temporary fo
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.app.deployment_fixtures import two_model_config
-from tests.browser.conftest import _free_port
+from tests.browser.conftest import serving_app
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
@@ -31,35 +27,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def config_app_url(deployment: Path) -> Iterator[str]:
     # Its own app: the config's folder must be an allowed root.
-    port = _free_port()
-    roots = os.pathsep.join((str(REPO), str(deployment.parent)))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=REPO,
-        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode() == "ok":
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"streamlit did not come up on {url}")
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serving_app((REPO, deployment.parent)) as url:
+        yield url
 
 
 def test_a_two_model_config_with_labels(
