@@ -14,12 +14,10 @@ from datetime import datetime
 import streamlit as st
 
 from components import keys
-from components.present.showcase import (
-    render_presentation_inputs,
-    render_presentation_outcome,
-)
+from components.present.showcase import render_presentation_inputs
+from components.present.stage_outputs import render_presentation_outcome
 from components.text import md_text
-from explorer.constants import MethodKind
+from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.present import report
 from explorer.run.dispatch import RunOutcome
@@ -61,14 +59,23 @@ def render_presentation_toggle() -> bool:
 
 
 def render_presentation_header(model: ModelInfo, signature: SignatureInfo) -> None:
-    """The stage (no sidebar, no toolbar, large type), the model as a title, the signature
-    (and version) under it, and the way back to the full view."""
+    """The stage (no sidebar, no toolbar, large type), the model's name as the title (the
+    presenter may give it another), what the signature does in words under it, and the way
+    back to the full view."""
     st.html(_STAGE_CSS)
-    title, back = st.columns([5, 1], vertical_alignment="center")
-    version = f" · version {model.version}" if model.version is not None else ""
+    title, rename, back = st.columns([10, 1, 2], vertical_alignment="center")
+    title_key = f"{keys.PRESENTATION}.title.{model.path}"
+    with rename.popover("", icon=":material/edit:", help="A title for the audience"):
+        st.text_input(
+            "Title for the audience",
+            key=title_key,
+            placeholder=model.name,
+            persist_state="session",
+            help="Shown instead of the model's name (TF Serving's: its folder's) on this stage.",
+        )
     # The model's names are shown as text (md_text), never read as Markdown.
-    title.header(md_text(model.name), anchor=False)
-    title.markdown(f"**{md_text(signature.key)}**{version}")
+    title.header(md_text(st.session_state.get(title_key) or model.name), anchor=False)
+    title.markdown(md_text(signature_words(signature, model.version)))
     back.button(
         "Full view",
         key=keys.PRESENTATION_BACK,
@@ -76,6 +83,19 @@ def render_presentation_header(model: ModelInfo, signature: SignatureInfo) -> No
         icon=":material/arrow_back:",
         help="Back to every detail: the sidebar, the tabs, the request and response JSON.",
     )
+
+
+def signature_words(signature: SignatureInfo, version: int | None) -> str:
+    """What a signature does, for an audience: "Prediction · the default signature ·
+    version 2" rather than "serving_default"."""
+    kind = signature.method_name.rsplit("/", 1)[-1]
+    what = {"classify": "Classification", "regress": "Regression"}.get(kind, "Prediction")
+    if signature.key == DEFAULT_SERVING_SIGNATURE_KEY:
+        which = "the default signature"
+    else:
+        words = " ".join(signature.key.replace("_", " ").replace("-", " ").split())
+        which = f"“{words or signature.key}”"
+    return f"{what} · {which}" + (f" · version {version}" if version is not None else "")
 
 
 def render_report_download(

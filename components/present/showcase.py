@@ -1,10 +1,11 @@
-"""The presentation view's two halves: what goes in, and what comes out.
+"""The presentation view's first half: what goes in (what comes out is
+``components.present.stage_outputs``).
 
-Inputs are readable in full: an image input is a drop zone and the pictures the model
-sees (a photo dropped runs the model at once), examples and small inputs are a table of
-name → value that never clips, big tensors are a one-line summary. Outputs are ranked
-bars with their labels (Classify, and Predict score outputs), big numbers (Regress and
-one value per example), pictures for image outputs, else a table.
+Inputs are readable in full: an image input is a drop zone with a compact pixel-value
+preset beside it and the pictures the model sees (a photo dropped, or another preset,
+runs the model at once; a new photo replaces the one shown unless "Several photos" is
+on), examples and small inputs are a table of name → value that never clips, big tensors
+are a one-line summary.
 """
 
 from __future__ import annotations
@@ -14,27 +15,23 @@ import json
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from components import keys
-from components.run.form_state import in_rest_mode, kept_form, request_fingerprint
-from components.run.output_views import DEFAULT_K, chosen_labels, score_bars_html
+from components.run.form_state import in_rest_mode, kept_form
+from components.run.image_editor import image_drop, image_value, pixel_settings, preset_box
 from components.run.predict_form import PredictForm, default_form
-from components.run.result_panel import ENDED_TITLES, render_images
-from components.run.tensor_editor import TensorValue, image_drop, image_value
+from components.run.result_panel import render_images
+from components.run.tensor_value import TensorValue
 from components.text import md_text
 from explorer.constants import MethodKind
 from explorer.errors import InputError
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.present import report
-from explorer.present.readouts import Ranked, is_distribution, is_score_output, top_k
 from explorer.present.text import html_text
-from explorer.run.dispatch import CallRequest, RunOutcome
+from explorer.run.dispatch import CallRequest
 from explorer.run.templates import input_plans
 
-_MAX_EXAMPLES = 10
-_MAX_METRICS = 12
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF", b"BM")
 _MAX_ROWS = 40
 _TABLE_CSS = """<style>
@@ -56,19 +53,29 @@ def presentation_predict(
     images = [p for p in plans if p.kind == "image"]
     form = kept_form(scope, MethodKind.PREDICT) or default_form(signature, plans, scope)
     values, tensors = dict(form.values), dict(form.tensors)
-    dropped = []
+    dropped: list[tuple[Any, ...]] = []
     for plan in images:
         base = keys.run_key(scope, keys.RUN_INPUT, plan.key)
-        files = image_drop(plan, base, label="Drop a photo here")
-        dropped.append(tuple(name for name, _ in files))
+        assert plan.image is not None
+        pixels = plan.image.kind == "pixels"
+        drop, settings = st.columns([3, 1]) if pixels else (st.container(), None)
+        with drop:
+            files = image_drop(plan, base, label="Drop a photo here", stage=True)
+        if settings is not None:
+            with settings:
+                preset_box(plan, base, compact=True)  # the full view's choice, shared
+        preset = pixel_settings(plan, base).preset if pixels else None
+        dropped.append((tuple(name for name, _ in files), preset))
         try:
             value = image_value(plan, base, files)
         except InputError as err:
             st.error(md_text(str(err)), icon=":material/block:")
             return None, tensors, False
         values[plan.key], tensors[plan.key] = value.value, value
+    # A photo dropped, or another pixel-value preset for photos shown, runs the model at once.
     marker = keys.run_key(scope, "presentation_drops")
-    new_drop = bool(images) and st.session_state.get(marker) != dropped and any(dropped)
+    photos = any(names for names, _ in dropped)
+    new_drop = bool(images) and st.session_state.get(marker) != dropped and photos
     st.session_state[marker] = dropped
     shown = PredictForm(values, form.left_out, form.row_format, (), tensors)
     return shown.request(signature.key), tensors, new_drop
@@ -133,118 +140,6 @@ def render_presentation_inputs(
     plain = {k: v for k, v in values.items() if not _show_picture(k, v, len(values) > 1)}
     if plain:
         _table(report.request_table("predict", {"inputs": plain}))
-
-
-def render_presentation_outcome(
-    outcome: RunOutcome | None, meta_graph: MetaGraphInfo, scope: str
-) -> None:
-    """The answer: ranked bars with labels, big numbers or pictures; the timing in a line."""
-    if outcome is None:
-        st.caption("Press Run to see the answer.")
-        return
-    if outcome.error is not None:
-        where = (
-            ENDED_TITLES[outcome.ended].rstrip(".")
-            if outcome.ended is not None
-            else "Not run"
-            if outcome.status is None
-            else f"TF Serving would answer HTTP {outcome.status}"
-        )
-        st.error(f"**{where}.** {md_text(outcome.error)}")
-        return
-    result = outcome.result
-    if result is None:
-        return
-    st.caption(
-        _answered_in(
-            result.timing.conversion_ms + result.timing.execution_ms, result.timing.load_ms
-        )
-    )
-    if result.method is MethodKind.CLASSIFY:
-        results = result.response_json["results"]
-        for number, classes in enumerate(results[:_MAX_EXAMPLES], start=1):
-            ranked = _ranked([(str(label), float(score)) for label, score in classes])
-            _bars(ranked, f"Example {number}" if len(results) > 1 else None, True)
-        _more(len(results), _MAX_EXAMPLES, "examples")
-    elif result.method is MethodKind.REGRESS:
-        values = result.response_json["results"]
-        _metrics([(f"Example {number}", v) for number, v in enumerate(values, 1)])
-    else:
-        outputs = {k: np.asarray(v) for k, v in result.outputs.items()}
-        _predict_outputs(outputs, meta_graph, scope)
-
-
-def ran_request(scope: str, api: MethodKind, request: CallRequest) -> bool:
-    """Whether the answer on screen is the answer to ``request``."""
-    outcome_key = keys.run_key(scope, keys.RUN_OUTCOME, api.value)
-    ran = st.session_state.get(f"{outcome_key}.{keys.RUN_FINGERPRINT}")
-    return ran == request_fingerprint(request)
-
-
-def _predict_outputs(outputs: dict[str, np.ndarray], meta_graph: MetaGraphInfo, scope: str) -> None:
-    classes, scores = outputs.get("classes"), outputs.get("scores")
-    if (
-        classes is not None
-        and scores is not None
-        and classes.shape == scores.shape
-        and classes.ndim == 2
-        and scores.dtype.kind == "f"
-    ):
-        for number in range(min(len(scores), _MAX_EXAMPLES)):
-            row = zip(classes[number], scores[number], strict=True)
-            ranked = _ranked([(_text(label), float(score)) for label, score in row])
-            _bars(ranked, f"Example {number + 1}" if len(scores) > 1 else None, True)
-        outputs = {k: v for k, v in outputs.items() if k not in ("classes", "scores")}
-    k = int(st.session_state.get(keys.run_key(scope, keys.RUN_TOP_K), DEFAULT_K))
-    for alias, array in outputs.items():
-        array = np.atleast_1d(array)
-        numeric = array.dtype.kind in "fiu" and array.dtype != np.bool_
-        if numeric and array.size == len(array) <= _MAX_METRICS:  # one number per example
-            names = [alias] if len(array) == 1 else [f"{alias}, example {i}" for i in range(1, 13)]
-            _metrics(list(zip(names, array.reshape(-1).tolist(), strict=False)))
-            continue
-        if len(outputs) > 1:
-            st.markdown(f"**{md_text(alias)}**")
-        if render_images(array, framed=True):
-            continue
-        if is_score_output(array):
-            labels = chosen_labels(scope, alias, meta_graph, int(array.shape[1]))
-            for number in range(min(len(array), 4)):
-                title = f"Example {number + 1}" if len(array) > 1 else None
-                _bars(top_k(array[number], k, labels), title, is_distribution(array[number]))
-            continue
-        values = array
-        if array.dtype.kind in "OS" and array.size:
-            values = np.vectorize(_text, otypes=[object])(array)
-        st.dataframe(pd.DataFrame(values.reshape(len(values), -1)[:_MAX_ROWS]), hide_index=True)
-
-
-def _answered_in(answer_ms: float, load_ms: float) -> str:
-    # For an audience: how long the answer took; a first call's model load said apart.
-    line = f"Answered in {_duration(answer_ms)}"
-    return line + (f" · loading the model first took {_duration(load_ms)}" if load_ms else "")
-
-
-def _duration(ms: float) -> str:
-    return f"{ms:,.0f} ms" if ms < 1000 else f"{ms / 1000:,.1f} s"
-
-
-def _ranked(pairs: list[tuple[str, float]]) -> tuple[Ranked, ...]:
-    named = [(label or f"class {i}", score, i) for i, (label, score) in enumerate(pairs)]
-    ordered = sorted(named, key=lambda p: -p[1])[:_MAX_METRICS]
-    return tuple(Ranked(i, label, score) for label, score, i in ordered)
-
-
-def _bars(ranked: tuple[Ranked, ...], title: str | None, percent: bool) -> None:
-    st.html(score_bars_html(ranked, title, percent=percent, large=True))
-
-
-def _metrics(values: list[tuple[str, Any]]) -> None:
-    shown = values[:_MAX_METRICS]
-    for start in range(0, len(shown), 4):
-        for column, (label, value) in zip(st.columns(4), shown[start : start + 4], strict=False):
-            column.metric(md_text(label), _number(value))  # labels are output aliases
-    _more(len(values), _MAX_METRICS, "values")
 
 
 def _pictures(pictures: list[Any], title: str | None) -> None:
@@ -337,21 +232,3 @@ def _table(table: report.ReportTable) -> None:
     st.html(f'<table class="showcase-table"><tr>{head}</tr>{body}</table>{_TABLE_CSS}')
     if table.note:
         st.caption(md_text(table.note))
-
-
-def _more(total: int, shown: int, what: str) -> None:
-    if total > shown:
-        st.caption(f"{total - shown} more {what} in the full view.")
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, (list, tuple)) and len(value) == 1:
-        value = value[0]
-    try:
-        return f"{float(value):.4g}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)

@@ -13,7 +13,7 @@ import streamlit as st
 
 from components import keys
 from components.run.predict_form import PredictForm
-from components.run.tensor_editor import TensorValue, fingerprint
+from components.run.tensor_value import TensorValue, fingerprint
 from explorer.codec.exchange import body_text
 from explorer.constants import MethodKind
 from explorer.model.info import MetaGraphInfo, SignatureInfo

@@ -36,6 +36,8 @@ _MAX_K = 20
 _MAX_ROWS = 8
 # Outputs with more values than this are summarized (their values one click away).
 SUMMARY_ABOVE = 2_000
+# Run key part + ".<output alias>": rank an output with negative values as class scores.
+_AS_SCORES = "as_scores"
 
 
 def labels_key(scope: str, alias: str) -> str:
@@ -55,6 +57,80 @@ def chosen_labels(scope: str, alias: str, meta_graph: MetaGraphInfo, count: int)
     return found[0] if found else None
 
 
+def as_scores_key(scope: str, alias: str) -> str:
+    """The session key of "rank this output as class scores" (both views share it)."""
+    return keys.run_key(scope, _AS_SCORES, alias)
+
+
+def ranks_as_classes(
+    array: np.ndarray, *, scope: str, alias: str, meta_graph: MetaGraphInfo
+) -> bool:
+    """Whether a ``[B, N]`` float output is shown as ranked classes: its values are scores
+    (none negative: probabilities, sigmoid or count-like scores), or it has labels (a file
+    or a model asset of N lines), or the user asked for it. Negative values without labels
+    read as an embedding or features, which a "top classes" list would misrepresent."""
+    if not is_score_output(array):
+        return False
+    if st.session_state.get(as_scores_key(scope, alias)):
+        return True
+    if chosen_labels(scope, alias, meta_graph, int(array.shape[1])) is not None:
+        return True
+    finite = array[np.isfinite(array)]
+    return bool(finite.size) and bool((finite >= 0).all())
+
+
+def rank_toggle(scope: str, alias: str) -> None:
+    """The switch that ranks an output with negative values as class scores anyway (logits
+    of a classifier without a softmax, say)."""
+    st.toggle(
+        "Rank as class scores",
+        key=as_scores_key(scope, alias),
+        persist_state="session",
+        help="Negative values and no labels: this reads as an embedding or features, so it "
+        "is summarized. Switch on if its values are class scores (logits).",
+    )
+
+
+def tie_note(row: np.ndarray, ranked: tuple[Ranked, ...]) -> str | None:
+    """A hint when the ranking is no ranking: every score equal, or the classes shown."""
+    finite = row[np.isfinite(row)]
+    if finite.size == row.size > 1 and finite.min() == finite.max():
+        each = _score_text(float(finite[0]), is_distribution(row))
+        return (
+            f"All {row.size:,} scores are equal ({each}): the model prefers no class, so the "
+            "classes are listed in their own order."
+        )
+    shown = [r.score for r in ranked]
+    if len(shown) > 1 and min(shown) == max(shown):
+        return f"The top {len(shown)} scores are equal: they are listed in class order, not ranked."
+    return None
+
+
+def vector_summary(row: np.ndarray) -> str:
+    """One batch item of a non-score output, for people: how many values and their range."""
+    finite = row[np.isfinite(row)].astype(np.float64)
+    if not finite.size:
+        return f"{row.size:,} values, none finite"
+    norm = float(np.sqrt(np.square(finite).sum()))
+    return (
+        f"{row.size:,} values from {finite.min():.4g} to {finite.max():.4g} · mean "
+        f"{finite.mean():.4g} · length (L2 norm) {norm:.4g}"
+    )
+
+
+def render_vector_output(title: str, array: np.ndarray, *, scope: str, alias: str) -> None:
+    """A ``[B, N]`` float output that is not class scores (an embedding, features): each
+    batch item summarized, the values one click away, and the switch to rank it anyway."""
+    st.markdown(f"**{title}** · `{dtype_name(array)}` · shape `{list(array.shape)}`")
+    st.caption("Not class scores (negative values, no labels): summarized, not ranked.")
+    for row in range(min(len(array), _MAX_ROWS)):
+        where = f"Batch item {row}: " if len(array) > 1 else ""
+        st.caption(where + vector_summary(array[row]))
+    rank_toggle(scope, alias)
+    with st.expander(f"All {array.size:,} values"):
+        st.dataframe(array.T, width="stretch", height=260)
+
+
 def render_score_output(
     title: str, array: np.ndarray, *, scope: str, alias: str, meta_graph: MetaGraphInfo
 ) -> None:
@@ -62,6 +138,8 @@ def render_score_output(
     chooser, and every value one click away."""
     count = int(array.shape[1])
     st.markdown(f"**{title}** · `{dtype_name(array)}` · shape `{list(array.shape)}`")
+    if st.session_state.get(as_scores_key(scope, alias)):
+        rank_toggle(scope, alias)  # ranked on request: the way back to the summary
     controls, labels_box = st.columns([1, 2])
     k = controls.slider(
         "Top classes shown",
@@ -81,6 +159,9 @@ def render_score_output(
                 percent=is_distribution(array[row]),
             )
         )
+        note = tie_note(array[row], ranked)
+        if note:
+            st.caption(note)
     if len(array) > _MAX_ROWS:
         st.caption(f"{len(array) - _MAX_ROWS} more batch items in the response JSON.")
     with st.expander(f"All {count:,} scores"):
@@ -206,7 +287,11 @@ __all__ = [
     "dtype_name",
     "is_score_output",
     "labels_key",
+    "ranks_as_classes",
     "render_large_output",
     "render_score_output",
+    "render_vector_output",
     "score_bars_html",
+    "tie_note",
+    "vector_summary",
 ]

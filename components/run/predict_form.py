@@ -17,7 +17,9 @@ import streamlit as st
 
 from components import keys
 from components.run.example_builder import serialized_rows
-from components.run.tensor_editor import TensorValue, image_value, tensor_editor
+from components.run.image_editor import image_value
+from components.run.tensor_editor import tensor_editor
+from components.run.tensor_value import TensorValue
 from components.run.value_editors import (
     json_editor,
     ragged_editor,

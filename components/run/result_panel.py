@@ -12,8 +12,10 @@ import streamlit as st
 from components.run.output_views import (
     SUMMARY_ABOVE,
     is_score_output,
+    ranks_as_classes,
     render_large_output,
     render_score_output,
+    render_vector_output,
 )
 from components.run.request_text import render_exchange
 from components.text import md_code, md_text
@@ -120,7 +122,12 @@ def _render_result(
             output = np.asarray(array)
             title = f"Output {md_code(alias)}"
             if scope is not None and meta_graph is not None and is_score_output(output):
-                render_score_output(title, output, scope=scope, alias=alias, meta_graph=meta_graph)
+                if ranks_as_classes(output, scope=scope, alias=alias, meta_graph=meta_graph):
+                    render_score_output(
+                        title, output, scope=scope, alias=alias, meta_graph=meta_graph
+                    )
+                else:
+                    render_vector_output(title, output, scope=scope, alias=alias)
             elif output.size > SUMMARY_ABOVE and _as_images(output) is None:
                 render_large_output(title, output, key=f"{key}.values.{alias}")
             else:

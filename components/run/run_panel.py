@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from contextlib import nullcontext
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -38,7 +38,7 @@ from components.run.inspection_panel import render_inspection, render_inspection
 from components.run.predict_form import render_predict_form
 from components.run.request_text import render_big_request_note, render_rest_editor
 from components.run.result_panel import render_outcome
-from components.run.tensor_editor import TensorValue
+from components.run.tensor_value import TensorValue
 from components.text import md_code, md_text
 from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, Kernels, MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 # whether a photo was just dropped in the presentation view.
 Chosen = tuple[MethodKind, "CallRequest | None", "dict[str, TensorValue]", bool]
 
+_PICTURES = "pictures"  # outcome key part: the photos the answer is for
 _API_LABELS = {
     MethodKind.CLASSIFY: "Classify",
     MethodKind.REGRESS: "Regress",
@@ -153,6 +154,9 @@ def render_run_panel(
                     )
                     st.session_state[outcome_key] = dispatch(local, request)
             st.session_state[fingerprint_key] = request_fingerprint(request)
+            # The photos this answer is for, so the stage can show each answer beside them.
+            sent = tensors if presentation else kept_tensors(scope, api)
+            st.session_state[f"{outcome_key}.{_PICTURES}"] = _photos(request, sent)
     outcome = st.session_state.get(outcome_key)
     with right:
         if outcome is not None and request is not None:
@@ -165,7 +169,8 @@ def render_run_panel(
                 )
         if presentation:
             st.subheader("What comes out", anchor=False)
-            render_presentation_outcome(outcome, meta_graph, scope)
+            pictures = st.session_state.get(f"{outcome_key}.{_PICTURES}")
+            render_presentation_outcome(outcome, meta_graph, scope, pictures)
         elif outcome is not None:
             render_outcome(outcome, key=outcome_key, labels_scope=scope, meta_graph=meta_graph)
             render_inspection(outcome, model, meta_graph, signature)
@@ -173,6 +178,15 @@ def render_run_panel(
             render_report_download(model, meta_graph, signature.key, outcome, key=outcome_key)
             if not presentation:
                 render_save_case(outcome, model, signature.key, key=outcome_key)
+
+
+def _photos(request: CallRequest, tensors: dict[str, TensorValue]) -> list[Any]:
+    # One picture per batch item of the one image input of a form's request (a REST body
+    # typed as text carries no pictures of its own).
+    if request.arrays is None:
+        return []
+    shown = [value.pictures for value in tensors.values() if value.pictures and not value.waiting]
+    return list(shown[0]) if len(shown) == 1 else []
 
 
 def current_request_text(

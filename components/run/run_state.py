@@ -23,6 +23,8 @@ from explorer.codec.json_tensor import value_json
 from explorer.codec.limits import ElementBudget
 from explorer.errors import InputError
 
+_NO_FILES: tuple[tuple[str, ...], list[tuple[str, bytes]]] = ((), [])
+
 
 def kept_table(key: str, initial: Callable[[], pd.DataFrame], **editor: Any) -> pd.DataFrame:
     """An ``st.data_editor`` whose edits survive the editor not being drawn for a while.
@@ -71,7 +73,14 @@ def read_tensor_file(name: str, data: bytes) -> Any:
 
 
 def kept_files(
-    key: str, label: str, *, types: list[str], help_text: str, multiple: bool = False
+    key: str,
+    label: str,
+    *,
+    types: list[str],
+    help_text: str,
+    multiple: bool = False,
+    store: str | None = None,
+    adds: bool = False,
 ) -> list[tuple[str, bytes]]:
     """A file uploader whose files (name, bytes) are kept for the session: while the
     uploader holds files, they are used; drawn again after a while away (a tab, page, mode
@@ -81,9 +90,15 @@ def kept_files(
     Only the uploader's own change event says the user removed its files: an uploader
     drawn afresh is empty too, and stays empty on every later run until the user acts
     (its key is in the session state by then, so "drawn before and empty" is no sign).
+
+    Args:
+        store: the files' session key when several uploaders share them (default ``key``).
+        adds: files dropped join the files in use when the drop began, rather than
+            replacing them (a batch built up one drop at a time).
     """
     state = st.session_state
-    store = key + ".kept"
+    kept = (store or key) + ".kept"
+    anchor = key + ".anchor"  # adds: the files in use before this uploader's own
     uploaded = st.file_uploader(
         label,
         type=types,
@@ -97,22 +112,29 @@ def kept_files(
     changed = state.pop(key + ".changed", False)
     files = [f for f in (uploaded if isinstance(uploaded, list) else [uploaded]) if f is not None]
     if files:
-        ids = tuple(f.file_id for f in files)
-        held = state.get(store)
+        before = state.get(anchor, _NO_FILES) if adds else _NO_FILES
+        ids = before[0] + tuple(f.file_id for f in files)
+        held = state.get(kept)
         if held is None or held[0] != ids:
-            state[store] = (ids, [(f.name, f.getvalue()) for f in files])
-        return list(state[store][1])
+            state[kept] = (ids, before[1] + [(f.name, f.getvalue()) for f in files])
+        if before[1]:  # in use too, though the uploader does not list them
+            names = ", ".join(md_code(name) for name, _ in before[1])
+            st.caption(f"Also in the batch, dropped before: {names}")
+        return list(state[kept][1])
     if changed:  # the user removed the files from the uploader
-        state.pop(store, None)
-        return []
-    held = state.get(store)
-    if held is None:
-        return []
-    names = ", ".join(md_code(name) for name, _ in held[1])
-    if st.button(f"Stop using {names}", key=key + ".forget"):
-        state.pop(store, None)
-        return []
-    return list(held[1])
+        if adds and state.get(anchor, _NO_FILES)[0]:
+            state[kept] = state[anchor]
+        else:
+            state.pop(kept, None)
+    held = state.get(kept)
+    if held is not None:
+        names = ", ".join(md_code(name) for name, _ in held[1])
+        if st.button(f"Stop using {names}", key=key + ".forget"):
+            state.pop(kept, None)
+            held = None
+    if adds:
+        state[anchor] = held or _NO_FILES
+    return list(held[1]) if held is not None else []
 
 
 def _mark_changed(key: str) -> None:

@@ -125,6 +125,16 @@ def presets_for(dtype: str) -> tuple[Preset, ...]:
     return tuple(PRESETS)
 
 
+def starting_preset(dtype: str, *, graph_takes_raw_pixels: bool) -> Preset:
+    """The preset an image input starts with: 0–255 where the dtype holds whole numbers or
+    the graph scales raw pixel values itself; else 0–1 (the commonest range of models that
+    leave scaling to their training preprocessing; the user says which it is)."""
+    presets = presets_for(dtype)
+    if len(presets) == 1 or graph_takes_raw_pixels:
+        return presets[0] if len(presets) == 1 else "0-255"
+    return "0-1"
+
+
 def image_pixels(image: ImageFile, settings: PixelSettings) -> np.ndarray:
     """One image as ``[height, width, channels]`` of the settings' dtype and value range.
 

@@ -29,6 +29,7 @@ from explorer.graph.example_features import (
     tensor_features,
 )
 from explorer.graph.image_inputs import ImageInput, image_input
+from explorer.graph.input_scaling import InputScaling, input_scaling
 from explorer.model.info import MetaGraphInfo, SignatureInfo, TensorInfo
 
 _ZERO = {"DT_STRING": "", "DT_BOOL": False, "DT_FLOAT": 0.0, "DT_DOUBLE": 0.0, "DT_HALF": 0.0}
@@ -67,6 +68,9 @@ class InputPlan:
     # "tensor"/"image": the shape the editor starts with (-1 dimensions as 1).
     shape: tuple[int, ...] = ()
     image: ImageInput | None = None
+    # "image" of pixels: the constant the graph multiplies the input by first, when it
+    # scales the values itself (a Rescaling layer, ``x / 255``); None when it does not.
+    scaling: InputScaling | None = None
     # "examples": the tf.Example features the graph parses out of this input.
     features: tuple[ExampleFeature, ...] = ()
 
@@ -155,7 +159,8 @@ def _plan(meta_graph: MetaGraphInfo, info: TensorInfo) -> InputPlan:
     image = image_input(meta_graph, info)
     shape = tuple(1 if d is None else d for d in info.shape or ())
     if image is not None and image.kind == "pixels":
-        return InputPlan(info, "image", shape=shape, image=image)
+        scaling = input_scaling(meta_graph, info)
+        return InputPlan(info, "image", shape=shape, image=image, scaling=scaling)
     if image is not None:
         return InputPlan(info, "image", [""] if info.shape else "", shape=shape, image=image)
     numeric = numpy_dtype(info.dtype) is not None
