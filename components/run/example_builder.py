@@ -2,9 +2,12 @@
 
 Rows are examples, columns the features the graph's ParseExample op reads. Number cells
 take text and refuse what their feature cannot hold (letters in an int64 cell, a fraction,
-a float32 overflow) with a message naming the cell; nothing is turned into 0 and nothing
-is sent until every cell holds. A string feature the graph looks up in a table offers
-the table's keys to pick from, and still takes any other word, marked out of vocabulary.
+a float32 overflow) with a message naming the cell; a required feature left empty is
+named too; nothing is turned into 0 and nothing is sent until every cell holds. A string
+feature the graph looks up in a table offers the table's keys to pick from (one for a
+scalar feature, any number for a list), and still takes other words, marked out of
+vocabulary. Messages count rows from 1 down the table (which shows no index to disagree);
+a new row starts with the features' defaults, or empty.
 
 Classify and Regress send the rows as ``{"examples": [...]}``; a Predict input of
 serialized tf.Examples gets each row serialized, as ``{"b64": ...}``.
@@ -53,6 +56,10 @@ class ExampleRows:
     examples: list[dict[str, Any]]
     problems: list[str]
     out_of_vocabulary: list[str]
+    # Each example as messages name it: "Example 1" (the table's row number), "Context".
+    names: list[str]
+    # The features each row has a cell for (whether or not the cell could be read).
+    given: list[frozenset[str]]
 
 
 def signature_features(
@@ -90,6 +97,7 @@ def render_example_builder(
     rows = example_rows(per_example, keys.run_key(scope, keys.RUN_EXAMPLES, layout), "Example")
     body: dict[str, Any] = {"signature_name": signature.key}
     problems, unknown = list(rows.problems), list(rows.out_of_vocabulary)
+    shared_values: dict[str, Any] = {}
     if shared:
         st.markdown("**Context**")
         context = example_rows(
@@ -97,7 +105,10 @@ def render_example_builder(
         )
         problems += context.problems
         unknown += context.out_of_vocabulary
-        body["context"] = context.examples[0] if context.examples else {}
+        shared_values = context.examples[0] if context.examples else {}
+        body["context"] = shared_values
+    # TF Serving merges the context into every example: a required feature may be in either.
+    problems += missing_required(features, rows, shared_values)
     body["examples"] = rows.examples
     show_problems(problems, unknown)
     return ExampleForm(None if problems else body, tuple(problems))
@@ -112,8 +123,9 @@ def serialized_rows(features: tuple[ExampleFeature, ...], key: str) -> list[dict
     st.caption("Serialized tf.Examples: " + " · ".join(describe(f) for f in features))
     rows = example_rows(list(features), key, "Example")
     show_problems([], rows.out_of_vocabulary)
-    if rows.problems:
-        raise ValueError("\n".join(rows.problems))
+    problems = rows.problems + missing_required(features, rows, {})
+    if problems:
+        raise ValueError("\n".join(problems))
     return [serialized_example(example) for example in rows.examples]
 
 
@@ -126,19 +138,25 @@ def example_rows(
             "Rows = examples; add or delete rows at the table's edge. An empty cell leaves "
             "the feature out of that example (a feature with a default then uses it). "
             "List-valued features take JSON lists; a vocabulary cell offers the words the "
-            "model knows and takes others too."
+            "model knows, and others given under Other words (a list cell takes them typed)."
         )
     frame = _table(features, example_template(features), key, dynamic=dynamic)
     problems: list[str] = []
     unknown: list[str] = []
     examples = []
+    names: list[str] = []
+    given: list[frozenset[str]] = []
     for number, (_, row) in enumerate(frame.iterrows(), start=1):
+        # Rows are counted from 1 down the table (it shows no index of its own to disagree
+        # with: a row just added would show none), as the answer numbers its examples.
+        name = f"{what} {number}" if dynamic else what
+        names.append(name)
         example: dict[str, Any] = {}
         for feature in features:
             cell = row.get(feature.name)
             if _empty(cell):
                 continue
-            where = f"{what} {number} · {feature.name}"
+            where = f"{name} · {feature.name}"
             try:
                 example[feature.name] = _feature_value(feature, cell)
             except ValueError as exc:
@@ -146,7 +164,24 @@ def example_rows(
                 continue
             unknown += [f"{where}: {word}" for word in _unknown_words(feature, example)]
         examples.append(example)
-    return ExampleRows(examples, problems, unknown)
+        given.append(frozenset(f.name for f in features if not _empty(row.get(f.name))))
+    return ExampleRows(examples, problems, unknown, names, given)
+
+
+def missing_required(
+    features: tuple[ExampleFeature, ...] | list[ExampleFeature],
+    rows: ExampleRows,
+    shared: dict[str, Any],
+) -> list[str]:
+    """One message per example and required feature it lacks (the context counts): TF
+    Serving's ParseExample would refuse the whole request for it."""
+    required = [f.name for f in features if f.required and f.name not in shared]
+    return [
+        f"{name} · {feature}: required (the model has no default for it): give a value"
+        for name, cells in zip(rows.names, rows.given, strict=True)
+        for feature in required
+        if feature not in cells
+    ]
 
 
 def show_problems(problems: list[str], unknown: list[str]) -> None:
@@ -204,13 +239,14 @@ def _table(
         row = {f.name: _start_cell(f, template[f.name]) for f in features}
         return pd.DataFrame([row], columns=[f.name for f in features], dtype=object)
 
-    config = {f.name: _column(f) for f in features}
+    extra = _other_words(features, key)
+    config = {f.name: _column(f, extra.get(f.name, ())) for f in features}
     frame = kept_table(
         key,
         initial,
         num_rows="dynamic" if dynamic else "fixed",
         column_config=config,
-        hide_index=False,
+        hide_index=True,
         width="stretch",
     )
     st.button(
@@ -225,6 +261,8 @@ def _table(
 
 
 def _start_cell(feature: ExampleFeature, value: Any) -> Any:
+    if _choice(feature) and _is_scalar(feature):
+        return str(value[0] if isinstance(value, list) else value)
     if _choice(feature):
         return [str(v) for v in value] if isinstance(value, list) else [str(value)]
     if _is_scalar(feature):
@@ -232,8 +270,30 @@ def _start_cell(feature: ExampleFeature, value: Any) -> Any:
     return json.dumps(value)
 
 
-def _column(feature: ExampleFeature) -> Any:
+def _new_row_cell(feature: ExampleFeature) -> Any:
+    # What a row added at the table's edge starts with: the feature's default, else empty
+    # (a required feature left empty is named before anything is sent).
+    if feature.kind != "dense" or not feature.default:
+        return [] if _choice(feature) and not _is_scalar(feature) else None
+    values = [_cell_text(v) for v in feature.default]
+    if _choice(feature):
+        return values[0] if _is_scalar(feature) else values
+    return values[0] if _is_scalar(feature) else json.dumps(values)
+
+
+def _column(feature: ExampleFeature, extra: tuple[str, ...]) -> Any:
     words = describe(feature).replace("**", "")
+    default = _new_row_cell(feature)
+    if _choice(feature) and _is_scalar(feature):
+        # One value: a choice of the vocabulary and the other words given for it.
+        assert feature.vocabulary is not None
+        known = list(feature.vocabulary.values[:_MAX_OPTIONS])
+        return st.column_config.SelectboxColumn(
+            feature.name,
+            help=words + ". Other words: under “Other words” above the table.",
+            options=known + [w for w in extra if w not in known],
+            default=default,
+        )
     if _choice(feature):
         assert feature.vocabulary is not None
         return st.column_config.MultiselectColumn(
@@ -242,8 +302,29 @@ def _column(feature: ExampleFeature) -> Any:
             options=list(feature.vocabulary.values[:_MAX_OPTIONS]),
             accept_new_options=True,
             color="primary",
+            default=default,
         )
-    return st.column_config.TextColumn(feature.name, help=words)
+    return st.column_config.TextColumn(feature.name, help=words, default=default or "")
+
+
+def _other_words(features: list[ExampleFeature], key: str) -> dict[str, tuple[str, ...]]:
+    # A scalar vocabulary column is a choice of one: words outside its vocabulary are given
+    # here and offered in the column beside the model's (marked out of vocabulary once used).
+    chosen = [f for f in features if _choice(f) and _is_scalar(f)]
+    if not chosen:
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    with st.popover("Other words", icon=":material/add:"):
+        for feature in chosen:
+            text = st.text_input(
+                f"Words for {md_code(feature.name)} outside its vocabulary",
+                key=f"{key}.other.{feature.name}",
+                persist_state="session",
+                placeholder="comma-separated",
+                help="Offered in the column's choices; the model treats them as out of vocabulary.",
+            )
+            found[feature.name] = tuple(w.strip() for w in text.split(",") if w.strip())
+    return found
 
 
 def _empty(cell: Any) -> bool:

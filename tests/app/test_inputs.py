@@ -105,19 +105,47 @@ def test_a_photo_becomes_the_tensor_a_keras_application_expects_and_runs(
     assert any("Labels from labels.txt" in shown(c.value) for c in at.caption)
 
 
+@pytest.mark.parametrize(
+    ("application", "preset", "said", "values"),
+    [
+        # Its graph starts with Rescaling(1/255): it takes pixel values as they are.
+        ("EfficientNetB0", "0-255", "The graph scales its input itself (× 1/255 in", "0 to 255"),
+        # Its graph starts with a convolution: the training preprocessing decides.
+        ("MobileNetV2", "0-1", "The graph does not scale its input", "0 to 1"),
+    ],
+)
+def test_the_pixel_preset_starts_where_the_graph_says(
+    keras_applications: dict[str, Path], application: str, preset: str, said: str, values: str
+) -> None:
+    folder = keras_applications[application]
+    at, scope = _open(folder, "serving_default")
+    (alias,) = [t.key for t in read_model(folder).meta_graph().signature("serving_default").inputs]
+    base = keys.run_key(scope, keys.RUN_INPUT, alias)
+    assert at.selectbox(key=base + ".preset").value == preset
+    assert any(said in shown(c.value) for c in at.caption)
+    at.file_uploader(key=base + ".images").set_value([("photo.jpg", _photo(), "image/jpeg")]).run()
+    assert any(f"224×224 RGB, values {values}" in c.value for c in at.caption)
+
+
 def test_the_vocabulary_choice_lists_the_models_vocabulary() -> None:
     at, scope = _open(SAMPLES / "tabular_churn", "serving_default")
     (editor,) = at.data_editor
     columns = json.loads(editor.proto.columns)
     plan = columns["plan"]
-    assert plan["type_config"]["type"] == "multiselect"
-    assert [o["value"] for o in plan["type_config"]["options"]] == ["basic", "standard", "premium"]
-    assert plan["type_config"]["accept_new_options"] is True
+    # A scalar feature takes exactly one value: a choice of one, not a multi-select.
+    assert plan["type_config"]["type"] == "selectbox"
+    assert plan["type_config"]["options"] == ["basic", "standard", "premium"]
     text = "\n".join(shown(m.value) for m in at.markdown)
     assert "vocabulary basic, standard, premium from the asset" in text
-    # A word the model does not know is sent, and marked out of vocabulary.
+    # A word the model does not know is offered once given, sent, and marked out of
+    # vocabulary.
+    (other,) = [t for t in at.text_input if t.key and t.key.endswith(".other.plan")]
+    other.input("gold").run()
+    (editor,) = at.data_editor
+    options = json.loads(editor.proto.columns)["plan"]["type_config"]["options"]
+    assert options == ["basic", "standard", "premium", "gold"]
     at.session_state[editor.key] = {
-        "edited_rows": {0: {"plan": ["gold"]}},
+        "edited_rows": {0: {"plan": "gold"}},
         "added_rows": [],
         "deleted_rows": [],
     }
@@ -127,6 +155,36 @@ def test_the_vocabulary_choice_lists_the_models_vocabulary() -> None:
     outcome = at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "classify")]
     assert outcome.status == 200
     assert json.loads(outcome.request_text)["examples"][0]["plan"] == "gold"
+
+
+def test_new_example_rows_start_from_defaults_and_messages_number_them_as_shown() -> None:
+    at, scope = _open(SAMPLES / "tabular_churn", "serving_default")
+    (editor,) = at.data_editor
+    columns = json.loads(editor.proto.columns)
+    # A row added at the table's edge starts with the defaults, or empty: never "None".
+    assert {name: columns[name].get("default") for name in columns if name != "_index"} == {
+        "age": "40.0",
+        "monthly_charges": "",
+        "plan": "basic",
+        "tenure_months": "",
+    }
+    # The table shows no index of its own (a row just added would show "None" there):
+    # messages count rows from 1 down the table, as the answer numbers its examples.
+    assert editor.proto.editing_mode == editor.proto.EditingMode.DYNAMIC
+    assert "_index" in json.loads(editor.proto.columns)
+    assert json.loads(editor.proto.columns)["_index"]["hidden"] is True
+    at.session_state[editor.key] = {
+        "edited_rows": {},
+        "added_rows": [{"age": "40.0", "monthly_charges": "", "plan": "basic"}],
+        "deleted_rows": [],
+    }
+    at.run()
+    # Required features left empty are named before anything is sent.
+    assert [shown(e.value) for e in at.error] == [
+        "Example 2 · monthly_charges: required (the model has no default for it): give a value",
+        "Example 2 · tenure_months: required (the model has no default for it): give a value",
+    ]
+    assert at.button(key=keys.run_key(scope, keys.RUN_BUTTON, "classify")).disabled
 
 
 def test_letters_in_an_int_cell_stop_the_request_with_a_message() -> None:
