@@ -40,7 +40,7 @@ class _BuildPy(build_py):  # type: ignore[misc]
 
 
 _SPEEDUPS = "explorer/codec/_speedups_c/"
-_SPEEDUPS_C = ["module.c", "powers.c", "predict_body.c", "write_numbers.c"]
+_SPEEDUPS_C = ["module.c", "powers.c", "predict_body.c", "write_decimal.c", "write_numbers.c"]
 
 setup(
     ext_modules=[

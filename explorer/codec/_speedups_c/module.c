@@ -249,14 +249,16 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "explorer.codec._speedups",
-    "TF Serving's REST JSON numbers, in and out, in C (see explorer/codec/speedups.py).", -1,
-    methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "explorer.codec._speedups",
+    .m_doc = "TF Serving's REST JSON numbers, in and out, in C (see explorer/codec/speedups.py).",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC PyInit__speedups(void) {
     powers_init();
-    if (!write_numbers_init()) {
+    if (!write_decimal_init()) {
         PyErr_SetString(PyExc_OSError, "no C locale");
         return NULL;
     }

@@ -1,6 +1,7 @@
 /* The two hot loops of TF Serving's REST JSON, in C: predict bodies' numbers read as
- * rapidjson 1.1.0 reads them (rapidjson_number.c, predict_body.c), and tensors written as
- * TF Serving's WriteDecimal writes them (write_numbers.c). module.c is the Python glue.
+ * rapidjson 1.1.0 reads them (rapidjson_number.h, predict_body.c), and tensors written as
+ * TF Serving's WriteDecimal writes them (write_decimal.c, write_numbers.c). module.c is the
+ * Python glue.
  *
  * Nothing here calls Python: the loops run with the GIL released. */
 #ifndef EXPLORER_SPEEDUPS_H
@@ -98,10 +99,16 @@ size_t join_numbers(const unsigned char *values, char kind, int itemsize, const 
                     int rank, const piece *separators, piece head, piece tail, int exact_printf,
                     char *out);
 
+/* --- write_decimal.c: one float ------------------------------------------------------- */
+
 /* One float (single) or double, as WriteDecimal writes it; returns its length (out has
  * JOIN_SLACK bytes of room past it). */
 size_t write_float(uint64_t bits, int single, int exact_printf, char *out);
 
-int write_numbers_init(void);
+/* "00" "01" ... "99": two digits at a time. */
+extern const char DIGIT_PAIRS[201];
+
+/* 0 when the C locale cannot be had (printf's path needs it). */
+int write_decimal_init(void);
 
 #endif
