@@ -33,16 +33,17 @@ from explorer.graph.containers import Container, containers, lift_edges, walk
 from explorer.graph.elements import GraphNode, SignatureGraph
 from explorer.graph.routing import route
 from explorer.graph.scene import (
-    CHAR_PX,
+    TEXT_PX,
+    TITLE_PX,
     PlacedBox,
     PlacedFrame,
     Scene,
     box_lines,
     box_size,
-    fit,
     scene_dict,
     shown,
 )
+from explorer.graph.text_width import SEPARATOR, cut_name, fit_items, split_items, text_px
 from explorer.graph.wrapping import wrap
 
 PORT_PX = 6
@@ -66,7 +67,7 @@ def layout(graph: SignatureGraph) -> Scene:
             "--format dot or json."
         )
     nodes = {n.id: n for n in graph.nodes}
-    sizes = {n.id: box_size(box_lines(n)) for n in graph.nodes}
+    sizes = {n.id: box_size(box_lines(n), findings=bool(n.findings)) for n in graph.nodes}
     root, owner = containers(graph)
     by_depth: dict[int, list[Container]] = {}
     for container in walk(root):
@@ -220,16 +221,13 @@ def _assemble(
             w, h = child.size
             rects[child.id] = (ox + x, oy + y, w, h)
             first, last = clusters[child.ids[0]], clusters[child.ids[-1]]
-            label = shown(" › ".join(clusters[i].label for i in child.ids))
-            sub = f"{last.size:,} ops"
-            if last.summary:
-                sub += f" · {shown(last.summary)}"
-            if first.border:
-                sub += f" · {first.border}"
-            # The title band holds what fits: the label first, then as much of the rest.
-            room = max(int((w - 16) / CHAR_PX), 8)
-            label = fit(label, room)
-            sub = fit(sub, room - len(label) - 2) if room - len(label) - 2 >= 12 else ""
+            label, sub = _frame_title(
+                shown(" › ".join(clusters[i].label for i in child.ids)),
+                f"{last.size:,} ops",
+                shown(last.summary),
+                first.border,
+                w - 16 - (text_px("⚠ ", TITLE_PX, bold=True) if first.findings else 0),
+            )
             frames.append(
                 PlacedFrame(
                     id=child.id,
@@ -247,6 +245,22 @@ def _assemble(
     edges = route(graph, root, origin, rects, owner)
     width, height = root.size
     return Scene(round(width, 1), round(height, 1), tuple(boxes), tuple(frames), tuple(edges))
+
+
+def _frame_title(label: str, count: str, summary: str, border: str, room: float) -> tuple[str, str]:
+    """What an open group's title band holds in ``room`` px: its label (cut at a name
+    boundary if need be), then its op count, op types and border shapes as far as they
+    fit: op types dropped whole first ("+N types"), then the border."""
+    label = cut_name(label, room, TITLE_PX, bold=True)
+    left = room - text_px(label, TITLE_PX, bold=True) - 8  # the gap before the rest
+    for tail in ([border] if border else [], []):
+        extra = text_px(SEPARATOR + tail[0], TEXT_PX) if tail else 0.0
+        line = SEPARATOR.join(
+            [fit_items(count, split_items(summary), left - extra, TEXT_PX), *tail]
+        )
+        if text_px(line, TEXT_PX) <= left:
+            return label, line
+    return label, count if text_px(count, TEXT_PX) <= left else ""
 
 
 def _title(node: GraphNode) -> str:

@@ -8,15 +8,24 @@ writes it as a standalone SVG. Sizes are CSS pixels at zoom 1, for 11 px text.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from explorer.graph.elements import GraphNode
+from explorer.graph.text_width import (
+    border_lines,
+    cut_name,
+    fit_items,
+    split_items,
+    text_px,
+)
 from explorer.model.controls import visible_controls
 
-CHAR_PX = 6.4  # mean advance of an 11 px sans-serif character
+TITLE_PX, TEXT_PX = 11, 10  # a box's first line (bold), and its other lines
 LINE_PX = 14
 BOX_PAD_X, BOX_PAD_Y = 8, 5
-MAX_CHARS = 30  # longer lines are shortened in the middle ("resnet…conv1_bn")
+MAX_TEXT_PX = 216  # the widest line in a box; longer ones lose whole items ("+N")
+_FINDING_MARK = "⚠ "  # the drawing writes it before a flagged box's first line
 
 GROUP_KINDS = frozenset({"group", "function_call", "control_flow", "parameters"})
 
@@ -92,16 +101,25 @@ def scene_dict(scene: Scene) -> dict[str, object]:
 
 
 def box_lines(node: GraphNode) -> tuple[str, ...]:
-    """The lines written in a box, each at most ``MAX_CHARS`` long."""
+    """The lines written in a box, each within ``MAX_TEXT_PX``: a name cut at its "/" or
+    "_" boundaries, an op summary and border shapes shortened by whole items ("+N")."""
     first, _, rest = node.label.partition("\n")
+    room = MAX_TEXT_PX - (text_px(_FINDING_MARK, TITLE_PX, bold=True) if node.findings else 0)
+    lines = [cut_name(shown(first), room, TITLE_PX, bold=True)]
     if node.kind in ("input_key", "output_key", "tensor"):
-        lines = [first, node.detail]
+        more = [node.detail]
     elif node.kind in GROUP_KINDS:
-        count = rest or f"{node.size:,} ops"
-        lines = [first, f"{count} · {node.summary}" if node.summary else count, node.border]
+        count = shown(rest or f"{node.size:,} ops")
+        summary = fit_items(count, split_items(shown(node.summary)), MAX_TEXT_PX, TEXT_PX)
+        return tuple(
+            line
+            for line in (*lines, summary, *border_lines(node.border, MAX_TEXT_PX, TEXT_PX))
+            if line
+        )
     else:
-        lines = [first, rest]
-    return tuple(shorten(shown(line)) for line in lines if line)
+        more = [rest]
+    lines.extend(cut_name(shown(line), MAX_TEXT_PX, TEXT_PX) for line in more if line)
+    return tuple(line for line in lines if line)
 
 
 def shown(text: str) -> str:
@@ -111,21 +129,13 @@ def shown(text: str) -> str:
     return visible_controls(text)
 
 
-def shorten(line: str) -> str:
-    if len(line) <= MAX_CHARS:
-        return line
-    keep = MAX_CHARS - 1
-    return line[: keep // 2] + "…" + line[len(line) - (keep - keep // 2) :]
-
-
-def fit(text: str, chars: int) -> str:
-    """``text`` cut to ``chars`` characters, its end replaced by "…" if cut."""
-    return text if len(text) <= chars else text[: max(chars - 1, 0)] + "…"
-
-
-def box_size(lines: tuple[str, ...]) -> tuple[float, float]:
-    longest = max((len(line) for line in lines), default=4)
-    return (
-        round(max(longest, 4) * CHAR_PX + 2 * BOX_PAD_X, 1),
-        len(lines) * LINE_PX + 2 * BOX_PAD_Y,
-    )
+def box_size(lines: tuple[str, ...], *, findings: bool = False) -> tuple[float, float]:
+    """A box's width and height for its lines, measured (``text_width``)."""
+    widths = [
+        text_px((_FINDING_MARK if findings else "") + line, TITLE_PX, bold=True)
+        if i == 0
+        else text_px(line, TEXT_PX)
+        for i, line in enumerate(lines)
+    ]
+    width = max(max(widths, default=0.0), 4 * TEXT_PX) + 2 * BOX_PAD_X
+    return math.ceil(width * 10) / 10, len(lines) * LINE_PX + 2 * BOX_PAD_Y
