@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components import keys
 from components.graph.graph_view import render_graph_view
@@ -199,26 +200,19 @@ def render_graph_tab(
     key_names = [t.key for t in (*signature.inputs, *signature.outputs)]
     if st.session_state.get(keys.GRAPH_HIGHLIGHT) not in [None, *key_names]:
         st.session_state[keys.GRAPH_HIGHLIGHT] = None
-    left, middle, right = st.columns([2, 3, 1])
+    # One compact row above the drawing (labels as placeholders; a collapsed label shows
+    # no help), so the drawing and the inspector beside it start high on the page.
+    left, middle, hits_column, right = st.columns([2.1, 2.7, 2.7, 1.1], vertical_alignment="center")
     highlight = left.selectbox(
         "Highlight the path of a signature key",
         key_names,
         index=None,
         key=keys.GRAPH_HIGHLIGHT,
-        placeholder="(none)",
+        placeholder="Highlight a key's path",
+        label_visibility="collapsed",
     )
-    with middle:
-        _render_go_to(meta_graph, prepared, scope)
-    budget = right.number_input(
-        "Node budget",
-        min_value=4,
-        max_value=2000,
-        value=DEFAULT_NODE_BUDGET,
-        step=4,
-        key=keys.GRAPH_BUDGET,
-        help="The first view opens the hierarchy one level at a time while it fits this "
-        "many boxes; a click opens or closes one group.",
-    )
+    _render_go_to(meta_graph, prepared, scope, middle, hits_column)
+    budget = _render_budget(right)
     options = _options(scope, int(budget), highlight)
     findings = frozenset(
         (f.function or "", f.node) for f in scan_meta_graph(meta_graph).findings_for(signature.key)
@@ -240,6 +234,7 @@ def render_graph_tab(
     if scene is not None:
         tap_scope = inspect_scope(meta_graph, signature)
         times = profile_times(tap_scope)
+        heat = box_heat(prepared, graph, times)
         focus = st.session_state.get(keys.GRAPH_FOCUS)
         render_graph_view(
             {
@@ -252,7 +247,8 @@ def render_graph_tab(
                 "inspector": inspector_data(
                     meta_graph, prepared, graph, selected, tuple(chosen_taps(tap_scope)), times
                 ),
-                "heat": box_heat(prepared, graph, times),
+                "heat": heat,
+                "heat_legend": heat_legend(heat),
                 "key": scope,
             },
             key=keys.GRAPH_DRAWING,
@@ -309,6 +305,20 @@ def box_heat(
     }
 
 
+def heat_legend(heat: dict[str, list[object]] | None) -> dict[str, str] | None:
+    """The legend beside a profile's colours: what they measure and the slowest box's time
+    (the red end of the scale)."""
+    if not heat:
+        return None
+    slowest = next((v[1] for v in heat.values() if v[0] == 1.0), None)
+    if not isinstance(slowest, str):
+        return None
+    return {
+        "title": "Time in the last profiled run",
+        "max": slowest.removesuffix(" in the last profiled run"),
+    }
+
+
 def tap_action(scope: str, action: str) -> None:
     """An inspector tap action ("tap:<op id>:<n>" or "untap:…") applied to the taps."""
     verb, _, tap = action.partition(":")
@@ -320,17 +330,63 @@ def tap_action(scope: str, action: str) -> None:
         st.toast(f"{md_code(tap)} is no longer tapped.")
 
 
-def _render_go_to(meta_graph: MetaGraphInfo, prepared: SignatureSlice, scope: str) -> None:
-    query = st.text_input(
+def _render_budget(column: DeltaGenerator) -> int:
+    """The node budget, behind a small button that says it (it is changed rarely)."""
+    budget = int(st.session_state.get(keys.GRAPH_BUDGET, DEFAULT_NODE_BUDGET))
+    with column.popover(f"Budget {budget}", width="stretch", help="Boxes in the first view"):
+        chosen = st.number_input(
+            "Node budget",
+            min_value=4,
+            max_value=2000,
+            value=DEFAULT_NODE_BUDGET,
+            step=4,
+            key=keys.GRAPH_BUDGET,
+            help="The first view opens the hierarchy one level at a time while it fits this "
+            "many boxes; a click opens or closes one group.",
+        )
+    return int(chosen)
+
+
+def _search_changed(meta_graph: MetaGraphInfo, prepared: SignatureSlice, scope: str) -> None:
+    """A new "go to" query: with exactly one match that this signature runs, go there now
+    (there is nothing to choose)."""
+    query = st.session_state.get(keys.GRAPH_SEARCH) or ""
+    st.session_state.pop(keys.GRAPH_NODE, None)
+    if not query.strip():
+        return
+    hits = _search_hits(meta_graph, prepared, query)
+    if len(hits) == 1:
+        target = next(iter(hits.values()))
+        if target:
+            go_to(prepared, scope, target)
+
+
+def _render_go_to(
+    meta_graph: MetaGraphInfo,
+    prepared: SignatureSlice,
+    scope: str,
+    field: DeltaGenerator,
+    choices: DeltaGenerator,
+) -> None:
+    """The "go to" box in ``field``; its matches in ``choices``: one is gone to at once,
+    several are listed to pick from."""
+    query = field.text_input(
         "Go to a key, tensor or op",
         key=keys.GRAPH_SEARCH,
-        placeholder="e.g. output_0, Softmax, conv4_block3, ParseExampleV2",
+        placeholder="Go to: output_0, Softmax, conv4_block3…",
+        label_visibility="collapsed",
+        on_change=_search_changed,
+        args=(meta_graph, prepared, scope),
     )
     if not query.strip():
         return
     hits = _search_hits(meta_graph, prepared, query)
     if not hits:
-        st.caption(f"Nothing matches {md_code(query)}.")
+        choices.caption(f"Nothing matches {md_code(query)}.")
+        return
+    if len(hits) == 1:
+        label, target = next(iter(hits.items()))
+        choices.caption(md_text(f"Went to {label}" if target else label))
         return
     runs = sorted(hits, key=lambda label: hits[label] is None)
 
@@ -340,13 +396,14 @@ def _render_go_to(meta_graph: MetaGraphInfo, prepared: SignatureSlice, scope: st
         if target:
             go_to(prepared, scope, target)
 
-    st.selectbox(
-        f"{len(hits)} match(es): choose one to go to it",
+    choices.selectbox(
+        f"{len(hits)} matches: choose one to go to it",
         runs,
         index=None,
         key=keys.GRAPH_NODE,
         on_change=_chosen,
-        placeholder="Choose a match",
+        placeholder=f"{len(hits)} matches: choose one",
+        label_visibility="collapsed",
     )
 
 

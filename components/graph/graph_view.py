@@ -1,8 +1,10 @@
 """The signature graph's drawing as a Streamlit components-v2 element.
 
 The browser side is ``explorer/present/assets/graph_view.*`` (no build step, shared with
-notebooks): it draws a laid-out scene with zoom, pan, a minimap and the node inspector
-beside it. Python gets three events back: ``clicked`` (a box, or an open group's title),
+notebooks): it draws a laid-out scene with zoom and pan, and beside it the zoom bar, an
+overview of the whole drawing and the node inspector. The frame fills the window below its
+top (between 380 and 1100 px), so the drawing and the inspector are seen without
+scrolling. Python gets three events back: ``clicked`` (a box, or an open group's title),
 ``goto`` (a link in the inspector) and ``action`` (an inspector row's action, such as a
 tap), each as ``{"id": ..., "t": ...}``.
 """
@@ -17,10 +19,9 @@ import streamlit as st
 
 from explorer.present import assets
 
-# One height for every drawing: a frame that followed the drawing's shape would move the
-# page under the mouse each time a group opens or closes.
-FRAME_PX = 470
-_BAR_PX = 40  # the button bar above the frame
+# The frame's height follows the window, never the drawing: a frame that followed the
+# drawing's shape would move the page under the mouse each time a group opens or closes.
+FRAME_HEIGHT = "page"
 
 
 @functools.cache
@@ -41,11 +42,12 @@ def render_graph_view(
     on_click: Callable[[str], None],
     on_goto: Callable[[str], None],
     on_action: Callable[[str], None] | None = None,
-    height: int = FRAME_PX,
+    height: int | str = FRAME_HEIGHT,
 ) -> None:
     """Mount the drawing with ``data`` (see ``graph_view.js``); ``on_click``, ``on_goto``
     and ``on_action`` (an inspector row's action) get the element id or the action, before
-    the rerun the event causes."""
+    the rerun the event causes. ``height`` is the frame's in px, or "page" (the window below
+    the frame's top)."""
 
     def _event(name: str, handler: Callable[[str], None]) -> Callable[[], None]:
         def _changed() -> None:
@@ -59,7 +61,7 @@ def render_graph_view(
     _component()(
         key=key,
         data={**data, "height": height},
-        height=height + _BAR_PX,
+        height="content",
         on_clicked_change=_event("clicked", on_click),
         on_goto_change=_event("goto", on_goto),
         on_action_change=_event("action", on_action or (lambda _: None)),

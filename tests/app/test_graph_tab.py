@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
+from components.graph.graph_panel import heat_legend
 from explorer.model.reader import read_model
 from tests.conftest import REPO, SAMPLES
 from tests.markdown_text import shown
@@ -78,6 +79,30 @@ def test_go_to_a_search_hit_selects_and_centres_it() -> None:
     assert at.session_state[keys.GRAPH_FOCUS][1] == box
     # The groups on the way were opened: the op is drawn as itself.
     assert f'"{box}"' in at.session_state[keys.GRAPH_LAST_DOT]
+
+
+def test_go_to_with_one_match_goes_there_at_once() -> None:
+    at = _graph_tab("tabular_churn", "serving_default")
+    at.text_input(key=keys.GRAPH_SEARCH).input("scores").run()  # only the output key
+    assert not at.exception
+    assert at.session_state[keys.GRAPH_FOCUS][1] == "output:scores"
+    assert at.session_state[keys.GRAPH_PICKED][3] == "output:scores"
+    assert not [s for s in at.selectbox if s.key == keys.GRAPH_NODE]  # nothing to choose
+    assert any("Went to output key scores" in shown(c.value) for c in at.caption)
+    # Several matches: a list to choose from, nothing gone to yet.
+    focus = at.session_state[keys.GRAPH_FOCUS]
+    at.text_input(key=keys.GRAPH_SEARCH).input("Sigmoid").run()
+    assert at.session_state[keys.GRAPH_FOCUS] == focus
+    assert at.selectbox(key=keys.GRAPH_NODE).options
+
+
+def test_profile_legend_names_the_slowest_time() -> None:
+    heat: dict[str, list[object]] = {
+        "a": [1.0, "12.500 ms in the last profiled run"],
+        "b": [0.2, "2.500 ms in the last profiled run"],
+    }
+    assert heat_legend(heat) == {"title": "Time in the last profiled run", "max": "12.500 ms"}
+    assert heat_legend(None) is None
 
 
 def test_expanding_a_collapsed_group_reopens_it() -> None:

@@ -5,7 +5,9 @@
 //            selected: box id | null, focus: {id, nonce} | null, highlight: key | null,
 //            inspector: {title, lines, sections: [{title, rows: [{text, target, action}]}]} | null,
 //            heat: {box id: [share of the slowest box 0..1, words]} | null  (a profile),
-//            height: px, key: a name for this drawing (its view is remembered per key) }
+//            heat_legend: {title, max} | null  (the legend beside a profile's colours),
+//            height: px, or "page": the frame fills the window below its top,
+//            key: a name for this drawing (its view is remembered per key) }
 //   send(name, value): "clicked" {id, t} for a box or a frame's title, "goto" {id, t} for a
 //   link in the inspector, "action" {id, t} for an inspector row's action (e.g. a tap).
 //   Model text is only ever set as textContent, never as markup.
@@ -20,7 +22,11 @@ export default function (component) {
 }
 
 const SVG = "http://www.w3.org/2000/svg";
-const READABLE = 0.6;  // the smallest scale whose 11 px labels can still be read
+// The first view's zoom is at least this: box text at 10-11 px. A drawing bigger than the
+// frame at that zoom opens on its input end (the overview shows the rest), not shrunk.
+const READABLE = 1;
+const PAGE_MIN_PX = 380, PAGE_MAX_PX = 1100;  // a "page" frame's height stays in this range
+const PAD = 16;
 const COLORS = {
   input_key: ["#d6e9ff", "#1f5fa8"], output_key: ["#ffe3c2", "#c2620a"],
   tensor: ["#fffbe0", "#b8a400"], op: ["#ffffff", "#8a8a8a"], const: ["#eeeeee", "#999999"],
@@ -33,11 +39,24 @@ const FRAME_COLORS = {
   scope: ["#fbfbfc", "#9aa3ad"], parameters: ["#f7fbf2", "#5b8c55"],
 };
 const GROUPS = new Set(["group", "function_call", "control_flow", "parameters"]);
+const HEAT_FROM = [255, 247, 236], HEAT_TO = [214, 39, 40];  // no time → the slowest box
 
 function el(name, attrs, parent) {
   const node = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
   if (parent) parent.appendChild(node);
+  return node;
+}
+
+// A name as text that may break after each "/", "_" or ":" (a <wbr> there) and nowhere
+// else unless a part is longer than the line: "resnet50_1/conv4_block6_2_conv_1/…".
+function breakable(node, text) {
+  node.replaceChildren();
+  const parts = String(text).split(/(?<=[/_:])/);
+  parts.forEach((part, i) => {
+    if (i) node.appendChild(document.createElement("wbr"));
+    node.appendChild(document.createTextNode(part));
+  });
   return node;
 }
 
@@ -51,12 +70,34 @@ function curve(p) {
   return d;
 }
 
+// sRGB relative luminance (WCAG): which text colour reads on a fill.
+function luminance(rgb) {
+  const [r, g, b] = rgb.map((v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+function heatColor(share) {
+  const t = Math.max(0, Math.min(1, share));
+  return HEAT_FROM.map((a, i) => Math.round(a + (HEAT_TO[i] - a) * t));
+}
+
+// White text where it contrasts more than near-black (#222, luminance ≈ 0.016) does.
+function darkFill(rgb) {
+  const l = luminance(rgb);
+  return (1.05 / (l + 0.05)) > ((l + 0.05) / 0.066);
+}
+
 export function mount(root, send) {
   const view = root.querySelector(".se-view"), stage = root.querySelector(".se-stage");
   const mini = root.querySelector(".se-mini"), panel = root.querySelector(".se-inspector");
+  const readout = root.querySelector(".se-zoom"), legend = root.querySelector(".se-legend");
+  const miniToggle = root.querySelector("button[data-mini]");
   const state = { send, scene: null, sceneText: "", scale: 1, x: 0, y: 0, placed: false,
     key: null, focusNonce: null, highlight: null, anchor: null, selected: null,
-    items: new Map() };
+    items: new Map(), height: null, fitted: false };
   let drag = null, moved = 0, miniDrag = false, clicks = 0;
   const svg = el("svg", { class: "se-svg" }, stage);
   const layer = el("g", {}, svg);
@@ -71,10 +112,11 @@ export function mount(root, send) {
   };
   const apply = () => {
     layer.setAttribute("transform", `translate(${state.x},${state.y}) scale(${state.scale})`);
+    if (readout) readout.textContent = `${Math.round(state.scale * 100)}%`;
     drawPort(); remember();
   };
   const size = () => [view.clientWidth, view.clientHeight];
-  const fitScale = (w, h, pad = 16) => {
+  const fitScale = (w, h, pad = PAD) => {
     const [vw, vh] = size();
     return Math.min((vw - 2 * pad) / Math.max(w, 1), (vh - 2 * pad) / Math.max(h, 1));
   };
@@ -86,11 +128,33 @@ export function mount(root, send) {
     state.placed = true; apply();
   };
   const fit = () => { if (state.scene) fitBox(0, 0, state.scene.width, state.scene.height); };
-  const centreOn = (item) => {
+  // The offset that puts scene coordinate ``at`` at screen ``want`` along one axis, kept
+  // so the drawing fills the frame there (centred when it is smaller than the frame).
+  const along = (want, at, scale, extent, room) => {
+    if (extent * scale <= room - 2 * PAD) return (room - extent * scale) / 2;
+    return Math.min(PAD, Math.max(room - PAD - extent * scale, want - at * scale));
+  };
+  const centreOn = (item, least = READABLE) => {
     const [vw, vh] = size();
-    state.scale = Math.max(state.scale, 1);
+    state.scale = Math.max(state.scale, least);
     state.x = vw / 2 - (item.x + item.w / 2) * state.scale;
     state.y = vh / 2 - (item.y + item.h / 2) * state.scale;
+    state.placed = true; apply();
+  };
+  // The first view: the whole drawing when it is readable so; else readable, on the
+  // signature's input end (its input keys), the overview showing where that is.
+  const firstView = () => {
+    const scene = state.scene;
+    if (fitScale(scene.width, scene.height) >= READABLE) { fit(); return; }
+    const [vw, vh] = size();
+    const keys = scene.boxes.filter((b) => b.kind === "input_key");
+    const start = keys.length ? keys : scene.boxes.slice(0, 1);
+    const x0 = Math.min(...start.map((b) => b.x)), y0 = Math.min(...start.map((b) => b.y));
+    const y1 = Math.max(...start.map((b) => b.y + b.h));
+    const s = READABLE;
+    state.scale = s;
+    state.x = along(PAD + 8 * s, x0, s, scene.width, vw);
+    state.y = along(vh / 2 - (y0 + y1) / 2 * s, 0, s, scene.height, vh);
     state.placed = true; apply();
   };
   const zoomAt = (factor, cx, cy) => {
@@ -99,6 +163,18 @@ export function mount(root, send) {
     state.y = cy - (cy - state.y) * next / state.scale;
     state.scale = next; apply();
   };
+
+  // ---- the frame's height: fixed, or the window below the frame's top ----
+  const sizeFrame = () => {
+    if (state.height !== "page") return;
+    const top = view.getBoundingClientRect().top;
+    if (!view.clientWidth || top < 0) return;  // hidden, or scrolled past: keep it
+    const hint = root.querySelector(".se-hint");  // the line under the frame stays in view too
+    const below = (hint ? hint.offsetHeight + 4 : 0) + 10;
+    const px = Math.round(Math.min(PAGE_MAX_PX, Math.max(PAGE_MIN_PX, window.innerHeight - top - below)));
+    if (view.style.height !== `${px}px`) view.style.height = `${px}px`;
+  };
+  window.addEventListener("resize", () => { sizeFrame(); drawPort(); });
 
   // ---- drawing ----
   const draw = (scene) => {
@@ -112,7 +188,7 @@ export function mount(root, send) {
       el("rect", { x: f.x, y: f.y, width: f.w, height: f.h, rx: 8, fill, stroke,
         "stroke-width": f.findings ? 2.5 : 1.2, ...(f.findings ? { class: "se-finding" } : {}) }, g);
       const title = el("text", { x: f.x + 8, y: f.y + 13, class: "se-frame-title",
-        "data-id": f.ids[0], role: "button", tabindex: "0" }, g);
+        "data-id": f.ids[0], role: "button", tabindex: "0", "data-room": f.w - 16 }, g);
       title.textContent = (f.findings ? "⚠ " : "") + f.label;
       const sub = el("tspan", { class: "se-frame-sub", dx: 8 }, title);
       sub.textContent = f.sub;
@@ -148,7 +224,7 @@ export function mount(root, send) {
         class: "se-shape" }, g);
       b.lines.forEach((line, i) => {
         const t = el("text", { x: b.x + 8, y: b.y + 15 + i * 14,
-          class: i === 0 ? "se-l1" : "se-l2" }, g);
+          class: i === 0 ? "se-l1" : "se-l2", "data-room": b.w - 14 }, g);
         t.textContent = (i === 0 && b.findings ? "⚠ " : "") + line;
       });
       const tip = el("title", {}, g); tip.textContent = b.title;
@@ -158,6 +234,21 @@ export function mount(root, send) {
         class: "se-mini-box" + (b.highlighted ? " se-hot" : "") + (b.findings ? " se-finding" : "") }, miniLayer);
     }
     miniSvg.setAttribute("viewBox", `0 0 ${scene.width} ${scene.height}`);
+    state.fitted = false;
+    fitText();
+  };
+  // Boxes are sized for the widest common sans-serif; a wider font still found here is
+  // narrowed to its box rather than overflowing it.
+  const fitText = () => {
+    if (state.fitted || !view.clientWidth) return;
+    state.fitted = true;
+    layer.querySelectorAll("text[data-room]").forEach((t) => {
+      const room = Number(t.getAttribute("data-room"));
+      if (room > 0 && t.getComputedTextLength() > room) {
+        t.setAttribute("textLength", room);
+        t.setAttribute("lengthAdjust", "spacingAndGlyphs");
+      }
+    });
   };
   const mark = (selected) => {
     state.selected = selected;
@@ -175,17 +266,24 @@ export function mount(root, send) {
   };
 
   // ---- a profile's times, as colour: white (no time) to red (the slowest box) ----
-  const heat = (times) => {
+  const heat = (times, scale) => {
     for (const item of state.items.values()) {
       if (item.frame) continue;
       const shape = item.node.querySelector(".se-shape");
       const tip = item.node.querySelector("title");
       const hot = times && times[item.id];
       if (tip) tip.textContent = hot ? `${item.title}\n${hot[1]}` : item.title;
+      item.node.classList.remove("se-dark-fill", "se-light-fill");
       if (!hot) { shape.removeAttribute("style"); continue; }
-      const t = Math.max(0, Math.min(1, hot[0]));
-      const mix = (a, b) => Math.round(a + (b - a) * t);
-      shape.setAttribute("style", `fill: rgb(${mix(255, 214)},${mix(247, 39)},${mix(236, 40)})`);
+      const rgb = heatColor(hot[0]);
+      shape.setAttribute("style", `fill: rgb(${rgb.join(",")})`);
+      item.node.classList.add(darkFill(rgb) ? "se-dark-fill" : "se-light-fill");
+    }
+    const shown = Boolean(times && scale);
+    legend.hidden = !shown;
+    if (shown) {
+      legend.querySelector(".se-legend-title").textContent = scale.title;
+      legend.querySelector(".se-legend-max").textContent = scale.max;
     }
   };
 
@@ -199,10 +297,10 @@ export function mount(root, send) {
       panel.appendChild(p); return;
     }
     const h = document.createElement("div"); h.className = "se-ins-title";
-    h.textContent = info.title; panel.appendChild(h);
+    breakable(h, info.title); panel.appendChild(h);
     for (const line of info.lines || []) {
       const p = document.createElement("div"); p.className = "se-ins-line";
-      p.textContent = line; panel.appendChild(p);
+      breakable(p, line); panel.appendChild(p);
     }
     for (const section of info.sections || []) {
       const t = document.createElement("div"); t.className = "se-ins-head";
@@ -210,7 +308,7 @@ export function mount(root, send) {
       for (const row of section.rows) {
         const r = document.createElement(row.target || row.action ? "button" : "div");
         r.className = row.action ? "se-action" : (row.target ? "se-link" : "se-ins-row");
-        r.textContent = row.text;
+        breakable(r, row.text);
         if (row.action) {
           r.addEventListener("click", () => {
             if (state.send) state.send("action", { id: row.action, t: Date.now() });
@@ -228,7 +326,11 @@ export function mount(root, send) {
 
   // ---- data in ----
   state.show = (data) => {
-    view.style.height = `${data.height || 560}px`;
+    const height = data.height || 560;
+    if (height !== state.height) {
+      state.height = height;
+      if (height === "page") sizeFrame(); else view.style.height = `${height}px`;
+    }
     const text = JSON.stringify(data.scene);
     const fresh = text !== state.sceneText;
     if (fresh) {
@@ -249,7 +351,7 @@ export function mount(root, send) {
       state.anchor = null;
     }
     mark(data.selected || null);
-    heat(data.heat || null);
+    heat(data.heat || null, data.heat_legend || null);
     inspect(data.inspector || null);
     const focus = data.focus;
     if (focus && focus.nonce !== state.focusNonce && view.clientWidth) {
@@ -267,15 +369,24 @@ export function mount(root, send) {
     let saved = null;
     try { saved = JSON.parse(sessionStorage.getItem(state.key) || "null"); } catch (err) {}
     if (saved) { [state.scale, state.x, state.y] = saved; state.placed = true; apply(); }
-    else fit();
+    else firstView();
     return true;
   };
-  const showHot = () => {  // bring a highlighted path into view
+  const showHot = () => {  // bring a highlighted path into view, readable
     const hot = state.scene.boxes.filter((b) => b.highlighted);
     if (!hot.length) return;
     const x0 = Math.min(...hot.map((b) => b.x)), y0 = Math.min(...hot.map((b) => b.y));
     const x1 = Math.max(...hot.map((b) => b.x + b.w)), y1 = Math.max(...hot.map((b) => b.y + b.h));
-    fitBox(x0, y0, x1 - x0, y1 - y0, 1.2);
+    if (fitScale(x1 - x0, y1 - y0) >= READABLE) { fitBox(x0, y0, x1 - x0, y1 - y0, 1.2); return; }
+    // Too long to read whole: its key, readable, with as much of the path as fits.
+    const key = state.items.get(`input:${state.highlight}`) || state.items.get(`output:${state.highlight}`);
+    const at = key || hot[0];
+    const [vw, vh] = size();
+    const s = Math.max(state.scale, READABLE);
+    state.scale = s;
+    state.x = Math.min(PAD - x0 * s, Math.max(vw - PAD - x1 * s, vw / 2 - (at.x + at.w / 2) * s));
+    state.y = Math.min(PAD - y0 * s, Math.max(vh - PAD - y1 * s, vh / 2 - (at.y + at.h / 2) * s));
+    state.placed = true; apply();
   };
 
   // ---- events out ----
@@ -315,7 +426,7 @@ export function mount(root, send) {
     moved = Math.max(moved, Math.abs(e.clientX - drag[2]) + Math.abs(e.clientY - drag[3]));
     state.x = e.clientX - drag[0]; state.y = e.clientY - drag[1]; apply();
   });
-  const miniPan = (e) => {  // centre the view on the minimap point under the mouse
+  const miniPan = (e) => {  // centre the view on the overview point under the mouse
     if (!state.scene) return;
     const r = miniSvg.getBoundingClientRect();
     const s = Math.min(r.width / state.scene.width, r.height / state.scene.height);
@@ -325,14 +436,26 @@ export function mount(root, send) {
     state.x = vw / 2 - px * state.scale; state.y = vh / 2 - py * state.scale; apply();
   };
   mini.addEventListener("mousedown", (e) => { miniDrag = true; miniPan(e); e.preventDefault(); });
+  const showMini = (on) => {
+    mini.hidden = !on;
+    if (miniToggle) miniToggle.setAttribute("aria-pressed", on ? "true" : "false");
+    try { localStorage.setItem("se-graph:overview", on ? "1" : "0"); } catch (err) {}
+  };
+  let overview = true;
+  try { overview = localStorage.getItem("se-graph:overview") !== "0"; } catch (err) {}
+  showMini(overview);
+  if (miniToggle) miniToggle.onclick = () => showMini(mini.hidden);
   const centre = (f) => { const [vw, vh] = size(); zoomAt(f, vw / 2, vh / 2); };
   const buttons = {
     in: () => centre(1.25), out: () => centre(0.8), fit,
     one: () => { const [vw, vh] = size(); zoomAt(1 / state.scale, vw / 2, vh / 2); },
   };
   root.querySelectorAll("button[data-zoom]").forEach((b) => { b.onclick = buttons[b.dataset.zoom]; });
-  // The element may sit in a hidden tab: place the drawing when it first gets a size.
-  new ResizeObserver(() => { if (!state.placed && state.scene) restore(); else drawPort(); }).observe(view);
+  // The element may sit in a hidden tab: size and place the drawing when it gets a size.
+  new ResizeObserver(() => {
+    sizeFrame(); fitText();
+    if (!state.placed && state.scene) restore(); else drawPort();
+  }).observe(view);
   state.READABLE = READABLE;
   return state;
 }
