@@ -1,8 +1,8 @@
 """``python -m explorer graph PATH --signature KEY``: the ops a signature runs, as DOT/SVG/JSON.
 
 The same view as the app's Graph tab: the hierarchy opened one level at a time within
-``--budget`` boxes, plus the groups named by ``--expand`` (a group id, scope, function or
-call name at any depth; the groups around it open too). DOT goes to stdout by default
+``--budget`` boxes, plus the groups named by ``--expand`` at any depth (the groups around
+them open too; how a name is matched: ``explorer.graph.navigation.GroupNames``). DOT goes to stdout by default
 (pipe it to ``dot -Tsvg``); ``--format svg`` is the app's wrapped layout (Graphviz ``dot``
 places each group's boxes; exits 2 naming the package to install when it is missing);
 ``--format json`` lists nodes, edges and clusters (each group with its op summary and
@@ -40,17 +40,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         nargs="+",
         action="extend",
         default=[],
-        metavar="SCOPE",
-        help="open these groups, at any depth (group id, name scope, function or call node "
-        "name); the groups around them open too",
+        metavar="NAME",
+        help="open these groups, at any depth; the groups around them open too. NAME is a "
+        "group id (as --format json lists them), a scope, function or call node name, or "
+        "the last part of a scope with or without Keras's _N suffix (conv4_block6_2_conv "
+        "names resnet50_1/conv4_block6_2_conv_1). When a name fits several groups, those "
+        "on the signature's data flow win over constants & variables, then exact names "
+        "over last parts",
     )
     parser.add_argument(
         "--collapse",
         nargs="+",
         action="extend",
         default=[],
-        metavar="SCOPE",
-        help="keep these groups closed",
+        metavar="NAME",
+        help="keep these groups closed (names matched as for --expand)",
     )
     parser.add_argument(
         "--budget",

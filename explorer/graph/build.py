@@ -28,13 +28,12 @@ from explorer.graph.highlight import Marked, highlight_set, key_id, tensor_id
 from explorer.graph.levels import distances
 from explorer.graph.library import Library
 from explorer.graph.navigation import (
+    GroupNames,
     OpIndex,
     OpRef,
     OpRefs,
     adjacency,
-    find_groups,
     flagged_ops,
-    group_aliases,
     inside_closed_calls,
     neighbours,
 )
@@ -69,7 +68,7 @@ class SignatureSlice:
     # Built the first time a view or a lookup needs them.
     _op_index: OpIndex | None = field(default=None, repr=False)
     _ops: OpRefs | None = field(default=None, repr=False)
-    _aliases: dict[str, list[Group]] | None = field(default=None, repr=False)
+    _names: GroupNames | None = field(default=None, repr=False)
     _marked: dict[str, Marked | None] = field(default_factory=dict, repr=False)
     _adjacency: tuple[list[list[int]], list[list[int]]] | None = field(default=None, repr=False)
 
@@ -159,10 +158,10 @@ class SignatureSlice:
         names = [n for n in names if n]
         if not names:
             return []
-        if self._aliases is None:
+        if self._names is None:
             with collector_paused():
-                self._aliases = group_aliases(self.hierarchy.groups)
-        return find_groups(self._aliases, self.hierarchy.groups, names)
+                self._names = GroupNames(self.hierarchy.groups)
+        return self._names.find(names)
 
     def _highlight(self, key: str | None) -> Marked | None:
         if key is None:
@@ -306,8 +305,10 @@ def build_signature_graph(
         meta_graph: the MetaGraph holding the signature (its parsed proto is used).
         signature_key: the SignatureDef key, e.g. "serving_default".
         expand: groups to open whatever the budget, at any depth: a group id, a name
-            scope ("resnet50_1/conv1_conv_1"), a function name or a call node name; the
-            groups around it open too.
+            scope ("resnet50_1/conv1_conv_1"), a function name, a call node name, or a
+            scope's last part with or without Keras's "_N" ("conv1_conv"); the groups
+            around it open too. Groups on the data flow win over constants & variables
+            (the rule: ``explorer.graph.navigation.GroupNames``).
         collapse: groups to keep closed (same names as ``expand``).
         node_budget: most boxes in the default view; whole levels are opened while the
             view fits.

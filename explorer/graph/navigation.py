@@ -1,5 +1,6 @@
-"""What a user names, found in a slice: groups by any of their names, an op inside a call
-the slice left closed, an op's neighbours, and the ops the unsafe-op scan flagged.
+"""What a user names, found in a slice: groups by any of their names (``GroupNames``), an op
+inside a call the slice left closed, an op's neighbours, and the ops the unsafe-op scan
+flagged.
 
 Each lookup table is built the first time it is asked for and kept with the slice
 (``explorer.graph.build.SignatureSlice``), so a click pays for what it asks.
@@ -8,6 +9,7 @@ Each lookup table is built the first time it is asked for and kept with the slic
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from operator import attrgetter
@@ -22,46 +24,97 @@ from explorer.graph.library import Library
 OpRef = tuple[str, str]
 
 
-def group_aliases(groups: dict[str, Group]) -> dict[str, list[Group]]:
-    """Every name a user may give a group (id, scope, function, call node name) → the
-    groups it names, in hierarchy order (``groups`` is in that order)."""
-    lookup: dict[str, list[Group]] = {}
-    get = lookup.get
-    for group in groups.values():
-        if group.kind == "root":
-            continue
-        scope = group.scope
-        aliases = [group.id, scope, scope + "/", group.function, group.call]
-        if group.synthetic:  # a stage or block inferred from names: its name too
-            aliases += [group.label, scope.removesuffix("*").rstrip("_-./")]
-        for alias in aliases:
-            if alias and alias != "/":
-                found = get(alias)
-                if found is None:
-                    lookup[alias] = [group]
-                elif found[-1] is not group:
-                    found.append(group)
-    return lookup
+# A layer's scope as Keras 3 names it inside a traced function: "conv4_block6_2_conv_1".
+_INDEXED = re.compile(r"^(.+?)_\d+$")
 
 
-def find_groups(
-    lookup: dict[str, list[Group]], groups: dict[str, Group], names: Iterable[str]
-) -> list[Group]:
-    """Groups a user names by id, scope, function or call node name.
+class GroupNames:
+    """Every name a user may give a group, and the rule that picks among the groups a name
+    fits (``find``).
 
-    Raises:
-        GraphOptionError: a name names no group (the closest names are suggested).
+    A name fits a group as: its id; its scope, function or call node name (or, for a stage
+    or block inferred from names, its label or prefix) exactly; the last part of its scope
+    or call name ("conv4_block6_2_conv_1" for "resnet50_1/conv4_block6_2_conv_1"); or that
+    last part without Keras's "_N" suffix ("conv4_block6_2_conv"). Groups that compute
+    (on the signature's data flow) win over the groups of constants and variables (a
+    layer's kernel lives in a scope of the layer's own name there); then an exact name
+    wins over a last part, and a last part over one without its suffix. Every group of
+    the winning kind is chosen (a function called from several places opens at each).
     """
-    found: list[Group] = []
-    for name in names:
-        if not name:
-            continue
-        if name not in lookup:
-            close = difflib.get_close_matches(name, list(lookup), n=5, cutoff=0.5)
-            ids = sorted(g.id for g in groups.values() if g.kind != "root")
-            raise GraphOptionError("scope or function", name, close or ids[:8])
-        found.extend(lookup[name])
-    return found
+
+    __slots__ = ("_exact", "_groups", "_indexed", "_last")
+
+    def __init__(self, groups: dict[str, Group]) -> None:
+        self._groups = groups
+        self._exact: dict[str, list[Group]] = {}
+        self._last: dict[str, list[Group]] = {}
+        self._indexed: dict[str, list[Group]] = {}
+        for group in groups.values():  # in hierarchy order
+            if group.kind == "root":
+                continue
+            scope = group.scope
+            aliases = [group.id, scope, scope + "/", group.function, group.call]
+            if group.synthetic:  # a stage or block inferred from names: its name too
+                aliases += [group.label, scope.removesuffix("*").rstrip("_-./")]
+            for alias in aliases:
+                _add(self._exact, alias, group)
+            named = "" if group.synthetic else (scope or group.call)
+            last = named.rpartition("/")[2]
+            _add(self._last, last, group)
+            found = _INDEXED.match(last)
+            if found:
+                _add(self._indexed, found.group(1), group)
+
+    def names(self) -> list[str]:
+        """Every exact name (for suggestions)."""
+        return list(self._exact)
+
+    def find(self, names: Iterable[str]) -> list[Group]:
+        """The groups ``names`` name (see the class docstring for the rule).
+
+        Raises:
+            GraphOptionError: a name names no group (the closest names are suggested).
+        """
+        found: list[Group] = []
+        for name in names:
+            if not name:
+                continue
+            if name in self._groups:
+                found.append(self._groups[name])
+                continue
+            ranked = [
+                ((_in_parameters(group), tier), group)
+                for tier, table in enumerate((self._exact, self._last, self._indexed))
+                for group in table.get(name, ())
+            ]
+            if not ranked:
+                close = difflib.get_close_matches(name, self.names(), n=5, cutoff=0.5)
+                ids = sorted(g.id for g in self._groups.values() if g.kind != "root")
+                raise GraphOptionError("scope or function", name, close or ids[:8])
+            best = min(rank for rank, _ in ranked)
+            chosen = [group for rank, group in ranked if rank == best]
+            found.extend(dict.fromkeys(chosen))  # once each, in hierarchy order
+        return found
+
+
+def _add(table: dict[str, list[Group]], alias: str, group: Group) -> None:
+    if not alias or alias == "/":
+        return
+    listed = table.get(alias)
+    if listed is None:
+        table[alias] = [group]
+    elif listed[-1] is not group:
+        listed.append(group)
+
+
+def _in_parameters(group: Group) -> bool:
+    """Whether ``group`` is, or sits in, a frame's "constants & variables" group."""
+    current: Group | None = group
+    while current is not None:
+        if current.kind == "parameters":
+            return True
+        current = current.parent
+    return False
 
 
 class OpIndex:
