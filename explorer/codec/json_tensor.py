@@ -109,6 +109,10 @@ def fast_array(value: Any, dims: list[int], dtype: str, may_hold_bools: bool) ->
         return None
     if dtype in ("DT_FLOAT", "DT_DOUBLE"):
         with np.errstate(over="ignore"):
+            if kind in "iu":
+                # rapidjson's GetFloat() is static_cast<float>(GetDouble()): an integer
+                # token is rounded to a double first, then to a float (twice, not once).
+                array = array.astype(np.float64)
             return array.astype(target)
     if dtype in _INT_RANGE:
         low, high = _INT_RANGE[dtype]
