@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import ExecutionError, WorkerEndedError
+from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.run import runner
 from explorer.run.call_tree import CallTree
 from explorer.run.profile import Profile, from_run_metadata
@@ -21,6 +22,7 @@ from explorer.run.result import RunContext
 from explorer.run.tap_rewrite import Rewritten, TapFetch, rewrite
 from explorer.run.tap_values import TapValue
 from explorer.run.taps import resolve
+from explorer.serving.graph_cache import GraphCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +53,7 @@ class Inspector:
         self.trace = run.options.profile
         self._rewritten: Rewritten | None = None
         if run.options.taps:
-            sites = resolve(run.meta_graph, run.signature, run.options.taps, model.op_defs)
-            self._rewritten = rewrite(run.meta_graph.proto, sites)
-            tapped = replace(run.meta_graph, proto=self._rewritten.proto)
+            self._rewritten, tapped = _tapped(run, model)
             self.model, self.load_ms = runner.load(
                 run.model_dir,
                 tapped,
@@ -97,9 +97,36 @@ class Inspector:
                 position += count
         profile = None
         if self.trace:
-            tree = CallTree(self._run.meta_graph.proto, self._run.signature)
+            tree = _call_tree(self._run.meta_graph, self._run.signature)
             profile = from_run_metadata(output.trace, tree, output.run_ms)
         return Inspection(tuple(taps), profile)
+
+
+# Per graph, what a call prepares again for the same signature and taps: resolving and
+# rewriting the graph (a copy of the whole MetaGraph), and the call tree a profile maps
+# names onto. Kept, the same rewritten MetaGraph is the same loaded model, found by id.
+_PREPARED: GraphCache[dict[tuple[str, tuple[str, ...]], tuple[Rewritten, MetaGraphInfo]]] = (
+    GraphCache(lambda graph: {})
+)
+_TREES: GraphCache[dict[str, CallTree]] = GraphCache(lambda graph: {})
+
+
+def _tapped(run: RunContext, model: runner.LoadedModel) -> tuple[Rewritten, MetaGraphInfo]:
+    meta_graph, taps = run.meta_graph, tuple(run.options.taps)
+    prepared = _PREPARED.get(meta_graph.proto)
+    key = (run.signature.key, taps)
+    if key not in prepared:
+        sites = resolve(meta_graph, run.signature, taps, model.op_defs)
+        rewritten = rewrite(meta_graph.proto, sites)
+        prepared[key] = (rewritten, replace(meta_graph, proto=rewritten.proto))
+    return prepared[key]
+
+
+def _call_tree(meta_graph: MetaGraphInfo, signature: SignatureInfo) -> CallTree:
+    trees = _TREES.get(meta_graph.proto)
+    if signature.key not in trees:
+        trees[signature.key] = CallTree(meta_graph.proto, signature)
+    return trees[signature.key]
 
 
 def _tap_value(fetch: TapFetch, values: list[Any]) -> TapValue:

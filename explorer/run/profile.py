@@ -13,6 +13,7 @@ in. Parsing needs no TensorFlow.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -98,7 +99,7 @@ class Profile:
 def from_run_metadata(data: bytes, tree: CallTree, execution_ms: float) -> Profile:
     """The profile in a serialized ``RunMetadata``, its ops mapped onto ``tree``'s ids."""
     metadata = protos.message_class("tensorflow.RunMetadata").FromString(data)
-    names, calls = _inlined_names(tree)
+    names, calls = _NAMES.get(tree) or _NAMES.setdefault(tree, _inlined_names(tree))
     ops: dict[str, OpTime] = {}
     starts, ends = [], []
     for device in metadata.step_stats.dev_stats:
@@ -132,6 +133,13 @@ def from_run_metadata(data: bytes, tree: CallTree, execution_ms: float) -> Profi
     ranked = sorted(ops.values(), key=lambda o: (-o.micros, o.name))
     span = (max(ends) - min(starts)) / 1000 if starts else 0.0
     return Profile(tuple(ranked), sum(o.micros for o in ranked) / 1000, span, execution_ms)
+
+
+# Per call tree (kept per graph and signature by the caller): a model's names are mapped
+# once, not on every profiled run.
+_NAMES: weakref.WeakKeyDictionary[CallTree, tuple[dict[str, tuple[str, str]], dict[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _inlined_names(tree: CallTree) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
