@@ -87,9 +87,11 @@ def kept_files(
     or signature switch empties it), the kept files stay in use, named beside a button that
     drops them, until the user drops them there or in the uploader.
 
-    Only the uploader's own change event says the user removed its files: an uploader
-    drawn afresh is empty too, and stays empty on every later run until the user acts
-    (its key is in the session state by then, so "drawn before and empty" is no sign).
+    The files are dropped only when the user removes them from the uploader: it showed
+    files, has been on screen since, and its change event says it is empty now. An
+    uploader drawn afresh is empty too, stays empty on the runs after (its key is in the
+    session state by then, so "drawn before and empty" is no sign), and its page may even
+    report that emptiness as a change once it is mounted again.
 
     Args:
         store: the files' session key when several uploaders share them (default ``key``).
@@ -99,6 +101,9 @@ def kept_files(
     state = st.session_state
     kept = (store or key) + ".kept"
     anchor = key + ".anchor"  # adds: the files in use before this uploader's own
+    showed = key + ".showed"  # the uploader, on screen since, has shown files of its own
+    if key not in state:  # not drawn on the last run: a fresh, empty uploader
+        state.pop(showed, None)
     uploaded = st.file_uploader(
         label,
         type=types,
@@ -108,10 +113,12 @@ def kept_files(
         on_change=_mark_changed,
         args=(key,),
     )
-    # Set by the uploader's on_change, which runs only when the user adds or removes files.
+    # Set by the uploader's on_change: files added or removed (or a remounted uploader
+    # reporting itself empty, which the check of ``showed`` below tells apart).
     changed = state.pop(key + ".changed", False)
     files = [f for f in (uploaded if isinstance(uploaded, list) else [uploaded]) if f is not None]
     if files:
+        state[showed] = True
         before = state.get(anchor, _NO_FILES) if adds else _NO_FILES
         ids = before[0] + tuple(f.file_id for f in files)
         held = state.get(kept)
@@ -121,7 +128,7 @@ def kept_files(
             names = ", ".join(md_code(name) for name, _ in before[1])
             st.caption(f"Also in the batch, dropped before: {names}")
         return list(state[kept][1])
-    if changed:  # the user removed the files from the uploader
+    if changed and state.pop(showed, False):  # the user removed the files from the uploader
         if adds and state.get(anchor, _NO_FILES)[0]:
             state[kept] = state[anchor]
         else:

@@ -66,12 +66,12 @@ def demo_url(keras_applications: dict[str, Path]) -> Iterator[str]:
         process.kill()
 
 
-def _photo(path: Path) -> Path:
-    # A photo-like JPEG: a sunset sky over a dark hill, 640×480.
+def _photo(path: Path, seed: int = 0) -> Path:
+    # A photo-like JPEG: a sunset sky over a dark hill, 640×480 (another seed, another hill).
     y, x = np.mgrid[0:480, 0:640]
     sky = np.stack([255 - y // 4, 120 + y // 6, 200 - y // 3], axis=-1)
-    hill = (y > 300 + 60 * np.sin(x / 90.0))[..., None]
-    pixels = np.where(hill, np.array([40, 70, 35]), sky).clip(0, 255).astype(np.uint8)
+    hill = (y > 300 - 80 * seed + 60 * np.sin(x / (90.0 + 40 * seed)))[..., None]
+    pixels = np.where(hill, np.array([40, 70 + 90 * seed, 35]), sky).clip(0, 255).astype(np.uint8)
     Image.fromarray(pixels).save(path, format="JPEG", quality=92)
     return path
 
@@ -114,7 +114,27 @@ def test_a_jpeg_dropped_in_the_presentation_view_shows_the_top_five(
         assert box["y"] >= 0
         assert box["y"] + box["height"] <= VIEWPORT["height"], f"bar {n} is below the fold"
     expect(page.get_by_role("img").first).to_be_visible()  # the photo, as the model sees it
+    # The pixel-value preset is at hand beside the drop zone, above the fold.
+    preset = page.get_by_text("Pixel values").first
+    expect(preset).to_be_visible()
+    box = preset.bounding_box()
+    assert box is not None
+    assert box["y"] + box["height"] <= VIEWPORT["height"]
     page.screenshot(path=str(SHOTS / "presentation_top5.png"))
+
+    # A second photo dropped replaces the first: one photo, one answer.
+    shown = page.get_by_test_id("stImage").locator("img")
+    before = shown.get_attribute("src")
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
+        str(_photo(tmp_path / "meadow.jpg", seed=1))
+    )
+    expect(shown).not_to_have_attribute("src", before or "", timeout=240_000)  # redrawn
+    page.wait_for_selector(IDLE, timeout=240_000)
+    expect(page.get_by_text("meadow.jpg")).to_be_visible()
+    expect(page.get_by_text("sunset.jpg")).to_have_count(0)
+    expect(page.get_by_test_id("stImage")).to_have_count(1)
+    expect(page.locator(".score-bars")).to_have_count(1)
+    page.screenshot(path=str(SHOTS / "presentation_replaced.png"))
 
     # One click back to the full view: the Run tab with the editor and the ranked output.
     page.get_by_role("button", name="Full view").click()
@@ -126,10 +146,25 @@ def test_a_jpeg_dropped_in_the_presentation_view_shows_the_top_five(
     popover.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         str(_labels(tmp_path / "labels.txt"))
     )
+    expect(popover.get_by_text("labels.txt")).to_be_visible(timeout=60_000)  # uploaded
     page.wait_for_selector(IDLE, timeout=120_000)
     page.keyboard.press("Escape")
     expect(page.get_by_text("label from labels.txt").first).to_be_visible(timeout=60_000)
     page.screenshot(path=str(SHOTS / "full_view.png"), full_page=True)
+
+    # Away to the Graph tab and back: the photo the form shows is the photo the next run
+    # sends (it used to send zeros and then say "No image yet").
+    page.get_by_role("tab", name="Graph", exact=True).click()
+    page.wait_for_selector(IDLE, timeout=120_000)
+    page.get_by_role("tab", name="Run", exact=True).click()
+    page.wait_for_selector(IDLE, timeout=120_000)
+    expect(page.get_by_text("1 image, 224×224 RGB").first).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Run predict").click()
+    page.wait_for_selector(IDLE, timeout=240_000)
+    expect(page.get_by_text("1 image, 224×224 RGB").first).to_be_visible()
+    expect(page.get_by_text("No image yet")).to_have_count(0)
+    expect(page.get_by_text("The form has changed since this answer")).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "full_view_after_tabs.png"), full_page=True)
     page.close()
 
 
