@@ -93,9 +93,13 @@ def presentation_request(
 
 
 def render_presentation_inputs(
-    method: MethodKind, request: CallRequest | None, tensors: dict[str, TensorValue]
+    method: MethodKind,
+    request: CallRequest | None,
+    tensors: dict[str, TensorValue],
+    aliases: tuple[str, ...] = (),
 ) -> None:
-    """The request's inputs: pictures for images, a table of name → value for the rest."""
+    """The request's inputs: pictures for images, a table of name → value for the rest.
+    ``aliases``: the signature's inputs (a one-input body names none of them)."""
     if request is None:
         st.caption("The request is not complete yet: switch presentation view off to edit it.")
         return
@@ -136,7 +140,7 @@ def render_presentation_inputs(
                 )
         _table(report.request_table(method.value, doc))
         return
-    values = {k: v for k, v in _predict_values(doc).items() if k not in tensors}
+    values = {k: v for k, v in _predict_values(doc, aliases).items() if k not in tensors}
     plain = {k: v for k, v in values.items() if not _show_picture(k, v, len(values) > 1)}
     if plain:
         _table(report.request_table("predict", {"inputs": plain}))
@@ -149,17 +153,19 @@ def _pictures(pictures: list[Any], title: str | None) -> None:
     st.image(pictures[:8], width=width)
 
 
-def _predict_values(doc: dict[str, Any]) -> dict[str, Any]:
-    # Input alias → the batch of values, whichever REST form the body uses.
+def _predict_values(doc: dict[str, Any], aliases: tuple[str, ...]) -> dict[str, Any]:
+    # Input alias → the batch of values, whichever REST form the body uses; a body for a
+    # one-input signature gives the values bare, named by that input.
+    bare = aliases[0] if len(aliases) == 1 else None
     if "instances" in doc:
         rows = doc["instances"] if isinstance(doc["instances"], list) else []
         if rows and all(isinstance(r, dict) and "b64" not in r for r in rows):
             return {k: [r.get(k) for r in rows] for k in rows[0]}
-        return {"instances": rows}
+        return {bare or "instances": rows}
     inputs = doc.get("inputs")
     if isinstance(inputs, dict) and "b64" not in inputs:
         return dict(inputs)
-    return {"inputs": inputs}
+    return {bare or "inputs": inputs}
 
 
 def _show_picture(alias: str, value: Any, titled: bool) -> bool:

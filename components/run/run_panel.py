@@ -109,7 +109,8 @@ def render_run_panel(
             return
         api, request, tensors, dropped = chosen
         if presentation:
-            render_presentation_inputs(api, request, tensors)
+            aliases = tuple(t.key for t in signature.inputs)
+            render_presentation_inputs(api, request, tensors, aliases)
         scan = scan_meta_graph(meta_graph)
         blocked = not scan.clean and not allow_unsafe
         if blocked:

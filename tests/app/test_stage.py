@@ -104,6 +104,10 @@ def test_an_embedding_is_summarized_not_ranked(monkeypatch: pytest.MonkeyPatch) 
     at = _stage(monkeypatch, [SAMPLES], sample="keras_multi_io", signature="embed_only", run="1")
     scope = _scope(SAMPLES / "keras_multi_io", "embed_only")
     assert "Prediction · “embed only”" in _text(at)
+    # The one input is named in the inputs' table (its body, in row form, names none).
+    table = next(h.value for h in at.get("html") if "showcase-table" in h.value)
+    assert "<td>country</td>" in table
+    assert "instances" not in table
     embedding = at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "predict")]
     assert np.asarray(embedding.result.outputs["embedding"]).min() < 0
     assert not any("score-bars" in h.value for h in at.get("html"))
