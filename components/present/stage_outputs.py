@@ -10,6 +10,7 @@ summarized, not ranked. A ranking whose scores are all equal says so.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -79,7 +80,7 @@ def render_presentation_outcome(
             ranked = _ranked([(str(label), float(score)) for label, score in classes])
             row = np.asarray([float(score) for _, score in classes])
             title = f"Example {number}" if len(results) > 1 else None
-            _bars(ranked, title, True, tie_note(row, ranked))
+            _bars(ranked, True, tie_note(row, ranked), title)
         _more(len(results), _MAX_EXAMPLES, "examples")
     elif result.method is MethodKind.REGRESS:
         values = result.response_json["results"]
@@ -104,7 +105,7 @@ def _predict_outputs(
             row = zip(classes[number], scores[number], strict=True)
             ranked = _ranked([(_text(label), float(score)) for label, score in row])
             note = tie_note(scores[number], ranked)
-            _beside(pictures, number, len(scores), lambda t, r=ranked, n=note: _bars(r, t, True, n))
+            _beside(pictures, number, len(scores), partial(_bars, ranked, True, note))
         outputs = {k: v for k, v in outputs.items() if k not in ("classes", "scores")}
     k = int(st.session_state.get(keys.run_key(scope, keys.RUN_TOP_K), DEFAULT_K))
     for alias, array in outputs.items():
@@ -130,7 +131,7 @@ def _predict_outputs(
                     pictures,
                     number,
                     len(array),
-                    lambda t, r=ranked, p=percent, n=note: _bars(r, t, p, n),
+                    partial(_bars, ranked, percent, note),
                 )
             _more(len(array), _MAX_RANKED, "batch items")
             if st.session_state.get(as_scores_key(scope, alias)):
@@ -140,7 +141,7 @@ def _predict_outputs(
             # An embedding or features: a summary per item, never a "top classes" list.
             for number in range(min(len(array), _MAX_RANKED)):
                 line = vector_summary(array[number])
-                _beside(pictures, number, len(array), lambda t, x=line: _summary(x, t))
+                _beside(pictures, number, len(array), partial(_summary, line))
             _more(len(array), _MAX_RANKED, "batch items")
             rank_toggle(scope, alias)
             continue
@@ -189,9 +190,7 @@ def _ranked(pairs: list[tuple[str, float]]) -> tuple[Ranked, ...]:
     return tuple(Ranked(i, label, score) for label, score, i in ordered)
 
 
-def _bars(
-    ranked: tuple[Ranked, ...], title: str | None, percent: bool, note: str | None = None
-) -> None:
+def _bars(ranked: tuple[Ranked, ...], percent: bool, note: str | None, title: str | None) -> None:
     st.html(score_bars_html(ranked, title, percent=percent, large=True))
     if note:
         st.caption(note)
