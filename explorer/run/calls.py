@@ -171,7 +171,8 @@ def predict_arrays(
     options = CallOptions(
         method_name_check, allow_unsafe, tuple(extra_fetches), kernels, tuple(taps), profile
     )
-    request = ArrayRequest(signature, "inputs", dict(inputs))
+    sent = {t.key for t in sig.inputs} <= set(inputs)
+    request = ArrayRequest(signature, "inputs", dict(inputs), rows=row_format, whole=sent)
     run = RunContext(meta_graph, model_dir, sig, start, options)
     return run_predict(run, values, request, row_format=row_format, output_filter=output_filter)
 

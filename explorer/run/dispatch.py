@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from explorer.codec.exchange import INLINE_BODY_LIMIT, body_text, compact_text, error_text
-from explorer.codec.json_tensor import value_json
 from explorer.codec.rest_response import rest_status
 from explorer.constants import MethodKind
 from explorer.errors import ExecutionError, ExplorerError, ServingRuleError, WorkerEndedError
@@ -82,33 +81,18 @@ class CallRequest:
         """A REST body standing for ``arrays`` (shown when no body was given): the body whose
         answer is this call's, so ``{"instances": [...]}`` rows for a row-format Predict
         (answered with "predictions"), ``{"inputs": ...}`` otherwise."""
-        if self.verb is MethodKind.PREDICT and self.row_format:
-            return self._rows_body()
         if self.verb is MethodKind.PREDICT:
-            request = ArrayRequest(self.signature, "inputs", dict(self.arrays or {}))
+            request = ArrayRequest(
+                self.signature,
+                "inputs",
+                dict(self.arrays or {}),
+                rows=self.row_format,
+                whole=not self.left_out,
+            )
         else:
             examples = (list(self.arrays or ()), self.context)
             request = ArrayRequest(self.signature, "examples", examples)
         return request_json_for(self.verb, self.signature or "", request)
-
-    def _rows_body(self) -> dict[str, Any]:
-        # Row format splits every input along its batch dimension: one instance per item, a
-        # bare value when one input is sent (TF Serving's short form), else a named object.
-        columns = {k: value_json(v) for k, v in dict(self.arrays or {}).items()}
-        sizes = {len(c) if isinstance(c, list) else -1 for c in columns.values()}
-        if not columns or len(sizes) != 1 or -1 in sizes:
-            # No rows can carry these (a value without a batch dimension, or batches of
-            # different sizes): the form refuses row format for them before it sends.
-            return request_json_for(
-                self.verb, self.signature or "", ArrayRequest(self.signature, "inputs", columns)
-            )
-        body: dict[str, Any] = {"signature_name": self.signature or ""}
-        if len(columns) == 1 and not self.left_out:
-            body["instances"] = next(iter(columns.values()))
-        else:
-            (count,) = sizes
-            body["instances"] = [{k: c[i] for k, c in columns.items()} for i in range(count)]
-        return body
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,10 @@ class ArrayRequest:
     # "inputs" (alias → value) or "examples" (examples, context).
     kind: Literal["inputs", "examples"]
     payload: Any
+    # Predict answered in row format ("predictions"): its body is written as instances.
+    rows: bool = False
+    # Every input of the signature is given (none left out for its default).
+    whole: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +176,21 @@ def request_json_for(method: MethodKind, signature_key: str, request: Any) -> di
             body["context"] = _example_json(context)
         body["examples"] = [_example_json(e) for e in examples]
         return body
-    body["inputs"] = {k: value_json(v) for k, v in request.payload.items()}
+    columns = {k: value_json(v) for k, v in request.payload.items()}
+    sizes = {len(c) if isinstance(c, list) else -1 for c in columns.values()}
+    if not request.rows or not columns or len(sizes) != 1 or -1 in sizes:
+        # Columns; also for rows none can carry (a value without a batch dimension, or
+        # batches of different sizes: the form refuses row format for them).
+        body["inputs"] = columns
+        return body
+    # Row format splits every input along its batch dimension: one instance per item, a
+    # bare value when the signature's one input is sent (TF Serving's short form), else
+    # a named object.
+    if len(columns) == 1 and request.whole:
+        body["instances"] = next(iter(columns.values()))
+    else:
+        (count,) = sizes
+        body["instances"] = [{k: c[i] for k, c in columns.items()} for i in range(count)]
     return body
 
 

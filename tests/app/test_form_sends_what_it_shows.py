@@ -123,3 +123,16 @@ def test_the_request_shown_for_an_image_form_gets_the_answer_shown(
     model = read_model(folder)
     page = report_html(model, model.meta_graph(), "predict_images", outcome)
     assert f"&quot;{request_key}&quot;" in page or f'"{request_key}"' in page
+
+
+def test_predict_arrays_in_row_format_reports_the_body_it_answers() -> None:
+    images = np.full((2, 4, 4, 1), 0.5, np.float32)
+    model = SAMPLES / "flowers_tf1"
+    result = calls.predict_arrays(
+        model, {"images": images}, row_format=True, signature="predict_images"
+    )
+    body = result.request_json
+    assert "instances" in body
+    assert "inputs" not in body
+    replayed = calls.predict(model, body)
+    assert replayed.response_json == result.response_json
