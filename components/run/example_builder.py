@@ -27,12 +27,11 @@ import streamlit as st
 from components import keys
 from components.run.run_state import kept_table, reset_table
 from components.text import md_code, md_text
-from explorer.codec.cells import CellError, parse_cell
+from explorer.codec.cells import FEATURE_TYPE_WORDS, feature_cell, scalar_feature
 from explorer.graph.example_features import ExampleFeature, example_template, expected_features
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.run.templates import serialized_example
 
-_TYPE_WORDS = {"DT_FLOAT": "float", "DT_INT64": "int64", "DT_STRING": "bytes"}
 # Options a vocabulary column offers (a longer vocabulary still takes any word).
 _MAX_OPTIONS = 1_000
 _SHOWN_WORDS = 6
@@ -194,7 +193,7 @@ def show_problems(problems: list[str], unknown: list[str]) -> None:
 
 def describe(feature: ExampleFeature) -> str:
     """One feature for people: name, kind, shape, default or required, vocabulary."""
-    kind = _TYPE_WORDS.get(feature.dtype, feature.dtype)
+    kind = FEATURE_TYPE_WORDS.get(feature.dtype, feature.dtype)
     vocabulary = _vocabulary_words(feature)
     name = md_code(feature.name)
     if feature.kind != "dense":
@@ -221,10 +220,6 @@ def _vocabulary_words(feature: ExampleFeature) -> str:
 
 def _cell_text(value: Any) -> str:
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else f"{value}"
-
-
-def _is_scalar(feature: ExampleFeature) -> bool:
-    return feature.kind == "dense" and feature.shape in ((), (1,))
 
 
 def _choice(feature: ExampleFeature) -> bool:
@@ -261,11 +256,11 @@ def _table(
 
 
 def _start_cell(feature: ExampleFeature, value: Any) -> Any:
-    if _choice(feature) and _is_scalar(feature):
+    if _choice(feature) and scalar_feature(feature):
         return str(value[0] if isinstance(value, list) else value)
     if _choice(feature):
         return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-    if _is_scalar(feature):
+    if scalar_feature(feature):
         return _cell_text(value)
     return json.dumps(value)
 
@@ -274,17 +269,17 @@ def _new_row_cell(feature: ExampleFeature) -> Any:
     # What a row added at the table's edge starts with: the feature's default, else empty
     # (a required feature left empty is named before anything is sent).
     if feature.kind != "dense" or not feature.default:
-        return [] if _choice(feature) and not _is_scalar(feature) else None
+        return [] if _choice(feature) and not scalar_feature(feature) else None
     values = [_cell_text(v) for v in feature.default]
     if _choice(feature):
-        return values[0] if _is_scalar(feature) else values
-    return values[0] if _is_scalar(feature) else json.dumps(values)
+        return values[0] if scalar_feature(feature) else values
+    return values[0] if scalar_feature(feature) else json.dumps(values)
 
 
 def _column(feature: ExampleFeature, extra: tuple[str, ...]) -> Any:
     words = describe(feature).replace("**", "")
     default = _new_row_cell(feature)
-    if _choice(feature) and _is_scalar(feature):
+    if _choice(feature) and scalar_feature(feature):
         # One value: a choice of the vocabulary and the other words given for it.
         assert feature.vocabulary is not None
         known = list(feature.vocabulary.values[:_MAX_OPTIONS])
@@ -310,7 +305,7 @@ def _column(feature: ExampleFeature, extra: tuple[str, ...]) -> Any:
 def _other_words(features: list[ExampleFeature], key: str) -> dict[str, tuple[str, ...]]:
     # A scalar vocabulary column is a choice of one: words outside its vocabulary are given
     # here and offered in the column beside the model's (marked out of vocabulary once used).
-    chosen = [f for f in features if _choice(f) and _is_scalar(f)]
+    chosen = [f for f in features if _choice(f) and scalar_feature(f)]
     if not chosen:
         return {}
     found: dict[str, tuple[str, ...]] = {}
@@ -338,40 +333,15 @@ def _empty(cell: Any) -> bool:
 
 
 def _feature_value(feature: ExampleFeature, cell: Any) -> Any:
-    # The table is typed by the model: values become the JSON kind the feature needs, so
-    # a whole number typed into a float feature is still sent as 2.0 (a float_list).
+    # The table is typed by the model: values become the JSON kind the feature needs.
     if _choice(feature):
         words = [str(w) for w in (cell if isinstance(cell, (list, tuple)) else [cell])]
-        if _is_scalar(feature):
+        if scalar_feature(feature):
             if len(words) != 1:
                 raise ValueError(f"pick one value (a scalar feature); got {len(words)}")
             return words[0]
         return words
-    if _is_scalar(feature):
-        return _coerce(feature, cell)
-    text = str(cell).strip()
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        if feature.dtype != "DT_STRING":
-            raise ValueError(
-                f"expected a JSON list of {_TYPE_WORDS.get(feature.dtype)} values such as "
-                f"[1.0, 2.0], got {text[:40]!r}"
-            ) from None
-        value = text
-    values = value if isinstance(value, list) else [value]
-    return [_coerce(feature, v) for v in values]
-
-
-def _coerce(feature: ExampleFeature, value: Any) -> Any:
-    if feature.dtype == "DT_STRING":
-        if isinstance(value, dict) and set(value) == {"b64"}:
-            return value
-        return value if isinstance(value, str) else json.dumps(value)
-    try:
-        return parse_cell(value, feature.dtype)
-    except CellError as exc:
-        raise ValueError(str(exc)) from None
+    return feature_cell(feature, cell)
 
 
 def _unknown_words(feature: ExampleFeature, example: dict[str, Any]) -> list[str]:

@@ -8,12 +8,16 @@ float) and a predict input's.
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.model.dtypes import numpy_name
+
+if TYPE_CHECKING:
+    from explorer.graph.example_features import ExampleFeature
 
 _WORDS = {"DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16"}
 _TRUE = {"true", "1", "yes"}
@@ -111,3 +115,51 @@ def _boolean(value: Any, text: str | None) -> bool:
 def _shown(value: Any) -> str:
     text = str(value)
     return f'"{text[:40]}…"' if len(text) > 40 else f'"{text}"'
+
+
+# A tf.Example feature's value types, as its cells' messages name them.
+FEATURE_TYPE_WORDS = {"DT_FLOAT": "float", "DT_INT64": "int64", "DT_STRING": "bytes"}
+
+
+def scalar_feature(feature: ExampleFeature) -> bool:
+    """A dense feature of one value: its cell holds the value itself, not a list."""
+    return feature.kind == "dense" and feature.shape in ((), (1,))
+
+
+def feature_cell(feature: ExampleFeature, cell: Any) -> Any:
+    """A form's cell as the JSON value a tf.Example feature is sent as: a scalar feature's
+    value typed by the model (a whole number for a float feature still goes as 2.0, a
+    float_list), any other's values from a JSON list (a string feature's plain text is
+    one value).
+
+    Raises:
+        CellError: a value the feature's type cannot hold, or a list that is not JSON.
+    """
+    if scalar_feature(feature):
+        return feature_value(feature, cell)
+    text = str(cell).strip()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        if feature.dtype != "DT_STRING":
+            raise CellError(
+                f"expected a JSON list of {FEATURE_TYPE_WORDS.get(feature.dtype)} values such "
+                f"as [1.0, 2.0], got {text[:40]!r}"
+            ) from None
+        value = text
+    values = value if isinstance(value, list) else [value]
+    return [feature_value(feature, v) for v in values]
+
+
+def feature_value(feature: ExampleFeature, value: Any) -> Any:
+    """One value of a feature as the model's type holds it (strings as text, or a
+    ``{"b64": ...}`` object).
+
+    Raises:
+        CellError: a number the feature's type cannot hold.
+    """
+    if feature.dtype == "DT_STRING":
+        if isinstance(value, dict) and set(value) == {"b64"}:
+            return value
+        return value if isinstance(value, str) else json.dumps(value)
+    return parse_cell(value, feature.dtype)

@@ -20,7 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from explorer.codec.cells import CellError, parse_cell
+from explorer.codec.cells import (
+    FEATURE_TYPE_WORDS,
+    feature_cell,
+    feature_value,
+    parse_cell,
+)
 from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, MethodKind
 from explorer.graph.example_features import ExampleFeature, example_template, expected_features
 from explorer.model.info import MetaGraphInfo, SignatureInfo
@@ -28,7 +33,6 @@ from explorer.run.templates import InputPlan, input_plans, ragged_nested, serial
 from explorer.run.templates import template as rest_template
 from explorer.serving.rules import ServingVerdict, check_signature
 
-_TYPE_WORDS = {"DT_FLOAT": "float", "DT_INT64": "int64", "DT_STRING": "bytes"}
 _VOCABULARY_SHOWN = 200  # words offered as suggestions in a vocabulary cell
 
 
@@ -136,7 +140,7 @@ def _typed_example(features: tuple[ExampleFeature, ...], example: dict[str, Any]
             typed[name] = value
             continue
         values = value if isinstance(value, list) else [value]
-        cells = [_typed_cell(feature, v) for v in values]
+        cells = [feature_value(feature, v) for v in values]
         typed[name] = cells if isinstance(value, list) else cells[0]
     return typed
 
@@ -152,7 +156,7 @@ def _examples(
             if not str(cell).strip():
                 continue
             try:
-                example[feature.name] = _feature_value(feature, str(cell))
+                example[feature.name] = feature_cell(feature, str(cell))
             except ValueError as exc:
                 problems.append(f"{what} {number} · {feature.name}: {exc}")
         examples.append(example)
@@ -161,37 +165,8 @@ def _examples(
     return examples, problems
 
 
-def _feature_value(feature: ExampleFeature, cell: str) -> Any:
-    """A cell's text as the JSON value the feature is sent as (scalars typed, lists as JSON)."""
-    if feature.kind == "dense" and feature.shape in ((), (1,)):
-        return _typed_cell(feature, cell)
-    text = cell.strip()
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        if feature.dtype != "DT_STRING":
-            raise ValueError(
-                f"expected a JSON list of {_TYPE_WORDS.get(feature.dtype)} values such as "
-                f"[1.0, 2.0], got {text[:40]!r}"
-            ) from None
-        value = text
-    values = value if isinstance(value, list) else [value]
-    return [_typed_cell(feature, v) for v in values]
-
-
-def _typed_cell(feature: ExampleFeature, value: Any) -> Any:
-    if feature.dtype == "DT_STRING":
-        if isinstance(value, dict) and set(value) == {"b64"}:
-            return value
-        return value if isinstance(value, str) else json.dumps(value)
-    try:
-        return parse_cell(value, feature.dtype)
-    except CellError as exc:
-        raise ValueError(str(exc)) from None
-
-
 def _feature_spec(feature: ExampleFeature) -> dict[str, Any]:
-    kind = _TYPE_WORDS.get(feature.dtype, feature.dtype)
+    kind = FEATURE_TYPE_WORDS.get(feature.dtype, feature.dtype)
     if feature.kind != "dense":
         need = f"{feature.kind}, optional, any length"
     elif feature.required:
