@@ -6,11 +6,6 @@ for a person to look at.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.browser.conftest import serving_app
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
@@ -31,39 +27,8 @@ VIEWPORT = {"width": 1400, "height": 900}
 
 @pytest.fixture(scope="module")
 def demo_url(keras_applications: dict[str, Path]) -> Iterator[str]:
-    """``streamlit run app.py`` allowed to open the session's Keras models."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    roots = os.pathsep.join((str(REPO), str(keras_applications["MobileNetV2"].parent)))
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    command += ["--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    process = subprocess.Popen(
-        command,
-        cwd=REPO,
-        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode() == "ok":
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"streamlit did not come up on {url}")
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serving_app((REPO, keras_applications["MobileNetV2"].parent)) as url:
+        yield url
 
 
 def _photo(path: Path, seed: int = 0) -> Path:
