@@ -121,6 +121,9 @@ class SignatureSlice:
             expand=opening,
             collapse=self._find_groups(collapse),
         )
+        made = self.hierarchy.groups
+        for group_id in opened:  # every open group made its children before ops are counted
+            made[group_id].groups  # noqa: B018
         nodes, edges, clusters = assemble_view(
             self.flat,
             self.hierarchy,
@@ -156,11 +159,12 @@ class SignatureSlice:
 
     def _find_groups(self, names: Iterable[str]) -> list[Group]:
         names = [n for n in names if n]
-        if not names:
-            return []
+        made = self.hierarchy.groups
+        if all(n in made for n in names):  # ids of groups drawn or opened: no lookup table
+            return [made[n] for n in names]
         if self._names is None:
             with collector_paused():
-                self._names = GroupNames(self.hierarchy.groups)
+                self._names = GroupNames(self.hierarchy.everything())
         return self._names.find(names)
 
     def _highlight(self, key: str | None) -> Marked | None:
@@ -187,9 +191,10 @@ class SignatureSlice:
         tensor or an op shown already); a group id opens the groups around it."""
         index = self.flat.index.get(box_id)
         if index is not None:
-            home = self.hierarchy.home[index]
+            with collector_paused():
+                home = self.hierarchy.locate(index)
             return [*ancestors(home), home] if home.kind != "root" else []
-        group = self.hierarchy.groups.get(box_id)
+        group = self.hierarchy.find(box_id)
         return ancestors(group) if group is not None else []
 
     def group_path(self, op_id: str) -> tuple[str, ...]:

@@ -2,8 +2,10 @@
 
 MobileNet's ``Conv1`` and ``Conv_1`` share a prefix but sit at the two ends of the
 network: drawn as one box, its output would feed the rest of the network and come back
-into it. ``dissolve_cycles`` lifts the members of such groups into their parent, checking
-each group with a walk bounded by the level's topological order (``topological_rank``).
+into it. ``dissolve_level`` lifts the members of such groups into their parent, checking
+each group with a walk bounded by the level's topological order (``topological_rank``);
+it is applied to a name group's own groups when that group is opened, so a whole tree is
+checked once it is all open, one level at a time.
 """
 
 from __future__ import annotations
@@ -11,18 +13,18 @@ from __future__ import annotations
 from explorer.graph.naming import NameGroup
 
 
-def dissolve_cycles(tree: NameGroup, edges: dict[int, set[int]], rank: list[int]) -> None:
-    """Lift the members of any name group that data leaves and comes back into (MobileNet's
-    ``Conv1`` and ``Conv_1`` share a prefix but sit at the two ends of the network: as one
-    box, its output would feed the rest of the network and come back into it)."""
+def dissolve_level(tree: NameGroup, edges: dict[int, set[int]], rank: list[int]) -> None:
+    """Lift into ``tree`` the members of each of its groups that data leaves and comes
+    back into (MobileNet's ``Conv1`` and ``Conv_1`` share a prefix but sit at the two ends
+    of the network: as one box, its output would feed the rest of the network and come
+    back into it). The groups kept are checked inside when they are opened."""
     kept = []
     for group in tree.groups:
-        if _has_cycle_through(_all_members(group), edges, rank):
+        if _has_cycle_through(all_members(group), edges, rank):
             tree.groups.extend(group.groups)  # looked at in turn, further down this loop
             tree.members.extend(group.members)
         else:
             kept.append(group)
-            dissolve_cycles(group, edges, rank)
         # tree.groups grows while we walk it: lifted subgroups are checked too.
     tree.groups[:] = kept
 
@@ -48,17 +50,24 @@ def topological_rank(count: int, edges: dict[int, set[int]]) -> list[int]:
     return rank
 
 
-def _all_members(tree: NameGroup) -> set[int]:
+def all_members(tree: NameGroup) -> set[int]:
+    """The items of a name group and of every group inside it."""
     found = set(tree.members)
-    for group in tree.groups:
-        found |= _all_members(group)
+    stack = list(tree.groups)
+    while stack:
+        group = stack.pop()
+        found.update(group.members)
+        stack.extend(group.groups)
     return found
 
 
 def _has_cycle_through(inside: set[int], edges: dict[int, set[int]], rank: list[int]) -> bool:
     """Whether some path leaves ``inside`` and comes back to it. Edges go up the
     topological rank, so the walk never needs to pass the last box inside."""
-    last = max(rank[m] for m in inside)
+    ranks = [rank[m] for m in inside]
+    last = max(ranks)
+    if last < len(rank) and last - min(ranks) + 1 == len(inside):
+        return False  # no box outside runs between its first and last: nothing to pass
     stack = [n for m in inside for n in edges.get(m, ()) if n not in inside and rank[n] < last]
     seen = set(stack)
     while stack:

@@ -113,6 +113,7 @@ class FlatGraph:
     closed_calls: list[int] = field(default_factory=list)
     _index: dict[str, int] | None = None
     _succ: tuple[list[int], list[int]] | None = None
+    _ends: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def nodes(self) -> _Nodes:
@@ -128,6 +129,15 @@ class FlatGraph:
     @property
     def edges(self) -> list[FlatEdge]:
         return list(zip(self.src, self.port, self.dst, self.tensor, strict=True))
+
+    def edge_ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every edge's source and destination as arrays (made once)."""
+        if self._ends is None:
+            self._ends = (
+                np.asarray(self.src, dtype=np.int64),
+                np.asarray(self.dst, dtype=np.int64),
+            )
+        return self._ends
 
     def successors(self) -> tuple[list[int], list[int]]:
         """Each op's edge targets, in edge order: op i's are ``targets[start[i]:start[i+1]]``."""

@@ -120,10 +120,11 @@ def _ordered(children: dict[str, _Trie]) -> list[str]:
     """Tokens in order: numbers by value (block_2 before block_10), then words."""
     if len(children) < 2:
         return list(children)
-    numbers = [t for t in children if _is_number(t)]
+    # ASCII digits only: "²" is a digit to str.isdigit but not a number to int().
+    numbers = [t for t in children if t.isascii() and t.isdigit()]
     if not numbers:
         return sorted(children)
-    words = sorted(t for t in children if not _is_number(t))
+    words = sorted(t for t in children if not (t.isascii() and t.isdigit()))
     return sorted(numbers, key=int) + words
 
 

@@ -1,115 +1,262 @@
 """A wide level nested by the structure of its names: stage → block → layer.
 
 A level wider than ``naming.NAMING_MIN`` boxes (a Keras model's 175 layer scopes side by
-side) is grouped by what its names share (``explorer.graph.naming``), then every group
-the data would leave and come back into is dissolved (``explorer.graph.cycles``): a box
-must stand for a part of the network that runs as one. Used by
-``explorer.graph.grouping`` on every wide level.
+side) is grouped by what its names share (``explorer.graph.naming``); a group the data
+would leave and come back into is dissolved (``explorer.graph.cycles``): a box must stand
+for a part of the network that runs as one. The nested groups are made one level at a
+time, as the tree is (``explorer.graph.groups``): a stage's blocks when the stage is
+opened, and a scope of the level when the group holding it is. How deep they go is read
+from the names without making them. Used by ``explorer.graph.grouping`` on every wide
+level.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from explorer.graph.cycles import dissolve_cycles, topological_rank
-from explorer.graph.flat import FlatGraph
+import numpy as np
+
+from explorer.graph.cycles import all_members, dissolve_level, topological_rank
+from explorer.graph.flat import Frame
 from explorer.graph.groups import Group
-from explorer.graph.naming import NameGroup, infer_groups
+from explorer.graph.naming import NAMING_MIN, NameGroup, infer_groups
+from explorer.graph.scope_index import Entry
+
+if TYPE_CHECKING:
+    from explorer.graph.grouping import _Builder
+
+# A box of the level: a group made already, a scope whose group is made when shown, or an op.
+Item = Group | Entry | int
 
 
 def regroup(
-    group: Group,
-    base: str,
-    flat: FlatGraph,
-    owner: list[int],
-    measure: Callable[[Group], None],
-) -> None:
-    """Nest a wide level's boxes by the structure of their names (``naming``), keeping
-    only groups nothing outside them runs in the middle of.
-
-    ``base`` is the scope the names start with; ``owner`` a scratch list of -1 per op of
-    ``flat``, left as it was; ``measure`` sizes a new group from what it holds.
-    """
-    items: list[Group | int] = [*group.groups, *group.leaves]
-    names = [g.scope or g.call or g.label for g in group.groups]
-    names += map(flat.names.__getitem__, group.leaves)
+    builder: _Builder, group: Group, frame: Frame, kept: list[Group | Entry], leaves: list[int]
+) -> tuple[list[Group], list[int]]:
+    """``group``'s children (``kept`` and ``leaves``, not yet arranged) nested by their
+    names, keeping only groups nothing outside them runs in the middle of; as they are
+    when the names share nothing. Groups are made for the top level only."""
+    items: list[Item] = [*kept, *leaves]
+    names = [_name(item, builder) for item in items]
+    base = group.base
     if base:
         names = [name.removeprefix(base) for name in names]
     tree = infer_groups(names)
-    if not tree.groups:
-        return
-    edges = _item_edges(items, flat, owner)
-    dissolve_cycles(tree, edges, topological_rank(len(items), edges))
-    if not tree.groups:
-        return
-    prefix = group.id.removesuffix("/") if group.id.endswith("/") else group.id
-    group.groups, group.leaves = [], []
-    _materialize(group, tree, items, f"{prefix}/" if prefix else "", base, measure)
+    if tree.groups:
+        level = _Level(builder, frame, items, group)
+        dissolve_level(tree, level.edges, level.rank)
+        if tree.groups:
+            return level.children(tree, group)
+    return [builder.as_group(frame, k, group) for k in kept], leaves
 
 
-def _materialize(
-    holder: Group,
-    tree: NameGroup,
-    items: list[Group | int],
-    owner: str,
-    base: str,
-    measure: Callable[[Group], None],
-) -> None:
-    for index in tree.members:
-        item = items[index]
-        if isinstance(item, Group):
-            item.parent = holder
-            holder.groups.append(item)
-        else:
-            holder.leaves.append(item)
-    for sub in tree.groups:
-        group = Group(
-            id=f"{owner}{sub.prefix}*",
-            label=sub.label,
-            kind="scope",
-            parent=holder,
-            scope=f"{base}{sub.prefix}*",
-            synthetic=True,
+def _name(item: Item, builder: _Builder) -> str:
+    if isinstance(item, int):
+        return builder.flat.names[item]
+    if isinstance(item, Entry):
+        return item.name  # its group's scope
+    return item.scope or item.call or item.label
+
+
+class _Level:
+    """One wide level's boxes, the edges between them and their topological order: what
+    every nested group made from it needs."""
+
+    __slots__ = (
+        "_shapes",
+        "base",
+        "builder",
+        "edges",
+        "frame",
+        "hi",
+        "items",
+        "lo",
+        "made",
+        "owner",
+        "rank",
+    )
+
+    def __init__(self, builder: _Builder, frame: Frame, items: list[Item], group: Group) -> None:
+        self.builder, self.frame, self.items, self.base = builder, frame, items, group.base
+        prefix = group.id.removesuffix("/") if group.id.endswith("/") else group.id
+        self.owner = f"{prefix}/" if prefix else ""  # new groups' ids start with it
+        self.made: dict[int, Group] = {}  # item → its group, once made
+        near, level = builder.near, builder.level
+        self.lo = np.asarray(
+            [int(near[i]) if isinstance(i, int) else i.lo for i in items], dtype=np.int64
         )
-        _materialize(group, sub, items, owner, base, measure)
-        measure(group)
-        holder.groups.append(group)
+        self.hi = np.asarray(
+            [int(level[i]) if isinstance(i, int) else i.hi for i in items], dtype=np.int64
+        )
+        self.edges = self._item_edges()
+        self.rank = topological_rank(len(items), self.edges)
+        self._shapes: list[tuple[int, int] | None] | None = None
 
+    def ops(self, indices: list[int]) -> tuple[list[int], list[int]]:
+        """The flat ops of the items ``indices``, at any depth, and the item each is in.
+        A scope's ops are a run of its frame's sorted items: read for all at once."""
+        ops: list[int] = []
+        owners: list[int] = []
+        runs: list[int] = []
+        for index in indices:
+            item = self.items[index]
+            if isinstance(item, int):
+                ops.append(item)
+                owners.append(index)
+            elif isinstance(item, Entry):
+                runs.append(index)
+            else:
+                inside = item.members()
+                ops.extend(inside)
+                owners.extend([index] * len(inside))
+        if runs:
+            found, calls = self.builder.frame_items(self.frame)
+            entries = [self.items[i] for i in runs]
+            starts = np.asarray([e.start for e in entries], dtype=np.int64)  # type: ignore[union-attr]
+            lengths = np.asarray([e.end - e.start for e in entries], dtype=np.int64)  # type: ignore[union-attr]
+            total = int(lengths.sum())
+            offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+            positions = offsets + np.arange(total, dtype=np.int64)
+            held = found.item_array()[positions]
+            who = np.repeat(np.asarray(runs, dtype=np.int64), lengths)
+            inner = [(e.inner, i) for e, i in zip(entries, runs, strict=True) if e.inner >= 0]  # type: ignore[union-attr]
+            if inner:
+                held = np.concatenate([held, [found.items[at] for at, _ in inner]])
+                who = np.concatenate([who, [i for _, i in inner]])
+            if calls and (held < 0).any():  # a call inside: the ops it runs
+                for op, index in zip(held.tolist(), who.tolist(), strict=True):
+                    inside = [op] if op >= 0 else calls[-1 - op].members()
+                    ops.extend(inside)
+                    owners.extend([index] * len(inside))
+            else:
+                ops.extend(held.tolist())
+                owners.extend(who.tolist())
+        return ops, owners
 
-def _item_edges(items: list[Group | int], flat: FlatGraph, owner: list[int]) -> dict[int, set[int]]:
-    """Which of one level's boxes feed which, from the ops inside them."""
-    members: list[int] = []
-    for index, item in enumerate(items):
-        if isinstance(item, int):
-            owner[item] = index
-            members.append(item)
-            continue
-        inside = _members(item) if item.groups else item.leaves
-        for op in inside:
-            owner[op] = index
-        members.extend(inside)
-    edges: dict[int, set[int]] = {}
-    start, targets = flat.successors()
-    for op in members:
-        index = owner[op]
-        for nxt in targets[start[op] : start[op + 1]]:
-            other = owner[nxt]
-            if other >= 0 and other != index:
-                found = edges.get(index)
-                if found is None:
-                    edges[index] = {other}
+    def group(self, index: int, holder: Group) -> Group:
+        """Item ``index``'s group (made the first time), inside ``holder``."""
+        made = self.made.get(index)
+        if made is None:
+            item = self.items[index]
+            assert not isinstance(item, int)
+            made = self.made[index] = self.builder.as_group(self.frame, item, holder)
+        made.parent = holder
+        return made
+
+    def children(self, tree: NameGroup, holder: Group) -> tuple[list[Group], list[int]]:
+        """``tree``'s direct members and nested groups (made, not yet arranged)."""
+        groups: list[Group] = []
+        leaves: list[int] = []
+        for index in tree.members:
+            item = self.items[index]
+            if isinstance(item, int):
+                leaves.append(item)
+            else:
+                groups.append(self.group(index, holder))
+        for sub in tree.groups:
+            group = Group(
+                id=f"{self.owner}{sub.prefix}*",
+                label=sub.label,
+                kind="scope",
+                parent=holder,
+                scope=f"{self.base}{sub.prefix}*",
+                synthetic=True,
+                base=holder.base,
+            )
+            group.contents = _Named(self, sub)
+            inside = sorted(all_members(sub))
+            picked = np.asarray(inside, dtype=np.int64)
+            span = (int(self.lo[picked].min()), int(self.hi[picked].max()))
+            groups.append(self.builder.made(group, self.ops(inside)[0], span))
+        return groups, leaves
+
+    def height(self, tree: NameGroup) -> int | None:
+        """Levels of groups inside the group ``tree`` stands for, from the names: its own
+        groups checked for cycles as opening it would, nothing made. None when an item
+        inside would have to be opened to say (a scope holding groups)."""
+        dissolve_level(tree, self.edges, self.rank)
+        shapes = self._item_shapes()
+        found = 0
+        for index in tree.members:
+            shape = shapes[index]
+            if shape is None:
+                return None
+            if shape[0] >= 0:
+                found = max(found, shape[0] + (1 if shape[1] > 1 else 0))
+        for sub in tree.groups:
+            inner = self.height(sub)
+            if inner is None:
+                return None
+            found = max(found, inner + (1 if len(sub.members) + len(sub.groups) > 1 else 0))
+        return found
+
+    def _item_shapes(self) -> list[tuple[int, int] | None]:
+        """Each item's (height, width) when known without opening it: (-1, 0) for an op,
+        which adds no level; None for one that would have to be opened."""
+        if self._shapes is None:
+            shapes: list[tuple[int, int] | None] = []
+            scopes = [i for i, item in enumerate(self.items) if isinstance(item, Entry)]
+            found, calls = self.builder.frame_items(self.frame)
+            entries = [item for item in self.items if isinstance(item, Entry)]
+            widths = dict(
+                zip(scopes, found.plain_counts(entries, NAMING_MIN, bool(calls)), strict=True)
+            )
+            for index, item in enumerate(self.items):
+                if isinstance(item, int):
+                    shapes.append((-1, 0))
+                elif isinstance(item, Entry):
+                    width = widths[index]
+                    shapes.append(None if width is None else (0, width))
+                elif item.pending is None or item.contents is None:
+                    shapes.append((item.height, item.width))  # arranged: may be opened
                 else:
-                    found.add(other)
-    for op in members:
-        owner[op] = -1
-    return edges
+                    height, width = item.contents.height(), item.contents.width()
+                    shapes.append(None if height is None or width is None else (height, width))
+            self._shapes = shapes
+        return self._shapes
+
+    def _item_edges(self) -> dict[int, set[int]]:
+        """Which of the level's boxes feed which, from the ops inside them."""
+        flat = self.builder.flat
+        members, owners = self.ops(list(range(len(self.items))))
+        edges: dict[int, set[int]] = {}
+        if not members or not flat.src:
+            return edges
+        owner = np.full(len(flat.ids), -1, dtype=np.int64)
+        owner[np.asarray(members, dtype=np.int64)] = np.asarray(owners, dtype=np.int64)
+        src, dst = flat.edge_ends()
+        a, b = owner[src], owner[dst]
+        keep = (a >= 0) & (b >= 0) & (a != b)
+        if not keep.any():
+            return edges
+        count = len(self.items)
+        for pair in np.unique(a[keep] * count + b[keep]).tolist():
+            x, y = divmod(pair, count)
+            found = edges.get(x)
+            if found is None:
+                edges[x] = {y}
+            else:
+                found.add(y)
+        return edges
 
 
-def _members(item: Group) -> list[int]:
-    found = list(item.leaves)
-    stack = list(item.groups)
-    while stack:
-        g = stack.pop()
-        found.extend(g.leaves)
-        stack.extend(g.groups)
-    return found
+@dataclass(slots=True)
+class _Named:
+    """A group of a wide level inferred from its names, not yet opened."""
+
+    level: _Level
+    tree: NameGroup
+
+    def open(self, group: Group) -> None:
+        level = self.level
+        dissolve_level(self.tree, level.edges, level.rank)
+        groups, leaves = level.children(self.tree, group)
+        level.builder.arrange(group, groups, leaves)
+
+    def width(self) -> int | None:
+        level = self.level
+        dissolve_level(self.tree, level.edges, level.rank)
+        return len(self.tree.members) + len(self.tree.groups)
+
+    def height(self) -> int | None:
+        return self.level.height(self.tree)

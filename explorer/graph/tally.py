@@ -1,10 +1,15 @@
 """What a group holds, counted without walking it: ops numbered so every group is a range.
 
-The hierarchy lists its ops in pre-order (a group's own ops, then each sub-group's in
-turn), so a group's ops are one contiguous range ``order[start:end]``. Its op count, its
-op types, and how many of a set of ops (flagged, highlighted) it holds are then a slice, a
+The hierarchy lists its ops so a group's own ops come first, then each sub-group's in
+turn: a group's ops are one contiguous range ``order[start:end]``. Its op count, its op
+types, and how many of a set of ops (flagged, highlighted) it holds are then a slice, a
 ``Counter`` over a slice, or two binary searches: they cost what the group's box costs,
 not what the group holds, and only the groups a view shows are ever counted.
+
+The tree is made one group at a time (``explorer.graph.groups``): a group's range is
+fixed when it is made, and when it is opened its ops are rearranged inside that range
+(``arrange``) into its own ops and one range per child. So every made group's range,
+and the op numbers inside it, always hold its ops, whatever is opened later.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from explorer.graph.library import FunctionStats
 
 
 class Tally:
-    """The hierarchy's ops in pre-order, and what calls left closed add to them."""
+    """The hierarchy's ops in order, and what calls left closed add to them."""
 
     __slots__ = (
         "_calls",
@@ -33,45 +38,61 @@ class Tally:
     )
 
     def __init__(self, kinds: list[str], closed: dict[int, FunctionStats]) -> None:
-        self.order: list[int] = []  # flat op indices, each group's as one range
+        count = len(kinds)
+        self.order: list[int] = list(range(count))  # flat op indices, each group a range
         self._kinds = kinds  # op type of each flat op
-        self.position: list[int] = []  # flat op index → place in ``order``
+        # Flat op index → its place in ``order``.
+        self.position: np.ndarray = np.arange(count, dtype=np.int64)
         # A call the slice left closed counts what its functions hold (``FunctionStats``).
         self._calls = closed
-        self._closed: list[int] = []
+        self._closed: list[int] | None = None  # their places, sorted (made when asked)
         self._stats: list[FunctionStats] = []
         self._extra = [0]
         # Each edge's ends as numbers in ``order`` (``explorer.graph.view_edges``).
         self.edge_places: tuple[np.ndarray, np.ndarray] | None = None
 
-    def finish(self) -> None:
-        """Once ``order`` is complete: where each op sits, and the closed calls' places."""
-        order = self.order
-        position = np.empty(len(order), dtype=np.int64)
-        position[order] = np.arange(len(order))
-        self.position = position.tolist()
-        self._closed = sorted(self.position[op] for op in self._calls)
-        self._stats = [self._calls[order[place]] for place in self._closed]
-        for stats in self._stats:
-            self._extra.append(self._extra[-1] + stats.total - 1)
+    def arrange(self, start: int, ops: list[int]) -> None:
+        """Put ``ops`` (the ops of ``order[start:start + len(ops)]``, rearranged) there."""
+        if not ops:
+            return
+        end = start + len(ops)
+        self.order[start:end] = ops
+        self.position[np.asarray(ops, dtype=np.int64)] = np.arange(start, end, dtype=np.int64)
+        self.edge_places = None
+        if self._calls:
+            self._closed = None
+
+    def _closed_places(self) -> list[int]:
+        """The closed calls' places, sorted, with their stats and running extra counts."""
+        if self._closed is None:
+            position = self.position
+            self._closed = sorted(int(position[op]) for op in self._calls)
+            order = self.order
+            self._stats = [self._calls[order[place]] for place in self._closed]
+            self._extra = [0]
+            for stats in self._stats:
+                self._extra.append(self._extra[-1] + stats.total - 1)
+        return self._closed
 
     def members(self, start: int, end: int) -> list[int]:
         return self.order[start:end]
 
     def size(self, start: int, end: int) -> int:
         """Ops in ``[start, end)``, a closed call counting the ops it runs."""
-        if not self._closed:
+        if not self._calls:
             return end - start
-        first, last = bisect_left(self._closed, start), bisect_left(self._closed, end)
+        closed = self._closed_places()
+        first, last = bisect_left(closed, start), bisect_left(closed, end)
         return end - start + self._extra[last] - self._extra[first]
 
     def ops(self, start: int, end: int) -> dict[str, int]:
         """Op type → how many in ``[start, end)``, a closed call counting its functions'."""
         kinds = self._kinds
         found = dict(Counter([kinds[op] for op in self.order[start:end]]))
-        if self._closed:
-            first, last = bisect_left(self._closed, start), bisect_left(self._closed, end)
-            for place, stats in zip(self._closed[first:last], self._stats[first:last], strict=True):
+        if self._calls:
+            closed = self._closed_places()
+            first, last = bisect_left(closed, start), bisect_left(closed, end)
+            for place, stats in zip(closed[first:last], self._stats[first:last], strict=True):
                 kind = kinds[self.order[place]]
                 found[kind] -= 1
                 if not found[kind]:
@@ -83,7 +104,7 @@ class Tally:
     def places(self, ops: Iterable[int]) -> list[int]:
         """Where the flat ops ``ops`` sit in ``order``, sorted (for ``count``)."""
         position = self.position
-        return sorted(position[op] for op in ops)
+        return sorted(int(position[op]) for op in ops)
 
     @staticmethod
     def count(places: list[int], start: int, end: int) -> int:

@@ -76,10 +76,8 @@ def _edge_places(flat: FlatGraph, hierarchy: Hierarchy) -> tuple[np.ndarray, np.
     tally = hierarchy.tally
     if tally.edge_places is None:
         position = np.asarray(tally.position, dtype=np.int64)
-        tally.edge_places = (
-            position[np.asarray(flat.src, dtype=np.int64)],
-            position[np.asarray(flat.dst, dtype=np.int64)],
-        )
+        src, dst = flat.edge_ends()
+        tally.edge_places = (position[src], position[dst])
     return tally.edge_places
 
 
@@ -98,15 +96,14 @@ def parameter_targets(
     targets: dict[int, tuple[str, str]] = {}
     if not parameters:
         return targets
-    home, dsts = hierarchy.home, flat.dst
+    position, dsts = hierarchy.tally.position, flat.dst
     for edge, a, _ in cut:
         box = parameters.get(a)
         dst = dsts[edge]
-        if box is None or dst in targets:
+        if box is None or dst in targets or box.parent is None:
             continue
-        group: Group | None = home[dst]
-        while group is not None and group.parent is not box.parent:
-            group = group.parent
+        # The group beside the box that holds the op it feeds.
+        group = box.parent.child_at(int(position[dst]))
         if group is not None and group.id in opened and anchors.get(group.id):
             targets[dst] = (group.id, anchors[group.id])
     return targets

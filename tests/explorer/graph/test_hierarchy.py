@@ -62,8 +62,13 @@ def _check_view(prepared: SignatureSlice, graph: SignatureGraph) -> None:
             seen[leaf] = group.id
         stack.extend(group.groups)
     assert len(seen) == len(prepared.flat.nodes)
-    for index, home in enumerate(prepared.hierarchy.home):
-        assert seen[index] == home.id
+    for index in range(len(prepared.flat.nodes)):
+        assert seen[index] == prepared.hierarchy.locate(index).id
+    # Each group's ops are its range of the numbering: its own, then each group's in turn.
+    tally = prepared.hierarchy.tally
+    for group in prepared.hierarchy.everything().values():
+        inside = [*group.leaves, *(op for g in group.groups for op in g.members())]
+        assert tally.members(group.start, group.end) == inside, group.id
     # The default view fits the budget unless the keys alone do not.
     fixed = sum(1 for n in graph.nodes if n.kind in ("input_key", "output_key", "tensor"))
     assert graph.stats.visible_nodes <= max(DEFAULT_NODE_BUDGET, fixed + 8)
@@ -79,7 +84,7 @@ def test_keras_applications_open_as_stages_blocks_and_layers(
     assert graph.stats.visible_nodes <= DEFAULT_NODE_BUDGET
     assert graph.stats.levels >= 5
     stage_name, block_name = _NAMED[name]
-    groups = prepared.hierarchy.groups.values()
+    groups = prepared.hierarchy.everything().values()
     stages = [g for g in groups if re.fullmatch(stage_name, g.label)]
     assert stages, sorted({g.label for g in groups})[:40]
     blocks = [b for s in stages for b in s.groups if re.fullmatch(block_name, b.label)]

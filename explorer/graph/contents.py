@@ -1,0 +1,86 @@
+"""What a group holds until it is opened (``explorer.graph.groups.Contents``): a frame's
+body, a name scope, a frame's constants and variables, an If/While/Case's branches.
+
+Each keeps what opening it needs and hands the work to ``explorer.graph.grouping``, which
+makes the children; a nested group inferred from names is
+``explorer.graph.regrouping``'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from explorer.graph.flat import Frame
+from explorer.graph.groups import Group
+from explorer.graph.scope_index import Entry
+
+if TYPE_CHECKING:
+    from explorer.graph.grouping import _Builder
+
+
+@dataclass(slots=True)
+class FrameBody:
+    """A function's body or the top-level graph."""
+
+    builder: _Builder
+    frame: Frame
+
+    def open(self, group: Group) -> None:
+        self.builder.open_frame(group, self.frame)
+
+    def width(self) -> int | None:
+        return None
+
+    def height(self) -> int | None:
+        return None
+
+
+@dataclass(slots=True)
+class Scope:
+    builder: _Builder
+    frame: Frame
+    entry: Entry
+
+    def open(self, group: Group) -> None:
+        self.builder.open_scope(group, self.frame, self.entry)
+
+    def width(self) -> int | None:
+        return self.builder.plain_width(self.frame, self.entry)
+
+    def height(self) -> int | None:
+        return 0 if self.width() is not None else None
+
+
+@dataclass(slots=True)
+class Parameters:
+    """A frame's names holding nothing on an input→output path."""
+
+    builder: _Builder
+    frame: Frame
+    entries: list[Entry]
+
+    def open(self, group: Group) -> None:
+        self.builder.fill(group, self.frame, self.entries, [])
+
+    def width(self) -> int | None:
+        return None
+
+    def height(self) -> int | None:
+        return None
+
+
+@dataclass(slots=True)
+class Branches:
+    builder: _Builder
+    call_id: str
+    frames: tuple[Frame, ...]
+
+    def open(self, group: Group) -> None:
+        self.builder.open_branches(group, self.call_id, self.frames)
+
+    def width(self) -> int | None:
+        return None
+
+    def height(self) -> int | None:
+        return None

@@ -1,0 +1,189 @@
+"""One frame's ops and calls sorted by name, so every name scope is a run of them: a scope's
+children are found by jumping from run to run (a binary search per child), not by reading
+every name below it, and a chain of one-child scopes is seen from a run's first and last
+names. ``explorer.graph.grouping`` opens a scope with it, one level at a time.
+
+An item is an op of the frame or a call made there (drawn as a group of its own).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+
+import numpy as np
+
+_AFTER_SLASH = chr(ord("/") + 1)  # every name starting with "a/" sorts below "a" + this
+
+
+@dataclass(slots=True)
+class Entry:
+    """What one scope holds directly: a sub-scope (a run of the sorted items, and the item
+    named like it, which lives inside it), or a single item."""
+
+    name: str  # the scope or item name, from the start of the frame
+    label: str  # what its box says: its last part (more after a one-child chain)
+    start: int  # run of sorted positions [start, end); a single item: end == start + 1
+    end: int
+    scope: bool
+    inner: int = -1  # sorted position of the item named like the scope, or -1
+    lo: int = 0  # nearest and farthest distance from the inputs inside, and whether any
+    hi: int = -1  # op inside is on an input→output path (a call: its frame's)
+    hot: bool = False
+    first: int = 0  # the first item (in frame order) inside: where it was first named
+
+
+class FrameItems:
+    """A frame's items (its ops in slice order, then the calls made in it), sorted by name."""
+
+    __slots__ = (
+        "_array",
+        "_call",
+        "_depth",
+        "_first",
+        "_hi",
+        "_hot",
+        "_lo",
+        "items",
+        "names",
+        "size",
+    )
+
+    def __init__(
+        self,
+        names: list[str],
+        items: list[int],
+        lo: list[int],
+        hi: list[int],
+        hot: list[bool],
+    ) -> None:
+        """``items[i]`` is what item ``i`` (frame order) stands for (a flat op, or a call as
+        ``-1 - its number``); ``names``, ``lo``, ``hi``, ``hot`` are per item."""
+        ranked = sorted(range(len(names)), key=names.__getitem__)
+        self.names = [names[i] for i in ranked]
+        self.items = [items[i] for i in ranked]
+        self._first = np.asarray(ranked, dtype=np.int64)
+        self._lo = np.asarray(lo, dtype=np.int64)[self._first]
+        self._hi = np.asarray(hi, dtype=np.int64)[self._first]
+        self._hot = np.asarray(hot, dtype=bool)[self._first]
+        self.size = len(names)
+        # Made when first asked (``plain_counts``): each name's "/" count, and which items
+        # are calls.
+        self._depth: np.ndarray | None = None
+        self._call = np.zeros(0, dtype=bool)
+        self._array: np.ndarray | None = None
+
+    def item_array(self) -> np.ndarray:
+        """``items`` as an array (made once)."""
+        if self._array is None:
+            self._array = np.asarray(self.items, dtype=np.int64)
+        return self._array
+
+    def entries(self, prefix: str, start: int, end: int) -> list[Entry]:
+        """What the scope ``prefix`` ("" for the whole frame, else ending in "/") holds
+        directly, given its run ``[start, end)``: sub-scopes and items, each item named
+        like a sub-scope inside it; with distances and where each was first named."""
+        names, cut = self.names, len(prefix)
+        found: list[Entry] = []
+        at = start
+        while at < end:
+            part, slash, _ = names[at][cut:].partition("/")
+            if slash:
+                after = bisect_left(names, prefix + part + _AFTER_SLASH, at, end)
+                found.append(Entry(prefix + part, part, at, after, True))
+                at = after
+            else:
+                found.append(Entry(prefix + part, part, at, at + 1, False))
+                at += 1
+        if not found:
+            return found
+        starts = np.asarray([e.start for e in found], dtype=np.int64)
+        lo = np.minimum.reduceat(self._lo[start:end], starts - start).tolist()
+        hi = np.maximum.reduceat(self._hi[start:end], starts - start).tolist()
+        hot = np.logical_or.reduceat(self._hot[start:end], starts - start).tolist()
+        first = np.minimum.reduceat(self._first[start:end], starts - start).tolist()
+        for entry, a, b, c, d in zip(found, lo, hi, hot, first, strict=True):
+            entry.lo, entry.hi, entry.hot, entry.first = a, b, c, d
+        scopes = {e.name: e for e in found if e.scope}
+        if len(scopes) == len(found) or not scopes:
+            return found
+        kept = []
+        for entry in found:
+            holder = None if entry.scope else scopes.get(entry.name)
+            if holder is None:
+                kept.append(entry)
+                continue
+            # "a" beside "a/read": the item lives inside the scope it is named like.
+            holder.inner = entry.start
+            holder.lo, holder.hi = min(holder.lo, entry.lo), max(holder.hi, entry.hi)
+            holder.hot = holder.hot or entry.hot
+        return kept
+
+    def collapse(self, entry: Entry) -> Entry | int:
+        """A scope holding one thing is that thing: a sub-scope holding everything (its
+        label grows: "conv1/BiasAdd"), or its only item (its sorted position)."""
+        names = self.names
+        while entry.scope and entry.inner < 0:
+            start, end = entry.start, entry.end
+            if end - start == 1:
+                return start
+            prefix = entry.name + "/"
+            last = names[end - 1][len(prefix) :]
+            part, slash, _ = last.partition("/")
+            if not slash:
+                break
+            inner = prefix + part
+            first = names[start]
+            if first.startswith(inner + "/"):
+                held = -1
+            elif first == inner and names[start + 1].startswith(inner + "/"):
+                held, start = start, start + 1  # the item named like it lives inside it
+            else:
+                break
+            entry = Entry(
+                inner,
+                f"{entry.label}/{part}",
+                start,
+                end,
+                True,
+                held,
+                entry.lo,
+                entry.hi,
+                entry.hot,
+                entry.first,
+            )
+        return entry
+
+    def plain_counts(self, entries: list[Entry], most: int, calls: bool) -> list[int | None]:
+        """For each scope, how many items it holds when they are at most ``most`` ops
+        directly inside it (no sub-scope, no call when ``calls``), else None."""
+        counts = [e.end - e.start + (1 if e.inner >= 0 else 0) for e in entries]
+        small = [i for i, n in enumerate(counts) if n <= most]
+        found: list[int | None] = [None] * len(entries)
+        if not small:
+            return found
+        if self._depth is None:
+            self._depth = np.asarray([name.count("/") for name in self.names], dtype=np.int64)
+            self._call = self.item_array() < 0
+        order = sorted(small, key=lambda i: entries[i].start)
+        bounds = np.asarray(
+            [b for i in order for b in (entries[i].start, entries[i].end)], dtype=np.int64
+        )
+        if bounds[-1] == len(self.names):  # reduceat reads [last, end) for the last start
+            bounds = bounds[:-1]
+        deepest = np.maximum.reduceat(self._depth, bounds)[::2].tolist()
+        any_call = np.logical_or.reduceat(self._call, bounds)[::2].tolist()
+        for i, depth, call in zip(order, deepest, any_call, strict=True):
+            entry = entries[i]
+            inner_call = entry.inner >= 0 and self.items[entry.inner] < 0
+            if depth == entry.name.count("/") + 1 and not (calls and (call or inner_call)):
+                found[i] = counts[i]
+        return found
+
+    def single(self, at: int) -> Entry:
+        """The item at sorted position ``at``, as an entry of the scope holding it."""
+        name = self.names[at]
+        entry = Entry(name, name.rpartition("/")[2], at, at + 1, False)
+        entry.lo, entry.hi = int(self._lo[at]), int(self._hi[at])
+        entry.hot, entry.first = bool(self._hot[at]), int(self._first[at])
+        return entry
