@@ -35,13 +35,11 @@ import argparse
 import gc
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +50,7 @@ from _export import export_applications
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from explorer.cli.app_server import running_app  # noqa: E402
 from explorer.graph.build import _LIBRARIES, prepare_signature  # noqa: E402
 from explorer.graph.layout import layout  # noqa: E402
 from explorer.model import protos  # noqa: E402
@@ -115,49 +114,12 @@ def _fresh_build(meta_graph: Any) -> Any:
 # ---- the app in chromium --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def browser_times(paths: dict[str, Path], runs: int) -> dict[str, float]:
     """Median seconds from clicking the Graph tab to the first box visible."""
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    roots = os.pathsep.join({str(REPO), *(str(p.parent) for p in paths.values())})
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=REPO,
-        env={**os.environ, "EXPLORER_ALLOWED_ROOTS": roots},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
+    roots = {REPO, *(p.parent for p in paths.values())}
+    with running_app(REPO / "app.py", sorted(roots)) as url:
         idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
         found: dict[str, float] = {}
         with sync_playwright() as playwright:
@@ -179,9 +141,6 @@ def browser_times(paths: dict[str, Path], runs: int) -> dict[str, float]:
                 found[name] = statistics.median(times[1:]) if runs else times[0]
             browser.close()
         return found
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 # ---- synthetic models -----------------------------------------------------------------

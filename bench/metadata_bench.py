@@ -22,19 +22,21 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from _export import export_applications
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from explorer.cli.app_server import bind, start_app, stop_app, wait_healthy  # noqa: E402
+
 MODELS = ("ResNet50", "EfficientNetB0")
 SHOW_TARGET_SPEEDUP = 20
 FIRST_PAINT_TARGET_S = 3.0
@@ -186,7 +188,7 @@ def browser_table(runs: int, env: dict[str, str]) -> tuple[list[str], list[list[
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             for label, script in pages:
-                timings = [_cold_start(browser, script, env) for _ in range(runs)]
+                timings = [_cold_start(browser, script) for _ in range(runs)]
                 for i, timing in enumerate(timings, start=1):
                     rows.append([label, str(i), *(f"{t:.2f}" for t in timing)])
                 medians = [statistics.median(column) for column in zip(*timings, strict=True)]
@@ -215,24 +217,21 @@ st.dataframe(pd.DataFrame({"key": ["x"], "dtype": ["DT_FLOAT"]}), hide_index=Tru
 """
 
 
-def _cold_start(browser, script: Path, env: dict[str, str]) -> tuple[float, ...]:  # type: ignore[no-untyped-def]
+def _cold_start(browser, script: Path) -> tuple[float, ...]:  # type: ignore[no-untyped-def]
     """Seconds from ``streamlit run`` to: health ok, DOM ready, h1, table visible, script done."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    port = bind("127.0.0.1", 0) or 0
+    base = f"http://127.0.0.1:{port}/"
+    url = base.rstrip("/")
     marks = []
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
+        process = start_app(script, "127.0.0.1", port, [REPO], stderr=log)
         try:
-            _wait_healthy(url, process, log)
+            # A short poll: its interval adds directly to the measurement.
+            if not wait_healthy(process, base, timeout_s=60, poll_s=0.02):
+                log.seek(0)
+                tail = log.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"streamlit did not come up on {url}:\n{tail}")
             marks.append(time.perf_counter() - start)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = context.new_page()
@@ -245,29 +244,8 @@ def _cold_start(browser, script: Path, env: dict[str, str]) -> tuple[float, ...]
             marks.append(time.perf_counter() - start)
             context.close()
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_app(process)
     return tuple(marks)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-                if response.read() == b"ok":
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            tail = log.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"streamlit did not come up on {url}:\n{tail}")
-        time.sleep(0.02)  # short: the poll interval adds directly to the measurement
 
 
 def _timed_runs(command: list[str], runs: int, env: dict[str, str]) -> list[float]:
@@ -308,12 +286,6 @@ def _saved_model_cli() -> list[str]:
     if found:
         return [found]
     return [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _markdown(headers: list[str], rows: list[list[str]]) -> str:

@@ -79,10 +79,13 @@ def start_app(
 
 
 def wait_healthy(
-    process: subprocess.Popen[bytes], base: str, timeout_s: float = START_TIMEOUT_S
+    process: subprocess.Popen[bytes],
+    base: str,
+    timeout_s: float = START_TIMEOUT_S,
+    poll_s: float = 0.2,
 ) -> bool:
-    """Poll Streamlit's health endpoint (``base`` ends in "/") until it answers ``ok``;
-    False: the server ended, or did not answer within ``timeout_s``."""
+    """Poll Streamlit's health endpoint (``base`` ends in "/") every ``poll_s`` until it
+    answers ``ok``; False: the server ended, or did not answer within ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while process.poll() is None and time.monotonic() < deadline:
         try:
@@ -91,7 +94,7 @@ def wait_healthy(
                     return True
         except OSError:
             pass
-        time.sleep(0.2)
+        time.sleep(poll_s)
     return False
 
 
