@@ -10,10 +10,22 @@ checked once it is all open, one level at a time.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from explorer.graph.naming import NameGroup
 
 
-def dissolve_level(tree: NameGroup, edges: dict[int, set[int]], rank: list[int]) -> None:
+@dataclass(frozen=True, slots=True)
+class LevelEdges:
+    """Which boxes of a level feed which, grouped by source: box ``i`` feeds
+    ``targets[start[i]:start[i + 1]]``. Two flat lists, not a set per box: a wide level
+    has tens of thousands of boxes."""
+
+    start: list[int]
+    targets: list[int]
+
+
+def dissolve_level(tree: NameGroup, edges: LevelEdges, rank: list[int]) -> None:
     """Lift into ``tree`` the members of each of its groups that data leaves and comes
     back into (MobileNet's ``Conv1`` and ``Conv_1`` share a prefix but sit at the two ends
     of the network: as one box, its output would feed the rest of the network and come
@@ -29,13 +41,13 @@ def dissolve_level(tree: NameGroup, edges: dict[int, set[int]], rank: list[int])
     tree.groups[:] = kept
 
 
-def topological_rank(count: int, edges: dict[int, set[int]]) -> list[int]:
+def topological_rank(count: int, edges: LevelEdges) -> list[int]:
     """Each box's place in a topological order of one level (boxes on a cycle, which a
     malformed graph may have, come last)."""
+    start, targets = edges.start, edges.targets
     indegree = [0] * count
-    for targets in edges.values():
-        for t in targets:
-            indegree[t] += 1
+    for t in targets:
+        indegree[t] += 1
     ready = [i for i in range(count) if indegree[i] == 0]
     rank = [count] * count
     order = 0
@@ -43,7 +55,7 @@ def topological_rank(count: int, edges: dict[int, set[int]]) -> list[int]:
         item = ready.pop()
         rank[item] = order
         order += 1
-        for t in edges.get(item, ()):
+        for t in targets[start[item] : start[item + 1]]:
             indegree[t] -= 1
             if indegree[t] == 0:
                 ready.append(t)
@@ -61,17 +73,24 @@ def all_members(tree: NameGroup) -> set[int]:
     return found
 
 
-def _has_cycle_through(inside: set[int], edges: dict[int, set[int]], rank: list[int]) -> bool:
+def _has_cycle_through(inside: set[int], edges: LevelEdges, rank: list[int]) -> bool:
     """Whether some path leaves ``inside`` and comes back to it. Edges go up the
     topological rank, so the walk never needs to pass the last box inside."""
     ranks = [rank[m] for m in inside]
     last = max(ranks)
     if last < len(rank) and last - min(ranks) + 1 == len(inside):
         return False  # no box outside runs between its first and last: nothing to pass
-    stack = [n for m in inside for n in edges.get(m, ()) if n not in inside and rank[n] < last]
+    start, targets = edges.start, edges.targets
+    stack = [
+        n
+        for m in inside
+        for n in targets[start[m] : start[m + 1]]
+        if n not in inside and rank[n] < last
+    ]
     seen = set(stack)
     while stack:
-        for nxt in edges.get(stack.pop(), ()):
+        box = stack.pop()
+        for nxt in targets[start[box] : start[box + 1]]:
             if nxt in inside:
                 return True
             if nxt not in seen and rank[nxt] < last:

@@ -142,19 +142,18 @@ class FlatGraph:
     def successors(self) -> tuple[list[int], list[int]]:
         """Each op's edge targets, in edge order: op i's are ``targets[start[i]:start[i+1]]``."""
         if self._succ is None:
-            self._succ = _csr(len(self.ids), self.src, self.dst)
+            self._succ = _csr(len(self.ids), *self.edge_ends())
         return self._succ
 
 
-def _csr(count: int, src: list[int], dst: list[int]) -> tuple[list[int], list[int]]:
+def _csr(count: int, sources: np.ndarray, targets: np.ndarray) -> tuple[list[int], list[int]]:
     """Edges grouped by source (a stable sort, so each op's keep their order)."""
-    if not src:
+    if not len(sources):
         return [0] * (count + 1), []
-    sources = np.asarray(src, dtype=np.int64)
     order = np.argsort(sources, kind="stable")
     start = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(np.bincount(sources, minlength=count), out=start[1:])
-    return start.tolist(), np.asarray(dst, dtype=np.int64)[order].tolist()
+    return start.tolist(), targets[order].tolist()
 
 
 class _Nodes(Sequence[FlatNode]):

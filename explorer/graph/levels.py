@@ -6,7 +6,7 @@ no input reaches (a constant, a variable, a read of one) is off every input→ou
 
 from __future__ import annotations
 
-from collections import Counter
+import numpy as np
 
 from explorer.graph.flat import FlatGraph
 
@@ -22,9 +22,8 @@ def distances(flat: FlatGraph) -> list[int]:
     """
     count = len(flat.ids)
     start, targets = flat.successors()
-    indegree = [0] * count
-    for dst, edges in Counter(flat.dst).items():
-        indegree[dst] = edges
+    # Counted by numpy over the edge arrays the grouping reads too (made once).
+    indegree: list[int] = np.bincount(flat.edge_ends()[1], minlength=count).tolist()
     depth = [0 if f else -1 for f in flat.fed]
     ready = [i for i, edges in enumerate(indegree) if not edges]
     done = 0

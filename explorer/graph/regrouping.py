@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from explorer.graph.cycles import all_members, dissolve_level, topological_rank
+from explorer.graph.cycles import LevelEdges, all_members, dissolve_level, topological_rank
 from explorer.graph.flat import Frame
 from explorer.graph.groups import Group
 from explorer.graph.naming import NAMING_MIN, NameGroup, infer_groups
@@ -215,29 +215,22 @@ class _Level:
             self._shapes = shapes
         return self._shapes
 
-    def _item_edges(self) -> dict[int, set[int]]:
+    def _item_edges(self) -> LevelEdges:
         """Which of the level's boxes feed which, from the ops inside them."""
         flat = self.builder.flat
-        members, owners = self.ops(list(range(len(self.items))))
-        edges: dict[int, set[int]] = {}
+        count = len(self.items)
+        members, owners = self.ops(list(range(count)))
         if not members or not flat.src:
-            return edges
+            return LevelEdges([0] * (count + 1), [])
         owner = np.full(len(flat.ids), -1, dtype=np.int64)
         owner[np.asarray(members, dtype=np.int64)] = np.asarray(owners, dtype=np.int64)
         src, dst = flat.edge_ends()
         a, b = owner[src], owner[dst]
         keep = (a >= 0) & (b >= 0) & (a != b)
-        if not keep.any():
-            return edges
-        count = len(self.items)
-        for pair in np.unique(a[keep] * count + b[keep]).tolist():
-            x, y = divmod(pair, count)
-            found = edges.get(x)
-            if found is None:
-                edges[x] = {y}
-            else:
-                found.add(y)
-        return edges
+        pairs = np.unique(a[keep] * count + b[keep])  # sorted by source, each pair once
+        start = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pairs // count, minlength=count), out=start[1:])
+        return LevelEdges(start.tolist(), (pairs % count).tolist())
 
 
 @dataclass(slots=True)
