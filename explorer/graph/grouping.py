@@ -162,17 +162,20 @@ class _Builder:
         names = [flat.names[op] for op in ops]
         items: list[int] = list(ops)
         picked = np.asarray(ops, dtype=np.int64)
-        lo, hi = near[picked].tolist(), level[picked].tolist()
-        hot = (level[picked] >= 0).tolist()
         calls = []
+        call_lo, call_hi, call_hot = [], [], []
         for number, (call_id, frames) in enumerate(self.frame_calls[frame.id]):
             group = self._call_group(call_id, frames, frame)
             calls.append(group)
             names.append(group.call)
             items.append(-1 - number)
-            lo.append(group.lo)
-            hi.append(group.hi)
-            hot.append(any(f.id in self.hot_frames for f in frames))
+            call_lo.append(group.lo)
+            call_hi.append(group.hi)
+            call_hot.append(any(f.id in self.hot_frames for f in frames))
+        # The ops' distances stay arrays (a frame may hold 200k ops); the calls' follow.
+        lo = np.concatenate([near[picked], np.asarray(call_lo, dtype=np.int64)])
+        hi = np.concatenate([level[picked], np.asarray(call_hi, dtype=np.int64)])
+        hot = np.concatenate([level[picked] >= 0, np.asarray(call_hot, dtype=bool)])
         found = (FrameItems(names, items, lo, hi, hot), calls)
         self._items[frame.id] = found
         return found

@@ -53,19 +53,19 @@ class FrameItems:
         self,
         names: list[str],
         items: list[int],
-        lo: list[int],
-        hi: list[int],
-        hot: list[bool],
+        lo: np.ndarray,
+        hi: np.ndarray,
+        hot: np.ndarray,
     ) -> None:
         """``items[i]`` is what item ``i`` (frame order) stands for (a flat op, or a call as
-        ``-1 - its number``); ``names``, ``lo``, ``hi``, ``hot`` are per item."""
+        ``-1 - its number``); ``names`` and the arrays ``lo``, ``hi``, ``hot`` are per item."""
         ranked = sorted(range(len(names)), key=names.__getitem__)
         self.names = [names[i] for i in ranked]
         self.items = [items[i] for i in ranked]
         self._first = np.asarray(ranked, dtype=np.int64)
-        self._lo = np.asarray(lo, dtype=np.int64)[self._first]
-        self._hi = np.asarray(hi, dtype=np.int64)[self._first]
-        self._hot = np.asarray(hot, dtype=bool)[self._first]
+        self._lo = lo[self._first]
+        self._hi = hi[self._first]
+        self._hot = hot[self._first]
         self.size = len(names)
         # Made when first asked (``plain_counts``): each name's "/" count, and which items
         # are calls.
