@@ -89,26 +89,24 @@ class Resolver:
             dst_col.append,
             tensors.append,
         )
+        current = None
         for dst, (frame, node, is_fed) in enumerate(
             zip(self.frame_of, local, fed_ops, strict=True)
         ):
             if is_fed:
                 continue
-            body, flat, children = frame.body, frame.flat, frame.children
+            if frame is not current:  # looked up once per run of ops of one frame
+                current, body, flat, children = frame, frame.body, frame.flat, frame.children
+                kinds, sources, texts = body.ref_kind, body.ref_node, body.ref_text
+                start, ref_ports = body.ref_start, body.ref_port
             branches = children.get(node) if children else None
-            kinds, sources, texts, start = (
-                body.ref_kind,
-                body.ref_node,
-                body.ref_text,
-                body.ref_start,
-            )
             for k in body.branch_refs(node) if branches else range(start[node], start[node + 1]):
                 kind, source = kinds[k], sources[k]
                 if kind == DATA and source >= 0 and not (children and children.get(source)):
                     # The common case: an op of the same body.
                     at = flat[source]
                     if at >= 0:
-                        port = body.ref_port[k]
+                        port = ref_ports[k]
                         add_src(at)
                         add_port(-1 if port is None else port)
                         add_dst(dst)
@@ -116,7 +114,7 @@ class Resolver:
                     continue
                 if kind == GATE:
                     continue
-                text, port = texts[k], body.ref_port[k]
+                text, port = texts[k], ref_ports[k]
                 ends: tuple[Endpoint, ...]
                 if kind == DATA and source >= 0 and frame is top and (source, port) in fed:
                     at = flat[source]

@@ -134,6 +134,10 @@ class _Slicer:
         top, fed_nodes, visited, frames = self.top, self.fed_nodes, self.visited, self.numbered
         ids, names, ops, frame_of = self.ids, self.names, self.ops, self.frame_of
         local, fed_col = self.local, self.fed_col
+        # What visiting an op of the frame last visited reads, looked up once per change
+        # of frame rather than once per op (most ops follow an op of their own frame), and
+        # again after any other task (which may make frames).
+        current: Frame | None = None
         while stack:
             task = pop()
             if task.__class__ is not int:
@@ -151,33 +155,37 @@ class _Slicer:
                         self._demand_all(children)
                 else:
                     self._tensor(frame, frame.body.ref(value))
+                current = None
                 continue
             # Visit an op: add it, then need its inputs.
             if task < _STRIDE:
                 frame, node = top, task
             else:
                 frame, node = frames[task >> _SHIFT], task & _NODE_MASK
-            seen = visited[frame.id]
+            if frame is not current:
+                current, body = frame, frame.body
+                seen, flat, prefix = visited[frame.id], frame.flat, frame.prefix
+                body_names, body_ops, start = body.names, body.ops, body.ref_start
+                kinds, nodes, plain = body.ref_kind, body.ref_node, body.ref_plain
+                base = frame.number * _STRIDE
+                fed_here = fed_nodes if frame is top else ()
+                unique_ids = self.index is None
             if seen[node]:
                 continue
             seen[node] = 1
-            body = frame.body
-            if frame.flat[node] < 0:
-                if self.index is None:
-                    frame.flat[node] = len(ids)
-                    name = body.names[node]
-                    ids.append(frame.prefix + name)
+            if flat[node] < 0:
+                if unique_ids:
+                    flat[node] = len(ids)
+                    name = body_names[node]
+                    ids.append(prefix + name)
                     names.append(name)
-                    ops.append(body.ops[node])
+                    ops.append(body_ops[node])
                     frame_of.append(frame)
                     local.append(node)
                     fed_col.append(False)
                 else:
                     self._add(frame, node)
-            base = frame.number * _STRIDE
-            fed_here = fed_nodes if frame is top else ()
-            kinds, nodes, plain = body.ref_kind, body.ref_node, body.ref_plain
-            for k in range(body.ref_start[node], body.ref_start[node + 1]):
+            for k in range(start[node], start[node + 1]):
                 target = plain[k]
                 if target >= 0 and not (target in fed_here and kinds[k] == DATA):
                     push(base + target)  # an ordinary op of the same body
