@@ -11,7 +11,6 @@ input reference into the node and output it names (columns indexed by reference 
 
 from __future__ import annotations
 
-from itertools import accumulate, chain
 from typing import TYPE_CHECKING
 
 from explorer.graph import attrs
@@ -87,20 +86,27 @@ class Body:
         """Read the names and inputs too (once): what slicing the body needs."""
         if self.full:
             return self
+        # One pass over the protobuf nodes, each field read once: every read makes a new
+        # Python object, so nothing of a node is kept but its strings (the inputs are
+        # copied out at once, and each op type is kept once: a model has a few dozen).
         names: list[str] = []
         ops: list[str] = []
-        inputs: list[Sequence[str]] = []
-        add_name, add_op, add_inputs = names.append, ops.append, inputs.append
+        text: list[str] = []
+        ends = [0]
+        add_name, add_op, add_inputs, add_end = names.append, ops.append, text.extend, ends.append
+        same_op: dict[str, str] = {}
+        one_op = same_op.setdefault
         for node in self.nodes:
             add_name(node.name)
-            add_op(node.op)
+            op = node.op
+            add_op(one_op(op, op))
             add_inputs(node.input)
+            add_end(len(text))
         self.names, self.ops = names, ops
         self.index: dict[str, int] = dict(zip(names, range(len(names)), strict=True))
         self._find_calls()
-        self.ref_start = [0, *accumulate(map(len, inputs))]
-        self.ref_text: list[str] = list(chain.from_iterable(inputs))
-        del inputs
+        self.ref_start = ends
+        self.ref_text: list[str] = text
         self._parsed: dict[str, Ref] = {}
         function = self.function
         if function is None:

@@ -92,9 +92,9 @@ class _Level:
         self.rank = topological_rank(len(items), self.edges)
         self._shapes: list[tuple[int, int] | None] | None = None
 
-    def ops(self, indices: list[int]) -> tuple[list[int], list[int]]:
-        """The flat ops of the items ``indices``, at any depth, and the item each is in.
-        A scope's ops are a run of its frame's sorted items: read for all at once."""
+    def ops(self, indices: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The flat ops of the items ``indices``, at any depth, and the item each is in, as
+        arrays. A scope's ops are a run of its frame's sorted items: read for all at once."""
         ops: list[int] = []
         owners: list[int] = []
         runs: list[int] = []
@@ -128,10 +128,12 @@ class _Level:
                     inside = [op] if op >= 0 else calls[-1 - op].members()
                     ops.extend(inside)
                     owners.extend([index] * len(inside))
-            else:
-                ops.extend(held.tolist())
-                owners.extend(who.tolist())
-        return ops, owners
+            else:  # the common case stays arrays (a wide level's runs hold every op)
+                return (
+                    np.concatenate([np.asarray(ops, dtype=np.int64), held]),
+                    np.concatenate([np.asarray(owners, dtype=np.int64), who]),
+                )
+        return np.asarray(ops, dtype=np.int64), np.asarray(owners, dtype=np.int64)
 
     def group(self, index: int, holder: Group) -> Group:
         """Item ``index``'s group (made the first time), inside ``holder``."""
@@ -167,7 +169,7 @@ class _Level:
             inside = sorted(all_members(sub))
             picked = np.asarray(inside, dtype=np.int64)
             span = (int(self.lo[picked].min()), int(self.hi[picked].max()))
-            groups.append(self.builder.made(group, self.ops(inside)[0], span))
+            groups.append(self.builder.made(group, self.ops(inside)[0].tolist(), span))
         return groups, leaves
 
     def height(self, tree: NameGroup) -> int | None:
@@ -220,10 +222,10 @@ class _Level:
         flat = self.builder.flat
         count = len(self.items)
         members, owners = self.ops(list(range(count)))
-        if not members or not flat.src:
+        if not len(members) or not flat.src:
             return LevelEdges([0] * (count + 1), [])
         owner = np.full(len(flat.ids), -1, dtype=np.int64)
-        owner[np.asarray(members, dtype=np.int64)] = np.asarray(owners, dtype=np.int64)
+        owner[members] = owners
         src, dst = flat.edge_ends()
         a, b = owner[src], owner[dst]
         keep = (a >= 0) & (b >= 0) & (a != b)
