@@ -84,26 +84,32 @@ class FrameItems:
         directly, given its run ``[start, end)``: sub-scopes and items, each item named
         like a sub-scope inside it; with distances and where each was first named."""
         names, cut = self.names, len(prefix)
-        found: list[Entry] = []
+        # The runs first (a scope's, or one item's), then one entry each with all its
+        # fields: a scope may hold tens of thousands of runs.
+        parts: list[str] = []
+        scope: list[bool] = []
+        bounds: list[int] = []
         at = start
         while at < end:
             part, slash, _ = names[at][cut:].partition("/")
-            if slash:
-                after = bisect_left(names, prefix + part + _AFTER_SLASH, at, end)
-                found.append(Entry(prefix + part, part, at, after, True))
-                at = after
-            else:
-                found.append(Entry(prefix + part, part, at, at + 1, False))
-                at += 1
-        if not found:
-            return found
-        starts = np.asarray([e.start for e in found], dtype=np.int64)
-        lo = np.minimum.reduceat(self._lo[start:end], starts - start).tolist()
-        hi = np.maximum.reduceat(self._hi[start:end], starts - start).tolist()
-        hot = np.logical_or.reduceat(self._hot[start:end], starts - start).tolist()
-        first = np.minimum.reduceat(self._first[start:end], starts - start).tolist()
-        for entry, a, b, c, d in zip(found, lo, hi, hot, first, strict=True):
-            entry.lo, entry.hi, entry.hot, entry.first = a, b, c, d
+            parts.append(part)
+            scope.append(bool(slash))
+            bounds.append(at)
+            at = bisect_left(names, prefix + part + _AFTER_SLASH, at, end) if slash else at + 1
+        if not parts:
+            return []
+        offsets = np.asarray(bounds, dtype=np.int64) - start
+        bounds.append(end)
+        lo = np.minimum.reduceat(self._lo[start:end], offsets).tolist()
+        hi = np.maximum.reduceat(self._hi[start:end], offsets).tolist()
+        hot = np.logical_or.reduceat(self._hot[start:end], offsets).tolist()
+        first = np.minimum.reduceat(self._first[start:end], offsets).tolist()
+        found = [
+            Entry(prefix + part, part, a, b, is_scope, -1, low, high, warm, earliest)
+            for part, is_scope, a, b, low, high, warm, earliest in zip(
+                parts, scope, bounds[:-1], bounds[1:], lo, hi, hot, first, strict=True
+            )
+        ]
         scopes = {e.name: e for e in found if e.scope}
         if len(scopes) == len(found) or not scopes:
             return found

@@ -188,7 +188,9 @@ class _Slicer:
             for k in range(start[node], start[node + 1]):
                 target = plain[k]
                 if target >= 0 and not (target in fed_here and kinds[k] == DATA):
-                    push(base + target)  # an ordinary op of the same body
+                    # An ordinary op of the same body; at the top (base 0) the number
+                    # itself, which makes no new int object.
+                    push(base + target if base else target)
                 elif kinds[k] == CONTROL:
                     if nodes[k] >= 0:
                         push((_WAIT, frame, nodes[k]))
