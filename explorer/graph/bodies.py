@@ -46,6 +46,7 @@ class Body:
         "args",
         "calls",
         "control_rets",
+        "double_colon",
         "full",
         "function",
         "index",
@@ -103,6 +104,10 @@ class Body:
             add_inputs(node.input)
             add_end(len(text))
         self.names, self.ops = names, ops
+        joined = "\n".join(names)
+        # A name with "::" in it, as op ids join a call and the op it runs: two ops of
+        # different frames could then share an id (``explorer.graph.slicing``).
+        self.double_colon = "::" in joined
         self.index: dict[str, int] = dict(zip(names, range(len(names)), strict=True))
         self._find_calls()
         self.ref_start = ends
@@ -114,7 +119,7 @@ class Body:
             self.outputs: tuple[str, ...] = ()
             self.rets: dict[str, str] = {}
             self.control_rets: tuple[str, ...] = ()
-            self._parse_graph_refs()
+            self._parse_graph_refs(joined)
         else:
             signature = function.signature
             self.args = {arg.name: i for i, arg in enumerate(signature.input_arg)}
@@ -154,12 +159,12 @@ class Body:
     def __len__(self) -> int:
         return len(self.ops)
 
-    def _parse_graph_refs(self) -> None:
+    def _parse_graph_refs(self, joined: str) -> None:
         """A GraphDef's inputs: mostly a node's name (output 0), parsed by one lookup
-        each unless a node's own name could be mistaken for a reference."""
+        each unless a node's own name (``joined``: one a line) could be mistaken for a
+        reference."""
         text = self.ref_text
         found = list(map(self.index.get, text))
-        joined = "\n".join(self.names)
         plain = ":" not in joined and not joined.startswith("^") and "\n^" not in joined
         self.ref_kind = [DATA] * len(text)
         self.ref_port = [0] * len(text)

@@ -104,7 +104,9 @@ class _Builder:
         expanded = {flat.index[c] for c in flat.calls if c in flat.index}
         if len(flat.frames) == 1:
             ops = range(len(flat.ids))
-            self.frame_ops[flat.top.id] = [op for op in ops if op not in expanded]
+            self.frame_ops[flat.top.id] = (
+                [op for op in ops if op not in expanded] if expanded else list(ops)
+            )
         else:
             for op, frame in enumerate(flat.frame_of):
                 if op not in expanded:

@@ -23,9 +23,10 @@ def distances(flat: FlatGraph) -> list[int]:
     count = len(flat.ids)
     start, targets = flat.successors()
     # Counted by numpy over the edge arrays the grouping reads too (made once).
-    indegree: list[int] = np.bincount(flat.edge_ends()[1], minlength=count).tolist()
+    counted = np.bincount(flat.edge_ends()[1], minlength=count)
+    indegree: list[int] = counted.tolist()
     depth = [0 if f else -1 for f in flat.fed]
-    ready = [i for i, edges in enumerate(indegree) if not edges]
+    ready: list[int] = np.flatnonzero(counted == 0).tolist()
     done = 0
     while ready:
         i = ready.pop()

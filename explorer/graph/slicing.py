@@ -121,7 +121,7 @@ class _Slicer:
         self._watch(body)
 
     def _watch(self, body: Body) -> None:
-        if self.index is None and any("::" in name for name in body.names if ":" in name):
+        if self.index is None and body.double_colon:
             self.index = dict(zip(self.ids, range(len(self.ids)), strict=True))
 
     def run(self) -> None:
