@@ -30,6 +30,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from _chromium import launch
 from _export import export_applications
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,16 +41,6 @@ from explorer.cli.app_server import bind, start_app, stop_app, wait_healthy  # n
 MODELS = ("ResNet50", "EfficientNetB0")
 SHOW_TARGET_SPEEDUP = 20
 FIRST_PAINT_TARGET_S = 3.0
-CHROMIUM = Path(os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 SIGNATURE_TABLE = "[data-testid='stDataFrame']"
 SCRIPT_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
@@ -185,7 +176,7 @@ def browser_table(runs: int, env: dict[str, str]) -> tuple[list[str], list[list[
         floor_app.write_text(_FLOOR_APP, encoding="utf-8")
         pages = (("app.py", REPO / "app.py"), ("floor: one st.dataframe", floor_app))
         # The browser is already open, as a user's would be; each start gets a new context.
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             for label, script in pages:
                 timings = [_cold_start(browser, script) for _ in range(runs)]

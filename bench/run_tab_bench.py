@@ -19,13 +19,13 @@ Prints a markdown table and never asserts: numbers depend on the machine.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 import urllib.parse
 from pathlib import Path
 
+from _chromium import launch
 from _export import CACHE_ROOT, export_application
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,15 +33,6 @@ sys.path.insert(0, str(REPO))
 
 from explorer.cli.app_server import running_app  # noqa: E402
 
-CHROMIUM = Path(os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
@@ -77,9 +68,7 @@ def _measure(url: str, model: Path, runs: int, settle: float) -> tuple[list[floa
     timings: list[float] = []
     sizes: list[int] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         for _ in range(runs):
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             received = [0]

@@ -20,7 +20,7 @@ from components.error_panel import show_error
 from components.present.presentation import RUN_TAB
 from components.run.examples_panel import cases_at, load_case, model_cases
 from components.run.form_state import small_request_text
-from components.run.run_panel import preferred_api, run_scope
+from components.run.run_panel import run_scope
 from components.text import md_code, md_text
 from explorer.codec.exchange import body_text
 from explorer.compat.cases import TestCase
@@ -46,7 +46,7 @@ from explorer.present.deep_link import (
     unknown_params,
 )
 from explorer.safety.paths import AllowedRoots, check_allowed
-from explorer.serving.rules import ServingVerdict, check_signature
+from explorer.serving.rules import ServingVerdict, check_signature, preferred_method
 
 _FALLBACK_URL = "http://localhost:8501/"
 
@@ -98,7 +98,7 @@ def apply_link_to_run(
         load_case(model, meta_graph, case, run=state.run, select_signature=False)
         return
     scope = run_scope(model, meta_graph, signature)
-    api = state.method or preferred_api(signature, _verdicts(signature))
+    api = state.method or preferred_method(signature, _verdicts(signature))
     if state.method is not None:
         st.session_state[keys.run_key(scope, keys.RUN_API)] = state.method
     if state.inputs is not None:
@@ -129,7 +129,7 @@ def current_view(
     if signature is not None and not signature.is_init_op:
         scope = run_scope(model, meta_graph, signature)
         chosen = st.session_state.get(keys.run_key(scope, keys.RUN_API))
-        method = MethodKind(chosen) if chosen else preferred_api(signature, _verdicts(signature))
+        method = MethodKind(chosen) if chosen else preferred_method(signature, _verdicts(signature))
     return ViewState(
         source="sample" if sample else "folder",
         model=name.strip() or model.path,

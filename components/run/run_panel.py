@@ -40,13 +40,13 @@ from components.run.request_text import render_big_request_note, render_rest_edi
 from components.run.result_panel import render_outcome
 from components.run.tensor_value import TensorValue
 from components.text import md_code, md_text
-from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, Kernels, MethodKind
+from explorer.constants import Kernels, MethodKind
 from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo
 from explorer.run import runner
 from explorer.run.dispatch import CallRequest, dispatch
 from explorer.run.local import LocalTarget
 from explorer.safety.scan import scan_meta_graph
-from explorer.serving.rules import ServingVerdict, check_signature
+from explorer.serving.rules import ServingVerdict, check_signature, preferred_method
 
 if TYPE_CHECKING:
     from explorer.remote.target import RemoteTarget
@@ -251,7 +251,7 @@ def _presentation_request(
     # No editors, no debugging options: the request kept from the full view; image inputs
     # keep a drop zone here (a photo dropped runs the model at once).
     chosen = st.session_state.get(keys.run_key(scope, keys.RUN_API))
-    api = MethodKind(chosen) if chosen else preferred_api(signature, verdicts)
+    api = MethodKind(chosen) if chosen else preferred_method(signature, verdicts)
     forced = st.session_state.get(keys.run_key(scope, keys.RUN_FORCE, api.value), False)
     if not verdicts[api].accepted and not forced:
         st.warning(
@@ -265,21 +265,6 @@ def _presentation_request(
     return api, current_request(meta_graph, signature, scope, api), kept_tensors(scope, api), False
 
 
-def preferred_api(
-    signature: SignatureInfo, verdicts: dict[MethodKind, ServingVerdict]
-) -> MethodKind:
-    """The API the signature is made for: its method_name if TF Serving accepts it, else
-    Classify, then Regress (TF2 signatures shaped for them), else Predict."""
-    declared = {CLASSIFY_METHOD_NAME: MethodKind.CLASSIFY, REGRESS_METHOD_NAME: MethodKind.REGRESS}
-    method = declared.get(signature.method_name)
-    if method is not None and verdicts[method].accepted:
-        return method
-    for method in (MethodKind.CLASSIFY, MethodKind.REGRESS):
-        if verdicts[method].accepted:
-            return method
-    return MethodKind.PREDICT
-
-
 def _render_api_chooser(
     scope: str, signature: SignatureInfo, verdicts: dict[MethodKind, ServingVerdict]
 ) -> MethodKind:
@@ -287,7 +272,7 @@ def _render_api_chooser(
     key = keys.run_key(scope, keys.RUN_API)
     # An example or a link may already have set the API in session state: then pass no
     # default of our own (index 0 counts as none), or Streamlit warns the two conflict.
-    preferred = options.index(preferred_api(signature, verdicts))
+    preferred = options.index(preferred_method(signature, verdicts))
     chosen = st.radio(
         "TF Serving API",
         options,

@@ -48,41 +48,45 @@ def route(
 
 
 def _exit(
-    item: str,
-    container: Container,
-    ox: float,
-    oy: float,
-    rects: dict[str, Rect],
+    item: str, container: Container, ox: float, oy: float, rects: dict[str, Rect]
 ) -> tuple[float, float] | None:
-    if item == "in":
-        port = container.ports.get("in")
-        return None if port is None else (ox + port[0], oy + port[1])
-    rect = rects.get(item)
-    if rect is None:
-        return None
-    child = next((c for c in container.children if c.id == item), None)
-    if child is not None and "out" in child.ports:
-        return (rect[0] + child.ports["out"][0], rect[1] + child.ports["out"][1])
-    return (rect[0] + rect[2], rect[1] + rect[3] / 2)
+    """Where an edge leaves ``item``: the container's own "in" port, a child's "out"
+    port, or else the middle of the box's right side."""
+    return _port(item, "in", "out", container, ox, oy, rects, right=True)
 
 
 def _entry(
+    item: str, container: Container, ox: float, oy: float, rects: dict[str, Rect]
+) -> tuple[float, float] | None:
+    """Where an edge enters ``item``: the container's own "out" port, a child's "in"
+    port, or else the middle of the box's left side."""
+    return _port(item, "out", "in", container, ox, oy, rects, right=False)
+
+
+def _port(
     item: str,
+    own: str,
+    child_port: str,
     container: Container,
     ox: float,
     oy: float,
     rects: dict[str, Rect],
+    *,
+    right: bool,
 ) -> tuple[float, float] | None:
-    if item == "out":
-        port = container.ports.get("out")
+    # The container's own port is named from the inside: edges leave its "in" and enter
+    # its "out".
+    if item == own:
+        port = container.ports.get(own)
         return None if port is None else (ox + port[0], oy + port[1])
     rect = rects.get(item)
     if rect is None:
         return None
     child = next((c for c in container.children if c.id == item), None)
-    if child is not None and "in" in child.ports:
-        return (rect[0] + child.ports["in"][0], rect[1] + child.ports["in"][1])
-    return (rect[0], rect[1] + rect[3] / 2)
+    if child is not None and child_port in child.ports:
+        at = child.ports[child_port]
+        return (rect[0] + at[0], rect[1] + at[1])
+    return (rect[0] + (rect[2] if right else 0), rect[1] + rect[3] / 2)
 
 
 def _path(

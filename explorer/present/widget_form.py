@@ -26,12 +26,12 @@ from explorer.codec.cells import (
     feature_value,
     parse_cell,
 )
-from explorer.constants import CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME, MethodKind
+from explorer.constants import MethodKind
 from explorer.graph.example_features import ExampleFeature, example_template, expected_features
 from explorer.model.info import MetaGraphInfo, SignatureInfo
 from explorer.run.templates import InputPlan, input_plans, ragged_nested, serialized_example
 from explorer.run.templates import template as rest_template
-from explorer.serving.rules import ServingVerdict, check_signature
+from explorer.serving.rules import check_signature, preferred_method
 
 _VOCABULARY_SHOWN = 200  # words offered as suggestions in a vocabulary cell
 
@@ -64,21 +64,6 @@ def form_spec(meta_graph: MetaGraphInfo, signature: SignatureInfo) -> dict[str, 
             for m in MethodKind
         },
     }
-
-
-def preferred_method(
-    signature: SignatureInfo, verdicts: dict[MethodKind, ServingVerdict]
-) -> MethodKind:
-    """The API the signature is made for (as the app chooses): its method_name if TF Serving
-    accepts it, else Classify, then Regress, else Predict."""
-    declared = {CLASSIFY_METHOD_NAME: MethodKind.CLASSIFY, REGRESS_METHOD_NAME: MethodKind.REGRESS}
-    method = declared.get(signature.method_name)
-    if method is not None and verdicts[method].accepted:
-        return method
-    for method in (MethodKind.CLASSIFY, MethodKind.REGRESS):
-        if verdicts[method].accepted:
-            return method
-    return MethodKind.PREDICT
 
 
 def examples_body(

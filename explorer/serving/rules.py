@@ -364,3 +364,19 @@ def _debug_shape(tensor: TensorInfo) -> str:
     if tensor.shape is None:
         return format_shape(None)
     return "[" + ",".join("?" if d is None else str(d) for d in tensor.shape) + "]"
+
+
+def preferred_method(
+    signature: SignatureInfo, verdicts: dict[MethodKind, ServingVerdict]
+) -> MethodKind:
+    """The API a signature is made for, as the app and the notebook widget first offer it:
+    its method_name if TF Serving accepts it, else Classify, then Regress (TF2 signatures
+    shaped for them: TF2 always writes the predict method_name), else Predict."""
+    declared = {CLASSIFY_METHOD_NAME: MethodKind.CLASSIFY, REGRESS_METHOD_NAME: MethodKind.REGRESS}
+    method = declared.get(signature.method_name)
+    if method is not None and verdicts[method].accepted:
+        return method
+    for method in (MethodKind.CLASSIFY, MethodKind.REGRESS):
+        if verdicts[method].accepted:
+            return method
+    return MethodKind.PREDICT
