@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from _chromium import launch
 from _export import export_applications
 
 REPO = Path(__file__).resolve().parent.parent
@@ -123,10 +124,7 @@ def browser_times(paths: dict[str, Path], runs: int) -> dict[str, float]:
         idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
         found: dict[str, float] = {}
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"),
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = launch(playwright)
             for name, path in paths.items():
                 times = []
                 for _ in range(runs + 1):  # the first run warms the slice cache: dropped
