@@ -84,7 +84,8 @@ class _Builder:
         if len(level):
             numbers = np.fromiter(map(attrgetter("number"), flat.frame_of), np.int64, len(level))
             by_number = {f.number: f for f in flat.frames.values()}
-            for number in np.unique(numbers[level >= 0]).tolist():
+            # The frame numbers in use, counted (np.unique would import numpy.ma: 8 ms).
+            for number in np.flatnonzero(np.bincount(numbers[level >= 0])).tolist():
                 climb: Frame | None = by_number[number]
                 while climb is not None and climb.id not in self.hot_frames:
                     self.hot_frames.add(climb.id)

@@ -229,7 +229,11 @@ class _Level:
         src, dst = flat.edge_ends()
         a, b = owner[src], owner[dst]
         keep = (a >= 0) & (b >= 0) & (a != b)
-        pairs = np.unique(a[keep] * count + b[keep])  # sorted by source, each pair once
+        # Each pair once, sorted by source (as np.unique, which would import numpy.ma).
+        pairs = np.sort(a[keep] * count + b[keep])
+        first = np.ones(len(pairs), dtype=bool)
+        first[1:] = pairs[1:] != pairs[:-1]
+        pairs = pairs[first]
         start = np.zeros(count + 1, dtype=np.int64)
         np.cumsum(np.bincount(pairs // count, minlength=count), out=start[1:])
         return LevelEdges(start.tolist(), (pairs % count).tolist())
