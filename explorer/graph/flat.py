@@ -9,6 +9,7 @@ that want one.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, overload
@@ -112,7 +113,7 @@ class FlatGraph:
     # Flat indices of call nodes left closed (their functions are not inlined).
     closed_calls: list[int] = field(default_factory=list)
     _index: dict[str, int] | None = None
-    _succ: tuple[list[int], list[int]] | None = None
+    _succ: tuple[list[int], Sequence[int]] | None = None
     _ends: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
@@ -139,21 +140,23 @@ class FlatGraph:
             )
         return self._ends
 
-    def successors(self) -> tuple[list[int], list[int]]:
+    def successors(self) -> tuple[list[int], Sequence[int]]:
         """Each op's edge targets, in edge order: op i's are ``targets[start[i]:start[i+1]]``."""
         if self._succ is None:
             self._succ = _csr(len(self.ids), *self.edge_ends())
         return self._succ
 
 
-def _csr(count: int, sources: np.ndarray, targets: np.ndarray) -> tuple[list[int], list[int]]:
-    """Edges grouped by source (a stable sort, so each op's keep their order)."""
+def _csr(count: int, sources: np.ndarray, targets: np.ndarray) -> tuple[list[int], Sequence[int]]:
+    """Edges grouped by source (a stable sort, so each op's keep their order). The targets
+    are a machine-int array, not a list: no Python int is kept per edge, and a slice of
+    it is walked faster than a list's (a quarter of the memory)."""
     if not len(sources):
         return [0] * (count + 1), []
     order = np.argsort(sources, kind="stable")
     start = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(np.bincount(sources, minlength=count), out=start[1:])
-    return start.tolist(), targets[order].tolist()
+    return start.tolist(), array("q", targets[order].astype(np.int64).tobytes())
 
 
 class _Nodes(Sequence[FlatNode]):
