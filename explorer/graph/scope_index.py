@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _AFTER_SLASH = chr(ord("/") + 1)  # every name starting with "a/" sorts below "a" + this
+_NEAR = 16  # how far ``_run_end`` looks first
 
 
 @dataclass(slots=True)
@@ -31,6 +32,14 @@ class Entry:
     hi: int = -1  # op inside is on an input→output path (a call: its frame's)
     hot: bool = False
     first: int = 0  # the first item (in frame order) inside: where it was first named
+
+
+def _run_end(names: list[str], bound: str, start: int, end: int) -> int:
+    """The first of ``names[start:end]`` (sorted) not below ``bound``: looked for among
+    the next few first, as most scopes hold a few items (a layer's ops), then beyond."""
+    near = min(end, start + _NEAR)
+    found = bisect_left(names, bound, start, near)
+    return found if found < near else bisect_left(names, bound, near, end)
 
 
 class FrameItems:
@@ -95,7 +104,7 @@ class FrameItems:
             parts.append(part)
             scope.append(bool(slash))
             bounds.append(at)
-            at = bisect_left(names, prefix + part + _AFTER_SLASH, at, end) if slash else at + 1
+            at = _run_end(names, prefix + part + _AFTER_SLASH, at, end) if slash else at + 1
         if not parts:
             return []
         offsets = np.asarray(bounds, dtype=np.int64) - start
