@@ -17,7 +17,7 @@ from explorer.graph import attrs
 from explorer.graph.functions import callees
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from explorer.model.proto_types import FunctionDef, NodeDef
 
@@ -81,7 +81,7 @@ class Body:
             self.load()
         else:  # what a call's op count needs (``Library.stats``): ops, and the calls
             self.ops = [node.op for node in nodes]
-            self._find_calls()
+            self._find_calls(self.ops)
 
     def load(self) -> Body:
         """Read the names and inputs too (once): what slicing the body needs."""
@@ -109,7 +109,7 @@ class Body:
         # different frames could then share an id (``explorer.graph.slicing``).
         self.double_colon = "::" in joined
         self.index: dict[str, int] = dict(zip(names, range(len(names)), strict=True))
-        self._find_calls()
+        self._find_calls(same_op)
         self.ref_start = ends
         self.ref_text: list[str] = text
         self._parsed: dict[str, Ref] = {}
@@ -147,10 +147,13 @@ class Body:
         self.full = True
         return self
 
-    def _find_calls(self) -> None:
-        """Calls and control flow: only their attrs are read."""
+    def _find_calls(self, kinds: Iterable[str]) -> None:
+        """Calls and control flow: only their attrs are read. ``kinds``: the op types
+        the body holds (none that may call: no op is looked at)."""
         self.calls: dict[int, list[tuple[str, str]]] = {}
         special, nodes, library = self._special, self.nodes, self._library
+        if special.isdisjoint(kinds):
+            return
         for i in [i for i, op in enumerate(self.ops) if op in special]:
             targets = callees(nodes[i], library)
             if targets:

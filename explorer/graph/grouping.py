@@ -81,7 +81,10 @@ class _Builder:
         self._sort_ops()
         # Frames (and their callers' frames) holding an op on an input→output path.
         self.hot_frames: set[str] = set()
-        if len(level):
+        if len(flat.frames) == 1:  # every op is the top frame's: no op's frame is read
+            if (level >= 0).any():
+                self.hot_frames.add(flat.top.id)
+        elif len(level):
             numbers = np.fromiter(map(attrgetter("number"), flat.frame_of), np.int64, len(level))
             by_number = {f.number: f for f in flat.frames.values()}
             # The frame numbers in use, counted (np.unique would import numpy.ma: 8 ms).
