@@ -79,7 +79,11 @@ def _fill(group: NameGroup, node: _Trie, prefix: str, order: list[str] | None = 
     children, items = node
     group.members.extend(items)
     for token in order if order is not None else _ordered(children):
-        entries = _contribution(children[token], prefix + token)
+        child = children[token]
+        if not child[0] and len(child[1]) <= 1:
+            group.members.extend(child[1])  # one name (most of a wide level): no group
+            continue
+        entries = _contribution(child, prefix + token)
         if items and not token.isalnum() and len(entries) == 1:
             # "Conv1" beside "Conv1_relu": the suffixed names join the name they extend
             # instead of forming a group of their own inside it.
