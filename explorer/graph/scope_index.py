@@ -119,9 +119,9 @@ class FrameItems:
                 parts, scope, bounds[:-1], bounds[1:], lo, hi, hot, first, strict=True
             )
         ]
+        if all(scope) or not any(scope):
+            return found  # no item beside a scope it could be named like
         scopes = {e.name: e for e in found if e.scope}
-        if len(scopes) == len(found) or not scopes:
-            return found
         kept = []
         for entry in found:
             holder = None if entry.scope else scopes.get(entry.name)
