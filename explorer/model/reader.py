@@ -14,12 +14,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from google.protobuf import message, text_format
+from google.protobuf import message
 
 from explorer.constants import SAVED_MODEL_PB, SAVED_MODEL_PBTXT
 from explorer.errors import InvalidSavedModelError, ModelLimitError, ModelSourceError
@@ -106,6 +105,10 @@ def read_saved_model_proto(
         file_path, file_format = directory / SAVED_MODEL_PBTXT, SAVED_MODEL_PBTXT
         limit = ModelBounds.from_env().max_pbtxt_bytes
         data = _read_model_file(file_path, within, limit, ENV_MAX_PBTXT_BYTES)
+        # Imported here: text SavedModels are rare, and the import is 10 ms of every
+        # command's start (the binary reader's path must stay as short as it is).
+        from google.protobuf import text_format
+
         try:
             text_format.Parse(
                 data.decode("utf-8"), saved_model, descriptor_pool=saved_model.DESCRIPTOR.file.pool
@@ -246,7 +249,6 @@ def _meta_graph_info(
     info = meta_graph.meta_info_def
     nodes = meta_graph.graph_def.node
     functions = meta_graph.graph_def.library.function
-    histogram = Counter(node.op for node in nodes)
     return MetaGraphInfo(
         tags=tuple(info.tags),
         tensorflow_version=info.tensorflow_version,
@@ -255,7 +257,6 @@ def _meta_graph_info(
             signature_info_from_proto(key, sig, graph=meta_graph)
             for key, sig in sorted(meta_graph.signature_def.items())
         ),
-        op_histogram=tuple(sorted(histogram.items(), key=lambda kv: (-kv[1], kv[0]))),
         node_count=len(nodes),
         function_count=len(functions),
         function_node_count=sum(len(f.node_def) for f in functions),

@@ -73,7 +73,6 @@ def model_info_from_metadata(
         tensorflow_version="",
         tensorflow_git_version="",
         signatures=signatures,
-        op_histogram=(),
         node_count=0,
         function_count=0,
         function_node_count=0,

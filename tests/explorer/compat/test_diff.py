@@ -128,7 +128,7 @@ def _sig(
 def _mg(*signatures: SignatureInfo, tags: tuple[str, ...] = ("serve",)) -> MetaGraphInfo:
     # Signatures only, as a TF Serving's metadata gives them: an empty graph.
     empty = protos.message_class("tensorflow.MetaGraphDef")()
-    return MetaGraphInfo(tags, "", "", signatures, (), 0, 0, 0, (), proto=empty)
+    return MetaGraphInfo(tags, "", "", signatures, 0, 0, 0, (), proto=empty)
 
 
 def _diff(old: SignatureInfo, new: SignatureInfo, **options: Any) -> list[Change]:

@@ -105,7 +105,7 @@ def _hand_built() -> tuple[MetaGraphInfo, SignatureInfo]:
     text_format.Parse(_GRAPH, proto, descriptor_pool=proto.DESCRIPTOR.file.pool)
     tensor = TensorInfo("inputs", "name", "serialized:0", "DT_STRING", (None,))
     signature = SignatureInfo("s", "tensorflow/serving/classify", (tensor,), ())
-    meta_graph = MetaGraphInfo(("serve",), "", "", (signature,), (), 0, 1, 7, (), proto)
+    meta_graph = MetaGraphInfo(("serve",), "", "", (signature,), 0, 1, 7, (), proto)
     return meta_graph, signature
 
 
@@ -198,7 +198,7 @@ def test_a_key_list_filled_by_an_initializer_function_is_the_vocabulary() -> Non
     text_format.Parse(_TABLE_GRAPH, proto, descriptor_pool=proto.DESCRIPTOR.file.pool)
     tensor = TensorInfo("inputs", "name", "serving_default_inputs:0", "DT_STRING", (None,))
     signature = SignatureInfo("serving_default", "tensorflow/serving/predict", (tensor,), ())
-    meta_graph = MetaGraphInfo(("serve",), "", "", (signature,), (), 0, 2, 9, (), proto)
+    meta_graph = MetaGraphInfo(("serve",), "", "", (signature,), 0, 2, 9, (), proto)
     hours, workclass = expected_features(meta_graph, signature)
     assert hours.vocabulary is None
     assert workclass.vocabulary is not None

@@ -44,7 +44,7 @@ def _meta_graph() -> MetaGraphInfo:
     proto = protos.message_class("tensorflow.MetaGraphDef")()
     text_format.Parse(_GRAPH, proto, descriptor_pool=proto.DESCRIPTOR.file.pool)
     signature = SignatureInfo("s", "tensorflow/serving/predict", (), ())
-    return MetaGraphInfo(("serve",), "", "", (signature,), (), 0, 3, 4, (), proto)
+    return MetaGraphInfo(("serve",), "", "", (signature,), 0, 3, 4, (), proto)
 
 
 def _string(name: str, shape: tuple[int | None, ...] = (None,)) -> TensorInfo:
