@@ -16,10 +16,10 @@ import gc
 
 from explorer.cli.common import EXIT_OK, add_model_arguments, load_model, print_json
 from explorer.cli.terminal import write_lines
+from explorer.collector import collector_paused
 from explorer.graph.build import build_signature_graph
 from explorer.graph.dot import to_dot
 from explorer.graph.elements import DEFAULT_NODE_BUDGET
-from explorer.graph.pause import collector_paused
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

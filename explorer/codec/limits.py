@@ -16,9 +16,8 @@ or deeply nested body costs nothing to quote and never recurses deeply.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,7 @@ from explorer.codec import fast_request
 from explorer.codec.json_document import RepeatedMembers, members
 from explorer.codec.rapidjson_reader import JsonParseError, parse
 from explorer.codec.rest_text import json_type, json_value_text
+from explorer.collector import collector_paused
 from explorer.errors import ExplorerError, InputError
 
 MAX_ELEMENTS_ENV = "EXPLORER_MAX_REQUEST_ELEMENTS"
@@ -152,7 +152,9 @@ def parse_body(body: str | bytes) -> dict[str, Any]:
     if not body:
         raise InputError("JSON Parse error: The document is empty")
     try:
-        with _collector_paused(len(body)):
+        # A big body's rows would set off full collections that walk every object of the
+        # process (TensorFlow's included): more time than the parse itself.
+        with collector_paused() if len(body) >= _PAUSE_GC_ABOVE else contextlib.nullcontext():
             doc = parse(body)
     except JsonParseError as exc:
         raise InputError(f"JSON Parse error: {exc}") from None
@@ -191,22 +193,6 @@ def require_object(doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise InputError(f"JSON Value: {value_text(doc)} Is not object")
     return doc
-
-
-@contextlib.contextmanager
-def _collector_paused(size: int) -> Iterator[None]:
-    # Parsing a big body creates a list per row of every tensor; each batch of new lists
-    # sets off the cyclic garbage collector, whose full passes then walk every object of
-    # the process (TensorFlow's included): more time than the parse itself. JSON cannot
-    # hold cycles, so nothing is lost by pausing it, and it is resumed right after.
-    if size < _PAUSE_GC_ABOVE or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _pruned(value: Any, left: list[int]) -> Any:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from explorer.collector import collector_paused
 from explorer.errors import GraphOptionError
 from explorer.graph.elements import DEFAULT_NODE_BUDGET, GraphStats, SignatureGraph
 from explorer.graph.flat import Endpoint, FlatGraph
@@ -38,7 +39,6 @@ from explorer.graph.navigation import (
     neighbours,
 )
 from explorer.graph.opening import ancestors, choose_expanded
-from explorer.graph.pause import collector_paused
 from explorer.graph.slicing import slice_graph
 from explorer.graph.view import assemble_view
 from explorer.model.info import MetaGraphInfo, SignatureInfo

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from explorer.graph.pause import collector_paused
+from explorer.collector import collector_paused
 from explorer.graph.tally import Tally
 
 PARAMETERS_LABEL = "constants & variables"

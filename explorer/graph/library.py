@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from explorer.collector import collector_paused
 from explorer.graph import attrs
 from explorer.graph.bodies import Body
 from explorer.graph.functions import callees
-from explorer.graph.pause import collector_paused
 
 if TYPE_CHECKING:
     from explorer.model.proto_types import FunctionDef, MetaGraphDef, NodeDef
