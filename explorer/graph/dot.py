@@ -69,13 +69,13 @@ def render_svg(dot_text: str) -> str:
             "(apt-get install graphviz, brew install graphviz) or export DOT and render it "
             "elsewhere."
         )
-    first = _run_dot(binary, dot_text)
+    first = run_dot(binary, dot_text, "-Tsvg")
     if first.returncode == 0:
         return first.stdout
     # Graphviz's spline router fails on some cluster layouts ("triangulation failed ...
     # lost edge"); orthogonal, then curved, edges route the same layout another way.
     for splines in _FALLBACK_SPLINES:
-        retry = _run_dot(binary, dot_text, f"-Gsplines={splines}")
+        retry = run_dot(binary, dot_text, "-Tsvg", f"-Gsplines={splines}")
         if retry.returncode == 0:
             return retry.stdout
     raise GraphvizError(f"Graphviz 'dot' failed: {first.stderr.strip()}")
@@ -84,19 +84,26 @@ def render_svg(dot_text: str) -> str:
 _FALLBACK_SPLINES = ("ortho", "curved")
 
 
-def _run_dot(binary: str, dot_text: str, *options: str) -> subprocess.CompletedProcess[str]:
+def run_dot(
+    binary: str, dot_text: str, *options: str, timeout_s: float = _DOT_TIMEOUT_S
+) -> subprocess.CompletedProcess[str]:
+    """Graphviz ``dot`` on ``dot_text`` with ``options`` (the output format among them).
+
+    Raises:
+        GraphvizError: it ran over ``timeout_s`` (a failure is the caller's to read).
+    """
     try:
         return subprocess.run(
-            [binary, "-Tsvg", *options],
+            [binary, *options],
             input=dot_text,
             capture_output=True,
             text=True,
-            timeout=_DOT_TIMEOUT_S,
+            timeout=timeout_s,
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise GraphvizError(
-            f"Graphviz 'dot' took over {_DOT_TIMEOUT_S} s; try a smaller node budget."
+            f"Graphviz 'dot' took over {timeout_s:g} s; try a smaller node budget."
         ) from exc
 
 

@@ -26,10 +26,10 @@ JavaScript and the SVG writer read.
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 from explorer.errors import GraphvizError
 from explorer.graph.containers import Container, containers, lift_edges, walk
+from explorer.graph.dot import run_dot
 from explorer.graph.elements import GraphNode, SignatureGraph
 from explorer.graph.routing import route
 from explorer.graph.scene import (
@@ -126,19 +126,7 @@ def _place_level(
 
 
 def _run_dot(binary: str, text: str) -> str:
-    try:
-        done = subprocess.run(
-            [binary, "-Tplain"],
-            input=text,
-            capture_output=True,
-            text=True,
-            timeout=_DOT_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise GraphvizError(
-            f"Graphviz 'dot' took over {_DOT_TIMEOUT_S} s; try a smaller node budget."
-        ) from exc
+    done = run_dot(binary, text, "-Tplain", timeout_s=_DOT_TIMEOUT_S)
     if done.returncode != 0:
         raise GraphvizError(f"Graphviz 'dot' failed: {done.stderr.strip()}")
     return done.stdout
