@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,8 +75,22 @@ def keras_applications(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
     assert spec.loader is not None
     export = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(export)
-    root = tmp_path_factory.mktemp("keras_applications")
-    return export.export_applications(KERAS_APPLICATIONS, cache_root=root)
+    root = _run_wide_folder(tmp_path_factory, "keras_applications")
+    # One test process exports while the others wait: the exports are ~25 s of CPU each
+    # time, and the two processes share two CPUs.
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return export.export_applications(KERAS_APPLICATIONS, cache_root=root)
+
+
+def _run_wide_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder of this test run shared by its pytest-xdist processes (each has its own
+    base temp folder inside the run's), or this session's own without xdist."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return tmp_path_factory.mktemp(name)
+    folder = tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 KERAS_APPLICATIONS = ("ResNet50", "MobileNetV2", "EfficientNetB0")
