@@ -1,5 +1,5 @@
-"""The benchmarks' browser: Debian's chromium (never a downloaded one), started the same
-way by every bench that times the app in a page."""
+"""The browser of the benchmarks and of the tests (``tests/conftest.py``): Debian's
+chromium (never a downloaded one), started the same way wherever the app is driven."""
 
 from __future__ import annotations
 

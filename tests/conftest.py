@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,16 +18,6 @@ from tests.explorer.run.worker_models import WorkerModels, build
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_models"
 ANCHORS = REPO.parent / "shared" / "anchors" / "tfserving"
-CHROMIUM = Path(os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 HALF_PLUS_TWO_CPU = ANCHORS / "saved_model_half_plus_two_cpu"
 HALF_PLUS_TWO_2_VERSIONS = ANCHORS / "saved_model_half_plus_two_2_versions"
 
@@ -68,19 +60,24 @@ def misbehaving(tmp_path_factory: pytest.TempPathFactory) -> WorkerModels:
 def keras_applications(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Keras ResNet50, MobileNetV2 and EfficientNetB0 (random weights) exported as
     SavedModels once per test session, with the benchmarks' exporter (bench/_export.py)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_export", REPO / "bench" / "_export.py")
-    assert spec is not None
-    assert spec.loader is not None
-    export = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(export)
+    export = _bench_helper("_export")
     root = _run_wide_folder(tmp_path_factory, "keras_applications")
     # One test process exports while the others wait: the exports are ~25 s of CPU each
     # time, and the two processes share two CPUs.
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return export.export_applications(KERAS_APPLICATIONS, cache_root=root)
+
+
+def _bench_helper(name: str) -> ModuleType:
+    """One of ``bench/``'s shared helpers (the exporter, the browser's launch): the tests
+    use the benchmarks' own, so both measure and check the same models and browser."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _run_wide_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
@@ -100,13 +97,12 @@ KERAS_APPLICATIONS = ("ResNet50", "MobileNetV2", "EfficientNetB0")
 def browser():  # yields a Playwright Browser
     """Debian's chromium through Playwright, one for the whole session: Playwright's sync
     API runs one event loop per thread, so every test that drives a browser shares it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    chromium = _bench_helper("_chromium")
+    if not chromium.CHROMIUM.exists():
+        pytest.fail(f"chromium not found at {chromium.CHROMIUM}: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = chromium.launch(playwright)
         yield browser
         browser.close()
