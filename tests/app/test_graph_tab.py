@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from components.graph.graph_panel import heat_legend
 from explorer.model.reader import read_model
+from explorer.present.profile_heat import heat_legend
 from tests.conftest import REPO, SAMPLES
 from tests.markdown_text import shown
 

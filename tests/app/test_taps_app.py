@@ -9,12 +9,12 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from components.graph.graph_panel import box_heat
 from components.run.run_panel import run_scope
 from components.taps_state import inspect_scope
 from explorer.graph.build import prepare_signature
 from explorer.model.reader import read_model
 from explorer.present.inspector_view import inspector_data
+from explorer.present.profile_heat import box_heat
 from tests.app.test_run_panel import _text
 from tests.conftest import REPO, SAMPLES
 
