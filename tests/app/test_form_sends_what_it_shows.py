@@ -24,28 +24,11 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from components.present.presentation import report_html
-from components.run.run_panel import run_scope
 from explorer.model.reader import read_model
 from explorer.run import calls
-from tests.conftest import REPO, SAMPLES
+from tests.app.run_panel_driver import open_run_panel, press_run
+from tests.conftest import SAMPLES
 from tests.markdown_text import shown
-
-APP = str(REPO / "tests" / "app" / "run_panel_app.py")
-
-
-def _open(folder: Path, signature: str) -> tuple[AppTest, str]:
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    at.text_input(key="test.folder").input(str(folder)).run()
-    at.selectbox(key="test.signature").set_value(signature).run()
-    assert not at.exception
-    model = read_model(folder)
-    meta_graph = model.meta_graph()
-    return at, run_scope(model, meta_graph, meta_graph.signature(signature))
-
-
-def _run(at: AppTest, scope: str) -> None:
-    at.button(key=keys.run_key(scope, keys.RUN_BUTTON, "predict")).click().run()
-    assert not at.exception
 
 
 def _captions(at: AppTest) -> str:
@@ -64,7 +47,7 @@ def test_a_photo_kept_while_its_drop_zone_was_away_is_the_photo_sent(
     keras_applications: dict[str, Path],
 ) -> None:
     folder = keras_applications["MobileNetV2"]
-    at, scope = _open(folder, "serving_default")
+    at, scope = open_run_panel(folder, "serving_default")
     (alias,) = [t.key for t in read_model(folder).meta_graph().signature("serving_default").inputs]
     drop = keys.run_key(scope, keys.RUN_INPUT, alias) + ".images"
     at.file_uploader(key=drop).set_value([("photo.jpg", _photo(), "image/jpeg")]).run()
@@ -78,7 +61,7 @@ def test_a_photo_kept_while_its_drop_zone_was_away_is_the_photo_sent(
     assert any(b.label == "Stop using `photo.jpg`" for b in at.button)
 
     # The run after that redraw sends the photo, and the form still holds it.
-    _run(at, scope)
+    press_run(at, scope)
     outcome = at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "predict")]
     assert outcome.status == 200, outcome.error
     sent = outcome.result.request.payload[alias]
@@ -106,9 +89,9 @@ def test_the_request_shown_for_an_image_form_gets_the_answer_shown(
     body_format: str, request_key: str, answer_key: str
 ) -> None:
     folder = SAMPLES / "flowers_tf1"
-    at, scope = _open(folder, "predict_images")
+    at, scope = open_run_panel(folder, "predict_images")
     at.radio(key=keys.run_key(scope, keys.RUN_BODY_FORMAT)).set_value(body_format).run()
-    _run(at, scope)
+    press_run(at, scope)
     outcome = at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "predict")]
     assert outcome.status == 200, outcome.error
     shown_request = json.loads(outcome.request_text)

@@ -19,27 +19,10 @@ from streamlit.testing.v1 import AppTest
 
 from components import keys
 from components.run.output_views import labels_key
-from components.run.run_panel import run_scope
 from explorer.model.reader import read_model
-from tests.conftest import REPO, SAMPLES
+from tests.app.run_panel_driver import open_run_panel, press_run
+from tests.conftest import SAMPLES
 from tests.markdown_text import shown
-
-APP = str(REPO / "tests" / "app" / "run_panel_app.py")
-
-
-def _open(folder: Path, signature: str) -> tuple[AppTest, str]:
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    at.text_input(key="test.folder").input(str(folder)).run()
-    at.selectbox(key="test.signature").set_value(signature).run()
-    assert not at.exception
-    model = read_model(folder)
-    meta_graph = model.meta_graph()
-    return at, run_scope(model, meta_graph, meta_graph.signature(signature))
-
-
-def _run(at: AppTest, scope: str, api: str) -> None:
-    at.button(key=keys.run_key(scope, keys.RUN_BUTTON, api)).click().run()
-    assert not at.exception
 
 
 def _photo() -> bytes:
@@ -63,7 +46,7 @@ def mobilenet(keras_applications: dict[str, Path]) -> Path:
 def test_a_photo_becomes_the_tensor_a_keras_application_expects_and_runs(
     mobilenet: Path,
 ) -> None:
-    at, scope = _open(mobilenet, "serving_default")
+    at, scope = open_run_panel(mobilenet, "serving_default")
     (alias,) = [
         t.key for t in read_model(mobilenet).meta_graph().signature("serving_default").inputs
     ]
@@ -75,7 +58,7 @@ def test_a_photo_becomes_the_tensor_a_keras_application_expects_and_runs(
     at.selectbox(key=base + ".preset").set_value("-1-1").run()  # MobileNet's own range
     assert not at.error
     assert at.get("image")  # the preview of what the tensor holds
-    _run(at, scope, "predict")
+    press_run(at, scope, "predict")
     outcome = at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "predict")]
     assert outcome.status == 200, outcome.error
     sent = outcome.result.request.payload[alias]
@@ -118,7 +101,7 @@ def test_the_pixel_preset_starts_where_the_graph_says(
     keras_applications: dict[str, Path], application: str, preset: str, said: str, values: str
 ) -> None:
     folder = keras_applications[application]
-    at, scope = _open(folder, "serving_default")
+    at, scope = open_run_panel(folder, "serving_default")
     (alias,) = [t.key for t in read_model(folder).meta_graph().signature("serving_default").inputs]
     base = keys.run_key(scope, keys.RUN_INPUT, alias)
     assert at.selectbox(key=base + ".preset").value == preset
@@ -128,7 +111,7 @@ def test_the_pixel_preset_starts_where_the_graph_says(
 
 
 def test_the_vocabulary_choice_lists_the_models_vocabulary() -> None:
-    at, scope = _open(SAMPLES / "tabular_churn", "serving_default")
+    at, scope = open_run_panel(SAMPLES / "tabular_churn", "serving_default")
     (editor,) = at.data_editor
     columns = json.loads(editor.proto.columns)
     plan = columns["plan"]
@@ -151,14 +134,14 @@ def test_the_vocabulary_choice_lists_the_models_vocabulary() -> None:
     }
     at.run()
     assert any('"gold" is not in the vocabulary' in shown(w.value) for w in at.warning)
-    _run(at, scope, "classify")
+    press_run(at, scope, "classify")
     outcome = at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "classify")]
     assert outcome.status == 200
     assert json.loads(outcome.request_text)["examples"][0]["plan"] == "gold"
 
 
 def test_new_example_rows_start_from_defaults_and_messages_number_them_as_shown() -> None:
-    at, scope = _open(SAMPLES / "tabular_churn", "serving_default")
+    at, scope = open_run_panel(SAMPLES / "tabular_churn", "serving_default")
     (editor,) = at.data_editor
     columns = json.loads(editor.proto.columns)
     # A row added at the table's edge starts with the defaults, or empty: never "None".
@@ -188,7 +171,7 @@ def test_new_example_rows_start_from_defaults_and_messages_number_them_as_shown(
 
 
 def test_letters_in_an_int_cell_stop_the_request_with_a_message() -> None:
-    at, scope = _open(SAMPLES / "tabular_churn", "serving_default")
+    at, scope = open_run_panel(SAMPLES / "tabular_churn", "serving_default")
     (editor,) = at.data_editor
     at.session_state[editor.key] = {
         "edited_rows": {0: {"tenure_months": "twelve"}},
@@ -207,8 +190,8 @@ def test_letters_in_an_int_cell_stop_the_request_with_a_message() -> None:
 
 
 def test_an_answer_says_when_the_form_changed_since_it_ran() -> None:
-    at, scope = _open(SAMPLES / "keras_multi_io", "serving_default")
-    _run(at, scope, "predict")
+    at, scope = open_run_panel(SAMPLES / "keras_multi_io", "serving_default")
+    press_run(at, scope, "predict")
     assert not at.warning
     age = keys.run_key(scope, keys.RUN_INPUT, "age") + ".table"
     (editor,) = [e for e in at.data_editor if e.key and e.key.startswith(age)]
@@ -219,18 +202,18 @@ def test_an_answer_says_when_the_form_changed_since_it_ran() -> None:
     }
     at.run()
     assert any("The form has changed since this answer" in w.value for w in at.warning)
-    _run(at, scope, "predict")
+    press_run(at, scope, "predict")
     assert not any("The form has changed" in w.value for w in at.warning)
     outcome = at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "predict")]
     assert json.loads(outcome.request_text)["instances"][0]["age"] == [61.0]
 
 
 def test_sparse_and_ragged_inputs_open_labelled_and_run() -> None:
-    at, scope = _open(SAMPLES / "sparse_ragged_tf1", "serving_default")
+    at, scope = open_run_panel(SAMPLES / "sparse_ragged_tf1", "serving_default")
     labels = [t.label for t in at.text_input]
     assert {"dense shape", "values", "row splits"} <= set(labels)
     assert at.text_input(key=keys.run_key(scope, keys.RUN_INPUT, "item_ids") + ".dense_shape")
-    _run(at, scope, "predict")
+    press_run(at, scope, "predict")
     assert at.session_state[keys.run_key(scope, keys.RUN_OUTCOME, "predict")].status == 200
     splits = keys.run_key(scope, keys.RUN_INPUT, "ratings") + ".row_splits"
     at.text_input(key=splits).input("0, 3").run()

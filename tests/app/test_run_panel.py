@@ -12,27 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import keys
-from components.run.run_panel import run_scope
-from explorer.model.reader import read_model
-from tests.conftest import REPO, SAMPLES
+from tests.app.run_panel_driver import open_run_panel, press_run
 from tests.markdown_text import shown
-
-APP = str(REPO / "tests" / "app" / "run_panel_app.py")
-
-
-def _open(sample: str, signature: str) -> tuple[AppTest, str]:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.selectbox(key="test.sample").set_value(sample).run()
-    at.selectbox(key="test.signature").set_value(signature).run()
-    assert not at.exception
-    model = read_model(SAMPLES / sample)
-    meta_graph = model.meta_graph()
-    return at, run_scope(model, meta_graph, meta_graph.signature(signature))
-
-
-def _run(at: AppTest, scope: str, api: str) -> None:
-    at.button(key=keys.run_key(scope, keys.RUN_BUTTON, api)).click().run()
-    assert not at.exception
 
 
 def _response(at: AppTest, scope: str, api: str) -> dict:
@@ -51,9 +32,9 @@ def _text(at: AppTest) -> str:  # as the reader sees it (Markdown rendered)
 
 
 def test_predict_serving_default_from_prefilled_form() -> None:
-    at, scope = _open("flowers_tf1", "serving_default")
+    at, scope = open_run_panel("flowers_tf1", "serving_default", timeout_s=120)
     assert at.radio(key=keys.run_key(scope, keys.RUN_API)).value == "predict"
-    _run(at, scope, "predict")
+    press_run(at, scope, "predict")
     assert not at.error
     response = _response(at, scope, "predict")
     assert len(response["predictions"]) == 1
@@ -70,14 +51,14 @@ def test_predict_serving_default_from_prefilled_form() -> None:
 
 
 def test_predict_fetches_extra_tensor_and_filters_outputs() -> None:
-    at, scope = _open("flowers_tf1", "predict_images")
+    at, scope = open_run_panel("flowers_tf1", "predict_images", timeout_s=120)
     at.session_state[keys.run_key(scope, keys.RUN_DEBUG_OPEN)] = True  # a lazy expander
     at.run()
     at.multiselect(key=keys.run_key(scope, keys.RUN_EXTRA_FETCHES, "predict")).set_value(
         ["pool:0"]
     ).run()
     at.multiselect(key=keys.run_key(scope, keys.RUN_OUTPUT_FILTER)).set_value(["scores"]).run()
-    _run(at, scope, "predict")
+    press_run(at, scope, "predict")
     assert not at.error
     assert "Extra tensor pool:0 · DT_FLOAT · shape [1, 2, 2, 1]" in _text(at)
     assert at.get("image")  # [batch, H, W, C] in a pixel range: drawn as an image
@@ -91,7 +72,7 @@ def test_predict_uses_uploaded_npy_batch() -> None:
 
     import numpy as np
 
-    at, scope = _open("flowers_tf1", "predict_images")
+    at, scope = open_run_panel("flowers_tf1", "predict_images", timeout_s=120)
     base = keys.run_key(scope, keys.RUN_INPUT, "images")
     at.radio(key=base + ".source").set_value(".npy / .json file").run()
     buffer = io.BytesIO()
@@ -99,7 +80,7 @@ def test_predict_uses_uploaded_npy_batch() -> None:
     uploader = at.file_uploader(key=base + ".file")
     uploader.set_value(("batch.npy", buffer.getvalue(), "application/octet-stream")).run()
     assert "Holds: shape [2, 4, 4, 1] · DT_FLOAT · 32 values · min 0.5" in _text(at)
-    _run(at, scope, "predict")
+    press_run(at, scope, "predict")
     assert not at.error
     predictions = _response(at, scope, "predict")["predictions"]
     assert len(predictions) == 2
@@ -107,10 +88,10 @@ def test_predict_uses_uploaded_npy_batch() -> None:
 
 
 def test_classify_from_prefilled_example_builder() -> None:
-    at, scope = _open("flowers_tf1", "classify_images")
+    at, scope = open_run_panel("flowers_tf1", "classify_images", timeout_s=120)
     assert at.radio(key=keys.run_key(scope, keys.RUN_API)).value == "classify"
     assert "This model expects features: image float shape (16,) (required)" in _text(at)
-    _run(at, scope, "classify")
+    press_run(at, scope, "classify")
     assert not at.error
     (result,) = _response(at, scope, "classify")["results"]
     assert sorted(label for label, _ in result) == ["daisy", "rose", "tulip"]
@@ -120,35 +101,35 @@ def test_classify_from_prefilled_example_builder() -> None:
 
 
 def test_bad_rest_body_shows_tf_serving_error_then_good_run_works() -> None:
-    at, scope = _open("flowers_tf1", "classify_images")
+    at, scope = open_run_panel("flowers_tf1", "classify_images", timeout_s=120)
     at.radio(key=keys.run_key(scope, keys.RUN_MODE, "classify")).set_value(keys.MODE_REST).run()
     body = at.text_area(key=keys.run_key(scope, keys.RUN_REST_BODY, "classify"))
     assert json.loads(body.value)["signature_name"] == "classify_images"  # prefilled
     good = body.value
     body.set_value('{"examples": [').run()
-    _run(at, scope, "classify")
+    press_run(at, scope, "classify")
     assert "JSON Parse error" in at.error[0].value
     assert "HTTP 400" in at.error[0].value
     assert "JSON Parse error" in _response(at, scope, "classify")["error"]
     assert "The request's line 1, column 15:" in next(c.value for c in at.code)
     at.text_area(key=keys.run_key(scope, keys.RUN_REST_BODY, "classify")).set_value(good).run()
-    _run(at, scope, "classify")
+    press_run(at, scope, "classify")
     assert not at.error
     assert len(_response(at, scope, "classify")["results"][0]) == 3
 
 
 def test_rejected_api_shows_reason_and_forced_run_returns_the_error() -> None:
-    at, scope = _open("flowers_tf1", "classify_images")
+    at, scope = open_run_panel("flowers_tf1", "classify_images", timeout_s=120)
     at.radio(key=keys.run_key(scope, keys.RUN_API)).set_value("regress").run()
     assert "Expected one output Tensor." in at.warning[0].value
     assert not [b for b in at.button if b.label.startswith("Run")]
     at.checkbox(key=keys.run_key(scope, keys.RUN_FORCE, "regress")).check().run()
-    _run(at, scope, "regress")
+    press_run(at, scope, "regress")
     assert _response(at, scope, "regress") == {"error": "Expected one output Tensor."}
 
 
 def test_tabular_churn_classify_returns_vocabulary_labels() -> None:
-    at, scope = _open("tabular_churn", "serving_default")
+    at, scope = open_run_panel("tabular_churn", "serving_default", timeout_s=120)
     assert at.radio(key=keys.run_key(scope, keys.RUN_API)).value == "classify"
     text = _text(at)
     assert "monthly_charges float scalar (required)" in text
@@ -156,16 +137,16 @@ def test_tabular_churn_classify_returns_vocabulary_labels() -> None:
         'plan bytes scalar (default basic; vocabulary basic, standard, premium from the asset "'
         'plan_vocab.txt")' in text
     )
-    _run(at, scope, "classify")
+    press_run(at, scope, "classify")
     assert not at.error
     (result,) = _response(at, scope, "classify")["results"]
     assert [label for label, _ in result] == ["stay", "churn"]
 
 
 def test_tabular_churn_regress() -> None:
-    at, scope = _open("tabular_churn", "regress_lifetime_value")
+    at, scope = open_run_panel("tabular_churn", "regress_lifetime_value", timeout_s=120)
     assert at.radio(key=keys.run_key(scope, keys.RUN_API)).value == "regress"
-    _run(at, scope, "regress")
+    press_run(at, scope, "regress")
     assert not at.error
     (value,) = _response(at, scope, "regress")["results"]
     assert isinstance(value, float)
@@ -173,7 +154,7 @@ def test_tabular_churn_regress() -> None:
 
 
 def test_inputs_survive_switching_signature_and_back() -> None:
-    at, scope = _open("flowers_tf1", "classify_images")
+    at, scope = open_run_panel("flowers_tf1", "classify_images", timeout_s=120)
     at.radio(key=keys.run_key(scope, keys.RUN_MODE, "classify")).set_value(keys.MODE_REST).run()
     key = keys.run_key(scope, keys.RUN_REST_BODY, "classify")
     at.text_area(key=key).set_value('{"examples": [{"image": [1.0]}]}').run()
@@ -184,8 +165,8 @@ def test_inputs_survive_switching_signature_and_back() -> None:
 
 
 def test_left_out_default_input_uses_signature_default() -> None:
-    at, scope = _open("keras_multi_io", "flag")
-    _run(at, scope, "predict")
+    at, scope = open_run_panel("keras_multi_io", "flag", timeout_s=120)
+    press_run(at, scope, "predict")
     assert not at.error
     response = _response(at, scope, "predict")
     assert set(response["predictions"][0]) == {"flagged", "probability"}
@@ -193,7 +174,7 @@ def test_left_out_default_input_uses_signature_default() -> None:
 
 
 def test_unsafe_model_cannot_run_without_opt_in() -> None:
-    at, scope = _open("unsafe_read_file", "serving_default")
+    at, scope = open_run_panel("unsafe_read_file", "serving_default", timeout_s=120)
     run = at.button(key=keys.run_key(scope, keys.RUN_BUTTON, "predict"))
     assert run.disabled
     assert "I trust this model" in at.warning[0].value
