@@ -6,6 +6,8 @@ no input reaches (a constant, a variable, a read of one) is off every input→ou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from explorer.graph.flat import FlatGraph
@@ -27,6 +29,20 @@ def distances(flat: FlatGraph) -> list[int]:
     indegree: list[int] = counted.tolist()
     depth = [0 if f else -1 for f in flat.fed]
     ready: list[int] = np.flatnonzero(counted == 0).tolist()
+    done = _longest(ready, depth, indegree, start, targets)
+    return depth if done == count else _by_reach(flat)
+
+
+def _longest(
+    ready: list[int],
+    depth: list[int],
+    indegree: list[int],
+    start: Sequence[int],
+    targets: Sequence[int],
+) -> int:
+    """Kahn's walk from the ``ready`` ops, raising each op's ``depth`` to one more than
+    its deepest input's (an op at -1, no input reaching it, passes -1 on) and counting
+    its ``indegree`` down; returns how many ops it walked (fewer than all: a cycle)."""
     done = 0
     while ready:
         i = ready.pop()
@@ -38,7 +54,7 @@ def distances(flat: FlatGraph) -> list[int]:
             indegree[nxt] -= 1
             if not indegree[nxt]:
                 ready.append(nxt)
-    return depth if done == count else _by_reach(flat)
+    return done
 
 
 def _by_reach(flat: FlatGraph) -> list[int]:
@@ -65,14 +81,6 @@ def _by_reach(flat: FlatGraph) -> list[int]:
             indegree[dst] += 1
     ready = [i for i, f in enumerate(fed) if f and indegree[i] == 0]
     depth = [0 if d >= 0 else -1 for d in level]
-    while ready:
-        i = ready.pop()
-        after = depth[i] + 1
-        for nxt in targets[start[i] : start[i + 1]]:
-            if depth[nxt] < after:
-                depth[nxt] = after
-            indegree[nxt] -= 1
-            if not indegree[nxt]:
-                ready.append(nxt)
+    _longest(ready, depth, indegree, start, targets)  # every op it reaches has a level
     # Ops on a cycle never become ready: they keep the shortest.
     return [d if not indegree[i] else level[i] for i, d in enumerate(depth)]
