@@ -31,6 +31,13 @@ MAX_RANK = 254  # TensorShape::kMaxDimensions
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
 _STRING = "string"
+# Array buffers are received at this alignment (TensorFlow's EIGEN_MAX_ALIGN_BYTES on the
+# x86 wheels is at most 64): a feed that is aligned becomes a tensor without a copy, where
+# an unaligned one is copied by TensorFlow first.
+_ALIGN = 64
+# Frames smaller than this are joined and written at once; larger array buffers are written
+# from the array's own memory, never copied into one joined frame first.
+_JOIN_BYTES = 64 * 1024
 # dtype.kind values a tensor can have (bool, ints, floats, complex); "V" only for the
 # ml_dtypes extension types TensorFlow uses (bfloat16, float8), looked up by name.
 _NUMERIC_KINDS = frozenset("biufc")
@@ -57,10 +64,17 @@ def send_frame(sock: socket.socket, frame: Frame) -> None:
         specs.append(spec)
         buffers.extend(parts)
     header = json.dumps({**frame.header, "arrays": specs}, separators=(",", ":")).encode()
-    chunks: list[memoryview | bytes] = [_U32.pack(len(header)), header]
+    pending: list[memoryview | bytes] = [_U32.pack(len(header)), header]
     for part in buffers:
-        chunks += [_U64.pack(len(part)), part]
-    sock.sendall(b"".join(chunks))
+        pending.append(_U64.pack(len(part)))
+        if len(part) < _JOIN_BYTES:
+            pending.append(part)
+            continue
+        sock.sendall(b"".join(pending))
+        sock.sendall(part)
+        pending = []
+    if pending:
+        sock.sendall(b"".join(pending))
 
 
 def receive_frame(sock: socket.socket) -> Frame | None:
@@ -128,10 +142,11 @@ def _decode(spec: Any, sock: socket.socket) -> np.ndarray:
         out[:] = items
         return out.reshape(shape)
     dtype = _dtype(name)
-    raw = _buffer(sock)
-    if len(raw) != count * dtype.itemsize:
-        raise WireError(f"{len(raw)} bytes for {count} values of {dtype}")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+    size = _buffer_size(sock)
+    if size != count * dtype.itemsize:
+        raise WireError(f"{size} bytes for {count} values of {dtype}")
+    raw, offset = _receive_aligned(sock, size)
+    return np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(shape)
 
 
 def _dtype_name(dtype: np.dtype[Any]) -> str:
@@ -176,10 +191,24 @@ def _as_bytes(value: Any) -> bytes:
 
 
 def _buffer(sock: socket.socket) -> bytearray:
+    return _need(sock, _buffer_size(sock))
+
+
+def _buffer_size(sock: socket.socket) -> int:
     (size,) = _U64.unpack(_need(sock, _U64.size))
     if size > MAX_BUFFER_BYTES:
         raise WireError(f"buffer of {size} bytes")
-    return _need(sock, size)
+    return int(size)
+
+
+def _receive_aligned(sock: socket.socket, size: int) -> tuple[bytearray, int]:
+    """``size`` bytes read into a fresh buffer at an address aligned to ``_ALIGN``: the
+    buffer and where in it they start."""
+    buffer = bytearray(size + _ALIGN)
+    address = np.frombuffer(buffer, dtype=np.uint8).ctypes.data
+    offset = -address % _ALIGN
+    _fill(sock, memoryview(buffer)[offset : offset + size])
+    return buffer, offset
 
 
 def _need(sock: socket.socket, size: int) -> bytearray:
@@ -191,16 +220,24 @@ def _need(sock: socket.socket, size: int) -> bytearray:
 def _receive(sock: socket.socket, size: int, *, allow_eof: bool) -> bytearray | None:
     # A bytearray, not bytes: arrays made on it are writable and nothing is copied again.
     buffer = bytearray(size)
-    view = memoryview(buffer)
+    if not _fill(sock, memoryview(buffer), allow_eof=allow_eof):
+        return None
+    return buffer
+
+
+def _fill(sock: socket.socket, view: memoryview, *, allow_eof: bool = False) -> bool:
+    """Read exactly ``len(view)`` bytes into ``view``; False if the other end closed before
+    the first byte and ``allow_eof``."""
+    size = len(view)
     got = 0
     while got < size:
         n = sock.recv_into(view[got:], size - got)
         if n == 0:
             if got == 0 and allow_eof:
-                return None
+                return False
             raise WireError("the connection ended inside a frame")
         got += n
-    return buffer
+    return True
 
 
 def arrays_of(values: Sequence[Any]) -> tuple[np.ndarray, ...]:
