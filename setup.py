@@ -40,15 +40,33 @@ class _BuildPy(build_py):  # type: ignore[misc]
 
 
 _SPEEDUPS = "explorer/codec/_speedups_c/"
-_SPEEDUPS_C = ["module.c", "powers.c", "predict_body.c", "write_decimal.c", "write_numbers.c"]
+_SPEEDUPS_C = [
+    "module.c",
+    "powers.c",
+    "predict_body.c",
+    "tensor_text.c",
+    "write_decimal.c",
+    "write_numbers.c",
+]
 
 setup(
     ext_modules=[
         Extension(
             "explorer.codec._speedups",
             sources=[_SPEEDUPS + name for name in _SPEEDUPS_C],
-            depends=[_SPEEDUPS + "speedups.h", _SPEEDUPS + "rapidjson_number.h"],
-            extra_compile_args=["-std=c11", "-O3", "-ffp-contract=off", "-fno-fast-math"],
+            depends=[
+                _SPEEDUPS + "speedups.h",
+                _SPEEDUPS + "rapidjson_number.h",
+                _SPEEDUPS + "tensor_text.h",
+            ],
+            extra_compile_args=[
+                "-std=c11",
+                "-O3",
+                "-ffp-contract=off",
+                "-fno-fast-math",
+                "-pthread",
+            ],
+            extra_link_args=["-pthread"],
             optional=True,
         )
     ],

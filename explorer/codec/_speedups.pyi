@@ -7,7 +7,7 @@ import numpy as np
 Column = tuple[str, tuple[int, ...], memoryview, bool, int | None, int | None]
 
 def read_predict(
-    body: bytes | str, /
+    body: bytes | str, /, *, split_bytes: int = -1, search_first: bool = False
 ) -> tuple[tuple[str, ...], str | None, bool, bool, tuple[Column, ...]] | None: ...
 def join_numbers(
     values: np.ndarray[Any, Any] | bytes,
@@ -19,3 +19,4 @@ def join_numbers(
     tail: bytes,
     exact_printf: bool = False,
 ) -> str: ...
+def split_counts() -> tuple[int, int]: ...

@@ -30,16 +30,27 @@ except ImportError:  # built without it (no compiler): the pure-Python paths ser
 _INT64_MAX = 2**63 - 1
 
 
-def read_predict(body: str | bytes) -> FoundBody | None:
+def read_predict(
+    body: str | bytes, *, split_bytes: int | None = None, search_first: bool = False
+) -> FoundBody | None:
     """A predict body's tensors, or None when the body is not one the C reader handles
     (see ``explorer/codec/_speedups_c/predict_body.c``): then the exact path reads it.
+
+    Args:
+        body: the request's JSON text.
+        split_bytes: a tensor whose array has this much text or more is read by two threads
+            at once, on a machine with two CPUs or more (``tensor_text.c``); None: 1 MiB.
+        search_first: the first thread waits for the second's guess of where to start, so
+            that small bodies are read by both (for tests; the answer is the same either way).
 
     Raises:
         RuntimeError: the extension is not built (check :data:`AVAILABLE` first).
     """
     if not AVAILABLE:
         raise RuntimeError("explorer.codec._speedups is not built")
-    found = _native.read_predict(body)
+    found = _native.read_predict(
+        body, split_bytes=-1 if split_bytes is None else split_bytes, search_first=search_first
+    )
     if found is None:
         return None
     keys, signature_name, _, plain, columns = found

@@ -5,6 +5,7 @@
 #include <Python.h>
 
 #include "speedups.h"
+#include "tensor_text.h"
 
 /* --- Buffer: memory a loop filled, handed to numpy without a copy ---------------------- */
 
@@ -86,8 +87,15 @@ static PyObject *column_tuple(column *c) {
                          high);
 }
 
-static PyObject *read_predict(PyObject *module, PyObject *body) {
+static PyObject *read_predict(PyObject *module, PyObject *args, PyObject *kwargs) {
     (void)module;
+    static char *names[] = {"", "split_bytes", "search_first", NULL};
+    PyObject *body;
+    Py_ssize_t split_bytes = -1;
+    int search_first = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$np", names, &body, &split_bytes,
+                                     &search_first))
+        return NULL;
     const char *data;
     Py_ssize_t length;
     if (PyBytes_Check(body)) {
@@ -107,7 +115,9 @@ static PyObject *read_predict(PyObject *module, PyObject *body) {
     }
     predict_body parsed;
     int read;
-    Py_BEGIN_ALLOW_THREADS read = read_predict_body(data, (size_t)length, &parsed);
+    Py_BEGIN_ALLOW_THREADS read = read_predict_body(
+        data, (size_t)length, split_bytes < 0 ? SPLIT_BYTES : (size_t)split_bytes, search_first,
+        &parsed);
     Py_END_ALLOW_THREADS if (read < 0) {
         body_free(&parsed);
         return PyErr_NoMemory();
@@ -232,19 +242,32 @@ done:
     return result;
 }
 
+/* --- the two-thread reader's counts, for tests ---------------------------------------- */
+
+static PyObject *split_counts(PyObject *module, PyObject *unused) {
+    (void)module;
+    (void)unused;
+    return Py_BuildValue("(kk)", atomic_load(&split_started), atomic_load(&split_taken));
+}
+
 /* --- the module ----------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
-    {"read_predict", read_predict, METH_O,
-     "read_predict(body) -> (keys, signature_name, instances, plain, columns) or None.\n\n"
+    {"read_predict", (PyCFunction)(void (*)(void))read_predict, METH_VARARGS | METH_KEYWORDS,
+     "read_predict(body, *, split_bytes=-1, search_first=False) -> (keys, signature_name, "
+     "instances, plain, columns) or None.\n\n"
      "A predict body's tensors read as rapidjson 1.1.0 reads them; None when the body is not "
      "one this reader handles (the exact path reads it). Each column is (name, dims, values, "
      "is_double, low, high): values a memoryview of int64/uint64 (high past int64's range) "
-     "or float64 numbers."},
+     "or float64 numbers. A tensor's array of split_bytes of text or more (-1: 1 MiB) is read "
+     "by two threads at once; search_first (tests) makes that happen every time it can."},
     {"join_numbers", (PyCFunction)(void (*)(void))join_numbers_py, METH_VARARGS | METH_KEYWORDS,
      "join_numbers(values, kind, itemsize, shape, separators, head, tail, exact_printf=False)"
      " -> str\n\nThe values (C order) as TF Serving's JSON tokens: separators[k] where k inner "
      "arrays close (separators[0] inside one), head before, tail after."},
+    {"split_counts", split_counts, METH_NOARGS,
+     "split_counts() -> (started, taken)\n\nHow many second threads read_predict started, "
+     "and how many of their halves it took."},
     {NULL, NULL, 0, NULL},
 };
 

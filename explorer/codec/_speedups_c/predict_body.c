@@ -13,40 +13,25 @@
  * ragged array, a number rapidjson refuses or reads as NaN/Infinity, a byte-order mark,
  * NUL) returns 0 and the caller reads the body exactly. As rapidjson with
  * kParseStopWhenDoneFlag, nothing after the top-level object is read. Numbers are
- * rapidjson's values (rapidjson_number.c), kept per tensor as integers while every token is
- * one, else as doubles (rapidjson's GetDouble() of the integers). */
+ * rapidjson's values (rapidjson_number.h, read by tensor_text.c), kept per tensor as
+ * integers while every token is one, else as doubles (rapidjson's GetDouble() of the
+ * integers). A plain or named tensor's big array is read by two threads at once
+ * (read_tensor_split). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "rapidjson_number.h"
 #include "speedups.h"
+#include "tensor_text.h"
 
 #define MAX_COLUMNS 1024
-#define IS_SPACE(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 
-typedef enum { OK = 1, DECLINE = 0, NO_MEMORY = -1 } outcome;
+enum { OK = 1, DECLINE = 0, NO_MEMORY = -1 };
 
-/* What the readers below share: where a failure was running out of memory. */
+/* What the readers below share: the body read so far, and the text. */
 typedef struct {
     predict_body *body;
-    const char *end; /* the NUL byte after the text */
-    int no_memory;
+    text_reader text;
 } reader;
-
-static const char *skip_space(const char *p) {
-    while (IS_SPACE(*p))
-        p++;
-    return p;
-}
-
-static outcome push(column *c, const number *n);
-
-static int pushed(reader *r, column *c, const number *n) {
-    outcome o = push(c, n);
-    if (o == NO_MEMORY)
-        r->no_memory = 1;
-    return o == OK;
-}
 
 static const char *read_string(const char *p, span *out) {
     /* p at the opening quote. */
@@ -73,123 +58,6 @@ static int span_equal(span a, span b) {
     return a.len == b.len && memcmp(a.at, b.at, a.len) == 0;
 }
 
-/* --- one tensor's numbers ------------------------------------------------------------- */
-
-static int as_doubles(column *c) {
-    /* Integers read so far become doubles, as rapidjson's GetDouble() converts them. */
-    for (size_t k = 0; k < c->count; k++) {
-        double d = c->has_big ? (double)c->slots[k] : (double)(int64_t)c->slots[k];
-        memcpy(&c->slots[k], &d, sizeof d);
-    }
-    c->is_double = 1;
-    return 0;
-}
-
-static inline __attribute__((always_inline)) outcome push(column *c, const number *n) {
-    if (c->count == c->capacity) {
-        size_t capacity = c->capacity ? 2 * c->capacity : 4096;
-        uint64_t *slots = realloc(c->slots, capacity * sizeof *slots);
-        if (!slots)
-            return NO_MEMORY;
-        c->slots = slots;
-        c->capacity = capacity;
-    }
-    uint64_t *slot = &c->slots[c->count++];
-    if (n->kind == NUMBER_DOUBLE) {
-        if (!c->is_double)
-            as_doubles(c);
-        memcpy(slot, &n->d, sizeof n->d);
-    } else if (c->is_double) {
-        double d = n->kind == NUMBER_BIG_UINT ? (double)n->u : (double)n->i;
-        memcpy(slot, &d, sizeof d);
-    } else if (n->kind == NUMBER_BIG_UINT) {
-        /* numpy has no integer type for both a negative and a big one: not handled */
-        if (c->has_negative)
-            return DECLINE;
-        if (!c->has_big || n->u > (uint64_t)c->high)
-            c->high = (int64_t)n->u;
-        if (c->count == 1)
-            c->low = INT64_MAX;
-        c->has_big = 1;
-        *slot = n->u;
-    } else {
-        if (n->i < 0) {
-            if (c->has_big)
-                return DECLINE;
-            c->has_negative = 1;
-        }
-        if (c->count == 1) {
-            c->low = c->high = n->i;
-        } else {
-            if (n->i < c->low)
-                c->low = n->i;
-            if (!c->has_big && n->i > c->high)
-                c->high = n->i;
-        }
-        *slot = (uint64_t)n->i;
-    }
-    return OK;
-}
-
-/* A number, or a rectangular array of numbers with no empty dimension and at most
- * max_rank dimensions, at p: its numbers appended to c, its shape in dims[0 .. *rank). */
-static const char *read_tensor(const char *p, column *c, int64_t *dims, int *rank_out,
-                               int max_rank, reader *r) {
-    number n;
-    if (*p != '[') {
-        p = read_number(p, r->end, &n);
-        if (!p || !pushed(r, c, &n))
-            return NULL;
-        *rank_out = 0;
-        return p;
-    }
-    int64_t counts[MAX_RANK];
-    int depth = 0, rank = -1;
-    for (int d = 0; d < max_rank; d++)
-        dims[d] = -1;
-open: /* *p == '[' */
-    if (depth >= max_rank || (rank >= 0 && depth >= rank))
-        return NULL;
-    counts[depth++] = 0;
-    p = skip_space(p + 1);
-element:
-    if (*p == '[')
-        goto open;
-    if (rank < 0)
-        rank = depth;
-    else if (depth != rank)
-        return NULL; /* a number beside arrays, or an empty array */
-    for (;;) {       /* the innermost arrays: numbers and commas */
-        p = read_number(p, r->end, &n);
-        if (!p || !pushed(r, c, &n))
-            return NULL;
-        counts[depth - 1]++;
-        p = skip_space(p);
-        if (*p != ',')
-            break;
-        p = skip_space(p + 1);
-    }
-close:
-    if (*p != ']')
-        return NULL;
-    if (dims[depth - 1] < 0)
-        dims[depth - 1] = counts[depth - 1];
-    else if (dims[depth - 1] != counts[depth - 1])
-        return NULL; /* ragged */
-    p++;
-    if (--depth == 0) {
-        *rank_out = rank;
-        return p;
-    }
-    counts[depth - 1]++;
-    p = skip_space(p);
-    if (*p == ',') {
-        p = skip_space(p + 1);
-        goto element;
-    }
-    goto close;
-}
-
 /* --- the forms ------------------------------------------------------------------------ */
 
 static column *add_column(reader *r, span name) {
@@ -200,7 +68,7 @@ static column *add_column(reader *r, span name) {
         int capacity = body->column_capacity ? 2 * body->column_capacity : 4;
         column *columns = realloc(body->columns, (size_t)capacity * sizeof *columns);
         if (!columns) {
-            r->no_memory = 1;
+            r->text.no_memory = 1;
             return NULL;
         }
         body->columns = columns;
@@ -237,7 +105,7 @@ static const char *read_named(const char *p, reader *r) {
         column *c = add_column(r, name);
         if (!c)
             return NULL;
-        p = read_tensor(skip_space(p + 1), c, c->dims, &c->rank, MAX_RANK, r);
+        p = read_tensor_split(skip_space(p + 1), c, c->dims, &c->rank, MAX_RANK, &r->text);
         if (!p)
             return NULL;
         p = skip_space(p);
@@ -277,7 +145,7 @@ static const char *read_rows(const char *p, reader *r) {
             if (*p != ':')
                 return NULL;
             int rank;
-            p = read_tensor(skip_space(p + 1), c, dims, &rank, MAX_RANK - 1, r);
+            p = read_tensor(skip_space(p + 1), c, dims, &rank, MAX_RANK - 1, &r->text);
             if (!p)
                 return NULL;
             if (rows == 0) {
@@ -316,7 +184,7 @@ static const char *read_plain(const char *p, reader *r) {
     if (!c)
         return NULL;
     r->body->plain = 1;
-    return read_tensor(p, c, c->dims, &c->rank, MAX_RANK, r);
+    return read_tensor_split(p, c, c->dims, &c->rank, MAX_RANK, &r->text);
 }
 
 static const char *read_form(const char *p, reader *r) {
@@ -328,9 +196,10 @@ static const char *read_form(const char *p, reader *r) {
     return *first == '{' ? read_rows(first, r) : read_plain(p, r);
 }
 
-int read_predict_body(const char *data, size_t length, predict_body *body) {
+int read_predict_body(const char *data, size_t length, size_t split_bytes, int search_first,
+                      predict_body *body) {
     memset(body, 0, sizeof *body);
-    reader r = {body, data + length, 0};
+    reader r = {body, {data + length, 0, split_bytes, search_first}};
     int has_form = 0;
     const char *p = skip_space(data);
     if (*p != '{')
@@ -354,7 +223,7 @@ int read_predict_body(const char *data, size_t length, predict_body *body) {
             has_form = 1;
             body->instances = key.len == 9;
             if (!(p = read_form(p, &r)))
-                return r.no_memory ? NO_MEMORY : DECLINE;
+                return r.text.no_memory ? NO_MEMORY : DECLINE;
         } else
             return DECLINE;
         body->keys[body->key_count++] = key;

@@ -73,8 +73,11 @@ typedef struct {
 } predict_body;
 
 /* 1: the body is read into *body; 0: not a body this reader handles; -1: out of memory.
- * data ends with a NUL byte (data[length] == 0). Free *body with body_free either way. */
-int read_predict_body(const char *data, size_t length, predict_body *body);
+ * data ends with a NUL byte (data[length] == 0). A tensor's array of split_bytes of text or
+ * more is read by two threads (search_first: tests, see tensor_text.h). Free *body with
+ * body_free either way. */
+int read_predict_body(const char *data, size_t length, size_t split_bytes, int search_first,
+                      predict_body *body);
 void body_free(predict_body *body);
 
 /* --- write_numbers.c: tensors as TF Serving's JSON text ------------------------------- */

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from explorer.codec import fast_request, limits, speedups
 from explorer.codec.fast_request import FastDoc
-from tests.explorer.codec.request_paths import exact, fast, same, signature
+from tests.explorer.codec.request_paths import exact, fast, number_token, same, signature
 
 CODEC = Path(fast_request.__file__).parent
 PROPERTY = settings(
@@ -45,44 +45,6 @@ def _c_took(body: str | bytes, sig_dtype: str = "DT_DOUBLE") -> bool:
 
 
 # --- number tokens ----------------------------------------------------------------------------
-
-_DIGITS = "0123456789"
-
-
-def _digits(draw: st.DrawFn, low: int, high: int) -> str:
-    # A digit string of a length drawn evenly (17-digit significands are not rare), often
-    # led by a 9: 16 digits of 9... are past 2^53, where rapidjson goes on in a double.
-    count = draw(st.integers(low, high))
-    lead = draw(st.sampled_from(["", "9", "90071992547409"]))[:count]
-    return lead + draw(st.text(_DIGITS, min_size=count - len(lead), max_size=count - len(lead)))
-
-
-@st.composite
-def number_token(draw: st.DrawFn) -> str:
-    """A well-formed JSON number in any of rapidjson's branches: 32- and 64-bit integers and
-    past them, fractions gathered in the 64-bit significand and past 2^53 (eight digits at a
-    time in the C reader: leading zeros around those eights), 17+ significant digits,
-    exponents of either sign and many digits."""
-    sign = draw(st.sampled_from(["", "", "-"]))
-    kind = draw(st.integers(0, 5))
-    if kind in (0, 5):  # values in [0, 1), the commonest
-        whole = "0"
-    elif kind == 1:  # around 2^31, 2^32, 2^53, 2^63, 2^64
-        edge = draw(st.sampled_from([2**31, 2**32, 2**53, 2**63, 2**64, 10**19, 10**20]))
-        whole = str(edge + draw(st.integers(-3, 3)))
-    else:
-        whole = draw(st.sampled_from("123456789")) + _digits(draw, 0, 30)
-    fraction = ""
-    if draw(st.booleans()):
-        zeros = "0" * draw(st.sampled_from([0, 0, 1, 7, 8, 9, 15, 16, 20, 330]))
-        fraction = "." + zeros + _digits(draw, 1, 25)
-    exponent = ""
-    if draw(st.integers(0, 2)) == 0:
-        digits = str(draw(st.integers(0, 330)))
-        if draw(st.booleans()):
-            digits = "0" * draw(st.integers(1, 3)) + digits
-        exponent = draw(st.sampled_from("eE")) + draw(st.sampled_from(["", "+", "-"])) + digits
-    return sign + whole + fraction + exponent
 
 
 @PROPERTY
