@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"## In process, warm: median of {args.runs} interleaved runs (ms)\n")
     print(_markdown(["batch", "call", "median", "range", "× raw", "conversion", "run"], rows))
     print(f"\nTarget: ≤ {OVERHEAD_TARGET}× raw.\n")
-    print(f"## Reading the request, text → tensors: median of {args.runs} runs (CPU time)\n")
+    print(f"## Reading the request, text → tensors: median of {args.runs} runs\n")
     bodies = {b: json.dumps({"instances": a.tolist()}).encode() for b, a in arrays.items()}
     signature = model.meta_graph().signature(SIGNATURE)
     print(_markdown(READER_HEADER, reader_rows(signature, bodies, args.runs)))

@@ -247,7 +247,8 @@ done:
 static PyObject *split_counts(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
-    return Py_BuildValue("(kk)", atomic_load(&split_started), atomic_load(&split_taken));
+    return Py_BuildValue("(kkk)", atomic_load(&split_started), atomic_load(&split_reached),
+                         atomic_load(&split_taken));
 }
 
 /* --- the module ----------------------------------------------------------------------- */
@@ -266,8 +267,9 @@ static PyMethodDef methods[] = {
      " -> str\n\nThe values (C order) as TF Serving's JSON tokens: separators[k] where k inner "
      "arrays close (separators[0] inside one), head before, tail after."},
     {"split_counts", split_counts, METH_NOARGS,
-     "split_counts() -> (started, taken)\n\nHow many second threads read_predict started, "
-     "and how many of their halves it took."},
+     "split_counts() -> (started, reached, taken)\n\nHow many second threads read_predict "
+     "started, how many times the first thread reached where one started, and how many of "
+     "their halves it took."},
     {NULL, NULL, 0, NULL},
 };
 

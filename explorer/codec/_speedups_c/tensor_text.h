@@ -41,8 +41,9 @@ const char *read_tensor(const char *p, column *c, int64_t *dims, int *rank_out, 
 const char *read_tensor_split(const char *p, column *c, int64_t *dims, int *rank_out,
                               int max_rank, text_reader *r);
 
-/* How many second threads read_tensor_split started, and how many of their halves it took
- * (tests check both ways were taken). */
-extern atomic_ulong split_started, split_taken;
+/* How many second threads read_tensor_split started, how many times the first thread
+ * reached where one started, and how many of their halves it took (tests check that the
+ * ways they mean to take were taken). */
+extern atomic_ulong split_started, split_reached, split_taken;
 
 #endif

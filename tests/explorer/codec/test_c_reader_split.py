@@ -47,6 +47,10 @@ def _both(body: str | bytes) -> Any:
 
 
 def _taken() -> int:
+    return _speedups.split_counts()[2]
+
+
+def _reached() -> int:
     return _speedups.split_counts()[1]
 
 
@@ -99,30 +103,39 @@ def test_the_halves_are_taken() -> None:
     assert _taken() == before + 2
 
 
-# (body, what one pass does): how integers and doubles on either side of the split merge.
+def _rows(*tokens: str) -> str:
+    """One-number rows of equal width, so that the split falls in the middle: between the
+    first half's rows and the second half's."""
+    return "[" + ", ".join(f"[{token:<22}]" for token in tokens) + "]"
+
+
+BIG = "18446744073709551615"
+# (tensor, what one pass does): how integers and doubles on either side of the split merge.
 MERGES = [
-    ("[[-1], [2], [18446744073709551615], [3]]", "declined"),  # a negative, then a big one
-    ("[[18446744073709551615], [2], [-1], [3]]", "declined"),
-    ("[[1.5], [-1], [18446744073709551615], [2]]", "doubles"),  # doubles first: no conflict
-    ("[[-1], [2], [2.5], [18446744073709551615]]", "doubles"),
-    ("[[18446744073709551615], [2], [2.5], [-1]]", "doubles"),
-    ("[[5], [9], [-3], [100]]", "integers"),
-    ("[[100], [-3], [9], [5]]", "integers"),
-    ("[[1], [2], [9223372036854775808], [18446744073709551615]]", "integers"),
-    ("[[18446744073709551615], [9223372036854775808], [1], [0]]", "integers"),
+    (_rows("-1", "2", BIG, "3"), "declined"),  # a negative, then a big one
+    (_rows(BIG, "2", "-1", "3"), "declined"),
+    (_rows("1.5", "-1", BIG, "2"), "doubles"),  # doubles first: no conflict after
+    (_rows("-1", "2", "2.5", BIG), "doubles"),
+    (_rows(BIG, "2", "2.5", "-1"), "doubles"),
+    (_rows("5", "9", "-3", "100"), "integers"),
+    (_rows("100", "-3", "9", "5"), "integers"),
+    (_rows("1", "2", "9223372036854775808", BIG), "integers"),
+    (_rows(BIG, "9223372036854775808", "1", "0"), "integers"),
 ]
 
 
 @pytest.mark.parametrize(("tensor", "kind"), MERGES)
 def test_integers_and_doubles_merge_as_one_pass_reads_them(tensor: str, kind: str) -> None:
-    before = _taken()
+    reached, taken = _reached(), _taken()
     found = _both(f'{{"instances": {tensor}}}')
-    if kind == "declined":
+    assert _reached() == reached + 1
+    if kind == "declined":  # the merge refused, then the first thread found why itself
+        assert _taken() == taken
         assert found is None
         return
+    assert _taken() == taken + 1
     assert found is not None
     assert found[4][0][3] is (kind == "doubles")
-    assert _taken() == before + 1
     for dtype in ("DT_DOUBLE", "DT_FLOAT", "DT_INT64", "DT_UINT64"):
         sig = signature(("x", dtype))
         body = f'{{"instances": {tensor}}}'
