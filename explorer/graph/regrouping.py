@@ -37,7 +37,9 @@ def regroup(
     names, keeping only groups nothing outside them runs in the middle of; as they are
     when the names share nothing. Groups are made for the top level only."""
     items: list[Item] = [*kept, *leaves]
-    names = [_name(item, builder) for item in items]
+    # The scopes' and groups' names, then the ops' (a wide level: one comprehension each).
+    op_names = builder.flat.names
+    names = [_name(item) for item in kept] + [op_names[op] for op in leaves]
     base = group.base
     if base:
         names = [name.removeprefix(base) for name in names]
@@ -50,9 +52,7 @@ def regroup(
     return [builder.as_group(frame, k, group) for k in kept], leaves
 
 
-def _name(item: Item, builder: _Builder) -> str:
-    if isinstance(item, int):
-        return builder.flat.names[item]
+def _name(item: Group | Entry) -> str:
     if isinstance(item, Entry):
         return item.name  # its group's scope
     return item.scope or item.call or item.label

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
 _AFTER_SLASH = chr(ord("/") + 1)  # every name starting with "a/" sorts below "a" + this
-_NEAR = 16  # how far ``_run_end`` looks first
+_NEAR = 16  # how far a run's end is looked for first (most scopes hold a few items)
 
 
 @dataclass(slots=True)
@@ -32,14 +33,6 @@ class Entry:
     hi: int = -1  # op inside is on an input→output path (a call: its frame's)
     hot: bool = False
     first: int = 0  # the first item (in frame order) inside: where it was first named
-
-
-def _run_end(names: list[str], bound: str, start: int, end: int) -> int:
-    """The first of ``names[start:end]`` (sorted) not below ``bound``: looked for among
-    the next few first, as most scopes hold a few items (a layer's ops), then beyond."""
-    near = min(end, start + _NEAR)
-    found = bisect_left(names, bound, start, near)
-    return found if found < near else bisect_left(names, bound, near, end)
 
 
 class FrameItems:
@@ -98,13 +91,27 @@ class FrameItems:
         parts: list[str] = []
         scope: list[bool] = []
         bounds: list[int] = []
+        add_part, add_scope, add_bound = parts.append, scope.append, bounds.append
         at = start
         while at < end:
-            part, slash, _ = names[at][cut:].partition("/")
-            parts.append(part)
-            scope.append(bool(slash))
-            bounds.append(at)
-            at = _run_end(names, prefix + part + _AFTER_SLASH, at, end) if slash else at + 1
+            name = names[at]
+            slash = name.find("/", cut)
+            add_bound(at)
+            if slash < 0:
+                add_part(name[cut:])
+                add_scope(False)
+                at += 1
+                continue
+            part = name[cut:slash]
+            add_part(part)
+            add_scope(True)
+            # The first name not below ``bound``: among the next few first, as most scopes
+            # hold a few items (a layer's ops), then beyond. Written out, not a call: this
+            # loop runs once per run (52k at 200k ops).
+            bound = name[:slash] + _AFTER_SLASH  # the name starts with the prefix
+            near = at + _NEAR if at + _NEAR < end else end
+            after = bisect_left(names, bound, at, near)
+            at = after if after < near else bisect_left(names, bound, near, end)
         if not parts:
             return []
         offsets = np.asarray(bounds, dtype=np.int64) - start
@@ -178,12 +185,13 @@ class FrameItems:
         if not small:
             return found
         if self._depth is None:
-            self._depth = np.asarray([name.count("/") for name in self.names], dtype=np.int64)
+            # Counted by ``map`` (no bytecode per name: a frame may hold 200k).
+            names = self.names
+            self._depth = np.fromiter(map(str.count, names, repeat("/")), np.int64, len(names))
             self._call = self.item_array() < 0
-        order = sorted(small, key=lambda i: entries[i].start)
-        bounds = np.asarray(
-            [b for i in order for b in (entries[i].start, entries[i].end)], dtype=np.int64
-        )
+        starts = [e.start for e in entries]
+        order = sorted(small, key=starts.__getitem__)
+        bounds = np.asarray([b for i in order for b in (starts[i], entries[i].end)], dtype=np.int64)
         if bounds[-1] == len(self.names):  # reduceat reads [last, end) for the last start
             bounds = bounds[:-1]
         deepest = np.maximum.reduceat(self._depth, bounds)[::2].tolist()
