@@ -30,6 +30,8 @@ SERIES_MIN = 8  # a run of numbered siblings this long becomes a group of its ow
 NAMING_MIN = 7  # levels with fewer entries are drawn as they are
 
 _TOKEN = re.compile(r"[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+")
+_DIGITS = "0123456789"  # the classes of _TOKEN's first two runs, for str.rstrip
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(slots=True)
@@ -61,18 +63,37 @@ def infer_groups(names: Sequence[str]) -> NameGroup:
         groups hold the rest; each name is in exactly one group or the root.
     """
     root: _Trie = ({}, [])
-    split = _TOKEN.findall
+    # A name's last token is a run of digits or of letters (most names): the trie node of
+    # what comes before it is looked up by that text, so a wide level's names
+    # (``stage3_block2_7``, ``stage3_block2_8``, ...) are cut into tokens once per head,
+    # not once each. A head ends where the run of another class begins: its tokens are
+    # the name's first ones.
+    heads: dict[str, _Trie] = {}
     for index, name in enumerate(names):
-        node = root
-        for token in split(name):
-            child = node[0].get(token)
-            if child is None:
-                child = node[0][token] = ({}, [])
-            node = child
+        head = name.rstrip(_DIGITS)
+        if head == name:
+            head = name.rstrip(_LETTERS)
+        if head == name:  # it ends in other characters: cut whole
+            node = _walk(root, _TOKEN.findall(name))
+        else:
+            node = heads.get(head, root) if head else root
+            if node is root and head:
+                node = heads[head] = _walk(root, _TOKEN.findall(head))
+            node = _walk(node, (name[len(head) :],))
         node[1].append(index)
     top = NameGroup("", "")
     _fill(top, root, "")
     return top
+
+
+def _walk(node: _Trie, tokens: Sequence[str]) -> _Trie:
+    """The trie node below ``node`` at ``tokens``, made as needed."""
+    for token in tokens:
+        child = node[0].get(token)
+        if child is None:
+            child = node[0][token] = ({}, [])
+        node = child
+    return node
 
 
 def _fill(group: NameGroup, node: _Trie, prefix: str, order: list[str] | None = None) -> None:
