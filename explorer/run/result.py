@@ -56,12 +56,30 @@ class CallTiming:
 class ResponseJson(Mapping[str, Any]):
     """A response body, read-only, that notebooks show as JSON: a collapsible tree where the
     front end renders ``application/json`` (JupyterLab, VS Code), indented JSON text
-    elsewhere (never ``mappingproxy({...})``). Equal to a dict of the same content."""
+    elsewhere (never ``mappingproxy({...})``). Equal to a dict of the same content.
 
-    __slots__ = ("_doc",)
+    Made from a body's text (:meth:`of_text`), it is parsed when first read: a call's
+    answer is its text, and parsing it back (30 ms for an image-sized output) is paid only
+    by whoever looks at the parsed form."""
+
+    __slots__ = ("_loaded", "_text")
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
-        self._doc = doc
+        self._loaded: Mapping[str, Any] | None = doc
+        self._text = ""
+
+    @classmethod
+    def of_text(cls, text: str) -> ResponseJson:
+        """The body ``text`` (JSON of an object), parsed on first use."""
+        made = cls({})
+        made._loaded, made._text = None, text
+        return made
+
+    @property
+    def _doc(self) -> Mapping[str, Any]:
+        if self._loaded is None:  # two threads may both parse it: the same result
+            self._loaded = json.loads(self._text)
+        return self._loaded
 
     def __getitem__(self, key: str) -> Any:
         return self._doc[key]

@@ -10,7 +10,6 @@ check runs in the server's order and raises with the server's words.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -26,7 +25,7 @@ from explorer.model.bounds import check_bounds
 from explorer.model.info import SignatureInfo
 from explorer.run import runner, sandbox
 from explorer.run.inspection import Inspection, Inspector
-from explorer.run.result import CallResult, CallTiming, RunContext
+from explorer.run.result import CallResult, CallTiming, ResponseJson, RunContext
 from explorer.safety.scan import require_safe, scan_meta_graph
 from explorer.serving import rules
 from explorer.serving.sent_line import sent_against_declared
@@ -191,7 +190,7 @@ def _result(
         method=method,
         signature_key=run.signature.key,
         response_text=text,
-        response_json=MappingProxyType(json.loads(text)),
+        response_json=ResponseJson.of_text(text),
         outputs=MappingProxyType(fetched),
         extra=MappingProxyType(extra),
         timing=CallTiming(conversion, output.run_ms, output.load_ms, output.transfer_ms),
