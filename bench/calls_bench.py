@@ -35,7 +35,8 @@ Then:
   background — and, once loaded, one ``predict (text)`` call against the median warm one
   (target ≤ 1.5×); and the same without the warm-up (load and first run in the call).
 * **Throughput** with 8 threads calling at once: raw in process against ``predict_arrays``
-  and ``predict (text)`` through the worker (target: text ≥ 80 % of raw).
+  and ``predict (text)`` through the worker (target: text ≥ 80 % of raw); the three take
+  turns for ``--rounds`` rounds of ``--seconds`` each, median round.
 * One call as a whole process: ``saved_model_cli run --dir D --tag_set serve
   --signature_def serving_default`` against a warm in-process call (target: the warm call
   ≥ 50× faster), and ``python -m explorer predict`` as a process for scale.
@@ -43,7 +44,8 @@ Then:
   and a 224×224×3 literal is longer than Linux allows one argument to be (128 KiB), so it
   reads the same array from ``--inputs keras_tensor=x.npy``.
 
-Run: ``python bench/calls_bench.py [--runs 7] [--cli-runs 5] [--skip-cli]``. Prints markdown
+Run: ``python bench/calls_bench.py [--runs 7] [--cli-runs 5] [--seconds 5] [--rounds 3]
+[--skip-cli]``. Prints markdown
 tables and never asserts: numbers depend on the machine.
 """
 
@@ -113,10 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = json.dumps({"instances": arrays[args.batches[0]].tolist()})
     print(_markdown(FIRST_HEADER, first_call_rows(model, text, args.runs)))
     print(f"\nTarget: the first call after the warm-up ≤ {FIRST_CALL_TARGET}× a warm one.\n")
-    print(f"## {THREADS} threads at once, {args.seconds:g} s each (calls/s)\n")
+    print(
+        f"## {THREADS} threads at once: calls/s, median of {args.rounds} rounds of "
+        f"{args.seconds:g} s each, the variants taking turns\n"
+    )
     table = []
     for batch in args.batches:
-        table += throughput_rows(model, arrays[batch], args.seconds)
+        table += throughput_rows(model, arrays[batch], args.seconds, args.rounds)
     print(_markdown(["batch", "call", "calls/s", "× raw"], table))
     print(f"\nTarget: REST text predicts ≥ {THROUGHPUT_TARGET:.0%} of raw ({THREADS} threads).\n")
     if not args.skip_cli:
@@ -233,8 +238,10 @@ def overhead_rows(model: Any, x: np.ndarray, runs: int) -> list[list[str]]:
     return rows
 
 
-def throughput_rows(model: Any, x: np.ndarray, seconds: float) -> list[list[str]]:
-    """Calls per second with 8 threads at once: raw in process vs through the worker."""
+def throughput_rows(model: Any, x: np.ndarray, seconds: float, rounds: int) -> list[list[str]]:
+    """Calls per second with 8 threads at once: raw in process vs through the worker. The
+    variants take turns, round after round, so a machine busy for a while slows each alike;
+    each one's median round is reported."""
     signature = model.meta_graph().signature(SIGNATURE)
     text = json.dumps({"instances": x.tolist()})
     in_process = _in_process(model)
@@ -247,7 +254,11 @@ def throughput_rows(model: Any, x: np.ndarray, seconds: float) -> list[list[str]
         "predict_arrays (worker)": lambda: calls.predict_arrays(model, {INPUT: x}),
         "predict (text, worker)": lambda: calls.predict(model, text),
     }
-    rates = {label: _rate(call, THREADS, seconds) for label, call in variants.items()}
+    runs: dict[str, list[float]] = {label: [] for label in variants}
+    for _ in range(rounds):
+        for label, call in variants.items():
+            runs[label].append(_rate(call, THREADS, seconds))
+    rates = {label: statistics.median(values) for label, values in runs.items()}
     raw = rates["raw Session call (in process)"]
     return [
         [str(len(x)), label, f"{rate:.1f}", f"{rate / raw:.2f}×"] for label, rate in rates.items()
@@ -375,7 +386,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cli-runs", type=int, default=5, help="process runs (min 5)")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--skip-cli", action="store_true", help="in-process part only")
-    parser.add_argument("--seconds", type=float, default=10.0, help="per throughput run")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per throughput run")
+    parser.add_argument("--rounds", type=int, default=3, help="throughput rounds (median)")
     args = parser.parse_args(argv)
     args.runs, args.cli_runs = max(args.runs, 5), max(args.cli_runs, 5)
     return args
