@@ -36,16 +36,16 @@ def regroup(
     """``group``'s children (``kept`` and ``leaves``, not yet arranged) nested by their
     names, keeping only groups nothing outside them runs in the middle of; as they are
     when the names share nothing. Groups are made for the top level only."""
-    items: list[Item] = [*kept, *leaves]
-    # The scopes' and groups' names, then the ops' (a wide level: one comprehension each).
+    # The scopes' and groups' names, then the ops' (a wide level: one comprehension each),
+    # in the order of the level's items (``_Level``).
     op_names = builder.flat.names
-    names = [_name(item) for item in kept] + [op_names[op] for op in leaves]
+    names = [_name(item) for item in kept] + list(map(op_names.__getitem__, leaves))
     base = group.base
     if base:
         names = [name.removeprefix(base) for name in names]
     tree = infer_groups(names)
     if tree.groups:
-        level = _Level(builder, frame, items, group)
+        level = _Level(builder, frame, group, kept, leaves)
         dissolve_level(tree, level.edges, level.rank)
         if tree.groups:
             return level.children(tree, group)
@@ -76,18 +76,23 @@ class _Level:
         "rank",
     )
 
-    def __init__(self, builder: _Builder, frame: Frame, items: list[Item], group: Group) -> None:
+    def __init__(
+        self,
+        builder: _Builder,
+        frame: Frame,
+        group: Group,
+        kept: list[Group | Entry],
+        leaves: list[int],
+    ) -> None:
+        """The level's items: its groups and scopes ``kept``, then its ops ``leaves``."""
+        items: list[Item] = [*kept, *leaves]
         self.builder, self.frame, self.items, self.base = builder, frame, items, group.base
         prefix = group.id.removesuffix("/") if group.id.endswith("/") else group.id
         self.owner = f"{prefix}/" if prefix else ""  # new groups' ids start with it
         self.made: dict[int, Group] = {}  # item → its group, once made
-        near, level = builder.near, builder.level
-        self.lo = np.asarray(
-            [int(near[i]) if isinstance(i, int) else i.lo for i in items], dtype=np.int64
-        )
-        self.hi = np.asarray(
-            [int(level[i]) if isinstance(i, int) else i.hi for i in items], dtype=np.int64
-        )
+        ops = np.asarray(leaves, dtype=np.int64)  # the ops' distances: picked by arrays
+        self.lo = np.concatenate([np.asarray([k.lo for k in kept], np.int64), builder.near[ops]])
+        self.hi = np.concatenate([np.asarray([k.hi for k in kept], np.int64), builder.level[ops]])
         self.edges = self._item_edges()
         self.rank = topological_rank(len(items), self.edges)
         self._shapes: list[tuple[int, int] | None] | None = None
@@ -197,17 +202,15 @@ class _Level:
         which adds no level; None for one that would have to be opened."""
         if self._shapes is None:
             shapes: list[tuple[int, int] | None] = []
-            scopes = [i for i, item in enumerate(self.items) if isinstance(item, Entry)]
             found, calls = self.builder.frame_items(self.frame)
             entries = [item for item in self.items if isinstance(item, Entry)]
-            widths = dict(
-                zip(scopes, found.plain_counts(entries, NAMING_MIN, bool(calls)), strict=True)
-            )
-            for index, item in enumerate(self.items):
+            # The scopes' widths, in item order as the scopes come below.
+            widths = iter(found.plain_counts(entries, NAMING_MIN, bool(calls)))
+            for item in self.items:
                 if isinstance(item, int):
                     shapes.append((-1, 0))
                 elif isinstance(item, Entry):
-                    width = widths[index]
+                    width = next(widths)
                     shapes.append(None if width is None else (0, width))
                 elif item.pending is None or item.contents is None:
                     shapes.append((item.height, item.width))  # arranged: may be opened
