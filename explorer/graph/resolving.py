@@ -8,11 +8,15 @@ which ops run; this module ties them, once the walk is done.
 
 from __future__ import annotations
 
+import numpy as np
+
 from explorer.graph.bodies import ARG, CONTROL, DATA, GATE
 from explorer.graph.flat import Endpoint, FlatEdge, Frame
 
 # (sources, ports (-1: control), destinations, tensors, While loop hand-overs)
 _Edges = tuple[list[int], list[int], list[int], list[str], list[FlatEdge]]
+# Ops from which a slice of the top-level graph alone is tied by arrays, not a loop.
+_ARRAYS_FROM = 1024
 
 
 class Resolver:
@@ -77,6 +81,10 @@ class Resolver:
         """Every sliced op's inputs resolved to edges, in op order (its inputs in order,
         then the ties to its branches for a control-flow op), and the While loops'
         hand-overs apart."""
+        if not self.calls and len(local) >= _ARRAYS_FROM:
+            found = _top_edges(self.top, local, fed_ops)
+            if found is not None:
+                return (*found, [])
         src: list[int] = []
         ports: list[int] = []
         dst_col: list[int] = []
@@ -167,6 +175,42 @@ class Resolver:
                     else:
                         edges.append((op, -1, end, tensor))
         return edges
+
+
+def _top_edges(
+    top: Frame, local: list[int], fed_ops: list[bool]
+) -> tuple[list[int], list[int], list[int], list[str]] | None:
+    """``Resolver.edges`` for a slice of the top-level graph alone (no call inlined), by
+    array arithmetic: every input then names an op of the same body (data, or ``^``
+    control: no gate outside a function) or nothing, so no reference needs resolving.
+    The same edges in the same order as the loop. None when a port does not fit 64 bits
+    (the loop takes those)."""
+    body = top.body
+    try:
+        ref_port = np.asarray(body.ref_port, dtype=np.int64)
+    except TypeError:  # an unknown port (None) among them: -1, as the loop writes it
+        ref_port = np.asarray([-1 if p is None else p for p in body.ref_port], dtype=np.int64)
+    except OverflowError:
+        return None
+    ops = np.asarray(local, dtype=np.int64)
+    wanted = np.flatnonzero(~np.asarray(fed_ops, dtype=bool))  # a fed op's inputs do not run
+    ref_start = np.asarray(body.ref_start, dtype=np.int64)
+    first = ref_start[ops[wanted]]
+    counts = ref_start[ops[wanted] + 1] - first
+    # Each op's reference numbers in order, one op after the other.
+    refs = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(
+        int(counts.sum()), dtype=np.int64
+    )
+    kind = np.asarray(body.ref_kind, dtype=np.int64)[refs]
+    source = np.asarray(body.ref_node, dtype=np.int64)[refs]
+    at = np.where(source >= 0, np.asarray(top.flat, dtype=np.int64)[source], -1)
+    keep = (at >= 0) & ((kind == DATA) | (kind == CONTROL))
+    refs, kind = refs[keep], kind[keep]
+    port = np.where(kind == DATA, ref_port[refs], -1)
+    dst = np.repeat(wanted, counts)[keep]
+    # Picked as an array of objects: no Python int is made per reference.
+    tensors = np.asarray(body.ref_text, dtype=object)[refs].tolist()
+    return at[keep].tolist(), port.tolist(), dst.tolist(), tensors
 
 
 def _inside(frame: Frame, outer: Frame) -> bool:
