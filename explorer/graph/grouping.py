@@ -260,8 +260,8 @@ class _Builder:
         items = index.items
         kept: list[Group | Entry] = list(lead)
         lifted: list[int] = []
-        for entry in sorted((e for e in entries if e.scope), key=attrgetter("first")):
-            found = index.collapse(entry)
+        scopes = sorted((e for e in entries if e.scope), key=attrgetter("first"))
+        for found in index.collapse_all(scopes):
             if isinstance(found, Entry):
                 kept.append(found)  # made a group below, unless its level is nested first
             elif items[found] >= 0:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 # A box of the level: a group made already, a scope whose group is made when shown, or an op.
 Item = Group | Entry | int
+_NO_RUN = (0, 0, -1)  # a group's place in ``_Level``'s run columns
 
 
 def regroup(
@@ -63,7 +64,13 @@ class _Level:
     every nested group made from it needs."""
 
     __slots__ = (
+        "_inner",
+        "_kept",
+        "_leaves",
+        "_length",
+        "_scope",
         "_shapes",
+        "_start",
         "base",
         "builder",
         "edges",
@@ -93,13 +100,31 @@ class _Level:
         ops = np.asarray(leaves, dtype=np.int64)  # the ops' distances: picked by arrays
         self.lo = np.concatenate([np.asarray([k.lo for k in kept], np.int64), builder.near[ops]])
         self.hi = np.concatenate([np.asarray([k.hi for k in kept], np.int64), builder.level[ops]])
+        # What ``ops`` reads of the items, as arrays: the ops, and each scope's run of its
+        # frame's sorted items (its start, length and the item named like it, or -1).
+        self._kept, self._leaves = len(kept), ops
+        scopes = [
+            (k.start, k.end - k.start, k.inner) if isinstance(k, Entry) else _NO_RUN for k in kept
+        ]
+        runs = np.asarray(scopes, dtype=np.int64).reshape(len(kept), 3)
+        self._start, self._length, self._inner = runs[:, 0], runs[:, 1], runs[:, 2]
+        self._scope = np.asarray([isinstance(k, Entry) for k in kept], dtype=bool)
         self.edges = self._item_edges()
         self.rank = topological_rank(len(items), self.edges)
         self._shapes: list[tuple[int, int] | None] | None = None
 
     def ops(self, indices: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """The flat ops of the items ``indices``, at any depth, and the item each is in, as
-        arrays. A scope's ops are a run of its frame's sorted items: read for all at once."""
+        arrays: its ops and the groups' (in the order of ``indices``), then the scopes'.
+        A scope's ops are a run of its frame's sorted items: read for all at once."""
+        picked = np.asarray(indices, dtype=np.int64)
+        boxes = picked[picked < self._kept]
+        if not self._scope[boxes].all():  # a group made already among them: its members
+            return self._ops_of_groups(indices)
+        ops = picked[picked >= self._kept]
+        return self._with_runs(self._leaves[ops - self._kept], ops, boxes)
+
+    def _ops_of_groups(self, indices: list[int]) -> tuple[np.ndarray, np.ndarray]:
         ops: list[int] = []
         owners: list[int] = []
         runs: list[int] = []
@@ -114,31 +139,38 @@ class _Level:
                 inside = item.members()
                 ops.extend(inside)
                 owners.extend([index] * len(inside))
-        if runs:
-            found, calls = self.builder.frame_items(self.frame)
-            entries = [self.items[i] for i in runs]
-            starts = np.asarray([e.start for e in entries], dtype=np.int64)  # type: ignore[union-attr]
-            lengths = np.asarray([e.end - e.start for e in entries], dtype=np.int64)  # type: ignore[union-attr]
-            total = int(lengths.sum())
-            offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-            positions = offsets + np.arange(total, dtype=np.int64)
-            held = found.item_array()[positions]
-            who = np.repeat(np.asarray(runs, dtype=np.int64), lengths)
-            inner = [(e.inner, i) for e, i in zip(entries, runs, strict=True) if e.inner >= 0]  # type: ignore[union-attr]
-            if inner:
-                held = np.concatenate([held, [found.items[at] for at, _ in inner]])
-                who = np.concatenate([who, [i for _, i in inner]])
-            if calls and (held < 0).any():  # a call inside: the ops it runs
-                for op, index in zip(held.tolist(), who.tolist(), strict=True):
-                    inside = [op] if op >= 0 else calls[-1 - op].members()
-                    ops.extend(inside)
-                    owners.extend([index] * len(inside))
-            else:  # the common case stays arrays (a wide level's runs hold every op)
-                return (
-                    np.concatenate([np.asarray(ops, dtype=np.int64), held]),
-                    np.concatenate([np.asarray(owners, dtype=np.int64), who]),
-                )
-        return np.asarray(ops, dtype=np.int64), np.asarray(owners, dtype=np.int64)
+        return self._with_runs(
+            np.asarray(ops, dtype=np.int64),
+            np.asarray(owners, dtype=np.int64),
+            np.asarray(runs, dtype=np.int64),
+        )
+
+    def _with_runs(
+        self, ops: np.ndarray, owners: np.ndarray, runs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``ops`` and ``owners``, then the ops of the scopes ``runs`` (item numbers)."""
+        if not len(runs):
+            return ops, owners
+        found, calls = self.builder.frame_items(self.frame)
+        starts, lengths, inner = self._start[runs], self._length[runs], self._inner[runs]
+        total = int(lengths.sum())
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        held = found.item_array()[offsets + np.arange(total, dtype=np.int64)]
+        who = np.repeat(runs, lengths)
+        named = inner >= 0  # the item named like a scope, inside it
+        if named.any():
+            held = np.concatenate([held, found.item_array()[inner[named]]])
+            who = np.concatenate([who, runs[named]])
+        if calls and (held < 0).any():  # a call inside: the ops it runs
+            more: list[int] = []
+            whose: list[int] = []
+            for op, index in zip(held.tolist(), who.tolist(), strict=True):
+                inside = [op] if op >= 0 else calls[-1 - op].members()
+                more.extend(inside)
+                whose.extend([index] * len(inside))
+            held, who = np.asarray(more, dtype=np.int64), np.asarray(whose, dtype=np.int64)
+        # The common case stays arrays (a wide level's runs hold every op).
+        return np.concatenate([ops, held]), np.concatenate([owners, who])
 
     def group(self, index: int, holder: Group) -> Group:
         """Item ``index``'s group (made the first time), inside ``holder``."""
