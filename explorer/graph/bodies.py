@@ -94,14 +94,16 @@ class Body:
         ops: list[str] = []
         text: list[str] = []
         ends = [0]
-        add_name, add_op, add_inputs, add_end = names.append, ops.append, text.extend, ends.append
+        add_name, add_op, add_end = names.append, ops.append, ends.append
         same_op: dict[str, str] = {}
         one_op = same_op.setdefault
         for node in self.nodes:
             add_name(node.name)
             op = node.op
             add_op(one_op(op, op))
-            add_inputs(node.input)
+            # A slice of a repeated field is made as a list at once: iterating the field
+            # costs a call per input (a fifth of this loop at 200k nodes).
+            text += node.input[:]
             add_end(len(text))
         self.names, self.ops = names, ops
         joined = "\n".join(names)

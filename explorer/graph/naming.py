@@ -79,7 +79,11 @@ def infer_groups(names: Sequence[str]) -> NameGroup:
             node = heads.get(head, root) if head else root
             if node is root and head:
                 node = heads[head] = _walk(root, _TOKEN.findall(head))
-            node = _walk(node, (name[len(head) :],))
+            last = name[len(head) :]
+            child = node[0].get(last)
+            if child is None:
+                child = node[0][last] = ({}, [])
+            node = child
         node[1].append(index)
     top = NameGroup("", "")
     _fill(top, root, "")
