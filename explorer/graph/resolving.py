@@ -31,6 +31,9 @@ class Resolver:
     ) -> None:
         self.top, self.fed, self.frame_of, self.calls = top, fed, frame_of, calls
         self.resolved: dict[tuple[str, str], tuple[Endpoint, ...]] = {}
+        # The edges' sources and destinations as arrays, when ``edges`` made them so
+        # (``FlatGraph.edge_ends``: not made again from the lists).
+        self.ends: tuple[np.ndarray, np.ndarray] | None = None
 
     def resolve(self, frame: Frame, ref: str) -> tuple[Endpoint, ...]:
         """The real ops behind a tensor reference, looking through args and calls."""
@@ -84,7 +87,8 @@ class Resolver:
         if not self.calls and len(local) >= _ARRAYS_FROM:
             found = _top_edges(self.top, local, fed_ops)
             if found is not None:
-                return (*found, [])
+                columns, self.ends = found
+                return (*columns, [])
         src: list[int] = []
         ports: list[int] = []
         dst_col: list[int] = []
@@ -179,12 +183,12 @@ class Resolver:
 
 def _top_edges(
     top: Frame, local: list[int], fed_ops: list[bool]
-) -> tuple[list[int], list[int], list[int], list[str]] | None:
+) -> tuple[tuple[list[int], list[int], list[int], list[str]], tuple[np.ndarray, np.ndarray]] | None:
     """``Resolver.edges`` for a slice of the top-level graph alone (no call inlined), by
     array arithmetic: every input then names an op of the same body (data, or ``^``
     control: no gate outside a function) or nothing, so no reference needs resolving.
-    The same edges in the same order as the loop. None when a port does not fit 64 bits
-    (the loop takes those)."""
+    The same edges in the same order as the loop (and their ends as arrays). None when a
+    port does not fit 64 bits (the loop takes those)."""
     body = top.body
     try:
         ref_port = np.asarray(body.ref_port, dtype=np.int64)
@@ -210,7 +214,8 @@ def _top_edges(
     dst = np.repeat(wanted, counts)[keep]
     # Picked as an array of objects: no Python int is made per reference.
     tensors = np.asarray(body.ref_text, dtype=object)[refs].tolist()
-    return at[keep].tolist(), port.tolist(), dst.tolist(), tensors
+    src = at[keep]
+    return (src.tolist(), port.tolist(), dst.tolist(), tensors), (src, dst)
 
 
 def _inside(frame: Frame, outer: Frame) -> bool:

@@ -363,6 +363,7 @@ class _Slicer:
             loops=loops,
             closed_calls=closed,
             _index=self.index,
+            _ends=resolver.ends,
         )
         return flat, resolver
 

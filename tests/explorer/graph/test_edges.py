@@ -79,3 +79,10 @@ def test_tf1_samples_tie_the_same_edges(
         looped, arrayed = _both(monkeypatch, meta_graph.proto, inputs, outputs)
         assert arrayed.edges == looped.edges, (sample, signature.key)
         assert looped.edges, (sample, signature.key)
+
+
+def test_the_arrays_handed_on_are_the_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    looped, arrayed = _both(monkeypatch, _graph(False), ("x:0",), ("y:0",))
+    sources, targets = arrayed.edge_ends()
+    assert sources.tolist() == looped.src
+    assert targets.tolist() == looped.dst
