@@ -206,18 +206,24 @@ class FrameItems:
             names = self.names
             self._depth = np.fromiter(map(str.count, names, repeat("/")), np.int64, len(names))
             self._call = self.item_array() < 0
+        # By arrays: a wide level holds tens of thousands of small scopes.
         starts = [e.start for e in entries]
-        order = sorted(small, key=starts.__getitem__)
-        bounds = np.asarray([b for i in order for b in (starts[i], entries[i].end)], dtype=np.int64)
+        order = np.asarray(sorted(small, key=starts.__getitem__), dtype=np.int64)
+        ranges = np.empty((len(order), 2), dtype=np.int64)
+        ranges[:, 0] = np.asarray(starts, dtype=np.int64)[order]
+        ranges[:, 1] = np.asarray([e.end for e in entries], dtype=np.int64)[order]
+        bounds = ranges.ravel()
         if bounds[-1] == len(self.names):  # reduceat reads [last, end) for the last start
             bounds = bounds[:-1]
-        deepest = np.maximum.reduceat(self._depth, bounds)[::2].tolist()
-        any_call = np.logical_or.reduceat(self._call, bounds)[::2].tolist()
-        for i, depth, call in zip(order, deepest, any_call, strict=True):
-            entry = entries[i]
-            inner_call = entry.inner >= 0 and self.items[entry.inner] < 0
-            if depth == entry.name.count("/") + 1 and not (calls and (call or inner_call)):
-                found[i] = counts[i]
+        held = [entries[i] for i in order.tolist()]
+        own = np.fromiter(map(str.count, [e.name for e in held], repeat("/")), np.int64, len(held))
+        plain = np.maximum.reduceat(self._depth, bounds)[::2] == own + 1
+        if calls:  # a call directly inside, or named like the scope, is a group inside it
+            items = self.items
+            inner = [e.inner >= 0 and items[e.inner] < 0 for e in held]
+            plain &= ~(np.logical_or.reduceat(self._call, bounds)[::2] | np.asarray(inner, bool))
+        for i in order[plain].tolist():
+            found[i] = counts[i]
         return found
 
     def single(self, at: int) -> Entry:
