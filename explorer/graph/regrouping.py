@@ -13,7 +13,7 @@ level.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -68,8 +68,8 @@ class _Level:
         "_kept",
         "_leaves",
         "_length",
+        "_levels",
         "_scope",
-        "_shapes",
         "_start",
         "base",
         "builder",
@@ -111,7 +111,7 @@ class _Level:
         self._scope = np.asarray([isinstance(k, Entry) for k in kept], dtype=bool)
         self.edges = self._item_edges()
         self.rank = topological_rank(len(items), self.edges)
-        self._shapes: list[tuple[int, int] | None] | None = None
+        self._levels: list[int | None] | None = None
 
     def ops(self, indices: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """The flat ops of the items ``indices``, at any depth, and the item each is in, as
@@ -214,14 +214,10 @@ class _Level:
         groups checked for cycles as opening it would, nothing made. None when an item
         inside would have to be opened to say (a scope holding groups)."""
         dissolve_level(tree, self.edges, self.rank)
-        shapes = self._item_shapes()
-        found = 0
-        for index in tree.members:
-            shape = shapes[index]
-            if shape is None:
-                return None
-            if shape[0] >= 0:
-                found = max(found, shape[0] + (1 if shape[1] > 1 else 0))
+        added = list(map(self._item_levels().__getitem__, tree.members))
+        if None in added:
+            return None
+        found = max(cast("list[int]", added), default=0)  # no None: checked above
         for sub in tree.groups:
             inner = self.height(sub)
             if inner is None:
@@ -229,28 +225,34 @@ class _Level:
             found = max(found, inner + (1 if len(sub.members) + len(sub.groups) > 1 else 0))
         return found
 
-    def _item_shapes(self) -> list[tuple[int, int] | None]:
-        """Each item's (height, width) when known without opening it: (-1, 0) for an op,
-        which adds no level; None for one that would have to be opened."""
-        if self._shapes is None:
-            shapes: list[tuple[int, int] | None] = []
+    def _item_levels(self) -> list[int | None]:
+        """The levels each item adds to a group holding it, when known without opening it:
+        its height, plus one when it shows more than one box open (an op: none); None
+        for one that would have to be opened."""
+        if self._levels is None:
+            levels: list[int | None] = []
             found, calls = self.builder.frame_items(self.frame)
             entries = [item for item in self.items if isinstance(item, Entry)]
             # The scopes' widths, in item order as the scopes come below.
             widths = iter(found.plain_counts(entries, NAMING_MIN, bool(calls)))
-            for item in self.items:
-                if isinstance(item, int):
-                    shapes.append((-1, 0))
-                elif isinstance(item, Entry):
-                    width = next(widths)
-                    shapes.append(None if width is None else (0, width))
-                elif item.pending is None or item.contents is None:
-                    shapes.append((item.height, item.width))  # arranged: may be opened
+            for item in self.items[: self._kept]:
+                if isinstance(item, Entry):
+                    width = next(widths)  # a scope of a few ops: no group inside it
+                    levels.append(None if width is None else (1 if width > 1 else 0))
+                    continue
+                assert isinstance(item, Group)  # the level's ops come after its boxes
+                if item.pending is None or item.contents is None:  # arranged: may be opened
+                    height, width = item.height, item.width
                 else:
-                    height, width = item.contents.height(), item.contents.width()
-                    shapes.append(None if height is None or width is None else (height, width))
-            self._shapes = shapes
-        return self._shapes
+                    known = item.contents.height(), item.contents.width()
+                    if known[0] is None or known[1] is None:
+                        levels.append(None)
+                        continue
+                    height, width = known[0], known[1]
+                levels.append(height + (1 if width > 1 else 0))
+            levels += [0] * len(self._leaves)
+            self._levels = levels
+        return self._levels
 
     def _item_edges(self) -> LevelEdges:
         """Which of the level's boxes feed which, from the ops inside them."""
