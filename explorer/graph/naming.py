@@ -102,11 +102,12 @@ def _walk(node: _Trie, tokens: Sequence[str]) -> _Trie:
 
 def _fill(group: NameGroup, node: _Trie, prefix: str, order: list[str] | None = None) -> None:
     children, items = node
-    group.members.extend(items)
+    members = group.members
+    members.extend(items)
     for token in order if order is not None else _ordered(children):
         child = children[token]
         if not child[0] and len(child[1]) <= 1:
-            group.members.extend(child[1])  # one name (most of a wide level): no group
+            members.extend(child[1])  # one name (most of a wide level): no group
             continue
         entries = _contribution(child, prefix + token)
         if items and not token.isalnum() and len(entries) == 1:
@@ -119,7 +120,7 @@ def _fill(group: NameGroup, node: _Trie, prefix: str, order: list[str] | None = 
             if isinstance(entry, NameGroup):
                 group.groups.append(entry)
             else:
-                group.members.append(entry)
+                members.append(entry)
 
 
 def _contribution(start: _Trie, prefix: str) -> list[NameGroup | int]:

@@ -88,7 +88,7 @@ class Tally:
     def ops(self, start: int, end: int) -> dict[str, int]:
         """Op type → how many in ``[start, end)``, a closed call counting its functions'."""
         kinds = self._kinds
-        found = dict(Counter([kinds[op] for op in self.order[start:end]]))
+        found = dict(Counter(map(kinds.__getitem__, self.order[start:end])))
         if self._calls:
             closed = self._closed_places()
             first, last = bisect_left(closed, start), bisect_left(closed, end)
