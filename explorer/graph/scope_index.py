@@ -121,12 +121,22 @@ class FrameItems:
         hi = np.maximum.reduceat(self._hi[start:end], offsets).tolist()
         hot = np.logical_or.reduceat(self._hot[start:end], offsets).tolist()
         first = np.minimum.reduceat(self._first[start:end], offsets).tolist()
-        found = [
-            Entry(prefix + part, part, a, b, is_scope, -1, low, high, warm, earliest)
-            for part, is_scope, a, b, low, high, warm, earliest in zip(
-                parts, scope, bounds[:-1], bounds[1:], lo, hi, hot, first, strict=True
+        # Made by ``map`` from the columns (all of one length): no bytecode per entry.
+        found = list(
+            map(
+                Entry,
+                map(prefix.__add__, parts),
+                parts,
+                bounds[:-1],
+                bounds[1:],
+                scope,
+                repeat(-1),
+                lo,
+                hi,
+                hot,
+                first,
             )
-        ]
+        )
         if all(scope) or not any(scope):
             return found  # no item beside a scope it could be named like
         scopes = {e.name: e for e in found if e.scope}
