@@ -13,6 +13,8 @@ level.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -40,10 +42,11 @@ def regroup(
     # The scopes' and groups' names, then the ops' (a wide level: one comprehension each),
     # in the order of the level's items (``_Level``).
     op_names = builder.flat.names
-    names = [_name(item) for item in kept] + list(map(op_names.__getitem__, leaves))
+    names = [k.name if k.__class__ is Entry else _name(k) for k in kept]
+    names += map(op_names.__getitem__, leaves)
     base = group.base
     if base:
-        names = [name.removeprefix(base) for name in names]
+        names = list(map(str.removeprefix, names, repeat(base)))
     tree = infer_groups(names)
     if tree.groups:
         level = _Level(builder, frame, group, kept, leaves)
@@ -51,6 +54,11 @@ def regroup(
         if tree.groups:
             return level.children(tree, group)
     return [builder.as_group(frame, k, group) for k in kept], leaves
+
+
+def _column(items: list[Group | Entry], field: str) -> np.ndarray:
+    """One int field of every item, as an array (read by ``map``: a level may be wide)."""
+    return np.fromiter(map(attrgetter(field), items), np.int64, len(items))
 
 
 def _name(item: Group | Entry) -> str:
@@ -98,17 +106,24 @@ class _Level:
         self.owner = f"{prefix}/" if prefix else ""  # new groups' ids start with it
         self.made: dict[int, Group] = {}  # item → its group, once made
         ops = np.asarray(leaves, dtype=np.int64)  # the ops' distances: picked by arrays
-        self.lo = np.concatenate([np.asarray([k.lo for k in kept], np.int64), builder.near[ops]])
-        self.hi = np.concatenate([np.asarray([k.hi for k in kept], np.int64), builder.level[ops]])
+        count = len(kept)
+        self.lo = np.concatenate([_column(kept, "lo"), builder.near[ops]])
+        self.hi = np.concatenate([_column(kept, "hi"), builder.level[ops]])
         # What ``ops`` reads of the items, as arrays: the ops, and each scope's run of its
         # frame's sorted items (its start, length and the item named like it, or -1).
-        self._kept, self._leaves = len(kept), ops
-        scopes = [
-            (k.start, k.end - k.start, k.inner) if isinstance(k, Entry) else _NO_RUN for k in kept
-        ]
-        runs = np.asarray(scopes, dtype=np.int64).reshape(len(kept), 3)
-        self._start, self._length, self._inner = runs[:, 0], runs[:, 1], runs[:, 2]
-        self._scope = np.asarray([isinstance(k, Entry) for k in kept], dtype=bool)
+        self._kept, self._leaves = count, ops
+        self._scope = np.fromiter(map(isinstance, kept, repeat(Entry)), bool, count)
+        if self._scope.all():  # scopes only (a wide level of name scopes)
+            self._start = _column(kept, "start")
+            self._length = _column(kept, "end") - self._start
+            self._inner = _column(kept, "inner")
+        else:
+            scopes = [
+                (k.start, k.end - k.start, k.inner) if isinstance(k, Entry) else _NO_RUN
+                for k in kept
+            ]
+            runs = np.asarray(scopes, dtype=np.int64).reshape(count, 3)
+            self._start, self._length, self._inner = runs[:, 0], runs[:, 1], runs[:, 2]
         self.edges = self._item_edges()
         self.rank = topological_rank(len(items), self.edges)
         self._levels: list[int | None] | None = None
