@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "rapidjson_number.h"
 #include "tensor_text.h"
 
@@ -194,10 +198,30 @@ const char *read_tensor(const char *p, column *c, int64_t *dims, int *rank_out, 
 
 /* --- the second half ------------------------------------------------------------------- */
 
+/* The first of two ']' in a row at or after x, before limit, or NULL. Rows of rank two or
+ * more end in such a pair, which is rare inside them (once a 224-pixel image row); a search
+ * of an array of one element, which has no row boundary, must cost next to nothing. */
+static const char *double_close(const char *x, const char *limit) {
+#ifdef __SSE2__
+    const __m128i close = _mm_set1_epi8(']');
+    for (; limit - x >= 16; x += 15) { /* windows overlap by one: no pair falls between */
+        __m128i block = _mm_loadu_si128((const __m128i *)(const void *)x);
+        unsigned found = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(block, close));
+        unsigned pairs = found & (found >> 1);
+        if (pairs)
+            return x + __builtin_ctz(pairs);
+    }
+#endif
+    for (; limit - x >= 2; x++)
+        if (x[0] == ']' && x[1] == ']')
+            return x;
+    return NULL;
+}
+
 /* A top-level element's first byte a little before the middle of the array at p or after
  * it, or NULL: the first ',' from there (within a quarter of the text: an array of one
- * element has none) that follows row_rank ']' (any ',' for an array of numbers), the
- * shortest way rows close; JSON written without spaces between brackets, as every
+ * element has none) that follows exactly row_rank ']' (any ',' for an array of numbers),
+ * the shortest way rows close; JSON written without spaces between brackets, as every
  * serialiser does, or the halves stay on one thread. Starting a 32nd of the text before
  * the middle splits 2, 4, 6 or 8 long rows in equal halves. */
 static const char *boundary(const char *p, const char *end, int row_rank) {
@@ -207,15 +231,18 @@ static const char *boundary(const char *p, const char *end, int row_rank) {
         x = memchr(x, ',', (size_t)(limit - x));
         return x ? skip_space(x + 1) : NULL;
     }
-    char closes[MAX_RANK];
-    memset(closes, ']', (size_t)row_rank);
-    while ((x = memmem(x, (size_t)(limit - x), closes, (size_t)row_rank)) != NULL) {
-        const char *after = skip_space(x + row_rank);
-        if (x[-1] != ']' && *after == ',')
+    for (;;) {
+        x = row_rank == 1 ? memchr(x, ']', (size_t)(limit - x)) : double_close(x, limit);
+        if (!x)
+            return NULL;
+        const char *run = x;
+        while (run < limit && *run == ']')
+            run++;
+        const char *after = skip_space(run);
+        if (run - x == row_rank && x[-1] != ']' && *after == ',')
             return skip_space(after + 1);
-        x += row_rank;
+        x = run;
     }
-    return NULL;
 }
 
 static void read_elements(half *h, const char *p) {
