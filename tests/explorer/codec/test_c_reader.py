@@ -13,21 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from explorer.codec import fast_request, limits, speedups
 from explorer.codec.fast_request import FastDoc
+from tests.explorer.codec.properties import repeatable
 from tests.explorer.codec.request_paths import exact, fast, number_token, same, signature
 
 CODEC = Path(fast_request.__file__).parent
-PROPERTY = settings(
-    max_examples=400,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+PROPERTY = repeatable(400)
 DOUBLE = signature(("x", "DT_DOUBLE"))
 
 

@@ -13,19 +13,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from explorer.codec import _speedups
+from tests.explorer.codec.properties import repeatable
 from tests.explorer.codec.request_paths import exact, fast, number_token, same, signature
 
-PROPERTY = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+PROPERTY = repeatable(300)
 ONE_THREAD = 2**62  # split_bytes no body reaches
 
 

@@ -13,19 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from explorer.codec import json_numbers, speedups
 from explorer.codec.rest_text import decimal_texts
+from tests.explorer.codec.properties import repeatable
 
-PROPERTY = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+PROPERTY = repeatable(300)
 WIDTHS = {np.float32: np.uint32, np.float64: np.uint64}
 
 

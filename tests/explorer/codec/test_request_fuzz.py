@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from explorer.errors import ExplorerError
 from explorer.model.info import ModelInfo
 from explorer.run import calls
 from explorer.run.local import call_rest
+from tests.explorer.codec.properties import repeatable
 from tests.explorer.request_models import check_usable
 from tests.explorer.request_strategies import (
     BUDGETS,
@@ -33,13 +34,7 @@ from tests.explorer.request_strategies import (
 
 BATCH = 5  # requests per Hypothesis example
 EXAMPLES = 1_000  # Hypothesis examples per verb: BATCH * EXAMPLES requests
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+FUZZ = repeatable(EXAMPLES)
 
 
 def _outcome(call: Any, *args: Any, **kwargs: Any) -> Any:

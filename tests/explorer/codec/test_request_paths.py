@@ -15,22 +15,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from explorer.codec import speedups
 from explorer.model.info import ModelInfo
+from tests.explorer.codec.properties import repeatable
 from tests.explorer.codec.request_paths import exact, fast, same, signature
 from tests.explorer.numeric_strategies import numeric_bodies
 from tests.explorer.request_strategies import predict_bodies, predict_targets
 
-CORPUS = settings(
-    max_examples=1_500,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+CORPUS = repeatable(1_500)
 
 
 def _text(body: Any) -> bytes | str | None:

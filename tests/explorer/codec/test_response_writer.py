@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from explorer.codec import json_numbers
@@ -27,14 +27,9 @@ from explorer.codec.rest_response import (
     predict_response_text,
 )
 from explorer.codec.rest_text import PrettyWriter, decimal_texts, quote
+from tests.explorer.codec.properties import repeatable
 
-PROPERTY = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+PROPERTY = repeatable(300)
 SPECIALS = [0.0, -0.0, float("nan"), float("inf"), float("-inf"), 1.0, 0.5, 3.0, 0.1]
 
 
