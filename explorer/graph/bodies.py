@@ -175,9 +175,15 @@ class Body:
         self.ref_port = [0] * len(text)
         kind, port = self.ref_kind, self.ref_port
         node: list[int] = found  # type: ignore[assignment]  # None is replaced below
-        if plain:  # only the references naming no node need parsing (often none)
-            redo = [k for k, n in enumerate(found) if n is None] if None in found else []
-        for k in redo if plain else range(len(text)):
+        # Plain names: only the references naming no node need parsing (often none).
+        redo = (
+            range(len(text))
+            if not plain
+            else [k for k, n in enumerate(found) if n is None]
+            if None in found
+            else []
+        )
+        for k in redo:
             _, kind[k], node[k], port[k] = self._parse(text[k])
         self.ref_node = node
 

@@ -76,14 +76,10 @@ def infer_groups(names: Sequence[str]) -> NameGroup:
         if head == name:  # it ends in other characters: cut whole
             node = _walk(root, _TOKEN.findall(name))
         else:
-            node = heads.get(head, root) if head else root
-            if node is root and head:
-                node = heads[head] = _walk(root, _TOKEN.findall(head))
-            last = name[len(head) :]
-            child = node[0].get(last)
-            if child is None:
-                child = node[0][last] = ({}, [])
-            node = child
+            before = heads.get(head) if head else root
+            if before is None:
+                before = heads[head] = _walk(root, _TOKEN.findall(head))
+            node = _walk(before, (name[len(head) :],))
         node[1].append(index)
     top = NameGroup("", "")
     _fill(top, root, "")
