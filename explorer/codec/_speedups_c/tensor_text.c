@@ -31,14 +31,16 @@ atomic_ulong split_started = 0, split_reached = 0, split_taken = 0;
 
 /* --- a column's numbers --------------------------------------------------------------- */
 
-static int as_doubles(column *c) {
-    /* Integers read so far become doubles, as rapidjson's GetDouble() converts them. */
+static void as_doubles(column *c) {
+    /* Integers read so far become doubles, as rapidjson's GetDouble() converts them (once:
+     * a column of doubles is left as it is). */
+    if (c->is_double)
+        return;
     for (size_t k = 0; k < c->count; k++) {
         double d = c->has_big ? (double)c->slots[k] : (double)(int64_t)c->slots[k];
         memcpy(&c->slots[k], &d, sizeof d);
     }
     c->is_double = 1;
-    return 0;
 }
 
 static inline __attribute__((always_inline)) outcome push(column *c, const number *n) {
@@ -293,12 +295,6 @@ static void *second_thread(void *arg) {
     return NULL;
 }
 
-/* Integers become doubles in a column as rapidjson's GetDouble() converts them. */
-static void to_doubles(column *c) {
-    if (!c->is_double)
-        as_doubles(c);
-}
-
 /* The numbers of b appended to c, as if pushed one by one after c's. */
 static outcome merge(column *c, column *b) {
     /* push() refuses a negative and a big integer in one integer column; a column's flags
@@ -307,8 +303,8 @@ static outcome merge(column *c, column *b) {
     if (!c->is_double && ((c->has_negative && b->has_big) || (c->has_big && b->has_negative)))
         return DECLINE;
     if (c->is_double || b->is_double) {
-        to_doubles(c);
-        to_doubles(b);
+        as_doubles(c);
+        as_doubles(b);
     } else {
         if (b->low < c->low)
             c->low = b->low;
