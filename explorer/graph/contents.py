@@ -41,12 +41,17 @@ class Scope:
     builder: _Builder
     frame: Frame
     entry: Entry
+    # Its width when it is a few ops and nothing else (-1: not asked yet): a group's
+    # height asks each child's width and height, which both need it.
+    _plain: int | None = -1
 
     def open(self, group: Group) -> None:
         self.builder.open_scope(group, self.frame, self.entry)
 
     def width(self) -> int | None:
-        return self.builder.plain_width(self.frame, self.entry)
+        if self._plain == -1:
+            self._plain = self.builder.plain_width(self.frame, self.entry)
+        return self._plain
 
     def height(self) -> int | None:
         return 0 if self.width() is not None else None

@@ -10,6 +10,7 @@ model. Built by ``explorer.graph.grouping``; opened by ``explorer.graph.opening`
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -87,7 +88,10 @@ class Group:
     def _open(self) -> None:
         contents, self.contents = self.contents, None
         assert contents is not None
-        with collector_paused():  # a wide level makes many objects, all kept
+        if gc.isenabled():  # the outermost open: the groups inside open with it paused
+            with collector_paused():  # a wide level makes many objects, all kept
+                contents.open(self)
+        else:
             contents.open(self)
 
     @property
@@ -109,8 +113,10 @@ class Group:
         """Levels of groups inside it (a one-child chain counts once), said without opening
         it when its contents know."""
         if self._height is None:
-            with collector_paused():
-                known = self.contents.height() if self.contents is not None else None
+            if gc.isenabled():  # the outermost ask: every group inside opens with it paused
+                with collector_paused():
+                    return self.height
+            known = self.contents.height() if self.contents is not None else None
             if known is None:
                 known = max((c.height + (0 if c.width <= 1 else 1) for c in self.groups), default=0)
             self._height = known

@@ -206,6 +206,8 @@ class FrameItems:
     def plain_counts(self, entries: list[Entry], most: int, calls: bool) -> list[int | None]:
         """For each scope, how many items it holds when they are at most ``most`` ops
         directly inside it (no sub-scope, no call when ``calls``), else None."""
+        if len(entries) == 1:  # one scope (a group asked for its width): no arrays
+            return [self._plain_count(entries[0], most, calls)]
         counts = [e.end - e.start + (1 if e.inner >= 0 else 0) for e in entries]
         small = [i for i, n in enumerate(counts) if n <= most]
         found: list[int | None] = [None] * len(entries)
@@ -235,6 +237,21 @@ class FrameItems:
         for i in order[plain].tolist():
             found[i] = counts[i]
         return found
+
+    def _plain_count(self, entry: Entry, most: int, calls: bool) -> int | None:
+        """``plain_counts`` for one scope, read from its few names."""
+        start, end, inner = entry.start, entry.end, entry.inner
+        count = end - start + (1 if inner >= 0 else 0)
+        if count > most:
+            return None
+        cut = len(entry.name) + 1  # its items' names go on after "<scope>/"
+        if any(name.find("/", cut) >= 0 for name in self.names[start:end]):
+            return None  # a sub-scope inside
+        if calls:
+            items = self.items
+            if (inner >= 0 and items[inner] < 0) or min(items[start:end], default=0) < 0:
+                return None  # a call directly inside, or named like the scope
+        return count
 
     def single(self, at: int) -> Entry:
         """The item at sorted position ``at``, as an entry of the scope holding it."""
