@@ -18,6 +18,7 @@ import contextlib
 import os
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Literal
 
 from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, Kernels
@@ -28,7 +29,17 @@ from explorer.run.worker_settings import default_kernels
 from explorer.safety.scan import scan_meta_graph
 
 _KEPT = 64  # warm-ups remembered (reading many models must not grow it)
-_WARMING: dict[str, threading.Event] = {}
+
+
+@dataclass(slots=True)
+class _WarmUp:
+    """One warm-up: whether it has ended, and whether it loaded the model."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    loaded: bool = False
+
+
+_WARMING: dict[str, _WarmUp] = {}
 _WARMING_LOCK = threading.Lock()
 
 
@@ -63,25 +74,35 @@ def warm(
         return  # a bad EXPLORER_KERNELS: the call that needs it says so
     key = _key(model_dir, meta_graph, chosen, signature)
     with _WARMING_LOCK:
-        if key in _WARMING:
+        before = _WARMING.get(key)
+        # Once per model and signature, unless the model it loaded has gone since (evicted
+        # by the bound, unloaded, or its worker ended): then it is warmed again. One that
+        # could not load is not retried on every look; its call reports why.
+        gone = (
+            before is not None
+            and before.done.is_set()
+            and before.loaded
+            and not _is_loaded(model_dir, meta_graph)
+        )
+        if before is not None and not gone:
             return
-        _WARMING[key] = threading.Event()
+        warm_up = _WARMING[key] = _WarmUp()
         while len(_WARMING) > _KEPT:
             _WARMING.pop(next(iter(_WARMING)))
-        done = _WARMING[key]
 
     def background() -> None:
         time.sleep(delay_s)
         try:
             if allow_unsafe or scan_meta_graph(meta_graph).clean:
                 model, _ = load(model_dir, meta_graph, allow_unsafe=allow_unsafe, kernels=chosen)
+                warm_up.loaded = True
                 prepare_signature(model, _signature(meta_graph, signature))
             else:
                 POOL.start_shared()
         except ExplorerError:
             pass  # the call that needs the model reports it, in its own words
         finally:
-            done.set()
+            warm_up.done.set()
 
     threading.Thread(target=background, name="explorer-warm", daemon=True).start()
 
@@ -91,11 +112,14 @@ def model_state(model_dir: str, meta_graph: MetaGraphInfo) -> Literal["loaded", 
     or neither."""
     prefix = _key(model_dir, meta_graph, "", None).rsplit("|", 2)[0] + "|"
     with _WARMING_LOCK:
-        busy = any(k.startswith(prefix) and not e.is_set() for k, e in _WARMING.items())
+        busy = any(k.startswith(prefix) and not w.done.is_set() for k, w in _WARMING.items())
     if busy:
         return "loading"
-    directory, tags = os.path.abspath(model_dir), tuple(meta_graph.tags)
-    return "loaded" if (directory, tags) in POOL.loaded() else "idle"
+    return "loaded" if _is_loaded(model_dir, meta_graph) else "idle"
+
+
+def _is_loaded(model_dir: str, meta_graph: MetaGraphInfo) -> bool:
+    return (os.path.abspath(model_dir), tuple(meta_graph.tags)) in POOL.loaded()
 
 
 def prepare_signature(model: LoadedModel, signature: SignatureInfo | None) -> None:

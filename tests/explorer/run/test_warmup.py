@@ -157,3 +157,21 @@ def test_one_tensor_fetched_under_two_spellings(counter: ModelInfo) -> None:
     # with the same value, in the order asked.
     result = calls.predict_arrays(counter, {}, signature="get_counter", extra_fetches=["get"])
     assert float(result.extra["get"]) == float(np.asarray(result.outputs["output"]))
+
+
+def test_a_model_unloaded_since_its_warm_up_is_warmed_again(counter: ModelInfo) -> None:
+    # The app warms the model it shows on every look: once the model has gone from its
+    # worker (unloaded, evicted by the bound, or the worker ended), the next look loads it
+    # again, whether a warm-up or a call loaded it before.
+    meta_graph = counter.meta_graph()
+    for _ in range(2):
+        runner.warm(counter.path, meta_graph, signature="get_counter")
+        wait_until_warm(counter)
+        runner.unload(counter.path)
+        assert runner.model_state(counter.path, meta_graph) == "idle"
+    calls.predict_arrays(counter, {}, signature="get_counter")  # loaded by a call
+    runner.unload(counter.path)
+    runner.warm(counter.path, meta_graph, signature="get_counter")
+    wait_until_warm(counter)
+    _, load_ms = runner.load(counter.path, meta_graph)
+    assert load_ms == 0.0
