@@ -14,6 +14,7 @@ array, in order.
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import struct
@@ -110,9 +111,11 @@ def _encode(array: np.ndarray) -> tuple[dict[str, Any], list[memoryview | bytes]
             b"".join(items),
         ]
     data = np.ascontiguousarray(array)
+    # Its bytes as they lie in memory, by a uint8 view: a memoryview of a bfloat16 or
+    # float8 array (ml_dtypes) cannot be cast to bytes itself.
     return (
         {"dtype": _dtype_name(data.dtype), "shape": shape, "buffers": 1},
-        [data.data.cast("B") if data.size else b""],
+        [data.reshape(-1).view(np.uint8).data if data.size else b""],
     )
 
 
@@ -150,17 +153,21 @@ def _decode(spec: Any, sock: socket.socket) -> np.ndarray:
 
 
 def _dtype_name(dtype: np.dtype[Any]) -> str:
+    # ml_dtypes' types by name: numpy says bfloat16's kind is "V" and a float8's "f", and
+    # neither one's dtype.str ("<V2", "<f1") reads back as it.
+    if dtype.name in _EXTENSION_NAMES and dtype.name in _extension_dtypes():
+        return dtype.name
     if dtype.kind in _NUMERIC_KINDS:
         return dtype.str
-    if dtype.kind == "V" and dtype.name in _extension_dtypes():
-        return dtype.name
     raise WireError(f"arrays of {dtype} cannot cross to the worker")
 
 
 def _dtype(name: Any) -> np.dtype[Any]:
     if not isinstance(name, str):
         raise WireError(f"bad dtype {name!r}")
-    extension = _extension_dtypes().get(name)
+    # Only these names need ml_dtypes: importing it costs half a second, which a process's
+    # first answer of plain floats would otherwise pay.
+    extension = _extension_dtypes().get(name) if name in _EXTENSION_NAMES else None
     if extension is not None:
         return extension
     try:
@@ -172,14 +179,17 @@ def _dtype(name: Any) -> np.dtype[Any]:
     return dtype
 
 
+_EXTENSION_NAMES = ("bfloat16", "float8_e4m3fn", "float8_e5m2", "int4", "uint4")
+
+
+@functools.cache
 def _extension_dtypes() -> dict[str, np.dtype[Any]]:
     # TensorFlow's bfloat16 and float8 types come from ml_dtypes (installed with it).
     try:
         import ml_dtypes
     except ImportError:  # without TensorFlow's helpers no worker sends such arrays
         return {}
-    names = ("bfloat16", "float8_e4m3fn", "float8_e5m2", "int4", "uint4")
-    return {n: np.dtype(getattr(ml_dtypes, n)) for n in names if hasattr(ml_dtypes, n)}
+    return {n: np.dtype(getattr(ml_dtypes, n)) for n in _EXTENSION_NAMES if hasattr(ml_dtypes, n)}
 
 
 def _as_bytes(value: Any) -> bytes:

@@ -79,7 +79,12 @@ class Worker:
             answer = _error(header, "execution", str(exc), exc.code)
         except Exception as exc:  # a bug here: reported as one, never as the model's answer
             answer = _error(header, "bug", f"{type(exc).__name__}: {exc}", "")
-        self._send({**answer.header, "id": header.get("id")}, answer.arrays)
+        try:
+            self._send({**answer.header, "id": header.get("id")}, answer.arrays)
+        except wire.WireError as exc:  # an answer this wire cannot carry: a bug, said so
+            self._send(
+                {**_error(header, "bug", f"WireError: {exc}", "").header, "id": header.get("id")}
+            )
 
     def _load(self, header: dict[str, Any], _: tuple[Any, ...]) -> wire.Frame:
         key = str(header["key"])

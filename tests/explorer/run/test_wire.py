@@ -4,12 +4,15 @@ TensorFlow can use without a copy, and a frame cut short is an error, not a hang
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 
 import numpy as np
 import pytest
 
 from explorer.run import wire
+from tests.conftest import REPO
 
 ARRAYS = [
     np.arange(10, dtype=np.float32),
@@ -73,3 +76,35 @@ def test_a_frame_cut_short_is_a_wire_error(keep: float) -> None:
     with right, pytest.raises(wire.WireError, match="ended inside a frame"):
         wire.receive_frame(right)
     sender.join()
+
+
+def test_tensorflows_extension_dtypes_cross_and_plain_ones_do_not_import_them() -> None:
+    # bfloat16 and the float8s come from ml_dtypes, whose import costs half a second: a
+    # process's first answer of plain floats (every app's first Run) must not pay it.
+    script = """
+import socket, sys, threading
+import numpy as np
+from explorer.run import wire
+left, right = socket.socketpair()
+frame = wire.Frame({}, (np.arange(4, dtype=np.float32), np.arange(3, dtype=np.int64)))
+threading.Thread(target=wire.send_frame, args=(left, frame)).start()
+got = wire.receive_frame(right)
+assert got is not None and got.arrays[0].tolist() == [0.0, 1.0, 2.0, 3.0]
+print("ml_dtypes" in sys.modules)
+import ml_dtypes
+for name in ("bfloat16", "float8_e4m3fn", "float8_e5m2"):
+    array = np.arange(4, dtype=np.float32).astype(getattr(ml_dtypes, name))
+    threading.Thread(target=wire.send_frame, args=(left, wire.Frame({}, (array,)))).start()
+    got = wire.receive_frame(right)
+    assert got is not None and got.arrays[0].dtype == array.dtype, name
+    assert got.arrays[0].tobytes() == array.tobytes(), name
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.strip() == "False"
