@@ -58,7 +58,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -74,10 +73,12 @@ from explorer.model.reader import read_model  # noqa: E402
 # The in-process floor runs TF Serving's standard kernels, as the worker does.
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 from _export import export_application  # noqa: E402
+from _raw_floor import RawFloor, rate_of  # noqa: E402
 from _reader import READER_HEADER, reader_rows  # noqa: E402
 from _writer import WRITER_HEADER, writer_rows  # noqa: E402
 
 from explorer.run import calls, runner  # noqa: E402
+from explorer.run.pool import POOL  # noqa: E402
 from explorer.run.session import Session  # noqa: E402
 
 SIGNATURE = "serving_default"
@@ -86,6 +87,8 @@ OVERHEAD_TARGET = 1.2
 FIRST_CALL_TARGET = 1.5
 THREADS = 8
 THROUGHPUT_TARGET = 0.8
+RAW = "raw Session call (in process)"
+RAW_BFC = "raw Session call, BFC allocator (own process)"
 CLI_TARGET_SPEEDUP = 50
 
 
@@ -122,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = []
     for batch in args.batches:
         table += throughput_rows(model, arrays[batch], args.seconds, args.rounds)
-    print(_markdown(["batch", "call", "calls/s", "× raw"], table))
+    print(_markdown(["batch", "call", "calls/s", "× raw", "× raw, BFC allocator"], table))
     print(f"\nTarget: REST text predicts ≥ {THROUGHPUT_TARGET:.0%} of raw ({THREADS} threads).\n")
     if not args.skip_cli:
         first = arrays[args.batches[0]]
@@ -153,12 +156,23 @@ def writer_cases(model: Any, arrays: dict[int, np.ndarray]) -> dict[str, np.ndar
 FIRST_HEADER = ["path", "ready after", "first call", "warm call (median)", "first ÷ warm"]
 
 
+FIRST_CASES = {  # label → (a fresh worker, the app's warm-up)
+    "fresh worker (the app's first model): warm-up, then the call": (True, True),
+    "model unloaded, its worker running: warm-up, then the call": (False, True),
+    "no warm-up: the call loads": (False, False),
+}
+
+
 def first_call_rows(model: Any, text: str, runs: int) -> list[list[str]]:
-    """The model unloaded (its worker keeps running), then opened with or without the
-    app's warm-up; the first REST text predict against the median warm one."""
+    """The model opened with or without the app's warm-up, in a fresh worker (TensorFlow
+    started, nothing run in it yet) or in one that ran it before; the first REST text
+    predict against the median warm one."""
     meta_graph = model.meta_graph()
     rows = []
-    for warmed in (True, False):
+    for label, (fresh, warmed) in FIRST_CASES.items():
+        if fresh:
+            POOL.close()  # its workers end; the next one starts afresh
+            POOL.start_shared()
         runner.unload(model.path)
         start = time.perf_counter()
         if warmed:
@@ -170,7 +184,7 @@ def first_call_rows(model: Any, text: str, runs: int) -> list[list[str]]:
         warm = statistics.median(_time_ms(lambda: calls.predict(model, text)) for _ in range(runs))
         rows.append(
             [
-                "warm-up (runner.warm), then the call" if warmed else "no warm-up: the call loads",
+                label,
                 f"{ready:,.0f}" if warmed else "",
                 f"{first:,.1f}",
                 f"{warm:,.1f}",
@@ -205,10 +219,12 @@ def overhead_rows(model: Any, x: np.ndarray, runs: int) -> list[list[str]]:
 
         return run
 
+    floor = RawFloor(Path(model.path), x)
     variants: dict[str, Callable[[], Any]] = {
         "raw Session call": lambda: in_process.session._call_tf_sessionrun(
             None, {feed: x}, [fetch], [], None
         ),
+        "raw Session call, BFC allocator (own process)": floor.once_ms,
         "worker run": lambda: worker.run({feed_name: x}, [fetch_name]),
         "predict_arrays": timed("predict_arrays", lambda: calls.predict_arrays(model, {INPUT: x})),
         "predict (dict)": timed("predict (dict)", lambda: calls.predict(model, doc)),
@@ -217,6 +233,7 @@ def overhead_rows(model: Any, x: np.ndarray, runs: int) -> list[list[str]]:
     # The answers agree (text and dict bodies give one response).
     assert calls.predict(model, text).response_text == calls.predict(model, doc).response_text
     measured = _interleaved(variants, runs)
+    floor.close()
     raw = statistics.median(measured["raw Session call"])
     rows = []
     for label, times in measured.items():
@@ -247,41 +264,28 @@ def throughput_rows(model: Any, x: np.ndarray, seconds: float, rounds: int) -> l
     in_process = _in_process(model)
     feed = in_process._output(signature.input(INPUT).name)
     fetch = in_process._output(signature.outputs[0].name)
-    variants = {
-        "raw Session call (in process)": lambda: in_process.session._call_tf_sessionrun(
-            None, {feed: x}, [fetch], [], None
+    floor = RawFloor(Path(model.path), x)
+    variants: dict[str, Callable[[float], float]] = {
+        RAW: lambda s: rate_of(
+            lambda: in_process.session._call_tf_sessionrun(None, {feed: x}, [fetch], [], None), s
         ),
-        "predict_arrays (worker)": lambda: calls.predict_arrays(model, {INPUT: x}),
-        "predict (text, worker)": lambda: calls.predict(model, text),
+        RAW_BFC: floor.rate,
+        "predict_arrays (worker)": lambda s: rate_of(
+            lambda: calls.predict_arrays(model, {INPUT: x}), s
+        ),
+        "predict (text, worker)": lambda s: rate_of(lambda: calls.predict(model, text), s),
     }
     runs: dict[str, list[float]] = {label: [] for label in variants}
     for _ in range(rounds):
-        for label, call in variants.items():
-            runs[label].append(_rate(call, THREADS, seconds))
+        for label, rate in variants.items():
+            runs[label].append(rate(seconds))
+    floor.close()
     rates = {label: statistics.median(values) for label, values in runs.items()}
-    raw = rates["raw Session call (in process)"]
+    raw, raw_bfc = rates[RAW], rates[RAW_BFC]
     return [
-        [str(len(x)), label, f"{rate:.1f}", f"{rate / raw:.2f}×"] for label, rate in rates.items()
+        [str(len(x)), label, f"{rate:.1f}", f"{rate / raw:.2f}×", f"{rate / raw_bfc:.2f}×"]
+        for label, rate in rates.items()
     ]
-
-
-def _rate(call: Callable[[], Any], threads: int, seconds: float) -> float:
-    call()
-    done = [0] * threads
-    stop = time.perf_counter() + seconds
-
-    def loop(slot: int) -> None:
-        while time.perf_counter() < stop:
-            call()
-            done[slot] += 1
-
-    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
-    start = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return sum(done) / (time.perf_counter() - start)
 
 
 _SESSIONS: dict[str, Any] = {}
@@ -356,8 +360,10 @@ def _interleaved(variants: dict[str, Callable[[], Any]], runs: int) -> dict[str,
     for _ in range(runs):
         for label, call in variants.items():
             start = time.perf_counter()
-            call()
-            measured[label].append((time.perf_counter() - start) * 1000)
+            timed = call()
+            elapsed = (time.perf_counter() - start) * 1000
+            # A call in another process says its own time (a float, ms): not the pipe's.
+            measured[label].append(timed if isinstance(timed, float) else elapsed)
     return measured
 
 

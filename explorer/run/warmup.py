@@ -7,20 +7,32 @@ fetches (pruning, Grappler's optimisations, every kernel made) — seconds on a 
 against a fraction of a second for each call after. :func:`warm` does both ahead of time,
 in a background thread: it loads the model (within the pool's bound of loaded models) and
 has the worker prepare the signature's run (``explorer.run.session``: a callable made for
-those feeds and fetches, which every later call with them reuses). Nothing runs the model:
-preparing executes no op, so a stateful model (a counter, a random op) answers its first
-real call exactly as TF Serving would.
+those feeds and fetches, which every later call with them reuses). Preparing executes no
+op, so a stateful model (a counter, a random op) answers its first real call exactly as
+TF Serving would.
+
+A process's first run of a model still costs about twice a warm one (TensorFlow's kernels'
+code and buffers touched for the first time), and that is the process's, not the
+Session's: so the worker then loads a throwaway copy of the model, runs it once on zeros
+(cancelled after a deadline) and closes it. The copy has its own variables, tables and
+random state; the loaded model's are as they were loaded. Only models the safety scan
+passed are warmed at all, and only those whose variables are small enough to hold twice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
+from explorer.codec.fills import numpy_dtype
 from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, Kernels
 from explorer.errors import ExplorerError, UnknownSignatureError
 from explorer.model.info import MetaGraphInfo, SignatureInfo
@@ -29,6 +41,12 @@ from explorer.run.worker_settings import default_kernels
 from explorer.safety.scan import scan_meta_graph
 
 _KEPT = 64  # warm-ups remembered (reading many models must not grow it)
+# The throwaway copy a warm-up runs once: only for models whose variables are at most this
+# big (the worker holds them twice meanwhile), on inputs of at most this many values, and
+# cancelled by TensorFlow after this long.
+_COPY_MAX_BYTES = 512 << 20
+_COPY_MAX_VALUES = 1 << 24
+_COPY_RUN_MS = 20_000
 
 
 @dataclass(slots=True)
@@ -137,6 +155,35 @@ def prepare_signature(model: LoadedModel, signature: SignatureInfo | None) -> No
     fetches = list(dict.fromkeys(t.name or "" for t in signature.outputs))
     with contextlib.suppress(ExplorerError):
         model.prepare(feeds, fetches)
+        zeros = _zero_feeds(signature)
+        if zeros is not None and _variables_bytes(model.model_dir) <= _COPY_MAX_BYTES:
+            model.warm_copy(zeros, fetches, _COPY_RUN_MS)
+
+
+def _zero_feeds(signature: SignatureInfo) -> dict[str, np.ndarray] | None:
+    """Each input as zeros (empty strings) of its shape, an unknown dimension 1; None when
+    one has no rank, a dtype numpy lacks or more than a few million values."""
+    feeds = {}
+    for tensor in signature.inputs:
+        dtype = numpy_dtype(tensor.dtype)
+        if dtype is None or tensor.shape is None:
+            return None
+        shape = tuple(1 if d is None or d < 0 else d for d in tensor.shape)
+        if math.prod(shape) > _COPY_MAX_VALUES:
+            return None
+        feeds[tensor.name or ""] = (
+            np.full(shape, b"", dtype=object) if dtype.kind == "O" else np.zeros(shape, dtype)
+        )
+    return feeds
+
+
+def _variables_bytes(model_dir: str) -> int:
+    """The size of a SavedModel's variables (what a second copy of it holds)."""
+    folder = Path(model_dir, "variables")
+    try:
+        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    except OSError:
+        return 0
 
 
 def _signature(meta_graph: MetaGraphInfo, key: str | None) -> SignatureInfo | None:

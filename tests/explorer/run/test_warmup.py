@@ -23,6 +23,7 @@ from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
 from explorer.run import calls, runner
 from explorer.run.warmup import prepare_signature
+from tests.explorer.run.worker_models import WorkerModels
 
 
 def build_counter(path: Path) -> Path:
@@ -175,3 +176,34 @@ def test_a_model_unloaded_since_its_warm_up_is_warmed_again(counter: ModelInfo) 
     wait_until_warm(counter)
     _, load_ms = runner.load(counter.path, meta_graph)
     assert load_ms == 0.0
+
+
+def test_the_warm_up_runs_a_throwaway_copy_and_leaves_the_model_as_loaded(
+    counter: ModelInfo,
+) -> None:
+    # The copy counts in its own variable: the loaded model's counter stays at 0, so its
+    # first real call answers as TF Serving's first would.
+    meta_graph = counter.meta_graph()
+    runner.unload(counter.path)
+    model, _ = runner.load(counter.path, meta_graph)
+    fetches = [meta_graph.signature("incr_counter_by").outputs[0].name or ""]
+    assert model.warm_copy({"delta:0": np.float32(5.0)}, fetches, 10_000) is True
+    assert model.warm_copy({"delta:0": np.float32(5.0)}, fetches, 10_000) is True
+    result = calls.predict_arrays(counter, {}, signature="get_counter")
+    assert float(np.asarray(result.outputs["output"])) == 0.0
+
+
+def test_a_copy_that_runs_past_its_deadline_is_cancelled_not_waited_for(
+    misbehaving: WorkerModels,
+) -> None:
+    # A loop of 10^12 steps: TensorFlow cancels the copy's run at its deadline, and the
+    # worker (shared with other models) goes on serving.
+    spin = read_model(misbehaving.spin)
+    meta_graph = spin.meta_graph()
+    model, _ = runner.load(spin.path, meta_graph)
+    fetches = [t.name or "" for t in meta_graph.signature("serving_default").outputs]
+    started = time.monotonic()
+    assert model.warm_copy({"n:0": np.int64(10**12)}, fetches, 500) is False
+    assert time.monotonic() - started < 60
+    result = calls.predict(spin, {"inputs": {"n": 3}})
+    assert result.response_json == {"outputs": 3.0}

@@ -234,3 +234,42 @@ def test_this_process_never_imports_tensorflow() -> None:
         "assert 'tensorflow' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=240)
+
+
+_REFERENCE = """
+import sys
+import numpy as np
+from explorer.model.reader import read_model
+from explorer.run.session import Session
+model = read_model(sys.argv[1])
+signature = model.meta_graph().signature("serving_default")
+session = Session(model.path, tuple(model.meta_graph().tags))
+x = np.load(sys.argv[2])
+(y,) = session.run({signature.inputs[0].name: x}, [signature.outputs[0].name])
+np.save(sys.argv[3], y)
+"""
+
+
+def test_the_workers_answers_are_tensorflows_own_bit_for_bit(
+    keras_applications: dict[str, Path], tmp_path: Path
+) -> None:
+    # The worker keeps TensorFlow's memory between runs (its BFC allocator) and its first
+    # run is paid by a throwaway copy: neither changes a bit of an answer. The reference
+    # is TensorFlow as TF Serving's standard build runs it: default allocator, no oneDNN.
+    model = read_model(keras_applications["MobileNetV2"])
+    x = np.random.default_rng(7).random((2, 224, 224, 3), dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPU_ALLOCATOR_USE_BFC"}
+    subprocess.run(
+        [sys.executable, "-c", _REFERENCE, model.path, tmp_path / "x.npy", tmp_path / "y.npy"],
+        cwd=REPO,
+        env={**env, "PYTHONPATH": str(REPO), "TF_ENABLE_ONEDNN_OPTS": "0"},
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    want = np.load(tmp_path / "y.npy")
+    runner.warm(model.path, model.meta_graph())
+    for _ in range(2):  # the first call after the warm-up, and a warm one
+        (got,) = calls.predict_arrays(model, {"keras_tensor": x}).outputs.values()
+        assert np.asarray(got).tobytes() == want.tobytes()
