@@ -28,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 import numpy as np
 
@@ -111,10 +111,16 @@ def warm(
     def background() -> None:
         time.sleep(delay_s)
         try:
-            if allow_unsafe or scan_meta_graph(meta_graph).clean:
+            clean = scan_meta_graph(meta_graph).clean
+            if allow_unsafe or clean:
                 model, _ = load(model_dir, meta_graph, allow_unsafe=allow_unsafe, kernels=chosen)
-                warm_up.loaded = True
-                prepare_signature(model, _signature(meta_graph, signature))
+                chosen_signature = _signature(meta_graph, signature)
+                prepare_signature(model, chosen_signature)
+                if clean:  # an opted-in model runs when the user presses Run, not before
+                    run_copy(model, chosen_signature)
+                # Warmed again once gone, unless the warm-up itself ended its worker (a
+                # model whose copy crashes TensorFlow must not restart it on every look).
+                warm_up.loaded = model.worker is not None and model.worker.alive
             else:
                 POOL.start_shared()
         except ExplorerError:
@@ -146,18 +152,35 @@ def prepare_signature(model: LoadedModel, signature: SignatureInfo | None) -> No
     fetches them (by alias). Signatures with sparse or ragged TensorInfos are left cold.
     Never raises an ExplorerError (a signature TensorFlow cannot prepare fails, in its own
     words, when it is called)."""
-    if signature is None or signature.is_init_op:
-        return
-    tensors = (*signature.inputs, *signature.outputs)
-    if any(t.encoding != "name" or not t.name for t in tensors):
+    if not _warmable(signature):
         return
     feeds = [t.name or "" for t in signature.inputs]
     fetches = list(dict.fromkeys(t.name or "" for t in signature.outputs))
     with contextlib.suppress(ExplorerError):
         model.prepare(feeds, fetches)
-        zeros = _zero_feeds(signature)
-        if zeros is not None and _variables_bytes(model.model_dir) <= _COPY_MAX_BYTES:
-            model.warm_copy(zeros, fetches, _COPY_RUN_MS)
+
+
+def run_copy(model: LoadedModel, signature: SignatureInfo | None) -> None:
+    """Have the worker run a throwaway copy of the model once, on zeros, for ``signature``
+    (see the module's docstring); skipped for inputs zeros cannot stand for and for models
+    too big to hold twice. Never raises an ExplorerError."""
+    if not _warmable(signature):
+        return
+    zeros = _zero_feeds(signature)
+    if zeros is None or _variables_bytes(model.model_dir) > _COPY_MAX_BYTES:
+        return
+    fetches = list(dict.fromkeys(t.name or "" for t in signature.outputs))
+    with contextlib.suppress(ExplorerError):
+        model.warm_copy(zeros, fetches, _COPY_RUN_MS)
+
+
+def _warmable(signature: SignatureInfo | None) -> TypeGuard[SignatureInfo]:
+    """Whether a warm-up can build the signature's run: one that is not an init op's, with
+    every TensorInfo a dense tensor named (sparse and ragged ones are left cold)."""
+    if signature is None or signature.is_init_op:
+        return False
+    tensors = (*signature.inputs, *signature.outputs)
+    return all(t.encoding == "name" and t.name for t in tensors)
 
 
 def _zero_feeds(signature: SignatureInfo) -> dict[str, np.ndarray] | None:

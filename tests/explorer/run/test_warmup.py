@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
 from explorer.run import calls, runner
 from explorer.run.warmup import prepare_signature
+from tests.conftest import REPO
 from tests.explorer.run.worker_models import WorkerModels
 
 
@@ -207,3 +210,38 @@ def test_a_copy_that_runs_past_its_deadline_is_cancelled_not_waited_for(
     assert time.monotonic() - started < 60
     result = calls.predict(spin, {"inputs": {"n": 3}})
     assert result.response_json == {"outputs": 3.0}
+
+
+_WARM_ABORT = """
+import sys, time
+from explorer.model.reader import read_model
+from explorer.run import runner
+model = read_model(sys.argv[1])
+meta_graph = model.meta_graph()
+runner.warm(model.path, meta_graph)
+deadline = time.monotonic() + 120
+while runner.model_state(model.path, meta_graph) == "loading":
+    assert time.monotonic() < deadline
+    time.sleep(0.05)
+print(runner.model_state(model.path, meta_graph))
+runner.warm(model.path, meta_graph)
+print(runner.model_state(model.path, meta_graph))
+"""
+
+
+def test_a_model_whose_copy_ends_its_worker_is_not_warmed_again_on_every_look(
+    misbehaving: WorkerModels,
+) -> None:
+    # Its copy's run aborts TensorFlow: the worker ends, the model is gone, and the next
+    # look (the app warms on each) leaves it be rather than start TensorFlow again. In a
+    # process of its own: the worker it ends is that process's shared one.
+    done = subprocess.run(
+        [sys.executable, "-c", _WARM_ABORT, str(misbehaving.abort)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
+    )
+    assert done.stdout.split() == ["idle", "idle"]
