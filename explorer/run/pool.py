@@ -132,27 +132,6 @@ class LoadedModel:
         )
         return bool(answer.header.get("made"))
 
-    def warm_copy(self, feeds: Mapping[str, Any], fetches: Sequence[str], timeout_ms: int) -> bool:
-        """Have the worker load a throwaway copy of this model, run it once on ``feeds``
-        (cancelled after ``timeout_ms``) and close it: the process's first run paid, this
-        model's own state untouched. Returns whether the copy's run finished.
-
-        Raises:
-            ModelLoadError: the copy could not be loaded.
-            WorkerEndedError: the worker crashed or outlived the load's time limit.
-        """
-        answer = self._ask(
-            {
-                "op": "warm_copy",
-                "feeds": list(feeds),
-                "fetches": list(fetches),
-                "timeout_ms": timeout_ms,
-            },
-            wire.arrays_of(list(feeds.values())),
-            timeout_s=limits().load_timeout_s,
-        )
-        return bool(answer.header.get("ran"))
-
     def has_tensor(self, name: str) -> bool:
         """Whether ``name`` (``op:index``, or ``op`` for index 0) is a tensor of the graph."""
         answer = self._ask({"op": "has_tensor", "name": name}, (), timeout_s=30.0)

@@ -73,7 +73,6 @@ class Session:
     def __init__(self, model_dir: str, tags: tuple[str, ...]) -> None:
         tf = tensorflow()
         self._tf = tf
-        self.model_dir, self.tags = model_dir, tags
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.session = tf.compat.v1.Session(graph=self.graph)
@@ -144,18 +143,6 @@ class Session:
         self._callable(*key)
         return not ready
 
-    def run_within(
-        self, feeds: Mapping[str, Any], fetches: Sequence[str], *, timeout_ms: int
-    ) -> list[Any]:
-        """:meth:`run` cancelled by TensorFlow after ``timeout_ms`` (``RunOptions``'s
-        deadline, checked between kernels): for a run nobody waits on.
-
-        Raises:
-            ExecutionError: as :meth:`run` (``DEADLINE_EXCEEDED`` past the deadline).
-        """
-        values, _ = self._run(feeds, fetches, trace=False, timeout_ms=timeout_ms)
-        return values
-
     def run_traced(
         self, feeds: Mapping[str, Any], fetches: Sequence[str]
     ) -> tuple[list[Any], bytes]:
@@ -168,7 +155,7 @@ class Session:
         return self._run(feeds, fetches, trace=True)
 
     def _run(
-        self, feeds: Mapping[str, Any], fetches: Sequence[str], *, trace: bool, timeout_ms: int = 0
+        self, feeds: Mapping[str, Any], fetches: Sequence[str], *, trace: bool
     ) -> tuple[list[Any], bytes]:
         tf = self._tf
         feed_map = {self._output(name): value for name, value in feeds.items()}
@@ -176,12 +163,10 @@ class Session:
         outputs = [self._output(name) for name in unique]
         c_api = _c_api()
         options = metadata = None
-        if trace or timeout_ms:
-            run_options = tf.compat.v1.RunOptions(timeout_in_ms=timeout_ms)
-            if trace:
-                run_options.trace_level = tf.compat.v1.RunOptions.FULL_TRACE
-                metadata = c_api.TF_NewBuffer()
+        if trace:
+            run_options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
             options = c_api.TF_NewBufferFromString(run_options.SerializeToString())
+            metadata = c_api.TF_NewBuffer()
         try:
             values = self.session._call_tf_sessionrun(options, feed_map, outputs, [], metadata)
             traced = bytes(c_api.TF_GetBuffer(metadata)) if metadata is not None else b""

@@ -7,32 +7,20 @@ fetches (pruning, Grappler's optimisations, every kernel made) — seconds on a 
 against a fraction of a second for each call after. :func:`warm` does both ahead of time,
 in a background thread: it loads the model (within the pool's bound of loaded models) and
 has the worker prepare the signature's run (``explorer.run.session``: a callable made for
-those feeds and fetches, which every later call with them reuses). Preparing executes no
-op, so a stateful model (a counter, a random op) answers its first real call exactly as
-TF Serving would.
-
-A process's first run of a model still costs about twice a warm one (TensorFlow's kernels'
-code and buffers touched for the first time), and that is the process's, not the
-Session's: so the worker then loads a throwaway copy of the model, runs it once on zeros
-(cancelled after a deadline) and closes it. The copy has its own variables, tables and
-random state; the loaded model's are as they were loaded. Only models the safety scan
-passed are warmed at all, and only those whose variables are small enough to hold twice.
+those feeds and fetches, which every later call with them reuses). Nothing runs the model:
+preparing executes no op, so a stateful model (a counter, a random op) answers its first
+real call exactly as TF Serving would.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal, TypeGuard
+from typing import Literal
 
-import numpy as np
-
-from explorer.codec.fills import numpy_dtype
 from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, Kernels
 from explorer.errors import ExplorerError, UnknownSignatureError
 from explorer.model.info import MetaGraphInfo, SignatureInfo
@@ -41,12 +29,6 @@ from explorer.run.worker_settings import default_kernels
 from explorer.safety.scan import scan_meta_graph
 
 _KEPT = 64  # warm-ups remembered (reading many models must not grow it)
-# The throwaway copy a warm-up runs once: only for models whose variables are at most this
-# big (the worker holds them twice meanwhile), on inputs of at most this many values, and
-# cancelled by TensorFlow after this long.
-_COPY_MAX_BYTES = 512 << 20
-_COPY_MAX_VALUES = 1 << 24
-_COPY_RUN_MS = 20_000
 
 
 @dataclass(slots=True)
@@ -111,16 +93,10 @@ def warm(
     def background() -> None:
         time.sleep(delay_s)
         try:
-            clean = scan_meta_graph(meta_graph).clean
-            if allow_unsafe or clean:
+            if allow_unsafe or scan_meta_graph(meta_graph).clean:
                 model, _ = load(model_dir, meta_graph, allow_unsafe=allow_unsafe, kernels=chosen)
-                chosen_signature = _signature(meta_graph, signature)
-                prepare_signature(model, chosen_signature)
-                if clean:  # an opted-in model runs when the user presses Run, not before
-                    run_copy(model, chosen_signature)
-                # Warmed again once gone, unless the warm-up itself ended its worker (a
-                # model whose copy crashes TensorFlow must not restart it on every look).
-                warm_up.loaded = model.worker is not None and model.worker.alive
+                warm_up.loaded = True
+                prepare_signature(model, _signature(meta_graph, signature))
             else:
                 POOL.start_shared()
         except ExplorerError:
@@ -152,61 +128,15 @@ def prepare_signature(model: LoadedModel, signature: SignatureInfo | None) -> No
     fetches them (by alias). Signatures with sparse or ragged TensorInfos are left cold.
     Never raises an ExplorerError (a signature TensorFlow cannot prepare fails, in its own
     words, when it is called)."""
-    if not _warmable(signature):
+    if signature is None or signature.is_init_op:
+        return
+    tensors = (*signature.inputs, *signature.outputs)
+    if any(t.encoding != "name" or not t.name for t in tensors):
         return
     feeds = [t.name or "" for t in signature.inputs]
     fetches = list(dict.fromkeys(t.name or "" for t in signature.outputs))
     with contextlib.suppress(ExplorerError):
         model.prepare(feeds, fetches)
-
-
-def run_copy(model: LoadedModel, signature: SignatureInfo | None) -> None:
-    """Have the worker run a throwaway copy of the model once, on zeros, for ``signature``
-    (see the module's docstring); skipped for inputs zeros cannot stand for and for models
-    too big to hold twice. Never raises an ExplorerError."""
-    if not _warmable(signature):
-        return
-    zeros = _zero_feeds(signature)
-    if zeros is None or _variables_bytes(model.model_dir) > _COPY_MAX_BYTES:
-        return
-    fetches = list(dict.fromkeys(t.name or "" for t in signature.outputs))
-    with contextlib.suppress(ExplorerError):
-        model.warm_copy(zeros, fetches, _COPY_RUN_MS)
-
-
-def _warmable(signature: SignatureInfo | None) -> TypeGuard[SignatureInfo]:
-    """Whether a warm-up can build the signature's run: one that is not an init op's, with
-    every TensorInfo a dense tensor named (sparse and ragged ones are left cold)."""
-    if signature is None or signature.is_init_op:
-        return False
-    tensors = (*signature.inputs, *signature.outputs)
-    return all(t.encoding == "name" and t.name for t in tensors)
-
-
-def _zero_feeds(signature: SignatureInfo) -> dict[str, np.ndarray] | None:
-    """Each input as zeros (empty strings) of its shape, an unknown dimension 1; None when
-    one has no rank, a dtype numpy lacks or more than a few million values."""
-    feeds = {}
-    for tensor in signature.inputs:
-        dtype = numpy_dtype(tensor.dtype)
-        if dtype is None or tensor.shape is None:
-            return None
-        shape = tuple(1 if d is None or d < 0 else d for d in tensor.shape)
-        if math.prod(shape) > _COPY_MAX_VALUES:
-            return None
-        feeds[tensor.name or ""] = (
-            np.full(shape, b"", dtype=object) if dtype.kind == "O" else np.zeros(shape, dtype)
-        )
-    return feeds
-
-
-def _variables_bytes(model_dir: str) -> int:
-    """The size of a SavedModel's variables (what a second copy of it holds)."""
-    folder = Path(model_dir, "variables")
-    try:
-        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-    except OSError:
-        return 0
 
 
 def _signature(meta_graph: MetaGraphInfo, key: str | None) -> SignatureInfo | None:

@@ -10,9 +10,8 @@ Requests (header ``op``): ``load`` {key, dir, tags}, ``run`` {key, feeds, fetche
 with the feed arrays (traced: the serialized RunMetadata follows the fetches as one more
 string array), ``prepare`` {key, feeds, fetches} (build that run's executors, run
 nothing), ``has_tensor`` {key, name}, ``unload`` {key}, ``op_defs`` {names} (OpDefs from
-TensorFlow's registry, one string array), ``warm_copy`` {key, feeds, fetches, timeout_ms}
-with the feed arrays (load a second copy of the model, run it once, close it). Answers:
-``ok`` true with the result, or ``ok`` false with ``error`` {kind, message, code}.
+TensorFlow's registry, one string array). Answers: ``ok`` true with the result, or ``ok``
+false with ``error`` {kind, message, code}.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ import numpy as np
 
 from explorer.errors import ExecutionError, ModelLoadError
 from explorer.run import wire
+from explorer.run.kernel_warmup import warm_kernels
 from explorer.run.session import Session, op_defs, tensorflow
 
 _THREADS = 32  # concurrent requests served; TensorFlow's own pools do the heavy work
@@ -49,6 +49,10 @@ class Worker:
     def serve(self) -> None:
         """Answer requests until the parent closes the channel."""
         tf = tensorflow()
+        try:
+            warm_kernels(tf)  # a model's first run then costs about what later ones do
+        except tf.errors.OpError as exc:  # TensorFlow's refusal here: models may still run
+            sys.stderr.write(f"worker: the kernel warm-up failed: {type(exc).__name__}: {exc}\n")
         self._send({"op": "ready", "pid": os.getpid(), "tensorflow": tf.__version__})
         pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="request")
         while True:
@@ -70,7 +74,6 @@ class Worker:
             "unload": self._unload,
             "op_defs": self._op_defs,
             "prepare": self._prepare,
-            "warm_copy": self._warm_copy,
         }
         try:
             handler = handlers[header["op"]]
@@ -134,28 +137,6 @@ class Worker:
         made = self._session(header).prepare(list(header["feeds"]), list(header["fetches"]))
         elapsed = (time.perf_counter() - start) * 1000
         return wire.Frame({"ok": True, "made": made, "prepare_ms": elapsed})
-
-    def _warm_copy(self, header: dict[str, Any], arrays: tuple[Any, ...]) -> wire.Frame:
-        # A second Session of the loaded model, run once and closed: what a process's
-        # first run pays (TensorFlow's kernels' code and buffers touched for the first
-        # time, about as much again as a warm run) is paid here, while the loaded
-        # Session's own state (variables, tables, random ops) is left as it was loaded.
-        loaded = self._session(header)
-        start = time.perf_counter()
-        copy = Session(loaded.model_dir, loaded.tags)
-        try:
-            copy.run_within(
-                dict(zip(header["feeds"], arrays, strict=True)),
-                list(header["fetches"]),
-                timeout_ms=int(header["timeout_ms"]),
-            )
-            ran = True
-        except ExecutionError:
-            ran = False  # zeros it refuses, or past the deadline: warm enough for a try
-        finally:
-            copy.close()
-        elapsed = (time.perf_counter() - start) * 1000
-        return wire.Frame({"ok": True, "ran": ran, "warm_ms": elapsed})
 
     def _has_tensor(self, header: dict[str, Any], _: tuple[Any, ...]) -> wire.Frame:
         found = self._session(header).has_tensor(str(header["name"]))

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,6 @@ from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
 from explorer.run import calls, runner
 from explorer.run.warmup import prepare_signature
-from tests.conftest import REPO
-from tests.explorer.run.worker_models import WorkerModels
 
 
 def build_counter(path: Path) -> Path:
@@ -179,69 +175,3 @@ def test_a_model_unloaded_since_its_warm_up_is_warmed_again(counter: ModelInfo) 
     wait_until_warm(counter)
     _, load_ms = runner.load(counter.path, meta_graph)
     assert load_ms == 0.0
-
-
-def test_the_warm_up_runs_a_throwaway_copy_and_leaves_the_model_as_loaded(
-    counter: ModelInfo,
-) -> None:
-    # The copy counts in its own variable: the loaded model's counter stays at 0, so its
-    # first real call answers as TF Serving's first would.
-    meta_graph = counter.meta_graph()
-    runner.unload(counter.path)
-    model, _ = runner.load(counter.path, meta_graph)
-    fetches = [meta_graph.signature("incr_counter_by").outputs[0].name or ""]
-    assert model.warm_copy({"delta:0": np.float32(5.0)}, fetches, 10_000) is True
-    assert model.warm_copy({"delta:0": np.float32(5.0)}, fetches, 10_000) is True
-    result = calls.predict_arrays(counter, {}, signature="get_counter")
-    assert float(np.asarray(result.outputs["output"])) == 0.0
-
-
-def test_a_copy_that_runs_past_its_deadline_is_cancelled_not_waited_for(
-    misbehaving: WorkerModels,
-) -> None:
-    # A loop of 10^12 steps: TensorFlow cancels the copy's run at its deadline, and the
-    # worker (shared with other models) goes on serving.
-    spin = read_model(misbehaving.spin)
-    meta_graph = spin.meta_graph()
-    model, _ = runner.load(spin.path, meta_graph)
-    fetches = [t.name or "" for t in meta_graph.signature("serving_default").outputs]
-    started = time.monotonic()
-    assert model.warm_copy({"n:0": np.int64(10**12)}, fetches, 500) is False
-    assert time.monotonic() - started < 60
-    result = calls.predict(spin, {"inputs": {"n": 3}})
-    assert result.response_json == {"outputs": 3.0}
-
-
-_WARM_ABORT = """
-import sys, time
-from explorer.model.reader import read_model
-from explorer.run import runner
-model = read_model(sys.argv[1])
-meta_graph = model.meta_graph()
-runner.warm(model.path, meta_graph)
-deadline = time.monotonic() + 120
-while runner.model_state(model.path, meta_graph) == "loading":
-    assert time.monotonic() < deadline
-    time.sleep(0.05)
-print(runner.model_state(model.path, meta_graph))
-runner.warm(model.path, meta_graph)
-print(runner.model_state(model.path, meta_graph))
-"""
-
-
-def test_a_model_whose_copy_ends_its_worker_is_not_warmed_again_on_every_look(
-    misbehaving: WorkerModels,
-) -> None:
-    # Its copy's run aborts TensorFlow: the worker ends, the model is gone, and the next
-    # look (the app warms on each) leaves it be rather than start TensorFlow again. In a
-    # process of its own: the worker it ends is that process's shared one.
-    done = subprocess.run(
-        [sys.executable, "-c", _WARM_ABORT, str(misbehaving.abort)],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=True,
-    )
-    assert done.stdout.split() == ["idle", "idle"]

@@ -253,9 +253,10 @@ np.save(sys.argv[3], y)
 def test_the_workers_answers_are_tensorflows_own_bit_for_bit(
     keras_applications: dict[str, Path], tmp_path: Path
 ) -> None:
-    # The worker keeps TensorFlow's memory between runs (its BFC allocator) and its first
-    # run is paid by a throwaway copy: neither changes a bit of an answer. The reference
-    # is TensorFlow as TF Serving's standard build runs it: default allocator, no oneDNN.
+    # The worker keeps TensorFlow's memory between runs (its BFC allocator) and warms its
+    # kernels on a graph of its own as it starts: neither changes a bit of an answer. The
+    # reference is TensorFlow as TF Serving's standard build runs it: default allocator,
+    # no oneDNN.
     model = read_model(keras_applications["MobileNetV2"])
     x = np.random.default_rng(7).random((2, 224, 224, 3), dtype=np.float32)
     np.save(tmp_path / "x.npy", x)
