@@ -32,8 +32,12 @@ ARENA_BYTES = 64 << 20
 
 def warm_kernels(tf: Any) -> tuple[str, ...]:
     """Build and run the warm-up graph once in a Session of its own; returns the op types
-    it ran (for tests). TensorFlow's errors propagate: a worker whose kernels cannot run
-    this graph cannot run a model either."""
+    it ran (for tests).
+
+    Raises:
+        tf.errors.OpError: TensorFlow's kernels refused the graph (the worker notes it in
+            its log and serves on: a model's first run is then merely slower).
+    """
     v1 = tf.compat.v1
     graph = tf.Graph()
     with graph.as_default():

@@ -9,7 +9,9 @@ in a background thread: it loads the model (within the pool's bound of loaded mo
 has the worker prepare the signature's run (``explorer.run.session``: a callable made for
 those feeds and fetches, which every later call with them reuses). Nothing runs the model:
 preparing executes no op, so a stateful model (a counter, a random op) answers its first
-real call exactly as TF Serving would.
+real call exactly as TF Serving would. What a process's first run costs beyond that
+(TensorFlow's kernels touched for the first time) each worker pays as it starts, on a graph
+of its own (``explorer.run.kernel_warmup``).
 """
 
 from __future__ import annotations
