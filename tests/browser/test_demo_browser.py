@@ -112,6 +112,9 @@ def test_a_jpeg_dropped_in_the_presentation_view_shows_the_top_five(
         str(_labels(tmp_path / "labels.txt"))
     )
     expect(popover.get_by_text("labels.txt")).to_be_visible(timeout=60_000)  # uploaded
+    # The rerun that reads it has drawn its caption: only then is the popover closed (its
+    # chip shows before the upload ends, and closing it earlier can drop the upload).
+    expect(page.get_by_text("Labels from", exact=False).first).to_be_visible(timeout=120_000)
     page.wait_for_selector(IDLE, timeout=120_000)
     page.keyboard.press("Escape")
     expect(page.get_by_text("label from labels.txt").first).to_be_visible(timeout=60_000)
