@@ -30,6 +30,7 @@ import numpy as np
 from explorer.codec import json_numbers
 from explorer.codec.rest_response import predict_response_text
 from explorer.codec.rest_text import PrettyWriter, decimal_texts
+from explorer.run import calls
 
 
 @contextlib.contextmanager
@@ -92,6 +93,21 @@ def _tensor(writer: PrettyWriter, array: np.ndarray) -> None:
         writer.raw_array(tokens)
     else:
         writer.raw(tokens[0])
+
+
+def writer_cases(
+    model: Any, input_key: str, arrays: dict[int, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The tensors to write: MobileNetV2's own scores at each batch (``arrays`` fed as
+    ``input_key``), and 150,528 float32s two ways."""
+    cases = {}
+    for batch, x in arrays.items():
+        scores = calls.predict_arrays(model, {input_key: x}).outputs
+        cases[f"MobileNetV2 scores, batch {batch}"] = np.asarray(next(iter(scores.values())))
+    image = np.random.default_rng(0).standard_normal((1, 224, 224, 3)).astype(np.float32)
+    cases["150,528 float32 (1, 224, 224, 3)"] = image
+    cases["150,528 float32 (1, 150528)"] = image.reshape(1, -1)
+    return cases
 
 
 def writer_rows(cases: dict[str, np.ndarray], runs: int) -> list[list[str]]:

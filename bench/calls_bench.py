@@ -75,7 +75,7 @@ os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 from _export import export_application  # noqa: E402
 from _raw_floor import RawFloor, rate_of  # noqa: E402
 from _reader import READER_HEADER, reader_rows  # noqa: E402
-from _writer import WRITER_HEADER, writer_rows  # noqa: E402
+from _writer import WRITER_HEADER, writer_cases, writer_rows  # noqa: E402
 
 from explorer.run import calls, runner  # noqa: E402
 from explorer.run.pool import POOL  # noqa: E402
@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(_markdown(READER_HEADER, reader_rows(signature, bodies, args.runs)))
     print()
     print(f"## Writing the response: median of {args.runs} runs (CPU time)\n")
-    print(_markdown(WRITER_HEADER, writer_rows(writer_cases(model, arrays), args.runs)))
+    print(_markdown(WRITER_HEADER, writer_rows(writer_cases(model, INPUT, arrays), args.runs)))
     print()
     print("## The first call after opening the model, through its worker (ms)\n")
     text = json.dumps({"instances": arrays[args.batches[0]].tolist()})
@@ -139,18 +139,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nTarget: a warm call ≥ {CLI_TARGET_SPEEDUP}× faster than saved_model_cli.")
     print(f"\n_load average {os.getloadavg()[0]:.1f} at the end_")
     return 0
-
-
-def writer_cases(model: Any, arrays: dict[int, np.ndarray]) -> dict[str, np.ndarray]:
-    """MobileNetV2's own scores at each batch, and 150,528 float32s two ways."""
-    cases = {}
-    for batch, x in arrays.items():
-        scores = calls.predict_arrays(model, {INPUT: x}).outputs
-        cases[f"MobileNetV2 scores, batch {batch}"] = np.asarray(next(iter(scores.values())))
-    image = np.random.default_rng(0).standard_normal((1, 224, 224, 3)).astype(np.float32)
-    cases["150,528 float32 (1, 224, 224, 3)"] = image
-    cases["150,528 float32 (1, 150528)"] = image.reshape(1, -1)
-    return cases
 
 
 FIRST_HEADER = ["path", "ready after", "first call", "warm call (median)", "first ÷ warm"]
