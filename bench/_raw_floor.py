@@ -5,7 +5,8 @@ own raw floor keeps TensorFlow's default allocator, as the issue's baseline does
 
 ``RawFloor(model_dir, x)`` starts ``python bench/_raw_floor.py MODEL_DIR X.npy`` and
 talks to it over its stdin/stdout, one line each way: ``once`` → one call's milliseconds,
-``rate S`` → calls per second with 8 threads for S seconds. ``close()`` ends it.
+``rate S`` → calls per second with 8 threads for S seconds and the helper's CPU time a
+call. ``close()`` ends it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _cpu import tree_cpu_s
 
 THREADS = 8
 SIGNATURE = "serving_default"
@@ -45,10 +48,11 @@ class RawFloor:
         self._ask("once")  # loaded, and its first run paid
 
     def once_ms(self) -> float:
-        return self._ask("once")
+        return float(self._ask("once"))
 
-    def rate(self, seconds: float) -> float:
-        return self._ask(f"rate {seconds}")
+    def rate(self, seconds: float) -> Rate:
+        per_s, here_ms = self._ask(f"rate {seconds}", 2)
+        return Rate(per_s, here_ms, 0.0)
 
     def close(self) -> None:
         assert self._process.stdin is not None
@@ -56,7 +60,7 @@ class RawFloor:
         self._process.wait(timeout=60)
         self._folder.cleanup()
 
-    def _ask(self, line: str) -> float:
+    def _ask(self, line: str, count: int = 1) -> Any:
         assert self._process.stdin is not None
         assert self._process.stdout is not None
         self._process.stdin.write(line + "\n")
@@ -64,7 +68,8 @@ class RawFloor:
         answer = self._process.stdout.readline()
         if not answer:
             raise RuntimeError("the raw-floor helper ended")
-        return float(answer)
+        numbers = [float(word) for word in answer.split()]
+        return numbers[0] if count == 1 else numbers
 
 
 def _serve(model_dir: str, array: str) -> None:
@@ -89,12 +94,22 @@ def _serve(model_dir: str, array: str) -> None:
             call()
             print((time.perf_counter() - start) * 1000, flush=True)
         elif word == "rate":
-            print(rate_of(call, float(rest[0])), flush=True)
+            rate = rate_of(call, float(rest[0]))
+            print(rate.per_s, rate.here_ms, flush=True)
 
 
-def rate_of(call: Any, seconds: float) -> float:
-    """Calls per second with ``THREADS`` threads calling at once for ``seconds`` (after
-    one call first)."""
+@dataclass(frozen=True)
+class Rate:
+    """Calls a second with ``THREADS`` threads calling, and the CPU time a call took."""
+
+    per_s: float
+    here_ms: float  # in the calling process (all its threads)
+    workers_ms: float  # in the worker processes named (and their descendants)
+
+
+def rate_of(call: Any, seconds: float, workers: tuple[int, ...] = ()) -> Rate:
+    """``THREADS`` threads calling at once for ``seconds`` (after one call first), with
+    the CPU time this process and the ``workers`` process trees used meanwhile."""
     call()
     done = [0] * THREADS
     stop = time.perf_counter() + seconds
@@ -104,13 +119,20 @@ def rate_of(call: Any, seconds: float) -> float:
             call()
             done[slot] += 1
 
-    workers = [threading.Thread(target=loop, args=(i,)) for i in range(THREADS)]
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(THREADS)]
+    here, there = time.process_time(), tree_cpu_s(workers)
     start = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return sum(done) / (time.perf_counter() - start)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    calls = max(sum(done), 1)
+    return Rate(
+        sum(done) / elapsed,
+        (time.process_time() - here) / calls * 1000,
+        (tree_cpu_s(workers) - there) / calls * 1000,
+    )
 
 
 if __name__ == "__main__":

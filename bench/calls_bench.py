@@ -36,7 +36,9 @@ Then:
   (target ≤ 1.5×); and the same without the warm-up (load and first run in the call).
 * **Throughput** with 8 threads calling at once: raw in process against ``predict_arrays``
   and ``predict (text)`` through the worker (target: text ≥ 80 % of raw); the three take
-  turns for ``--rounds`` rounds of ``--seconds`` each, median round.
+  turns for ``--rounds`` rounds of ``--seconds`` each, median round. Each row also says
+  how much CPU time a call took in the calling process and in the worker's (Linux's
+  ``/proc``): with 2 CPUs kept busy, calls a second follow from it.
 * One call as a whole process: ``saved_model_cli run --dir D --tag_set serve
   --signature_def serving_default`` against a warm in-process call (target: the warm call
   ≥ 50× faster), and ``python -m explorer predict`` as a process for scale.
@@ -44,7 +46,7 @@ Then:
   and a 224×224×3 literal is longer than Linux allows one argument to be (128 KiB), so it
   reads the same array from ``--inputs keras_tensor=x.npy``.
 
-Run: ``python bench/calls_bench.py [--runs 7] [--cli-runs 5] [--seconds 5] [--rounds 3]
+Run: ``python bench/calls_bench.py [--runs 7] [--cli-runs 5] [--seconds 5] [--rounds 5]
 [--skip-cli]``. Prints markdown
 tables and never asserts: numbers depend on the machine.
 """
@@ -73,7 +75,7 @@ from explorer.model.reader import read_model  # noqa: E402
 # The in-process floor runs TF Serving's standard kernels, as the worker does.
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 from _export import export_application  # noqa: E402
-from _raw_floor import RawFloor, rate_of  # noqa: E402
+from _raw_floor import Rate, RawFloor, rate_of  # noqa: E402
 from _reader import READER_HEADER, reader_rows  # noqa: E402
 from _writer import WRITER_HEADER, writer_cases, writer_rows  # noqa: E402
 
@@ -125,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = []
     for batch in args.batches:
         table += throughput_rows(model, arrays[batch], args.seconds, args.rounds)
-    print(_markdown(["batch", "call", "calls/s", "× raw", "× raw, BFC allocator"], table))
+    print(_markdown(THROUGHPUT_HEADER, table))
     print(f"\nTarget: REST text predicts ≥ {THROUGHPUT_TARGET:.0%} of raw ({THREADS} threads).\n")
     if not args.skip_cli:
         first = arrays[args.batches[0]]
@@ -141,6 +143,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+THROUGHPUT_HEADER = [
+    "batch",
+    "call",
+    "calls/s",
+    "× raw",
+    "× raw, BFC allocator",
+    "CPU ms a call: caller (+ worker)",
+]
 FIRST_HEADER = ["path", "ready after", "first call", "warm call (median)", "first ÷ warm"]
 
 
@@ -253,27 +263,34 @@ def throughput_rows(model: Any, x: np.ndarray, seconds: float, rounds: int) -> l
     feed = in_process._output(signature.input(INPUT).name)
     fetch = in_process._output(signature.outputs[0].name)
     floor = RawFloor(Path(model.path), x)
-    variants: dict[str, Callable[[float], float]] = {
+    calls.predict(model, text)  # the worker is running: its CPU time is counted from here
+    workers = POOL.pids()
+    variants: dict[str, Callable[[float], Rate]] = {
         RAW: lambda s: rate_of(
             lambda: in_process.session._call_tf_sessionrun(None, {feed: x}, [fetch], [], None), s
         ),
         RAW_BFC: floor.rate,
         "predict_arrays (worker)": lambda s: rate_of(
-            lambda: calls.predict_arrays(model, {INPUT: x}), s
+            lambda: calls.predict_arrays(model, {INPUT: x}), s, workers
         ),
-        "predict (text, worker)": lambda s: rate_of(lambda: calls.predict(model, text), s),
+        "predict (text, worker)": lambda s: rate_of(lambda: calls.predict(model, text), s, workers),
     }
-    runs: dict[str, list[float]] = {label: [] for label in variants}
+    runs: dict[str, list[Rate]] = {label: [] for label in variants}
     for _ in range(rounds):
         for label, rate in variants.items():
             runs[label].append(rate(seconds))
     floor.close()
-    rates = {label: statistics.median(values) for label, values in runs.items()}
+    rates = {label: statistics.median(r.per_s for r in values) for label, values in runs.items()}
     raw, raw_bfc = rates[RAW], rates[RAW_BFC]
-    return [
-        [str(len(x)), label, f"{rate:.1f}", f"{rate / raw:.2f}×", f"{rate / raw_bfc:.2f}×"]
-        for label, rate in rates.items()
-    ]
+    rows = []
+    for label, rate in rates.items():
+        here = statistics.median(r.here_ms for r in runs[label])
+        there = statistics.median(r.workers_ms for r in runs[label])
+        cpu = f"{here:.1f}" + (f" + {there:.1f} = {here + there:.1f}" if there else "")
+        rows.append(
+            [str(len(x)), label, f"{rate:.1f}", f"{rate / raw:.2f}×", f"{rate / raw_bfc:.2f}×", cpu]
+        )
+    return rows
 
 
 _SESSIONS: dict[str, Any] = {}
@@ -381,7 +398,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--skip-cli", action="store_true", help="in-process part only")
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput run")
-    parser.add_argument("--rounds", type=int, default=3, help="throughput rounds (median)")
+    parser.add_argument("--rounds", type=int, default=5, help="throughput rounds (median)")
     args = parser.parse_args(argv)
     args.runs, args.cli_runs = max(args.runs, 5), max(args.cli_runs, 5)
     return args
