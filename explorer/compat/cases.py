@@ -80,14 +80,16 @@ def make_case(
         request: the REST body as sent: JSON text (kept as an object when it is one) or
             an already parsed object.
         response: the response JSON or ``{"error": ...}``, as text or parsed.
-        signature_name: default: the request's ``signature_name``, else serving_default.
+        signature_name: the signature the request runs when it names none (default
+            serving_default); when it names one, the same name or None.
         created: an ISO timestamp; "now" stamps the current UTC time, None leaves it out.
 
     Returns:
         The case.
 
     Raises:
-        CasesFileError: empty name, unknown method, or a response that is not a JSON object.
+        CasesFileError: empty name, unknown method, a response that is not a JSON object,
+            or a ``signature_name`` other than the one the request names.
     """
     if isinstance(request, (str, bytes)):
         text = request.decode("utf-8", "replace") if isinstance(request, bytes) else request
@@ -103,16 +105,13 @@ def make_case(
             raise CasesFileError(
                 f"Case {name!r}: the response is not JSON ({_json_problem(exc)})."
             ) from exc
-    if signature_name is None:
-        named = request.get("signature_name") if isinstance(request, dict) else None
-        signature_name = named if isinstance(named, str) and named else None
     if created == "now":
         created = datetime.now(UTC).replace(microsecond=0).isoformat()
     return _checked(
         {
             "name": name,
             "method": str(method),
-            "signature_name": signature_name or DEFAULT_SERVING_SIGNATURE_KEY,
+            "signature_name": signature_name,
             "request": request,
             "response": response,
             "created": created,
@@ -234,8 +233,25 @@ def _checked(item: Any, where: str) -> TestCase:
         raise CasesFileError(
             f'{where}: "response" must be the response JSON object (or {{"error": ...}}).'
         )
-    signature_name = item.get("signature_name") or DEFAULT_SERVING_SIGNATURE_KEY
+    given = item.get("signature_name")
     created = item.get("created")
-    if not isinstance(signature_name, str) or not (created is None or isinstance(created, str)):
+    if not (given is None or isinstance(given, str)) or not (
+        created is None or isinstance(created, str)
+    ):
         raise CasesFileError(f'{where}: "signature_name" and "created" must be strings.')
+    signature_name = _signature_of(request, given or None, where)
     return TestCase(name.strip(), method, signature_name, request, response, created)
+
+
+def _signature_of(request: Any, given: str | None, where: str) -> str:
+    """The signature a case's request runs: the one its body names (replay sends the body
+    as it is), else the case's own ``signature_name``, else serving_default."""
+    named = request.get("signature_name") if isinstance(request, dict) else None
+    if not isinstance(named, str) or not named:  # none, or one TF Serving refuses
+        return given or DEFAULT_SERVING_SIGNATURE_KEY
+    if given is not None and given != named:
+        raise CasesFileError(
+            f'{where}: "signature_name" is {given!r} but its request names {named!r}, and the '
+            "request's is the one that runs. Make them agree, or leave the case's out."
+        )
+    return named

@@ -101,6 +101,45 @@ def test_bad_cases_files_name_the_line(text: str, message: str) -> None:
         parse_cases(text)
 
 
+def test_a_case_is_labelled_with_the_signature_its_request_runs() -> None:
+    # Replay sends the body as it is, so the signature it names is the one that runs.
+    body = {"signature_name": "classify_x_to_y", "examples": [{"x": 2.0}]}
+    line = json.dumps({"name": "a", "method": "classify", "request": body, "response": {}})
+    (case,) = parse_cases(line)
+    assert case.signature_name == "classify_x_to_y"
+    # A body naming none runs the case's own signature_name, else serving_default.
+    (case,) = parse_cases(
+        '{"name": "a", "method": "regress", "signature_name": "regress_x_to_y", '
+        '"request": {"examples": [{"x": 2.0}]}, "response": {}}'
+    )
+    assert case.signature_name == "regress_x_to_y"
+    # A body naming one TF Serving refuses (not a string) keeps the case's label.
+    (case,) = parse_cases(
+        '{"name": "a", "method": "predict", "request": {"signature_name": 100, "inputs": [1]}, '
+        '"response": {"error": "x"}}'
+    )
+    assert case.signature_name == "serving_default"
+
+
+def test_a_case_naming_another_signature_than_its_request_is_refused() -> None:
+    line = (
+        '{"name": "a", "method": "predict", "signature_name": "serving_default", "request": '
+        '{"signature_name": "classify_x2_to_y3", "inputs": {"inputs": [[2.0]]}}, '
+        '"response": {"outputs": [[4.0]]}}'
+    )
+    message = (
+        """cases file line 1: "signature_name" is 'serving_default' but its request names """
+        "'classify_x2_to_y3', and the request's is the one that runs."
+    )
+    with pytest.raises(CasesFileError, match=re.escape(message)):
+        parse_cases(line)
+    with pytest.raises(CasesFileError, match="its request names 'regress_x_to_y'"):
+        make_case(
+            "a", "regress", {"signature_name": "regress_x_to_y", "examples": []}, {},
+            signature_name="serving_default",
+        )  # fmt: skip
+
+
 def test_unreadable_cases_file(tmp_path: Path) -> None:
     with pytest.raises(CasesFileError, match="Cannot read the cases file"):
         load_cases(tmp_path / "missing.jsonl")
