@@ -18,7 +18,7 @@ from components.compare.cases_panel import session_cases
 from components.error_panel import show_error
 from components.text import md_code, md_text
 from explorer.compat.cases import with_case
-from explorer.deploy.warmup_check import WarmupCheck, check_warmup, load_verdict
+from explorer.deploy.warmup_check import WarmupCheck, check_warmup, load_verdict, settled
 from explorer.deploy.warmup_file import ASSETS_EXTRA, WARMUP_FILE_NAME
 from explorer.deploy.warmup_replay import (
     WarmupReplay,
@@ -90,6 +90,7 @@ def _render_file(
     assert check.file is not None
     replay_key = keys.warmup_key(model.path, keys.WARMUP_REPLAYED)
     replay: WarmupReplay | None = st.session_state.get(replay_key)
+    check = settled(check, replay)  # a shape only inferred to fail may have run
     verdict = load_verdict(check, replay)
     st.caption(f"{md_code(check.path)} · {check.file.size_bytes} bytes")
     if check.loads and (replay is None or not replay.failed):

@@ -18,7 +18,7 @@ requests answer when run is :mod:`explorer.deploy.warmup_replay`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from explorer.constants import (
@@ -106,7 +106,8 @@ class WarmupCheck:
         if error.predicted:
             return (
                 f"TF Serving would fail to load the model{where}, unless its graph takes a "
-                f"shape the signature does not declare: {error.message}"
+                f"shape the signature does not declare (replaying the records settles it): "
+                f"{error.message}"
             )
         return f"TF Serving fails to load the model{where}: {code}{error.message}"
 
@@ -317,6 +318,28 @@ def _stop_note(file: WarmupFile) -> str:
         "Each record must be a serialized tensorflow.serving.PredictionLog (see TF Serving's "
         "prediction_log.proto)."
     )
+
+
+def settled(check: WarmupCheck, replay: WarmupReplay | None) -> WarmupCheck:
+    """The check with what a replay settled: a record inferred to fail (a tensor of a shape
+    the signature does not declare) that the model answered when run is not an error; it
+    stays as a warning that TF Serving runs it only because the graph takes that shape."""
+    if replay is None:
+        return check
+    answered = {run.record.index for run in replay.runs if run.passed}
+    findings = tuple(
+        replace(
+            finding,
+            severity="warning",
+            predicted=False,
+            note="The replay ran it and the model answered: the graph takes this shape, "
+            "so TF Serving's load goes on (a client reading the signature would not send it).",
+        )
+        if finding.predicted and finding.severity == "error" and finding.record in answered
+        else finding
+        for finding in check.findings
+    )
+    return replace(check, findings=findings)
 
 
 def load_verdict(check: WarmupCheck, replay: WarmupReplay | None) -> str:

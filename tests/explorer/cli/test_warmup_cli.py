@@ -17,11 +17,13 @@ import pytest
 from explorer.cli import serve
 from explorer.compat.cases import load_cases
 from explorer.deploy.warmup_file import warmup_path
+from explorer.deploy.warmup_write import logs_bytes, prediction_log, save_warmup
 from explorer.errors import UnknownModelError, UsageError
+from explorer.model.reader import read_model
 from explorer.remote.target import RemoteTarget
 from tests.app.deployment_fixtures import two_model_config
 from tests.cli_runs import run_explorer_commands
-from tests.conftest import SAMPLES
+from tests.conftest import HALF_PLUS_TWO_CPU, SAMPLES
 
 LINEAR = SAMPLES / "portable_linear"
 Runs = dict[str, subprocess.CompletedProcess[str]]
@@ -37,6 +39,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runs, Path]:
     garbage = root / "garbage"
     shutil.copytree(LINEAR / "2", garbage)
     warmup_path(garbage).write_bytes(b"not a tfrecord file at all")
+    # half_plus_two with TF Serving's own golden request as its warmup record: x is sent as
+    # float32[3] where (-1, 1) is declared, and the graph (x * 0.5 + 2) takes it.
+    golden = root / "half_plus_two" / "123"
+    shutil.copytree(HALF_PLUS_TWO_CPU / "00000123", golden)
+    meta_graph = read_model(golden).meta_graph()
+    body = {"instances": [2.0, 3.0, 4.0]}
+    save_warmup(warmup_path(golden), logs_bytes([prediction_log("predict", body, meta_graph, "h")]))
     config = two_model_config(root)
     bad_config = root / "bad.config"
     bad_config.write_text("model_config_list { config { nam: 'x' } }", encoding="utf-8")
@@ -60,6 +69,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runs, Path]:
             ),
             "replay_broken": (["warmup", str(broken), "--replay", "--json"], None),
             "check_broken": (["warmup", str(broken), "--check"], None),
+            "check_golden": (["warmup", str(golden), "--check"], None),
+            "replay_golden": (["warmup", str(golden), "--replay"], None),
             "show_broken": (["show", str(broken)], None),
             "export_v3": (
                 [
@@ -194,11 +205,26 @@ def test_check_of_records_that_do_not_fit_the_signature(runs: tuple[Runs, Path])
     )
     assert lines[-1].startswith(
         "TF Serving would fail to load the model (record 1), unless its graph takes a shape "
-        "the signature does not declare: Input x is sent as float32[2,1]"
+        "the signature does not declare (replaying the records settles it): Input x is sent "
+        "as float32[2,1]"
     )
     shown = runs[0]["show_broken"]
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.rstrip().splitlines()[-1] == lines[-1]  # show's quick look says it too
+
+
+def test_a_replay_settles_a_shape_only_inferred_to_fail(runs: tuple[Runs, Path]) -> None:
+    checked = runs[0]["check_golden"]
+    assert checked.returncode == 1  # without a run, the declared shape is all there is
+    assert checked.stdout.splitlines()[-1].startswith("TF Serving would fail to load the model")
+    replayed = runs[0]["replay_golden"]
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    lines = replayed.stdout.splitlines()  # the file, its record, the finding, the run
+    assert lines[3].startswith("WARNING record 1: Input x is sent as float32[3] where the "
+                               "signature declares DT_FLOAT (-1, 1)")  # fmt: skip
+    assert lines[4].strip().startswith("The replay ran it and the model answered")
+    assert 'PASS  record 1  {"outputs":[3.0,3.5,4.0]}' in lines  # gRPC's answer: columns
+    assert lines[-1] == "TF Serving loads the model and replays 1 warmup record first."
 
 
 def test_export_of_cases_that_fit_no_longer(runs: tuple[Runs, Path]) -> None:

@@ -272,7 +272,8 @@ def test_records_of_another_version_do_not_fit_and_fail_the_load(tmp_path: Path)
         assert "TF Serving checks no shapes" in error.note
         assert check.verdict == (
             "TF Serving would fail to load the model (record 1), unless its graph takes a "
-            f"shape the signature does not declare: {error.message}"
+            "shape the signature does not declare (replaying the records settles it): "
+            f"{error.message}"
         )
 
 
