@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
 from explorer.codec.exchange import curl_command, serving_url
+from explorer.codec.limits import parse_body
 from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, Kernels, MethodKind
 from explorer.errors import ExplorerError
 from explorer.model.info import MetaGraphInfo, ModelInfo
@@ -141,6 +141,9 @@ class LocalTarget:
             return None
         try:
             meta_graph, _ = resolve_target(self._resolved(), self.tags)
+            # Most models have no sparse or ragged input: then the body is not read again.
+            if not any(rules.component_fed_note(s) for s in meta_graph.signatures):
+                return None
             signature = meta_graph.signature(_signature_key(request))
         except ExplorerError:  # the call itself says what is wrong
             return None
@@ -208,13 +211,16 @@ def _body(request: CallRequest) -> Body:
 
 
 def _signature_key(request: CallRequest) -> str:
+    """The signature a request names, read as the call read it (TF Serving's reader, with
+    its limits: a hostile body costs here what it cost the call).
+
+    Raises:
+        InputError: the body is not a JSON object TF Serving reads (the call said so too).
+    """
     if request.signature:
         return request.signature
     body = request.body
     if isinstance(body, (str, bytes)):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            return DEFAULT_SERVING_SIGNATURE_KEY
+        body = parse_body(body)
     name = body.get("signature_name") if isinstance(body, dict) else None
     return name if isinstance(name, str) and name else DEFAULT_SERVING_SIGNATURE_KEY
