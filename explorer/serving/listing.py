@@ -1,15 +1,22 @@
-"""Human-readable listing of a model: what ``saved_model_cli show --all`` prints, plus verdicts."""
+"""Human-readable listing of a model: what ``saved_model_cli show --all`` prints, plus verdicts.
+
+Every text the model provides (names, keys, tags, dtypes it declares, TF Serving's words
+quoting them) has its control characters escaped here, line breaks included: a key holding
+``\n`` cannot start a line of its own and pass for the listing's (the CLI escapes the rest
+of a block's controls when it prints it).
+"""
 
 from __future__ import annotations
 
 from explorer.constants import MethodKind
+from explorer.model.controls import visible_controls as _v
 from explorer.model.info import MetaGraphInfo, ModelInfo, TensorInfo, format_size
 from explorer.serving.rules import check_signature
 
 
 def model_listing(model: ModelInfo, meta_graphs: tuple[MetaGraphInfo, ...]) -> str:
     """Every MetaGraph's facts and SignatureDefs, with TF Serving verdicts per API."""
-    head = [f"Model: {model.name}  ({model.path})"]
+    head = [f"Model: {_v(model.name)}  ({_v(model.path)})"]
     if model.version is not None:
         versions = ", ".join(map(str, model.available_versions))
         head.append(f"Version: {model.version}  (available: {versions})")
@@ -24,26 +31,27 @@ def model_listing(model: ModelInfo, meta_graphs: tuple[MetaGraphInfo, ...]) -> s
 
 def meta_graph_listing(meta_graph: MetaGraphInfo) -> str:
     lines = [
-        f"MetaGraphDef with tag-set: '{meta_graph.tag_set}' contains the following SignatureDefs:",
-        f"  written by TensorFlow {meta_graph.tensorflow_version or 'unknown'}; "
+        f"MetaGraphDef with tag-set: '{_v(meta_graph.tag_set)}' contains the following "
+        "SignatureDefs:",
+        f"  written by TensorFlow {_v(meta_graph.tensorflow_version or 'unknown')}; "
         f"{meta_graph.node_count} nodes, {meta_graph.function_count} library functions "
         f"({meta_graph.function_node_count} nodes)",
     ]
-    top_ops = ", ".join(f"{op} {n}" for op, n in meta_graph.op_histogram[:8])
+    top_ops = ", ".join(f"{_v(op)} {n}" for op, n in meta_graph.op_histogram[:8])
     if top_ops:
         lines.append(f"  ops: {top_ops}")
     for asset in meta_graph.assets:
-        lines.append(f"  asset: {asset.filename} ({format_size(asset.size_bytes)})")
+        lines.append(f"  asset: {_v(asset.filename)} ({format_size(asset.size_bytes)})")
     for sig in meta_graph.signatures:
         lines.append("")
-        lines.append(f"signature_def['{sig.key}']:")
+        lines.append(f"signature_def['{_v(sig.key)}']:")
         if sig.is_init_op:
             lines.append("  (the model's initializer, run at load time; not a callable signature)")
         lines.append("  The given SavedModel SignatureDef contains the following input(s):")
         lines.extend(_tensor_lines("inputs", t, default=t.key in sig.defaults) for t in sig.inputs)
         lines.append("  The given SavedModel SignatureDef contains the following output(s):")
         lines.extend(_tensor_lines("outputs", t) for t in sig.outputs)
-        lines.append(f"  Method name is: {sig.method_name}")
+        lines.append(f"  Method name is: {_v(sig.method_name)}")
         if sig.is_init_op:
             continue
         lines.append("  TF Serving (default / --enable_signature_method_name_check):")
@@ -63,30 +71,36 @@ def _verdict_text(sig, method: MethodKind) -> str:  # type: ignore[no-untyped-de
     if default.accepted and not strict.accepted:
         parts.append(f"      with the check: {_first_line(strict.reason)}")
     for issue in default.request_time_issues:
-        parts.append(f"      at request time: {issue}")
+        parts.append(f"      at request time: {_v(issue)}")
     for note in default.notes:
-        parts.append(f"      note: {note}")
+        parts.append(f"      note: {_v(note)}")
     return "\n    ".join(parts)
 
 
 def _tensor_lines(kind: str, tensor: TensorInfo, *, default: bool = False) -> str:
     shape = "unknown_rank" if tensor.shape is None else tensor.shape_text
     lines = [
-        f"    {kind}['{tensor.key}'] tensor_info:" + ("  (has a default value)" if default else ""),
-        f"        dtype: {tensor.dtype} ({tensor.numpy_dtype})",
-        f"        shape: {shape}",
+        f"    {kind}['{_v(tensor.key)}'] tensor_info:"
+        + ("  (has a default value)" if default else ""),
+        f"        dtype: {_v(tensor.dtype)} ({tensor.numpy_dtype})",
+        f"        shape: {_v(shape)}",
     ]
     if tensor.encoding == "name":
-        lines.append(f"        name: {tensor.name}")
+        lines.append(f"        name: {_v(tensor.name or '')}")
     elif tensor.sparse_tensors:
         values, indices, dense_shape = tensor.sparse_tensors
         lines.append("        encoding: coo_sparse")
-        lines.append(f"        values: {values}  indices: {indices}  dense_shape: {dense_shape}")
+        lines.append(
+            f"        values: {_v(values)}  indices: {_v(indices)}  dense_shape: {_v(dense_shape)}"
+        )
     else:
-        lines.append(f"        encoding: composite_tensor {tensor.composite_spec}")
-        lines.append(f"        components: {', '.join(tensor.component_names)}")
+        lines.append(f"        encoding: composite_tensor {_v(str(tensor.composite_spec))}")
+        lines.append(f"        components: {_v(', '.join(tensor.component_names))}")
     return "\n".join(lines)
 
 
 def _first_line(text: str | None) -> str:
-    return (text or "").split("\n", 1)[0].rstrip(": {")
+    """TF Serving's message up to its first line break: where a SignatureDef's text dump
+    follows ("... in SignatureDef: inputs {"), a "…" says the message goes on."""
+    first, *rest = (text or "").split("\n", 1)
+    return _v(first + " …" if rest else first)

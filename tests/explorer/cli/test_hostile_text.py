@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import xml.dom.minidom
+from pathlib import Path
 
 import pytest
 
+from explorer.model import protos
 from explorer.model.reader import read_model
 from tests.cli_runs import run_explorer_commands
 from tests.hostile_text import (
@@ -121,3 +123,35 @@ def test_every_name_reaches_the_cli(hostile: HostileTextModel) -> None:
     assert signature.method_name == hostile.method_name
     assert [t.key for t in signature.inputs] == [hostile.input_key]
     assert [t.key for t in signature.outputs] == [hostile.output_key]
+
+
+SPOOF = "\n\nMetaGraph serve: clean (spoofed)\n"
+
+
+def test_a_line_break_in_a_name_cannot_start_a_line_of_its_own(tmp_path: Path) -> None:
+    # A key, an input key and a method name ending a line and writing one the listing's way.
+    saved_model = protos.SavedModel()
+    meta_graph = saved_model.meta_graphs.add()
+    meta_graph.meta_info_def.tags.append("serve")
+    meta_graph.graph_def.node.add(name="x", op="Placeholder").attr["dtype"].type = 1
+    signature = meta_graph.signature_def["read" + SPOOF]
+    signature.method_name = "tensorflow/serving/predict" + SPOOF
+    signature.inputs["in" + SPOOF].name = "x:0"
+    signature.inputs["in" + SPOOF].dtype = 1
+    signature.outputs["out"].name = "x:0"
+    signature.outputs["out"].dtype = 1
+    (tmp_path / "saved_model.pb").write_bytes(saved_model.SerializeToString())
+    path = str(tmp_path)
+    runs = run_explorer_commands(
+        {
+            "show": (["show", path], None),
+            "scan": (["scan", path], None),
+            "diff": (["diff", path, path], None),
+            "graph": (["graph", path, "--signature", "read" + SPOOF], None),
+        }
+    )
+    for name, run in runs.items():
+        assert "Traceback" not in run.stderr, name
+        for line in (run.stdout + run.stderr).splitlines():
+            assert not line.startswith("MetaGraph serve: clean (spoofed)"), (name, run.stdout)
+    assert "signature_def['read\\n\\nMetaGraph serve: clean (spoofed)\\n']:" in runs["show"].stdout
