@@ -37,12 +37,12 @@ from explorer.codec.rest_request import parse_body, rest_status
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
 from explorer.model.info import ModelInfo
-from explorer.model.locate import is_number
 from explorer.model.reader import read_model
 from explorer.run import runner
 from explorer.run.dispatch import CallRequest, dispatch
 from explorer.run.local import LocalTarget
 from explorer.serving.metadata import metadata_response
+from explorer.standin.http_body import BodyError, framing, read_chunked
 
 # TF Serving's route regexes (http_rest_api_util.cc), matched case-insensitively in full.
 _PREDICTION = re.compile(
@@ -374,35 +374,39 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, http_method: str) -> None:
         path = self.path.split("?", 1)[0]
-        declared = (self.headers.get("Content-Length") or "0").strip()
-        length = int(declared) if is_number(declared) else -1
-        if length < 0:
-            status, text = 400, error_text(f"Malformed Content-Length: {declared!r}")
+        frame = framing(self.headers, MAX_BODY_BYTES)
+        if frame.problem is not None:  # its body's end is unknown: the connection ends too
             self.close_connection = True
-        elif length > MAX_BODY_BYTES:
-            status, text = 400, error_text(f"Request body of {length} bytes is too large.")
-            self.close_connection = True
-        else:
-            try:
-                body = self.rfile.read(length) if length else b""
-            except TimeoutError:
-                self._send_timeout(length)
-                return
-            if len(body) < length:  # the client hung up mid-body: no one to answer
-                self.close_connection = True
-                return
-            if not path.lower().startswith("/v1/"):
-                status, text = 404, error_text(f"Not found: {path}")
+            self._send(400, error_text(frame.problem))
+            return
+        try:
+            if frame.chunked:
+                body = read_chunked(self.rfile.readline, self.rfile.read, MAX_BODY_BYTES)
             else:
-                status, text = handle_rest(self.server.registry, http_method, path, body)
+                body = self.rfile.read(frame.length) if frame.length else b""
+                if len(body) < frame.length:
+                    raise EOFError
+        except TimeoutError:
+            self._send_timeout(frame.length if not frame.chunked else None)
+            return
+        except EOFError:  # the client hung up mid-body: no one to answer
+            self.close_connection = True
+            return
+        except BodyError as exc:
+            self.close_connection = True
+            self._send(400, error_text(str(exc)))
+            return
+        if not path.lower().startswith("/v1/"):
+            status, text = 404, error_text(f"Not found: {path}")
+        else:
+            status, text = handle_rest(self.server.registry, http_method, path, body)
         self._send(status, text)
 
-    def _send_timeout(self, length: int) -> None:
+    def _send_timeout(self, length: int | None) -> None:
         self.close_connection = True
         seconds = self.server.read_timeout
-        message = (
-            f"The request's body ({length} bytes declared) did not arrive within {seconds:g} s."
-        )
+        declared = "chunked" if length is None else f"{length} bytes declared"
+        message = f"The request's body ({declared}) did not arrive within {seconds:g} s."
         self._send(408, error_text(message))
 
     def _send(self, status: int, text: str) -> None:

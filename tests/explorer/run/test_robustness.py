@@ -4,6 +4,7 @@ each is a clear error of the right kind, never a traceback."""
 from __future__ import annotations
 
 import http.client
+import socket
 import sys
 from collections.abc import Iterator
 
@@ -94,6 +95,63 @@ def test_stand_in_server_refuses_a_bad_content_length(rest_port, length: str) ->
     status, text = _ask(rest_port, "POST", {"Content-Length": length})
     assert status == 400
     assert "Malformed Content-Length" in text
+
+
+def _exchange(port: int, data: bytes) -> bytes:
+    """Raw bytes to the server on one connection; everything it sends until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _post(headers: str, body: bytes) -> bytes:
+    head = f"POST /v1/models/default:predict HTTP/1.1\r\nHost: x\r\n{headers}\r\n"
+    return head.encode() + body
+
+
+GOOD = b'{"instances": [1.0, 2.0]}'
+ANSWER = b'"predictions": [2.5, 3.0'
+
+
+def test_a_chunked_body_is_decoded_and_the_next_request_read_after_it(rest_port) -> None:
+    # Chunk extensions and a trailer too; before, the body was read as empty and the chunks
+    # were taken for a second request (answered in HTML: two answers to one request).
+    chunked = b"5;ext=1\r\n" + GOOD[:5] + b"\r\n" + b"%x\r\n" % (len(GOOD) - 5) + GOOD[5:]
+    chunked += b"\r\n0\r\nTrailer: t\r\n\r\n"
+    second = _post(f"Content-Length: {len(GOOD)}\r\nConnection: close\r\n", GOOD)
+    reply = _exchange(rest_port, _post("Transfer-Encoding: chunked\r\n", chunked) + second)
+    assert reply.count(b"HTTP/1.1 200") == 2, reply
+    assert reply.count(ANSWER) == 2
+    assert b"<html" not in reply.lower()
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "message"),
+    [
+        ("Content-Length: 25\r\nContent-Length: 2\r\n", GOOD,
+         "Conflicting Content-Length headers: 25, 2"),
+        (f"Content-Length: {len(GOOD)}\r\nTransfer-Encoding: chunked\r\n", GOOD,
+         "Both Transfer-Encoding and Content-Length frame the body."),
+        ("Transfer-Encoding: gzip, chunked\r\n", GOOD, "Unsupported Transfer-Encoding"),
+        ("Transfer-Encoding: chunked\r\n", b"zz\r\n" + GOOD, "Malformed chunk size: b'zz'"),
+        ("Transfer-Encoding: chunked\r\n", b"2\r\nabc\r\n0\r\n\r\n",
+         "A chunk is not followed by CRLF."),
+    ],
+)  # fmt: skip
+def test_a_body_framed_ambiguously_is_refused_and_its_connection_closed(
+    rest_port, headers: str, body: bytes, message: str
+) -> None:
+    # Whatever follows could be read as the next request (smuggling): nothing more is read.
+    follow = _post(f"Content-Length: {len(GOOD)}\r\n", GOOD)
+    reply = _exchange(rest_port, _post(headers, body) + follow)
+    assert reply.startswith(b"HTTP/1.1 400"), reply
+    assert message.encode() in reply
+    assert b"Connection: close" in reply
+    assert reply.count(b"HTTP/1.1") == 1
 
 
 def test_a_bug_in_a_command_is_one_error_line(
