@@ -399,7 +399,18 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.lower().startswith("/v1/"):
             status, text = 404, error_text(f"Not found: {path}")
         else:
-            status, text = handle_rest(self.server.registry, http_method, path, body)
+            try:
+                status, text = handle_rest(self.server.registry, http_method, path, body)
+            except Exception as exc:
+                # A bug: the client still gets an answer saying so, and the bug stays one
+                # (raised again, socketserver prints its traceback in the server's log).
+                self.close_connection = True
+                message = (
+                    f"internal error ({type(exc).__name__}: {exc}). This is a bug in "
+                    "Signature Explorer; the server's log has the traceback."
+                )
+                self._send(500, error_text(message))
+                raise
         self._send(status, text)
 
     def _send_timeout(self, length: int | None) -> None:

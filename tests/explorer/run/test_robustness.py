@@ -154,6 +154,24 @@ def test_a_body_framed_ambiguously_is_refused_and_its_connection_closed(
     assert reply.count(b"HTTP/1.1") == 1
 
 
+def test_a_bug_behind_a_route_is_answered_500_and_the_server_goes_on(
+    rest_port, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from explorer.standin import rest_server
+
+    def broken(*args: object) -> tuple[int, str]:
+        raise RuntimeError("boom")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rest_server, "handle_rest", broken)
+        patched.setattr(rest_server._Server, "handle_error", lambda *a: None)  # quiet log
+        reply = _exchange(rest_port, _post(f"Content-Length: {len(GOOD)}\r\n", GOOD))
+    assert reply.startswith(b"HTTP/1.1 500"), reply  # before: no answer at all
+    assert b"internal error (RuntimeError: boom). This is a bug in Signature Explorer" in reply
+    follow = _post(f"Content-Length: {len(GOOD)}\r\nConnection: close\r\n", GOOD)
+    assert ANSWER in _exchange(rest_port, follow)
+
+
 def test_a_bug_in_a_command_is_one_error_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
