@@ -13,6 +13,7 @@ server. Such a TensorInfo is reported as a note.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from google.protobuf import text_format
@@ -154,10 +155,28 @@ def resolve_signature(
         if signature.key == key:
             return signature
     if method is not MethodKind.PREDICT:
-        raise ServingRuleError(f"No signature was found with the name: {key}")
-    if rest:
-        raise ServingRuleError(f'Serving signature name: "{key}" not found in signature def')
-    raise ServingRuleError(f'Serving signature key "{key}" not found.', code="FAILED_PRECONDITION")
+        error = ServingRuleError(f"No signature was found with the name: {key}")
+    elif rest:
+        error = ServingRuleError(f'Serving signature name: "{key}" not found in signature def')
+    else:
+        error = ServingRuleError(
+            f'Serving signature key "{key}" not found.', code="FAILED_PRECONDITION"
+        )
+    error.explanation = _signatures_there(meta_graph, key)
+    raise error
+
+
+def _signatures_there(meta_graph: MetaGraphInfo, key: str) -> str:
+    """What a person needs after a "not found": the keys there are, and the nearest."""
+    keys = [s.key for s in meta_graph.signatures if not s.is_init_op]
+    if not keys:
+        return "This MetaGraph has no signature a request can call."
+    near = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+    hint = f' Did you mean "{near[0]}"?' if near else ""
+    shown = ", ".join(f'"{k}"' for k in keys[:20]) + (
+        f" and {len(keys) - 20} more" if len(keys) > 20 else ""
+    )
+    return f"The signatures of this MetaGraph: {shown}.{hint}"
 
 
 def debug_string(signature: SignatureInfo) -> str:

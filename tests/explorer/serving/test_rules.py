@@ -169,6 +169,21 @@ def test_predict_method_check_rejects_other_method_names() -> None:
     )
 
 
+def test_a_signature_not_found_is_explained_with_the_keys_there_are(
+    half_plus_two_cpu: Path,
+) -> None:
+    meta_graph = read_model(half_plus_two_cpu).meta_graph()
+    with pytest.raises(ServingRuleError) as info:
+        resolve_signature(meta_graph, "serving_defualt", P)
+    assert str(info.value) == 'Serving signature name: "serving_defualt" not found in signature def'
+    explanation = info.value.explanation or ""
+    assert explanation.startswith('The signatures of this MetaGraph: "classify_x_to_y", ')
+    assert explanation.endswith('. Did you mean "serving_default"?')
+    with pytest.raises(ServingRuleError) as info:
+        resolve_signature(meta_graph, "zzz", C)
+    assert "Did you mean" not in (info.value.explanation or "")
+
+
 def test_resolve_signature_words_not_found_per_api(half_plus_two_cpu: Path) -> None:
     meta_graph = read_model(half_plus_two_cpu).meta_graph()
     assert resolve_signature(meta_graph, "", P).key == "serving_default"
