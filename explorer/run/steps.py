@@ -147,8 +147,10 @@ def _execute(
                 '(expected "op_name:output_index").',
                 key=name,
             )
+    # A tap on a fed tensor (a signature's input) is the fed value, as an extra fetch is.
+    taps = [n for n in inspector.fetches if _tensor_name(n) not in fed]
     try:
-        ran = model.run(feeds, [*names, *wanted, *inspector.fetches], trace=inspector.trace)
+        ran = model.run(feeds, [*names, *wanted, *taps], trace=inspector.trace)
     except ExecutionError as error:
         restored = inspector.untapped(error)
         # Opted in despite the scan's findings: it ran in the sandbox, where an op reaching
@@ -166,7 +168,10 @@ def _execute(
         n: np.asarray(by_name[n] if n in by_name else fed[_tensor_name(n)])
         for n in options.extra_fetches
     }
-    inspection = inspector.read(list(values[len(aliases) + len(wanted) :]), ran)
+    tapped = dict(zip(taps, values[len(aliases) + len(wanted) :], strict=True))
+    inspection = inspector.read(
+        [tapped[n] if n in tapped else fed[_tensor_name(n)] for n in inspector.fetches], ran
+    )
     return fetched, extra, output, inspection
 
 

@@ -103,6 +103,17 @@ def test_tapping_the_op_behind_an_output_returns_exactly_that_output() -> None:
     _check_producers(result, ["classes", "scores"])
 
 
+def test_tapping_a_signature_input_returns_what_was_fed() -> None:
+    # Before: TensorFlow's "x:0 is both fed and fetched.", and a note blaming the model.
+    meta_graph = read_model(SAMPLES / "portable_linear" / "1").meta_graph()  # TF1: x, y
+    result = calls.predict(meta_graph, {"instances": [[1.5], [2.5]]}, taps=["x", "y"])
+    assert result.response_json == {"predictions": [[2.75], [3.25]]}
+    fed, out = result.taps
+    np.testing.assert_array_equal(fed.value, np.array([[1.5], [2.5]], np.float32))
+    assert fed.value.dtype == np.float32
+    np.testing.assert_array_equal(out.value, result.outputs["y"])
+
+
 def test_a_keras_application_tap_and_profile(keras_applications: dict[str, Path]) -> None:
     model = read_model(keras_applications["MobileNetV2"])
     meta_graph = model.meta_graph()
