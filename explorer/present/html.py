@@ -7,7 +7,6 @@ name (deferred, so a notebook pays for this module only when it shows one of the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,10 +20,10 @@ from explorer.model.info import MetaGraphInfo, ModelInfo, SignatureInfo, TensorI
 from explorer.present.assets import standalone_html
 from explorer.present.text import html_text
 from explorer.run.result import CallResult
+from explorer.serving.listing import verdict_headline
 from explorer.serving.rules import check_signature
 
 # Where a rejection's first line starts quoting the SignatureDef in protobuf text.
-_DUMP_START = re.compile(r"[:\s]*\b[a-z_]+ \{$")
 _STYLE = (
     "<style>.se-t{border-collapse:collapse;margin:4px 0 10px}"
     ".se-t th,.se-t td{border:1px solid #ccc;padding:2px 8px;text-align:left;"
@@ -136,6 +135,8 @@ def call_result_html(result: CallResult) -> str:
         f"<b>{html_text(result.method.value)}</b> on <code>{html_text(result.signature_key)}</code>"
         f" · conversion {timing.conversion_ms:.1f} ms · execution {timing.execution_ms:.1f} ms",
     ]
+    if result.shape_misfit is not None:
+        parts.append(f'<p class="se-no">{html_text(result.shape_misfit)}</p>')
     for name, frame in result.to_dataframes().items():
         parts.append(f"<p><b>{html_text(name)}</b></p>{frame.to_html(classes='se-t', border=0)}")
     parts.append(
@@ -157,15 +158,6 @@ def _tensor_table(tensors: tuple[TensorInfo, ...]) -> str:
         for t in tensors
     ]
     return _table(["key", "tensor", "dtype", "shape", "encoding"], rows)
-
-
-def verdict_headline(reason: str) -> str:
-    """The sentence of TF Serving's rejection that fits a table cell: its first line, without
-    the start of the SignatureDef dump that some messages end with (``…: inputs {``); "…"
-    says the full message has more."""
-    first = reason.split("\n", 1)[0]
-    headline = _DUMP_START.sub("", first)
-    return f"{headline} …" if headline != first or "\n" in reason else headline
 
 
 def _mark(accepted: bool, reason: str | None) -> str:

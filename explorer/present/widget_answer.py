@@ -15,9 +15,9 @@ import numpy as np
 from explorer.constants import MethodKind
 from explorer.errors import ExplorerError, ServingRuleError
 from explorer.model.info import ModelInfo, SignatureInfo, TensorInfo, format_size
-from explorer.present.html import verdict_headline
 from explorer.present.readouts import is_score_output, top_k
 from explorer.run.result import CallResult
+from explorer.serving.listing import verdict_headline
 from explorer.serving.rules import ServingVerdict, check_signature
 
 # An answer's tables and charts stay small enough to read (and to send to the browser);

@@ -204,6 +204,8 @@ def dispatch(
     except ExplorerError as err:  # not TF Serving's answer: the explorer refused, or no server
         error, status = str(err), None
     notes = target.notes(request, answered=status is not None)
+    if result is not None and result.shape_misfit is not None:
+        notes = (*notes, result.shape_misfit)
     if sandbox_note is not None:
         notes = (*notes, sandbox_note)
     return RunOutcome(

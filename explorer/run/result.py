@@ -126,6 +126,9 @@ class CallResult:
     taps: tuple[TapValue, ...] = ()
     # Per-op times of the run (``profile=True``).
     profile: Profile | None = None
+    # Predict inputs sent in a shape the signature does not declare, said in one line
+    # (``explorer.serving.sent_line.shape_misfit``); None when every shape fits.
+    shape_misfit: str | None = None
 
     def __post_init__(self) -> None:
         # Whoever built it (a local run, a server's reply), the body displays as JSON.

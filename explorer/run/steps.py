@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -28,7 +29,7 @@ from explorer.run.inspection import Inspection, Inspector
 from explorer.run.result import CallResult, CallTiming, ResponseJson, RunContext
 from explorer.safety.scan import require_safe, scan_meta_graph
 from explorer.serving import rules
-from explorer.serving.sent_line import sent_against_declared
+from explorer.serving.sent_line import sent_against_declared, shape_misfit
 
 _DT_NAMES = {
     "object": "DT_STRING",
@@ -108,7 +109,9 @@ def run_predict(
         err.explanation = sent_against_declared(sig, inputs, sandboxed=bool(err.sandbox_note))
         raise
     text = rest_request.predict_response_text(fetched, row_format=row_format)
-    return _result(MethodKind.PREDICT, run, text, fetched, extra, timing, request, inspection)
+    result = _result(MethodKind.PREDICT, run, text, fetched, extra, timing, request, inspection)
+    misfit = shape_misfit(sig, inputs)
+    return result if misfit is None else replace(result, shape_misfit=misfit)
 
 
 def _execute(

@@ -8,10 +8,14 @@ of a block's controls when it prints it).
 
 from __future__ import annotations
 
+import re
+
 from explorer.constants import MethodKind
 from explorer.model.controls import visible_controls as _v
 from explorer.model.info import MetaGraphInfo, ModelInfo, TensorInfo, format_size
 from explorer.serving.rules import check_signature
+
+_DUMP_START = re.compile(r"[:\s]*\b[a-z_]+ \{$")  # "…: inputs {", a SignatureDef's dump
 
 
 def model_listing(model: ModelInfo, meta_graphs: tuple[MetaGraphInfo, ...]) -> str:
@@ -99,8 +103,14 @@ def _tensor_lines(kind: str, tensor: TensorInfo, *, default: bool = False) -> st
     return "\n".join(lines)
 
 
+def verdict_headline(reason: str) -> str:
+    """The sentence of TF Serving's rejection that fits a line or a table cell: its first
+    line, without the start of the SignatureDef dump some messages end with (``…: inputs
+    {``); "…" says the full message has more."""
+    first = reason.split("\n", 1)[0]
+    headline = _DUMP_START.sub("", first)
+    return f"{headline} …" if headline != first or "\n" in reason else headline
+
+
 def _first_line(text: str | None) -> str:
-    """TF Serving's message up to its first line break: where a SignatureDef's text dump
-    follows ("... in SignatureDef: inputs {"), a "…" says the message goes on."""
-    first, *rest = (text or "").split("\n", 1)
-    return _v(first + " …" if rest else first)
+    return _v(verdict_headline(text or ""))

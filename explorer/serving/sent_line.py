@@ -77,17 +77,42 @@ def _differences(signature: SignatureInfo, info: TensorInfo, value: Any) -> list
             f"{info.key}'s TensorInfo declares {info.dtype}, but the graph's tensor "
             f"{info.name} is {real}"
         )
+    return found + _shape_differences(info, value)
+
+
+def _shape_differences(info: TensorInfo, value: np.ndarray) -> list[str]:
     declared = info.shape
     if declared is None:
-        return found
+        return []
     if value.ndim != len(declared):
-        found.append(f"{info.key} has {value.ndim} dimensions where {len(declared)} are declared")
-        return found
+        return [f"{info.key} has {value.ndim} dimensions where {len(declared)} are declared"]
     for axis, (size, want) in enumerate(zip(value.shape, declared, strict=True)):
         if want is not None and size != want:
-            found.append(f"{info.key} has {size} in dimension {axis} where {want} is declared")
-            break
-    return found
+            return [f"{info.key} has {size} in dimension {axis} where {want} is declared"]
+    return []
+
+
+def shape_misfit(signature: SignatureInfo, tensors: Mapping[str, Any]) -> str | None:
+    """For a request that ran: the inputs sent in a shape the signature does not declare,
+    against what it declares (None when every shape fits). TF Serving checks no shapes,
+    so such a request is answered; the model was built for the declared shape, and an
+    answer from another one (an image of the wrong size) may be wrong without an error.
+    """
+    differences = [
+        d
+        for info in signature.inputs
+        if info.encoding == "name" and isinstance(tensors.get(info.key), np.ndarray)
+        for d in _shape_differences(info, tensors[info.key])
+    ]
+    if not differences:
+        return None
+    sent = [f"{t.key} as {_describe(tensors[t.key])}" for t in signature.inputs if t.key in tensors]
+    declared = [f"{t.key} as {t.dtype} {_shape(t.shape)}" for t in signature.inputs]
+    return (
+        f"Sent {_join(sent)}; the signature declares {_join(declared)}: "
+        f"{'; '.join(differences)}. TF Serving answers it too (it checks no shapes), but the "
+        "model was built for the declared shape: check that its answer makes sense."
+    )
 
 
 def _describe(value: Any) -> str:

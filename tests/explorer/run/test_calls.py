@@ -27,8 +27,11 @@ from explorer.errors import (
 )
 from explorer.model.info import ModelInfo
 from explorer.model.reader import read_model
+from explorer.present.html import call_result_html
+from explorer.present.text import html_text
 from explorer.run import calls
-from explorer.run.local import call_rest
+from explorer.run.dispatch import CallRequest, dispatch
+from explorer.run.local import LocalTarget, call_rest
 from explorer.run.steps import classification, regression
 
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_models"
@@ -202,6 +205,24 @@ def test_rest_body_errors(two: ModelInfo) -> None:
     ]:
         assert message in str(_raises(InputError, calls.predict, two, body))
         assert message in call_rest(two, P, body)["error"]
+
+
+def test_an_answer_to_inputs_of_an_undeclared_shape_says_so(cpu: ModelInfo) -> None:
+    # x is declared (-1, 1); x * 0.5 + 2 takes any shape, so TF Serving answers (1, 2) too.
+    result = calls.predict(cpu, {"instances": [[1.0, 2.0]]})
+    assert result.response_json == {"predictions": [[2.5, 3.0]]}
+    assert result.shape_misfit == (
+        "Sent x as DT_FLOAT (1, 2); the signature declares x as DT_FLOAT (-1, 1): x has 2 in "
+        "dimension 1 where 1 is declared. TF Serving answers it too (it checks no shapes), "
+        "but the model was built for the declared shape: check that its answer makes sense."
+    )
+    assert html_text(result.shape_misfit) in call_result_html(result)  # notebooks show it
+    outcome = dispatch(LocalTarget(cpu), CallRequest(MethodKind.PREDICT, body='{"inputs": [1.0]}'))
+    assert outcome.error is None
+    assert outcome.result is not None
+    assert outcome.result.shape_misfit is not None  # rank 1 where 2 are declared
+    assert outcome.notes[-1] == outcome.result.shape_misfit  # the CLI and the app show it
+    assert calls.predict(cpu, {"instances": [[1.0], [2.0]]}).shape_misfit is None
 
 
 def test_unknown_signature_is_worded_per_api(two: ModelInfo) -> None:
