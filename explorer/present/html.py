@@ -23,7 +23,6 @@ from explorer.run.result import CallResult
 from explorer.serving.listing import verdict_headline
 from explorer.serving.rules import check_signature
 
-# Where a rejection's first line starts quoting the SignatureDef in protobuf text.
 _STYLE = (
     "<style>.se-t{border-collapse:collapse;margin:4px 0 10px}"
     ".se-t th,.se-t td{border:1px solid #ccc;padding:2px 8px;text-align:left;"
