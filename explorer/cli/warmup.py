@@ -106,6 +106,12 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if path.is_file() and path.name == WARMUP_FILE_NAME and path.parent.name == ASSETS_EXTRA:
         path = path.parent.parent  # the warmup file of that SavedModel folder
+    elif path.is_file():
+        raise UsageError(
+            f"{path} is a file: a warmup file is judged against the SavedModel it belongs to, "
+            f"so give the SavedModel folder, or the file in its place there "
+            f"(VERSION/{ASSETS_EXTRA}/{WARMUP_FILE_NAME})."
+        )
     model = read_model(path, version=args.version)
     meta_graph = serving_meta_graph(model, args.tags)
     if args.export is not None:

@@ -46,6 +46,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runs, Path]:
     meta_graph = read_model(golden).meta_graph()
     body = {"instances": [2.0, 3.0, 4.0]}
     save_warmup(warmup_path(golden), logs_bytes([prediction_log("predict", body, meta_graph, "h")]))
+    loose = root / "loose" / "tf_serving_warmup_requests"  # not in VERSION/assets.extra/
+    loose.parent.mkdir()
+    shutil.copy(warmup_path(LINEAR / "2"), loose)
     config = two_model_config(root)
     bad_config = root / "bad.config"
     bad_config.write_text("model_config_list { config { nam: 'x' } }", encoding="utf-8")
@@ -99,6 +102,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runs, Path]:
                 None,
             ),
             "out_alone": (["warmup", str(LINEAR), "--out", str(out)], None),
+            "loose_file": (["warmup", str(loose)], None),
             "no_warmup": (["warmup", str(SAMPLES / "flowers_tf1"), "--check"], None),
             "show": (["show", str(LINEAR), "--version", "2"], None),
             "config": (["show", "--model-config", str(config)], None),
@@ -211,6 +215,14 @@ def test_check_of_records_that_do_not_fit_the_signature(runs: tuple[Runs, Path])
     shown = runs[0]["show_broken"]
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.rstrip().splitlines()[-1] == lines[-1]  # show's quick look says it too
+
+
+def test_a_warmup_file_away_from_its_model_is_a_user_error(runs: tuple[Runs, Path]) -> None:
+    result = runs[0]["loose_file"]
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ")
+    assert "a warmup file is judged against the SavedModel it belongs to" in result.stderr
+    assert "(VERSION/assets.extra/tf_serving_warmup_requests)" in result.stderr
 
 
 def test_a_replay_settles_a_shape_only_inferred_to_fail(runs: tuple[Runs, Path]) -> None:
