@@ -82,8 +82,11 @@ def render_outcome(
             # TF Serving's words name a node; this says what was sent against the
             # signature (model keys in it: md_text shows them as text).
             st.info(md_text(outcome.explanation))
+        misfit = outcome.result.shape_misfit if outcome.result is not None else None
+        if misfit is not None:  # an answer that may be wrong without an error: said aloud
+            st.warning(md_text(misfit), icon=":material/warning:")
         for note in outcome.notes:
-            if note != outcome.sandbox_note:  # shown beside the error above
+            if note not in (outcome.sandbox_note, misfit):  # each shown once, above
                 st.caption(md_text(note))
     with right:
         render_exchange(

@@ -140,6 +140,21 @@ def test_case_link_runs_the_saved_example(open_link: Opener) -> None:
     assert outcome.result.response_json["results"] == pytest.approx(case.response["results"])
 
 
+def test_an_answer_to_an_undeclared_shape_is_a_warning(open_link: Opener) -> None:
+    # x is declared (-1, 1): TF Serving answers (1, 2) too, and the app says so aloud.
+    body = '{"instances":[[1.0,2.0]]}'
+    at = open_link(sample="portable_linear", version="1", inputs=body, run="1", tab="Run")
+    model = read_model(SAMPLES / "portable_linear", version=1)
+    meta_graph = model.meta_graph()
+    scope = run_scope(model, meta_graph, meta_graph.signature("serving_default"))
+    outcome = _outcome(at, scope, "predict")
+    assert outcome.result is not None
+    assert outcome.result.response_json == {"predictions": [[2.5, 3.0]]}
+    (warning,) = [w for w in at.main.warning if "checks no shapes" in str(w.value)]
+    assert "x has 2 in dimension 1 where 1 is declared" in shown(str(warning.value))
+    assert not [c for c in at.main.caption if "checks no shapes" in str(c.value)]  # once
+
+
 def test_example_button_loads_its_request_and_runs_it(open_link: Opener) -> None:
     at = open_link(tab="Run")
     cases = load_cases(SAMPLES / "flowers_tf1" / "cases.jsonl")
