@@ -20,6 +20,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from explorer.codec.image_request import ImageFileInput, image_request
     from explorer.compat.tap_drift import DriftReport, TapDrift, tap_drift
     from explorer.constants import MethodKind
     from explorer.deploy.warmup_check import check_warmup
@@ -81,6 +82,7 @@ _EXPORTS = {
     "ExecutionError": "explorer.errors",
     "ExplorerError": "explorer.errors",
     "InputError": "explorer.errors",
+    "ImageFileInput": "explorer.codec.image_request",
     "InvalidSavedModelError": "explorer.errors",
     "MetaGraphInfo": "explorer.model.info",
     "MethodKind": "explorer.constants",
@@ -113,6 +115,7 @@ _EXPORTS = {
     "expected_features": "explorer.graph.example_features",
     "explore": "explorer.present.widget",
     "find_nodes": "explorer.graph.inspector",
+    "image_request": "explorer.codec.image_request",
     "metadata_response": "explorer.serving.metadata",
     "predict": "explorer.run.calls",
     "predict_arrays": "explorer.run.calls",
@@ -138,6 +141,7 @@ __all__ = [
     "ExampleFeature",
     "ExecutionError",
     "ExplorerError",
+    "ImageFileInput",
     "InputError",
     "InvalidSavedModelError",
     "MetaGraphInfo",
@@ -171,6 +175,7 @@ __all__ = [
     "expected_features",
     "explore",
     "find_nodes",
+    "image_request",
     "metadata_response",
     "predict",
     "predict_arrays",

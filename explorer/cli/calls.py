@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from explorer.cli import inspection
@@ -31,9 +32,12 @@ from explorer.cli.common import (
 )
 from explorer.cli.remote_args import add_remote_arguments, remote_target, wants_server
 from explorer.cli.terminal import terminal_text, write_lines
+from explorer.codec.image_request import DEFAULT_SIDE, ImageFileInput, image_request
+from explorer.codec.images import FITS, PRESETS
 from explorer.codec.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
-from explorer.constants import KERNEL_WORDS, MethodKind
+from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, KERNEL_WORDS, MethodKind
 from explorer.errors import UsageError
+from explorer.model.info import MetaGraphInfo
 from explorer.run import runner
 from explorer.run.dispatch import CallRequest, dispatch
 from explorer.run.local import LocalTarget
@@ -70,9 +74,15 @@ def add_parser(subparsers: Any) -> None:
             'body. Exit codes: 0 answered, 1 rejected (prints {"error": ...} like TF '
             "Serving), 2 the model or request file could not be used.",
             epilog=f"example request:\n  {example}\n\n"
-            f"  python -m explorer {method.value} MODEL_DIR --request '{example}'\n"
+            f"  python -m explorer {method.value} MODEL_DIR --request "
+            f"'{example.split('  or  ')[0]}'\n"
             f"  python -m explorer {method.value} MODEL_DIR --request @request.json\n"
-            f"  cat request.json | python -m explorer {method.value} MODEL_DIR --request -",
+            f"  cat request.json | python -m explorer {method.value} MODEL_DIR --request -"
+            + (
+                "\n  python -m explorer predict MODEL_DIR --image photo.jpg --pixels=-1-1"
+                if method is MethodKind.PREDICT
+                else ""
+            ),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         add_model_arguments(parser)
@@ -80,10 +90,12 @@ def add_parser(subparsers: Any) -> None:
         parser.add_argument(
             "--request",
             "-r",
-            required=True,
+            default=None,
             metavar="JSON|@FILE|-",
             help="the REST request body: JSON text, @path to a file holding it, or - for stdin",
         )
+        if method is MethodKind.PREDICT:
+            _add_image_arguments(parser)
         parser.add_argument(
             "--signature",
             metavar="KEY",
@@ -130,6 +142,70 @@ def add_parser(subparsers: Any) -> None:
         parser.set_defaults(run=run, method=method)
 
 
+def _add_image_arguments(parser: argparse.ArgumentParser) -> None:
+    images = parser.add_argument_group(
+        "image files instead of --request (a local model's image inputs, as the app sends them)"
+    )
+    images.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="[INPUT=]FILE",
+        help="an image file (PNG, JPEG, WebP, BMP), one batch item; repeat for a batch. "
+        "Resized to the signature's size with its values scaled by --pixels, or sent as "
+        '{"b64": ...} to a graph that decodes files. INPUT names the input when the '
+        "signature has several",
+    )
+    images.add_argument(
+        "--pixels",
+        choices=list(PRESETS),
+        default=None,
+        help="how pixel values are scaled: "
+        + "; ".join(f"{name}: {words}" for name, words in PRESETS.items())
+        + " (default: 0-255 when the graph scales raw pixels itself, else 0-1)",
+    )
+    images.add_argument(
+        "--fit",
+        choices=list(FITS),
+        default="stretch",
+        help="an image of another aspect ratio: "
+        + "; ".join(f"{name}: {words}" for name, words in FITS.items()),
+    )
+    images.add_argument(
+        "--image-size",
+        metavar="HxW",
+        default=None,
+        help=f"height and width where the signature leaves them open (-1); default "
+        f"{DEFAULT_SIDE}x{DEFAULT_SIDE}",
+    )
+
+
+def _image_body(args: argparse.Namespace, meta_graph: MetaGraphInfo) -> str:
+    """The REST body ``--image`` files make (see :mod:`explorer.codec.image_request`).
+
+    Raises:
+        UsageError: an unreadable file or a bad --image-size.
+        ExplorerError: a signature that is not there.
+    """
+    files = []
+    for spec in args.image:
+        key, _, name = spec.rpartition("=")
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"Cannot read the image {name}: {exc.strerror or exc}.") from exc
+        files.append(ImageFileInput(key or None, name, data))
+    size = None
+    if args.image_size is not None:
+        height, _, width = args.image_size.lower().partition("x")
+        if not (height.isdigit() and width.isdigit()):
+            raise UsageError(f"--image-size {args.image_size!r}: give HxW, e.g. 224x224.")
+        size = (int(height), int(width))
+    signature = meta_graph.signature(args.signature or DEFAULT_SERVING_SIGNATURE_KEY)
+    body = image_request(meta_graph, signature, files, preset=args.pixels, fit=args.fit, size=size)
+    return json.dumps(body)
+
+
 def run(args: argparse.Namespace) -> int:
     """Send the request to the model (or ``--server``), print TF Serving's answer.
 
@@ -144,7 +220,17 @@ def run(args: argparse.Namespace) -> int:
         UsageError: the request file cannot be read, or an option does not apply.
         ExplorerError: bad path, corrupt model, unknown tags (exit 2).
     """
-    body = read_request(args.request)
+    images = getattr(args, "image", [])
+    if (args.request is None) == (not images):
+        raise UsageError(
+            "Give the request: --request JSON|@FILE|-"
+            + (", or image files with --image FILE." if args.method is MethodKind.PREDICT else ".")
+            if args.request is None
+            else "--request and --image are two ways to give the request: give one."
+        )
+    if images and wants_server(args):
+        raise UsageError("--image reads a local model's signature: give --request to a server.")
+    body = read_request(args.request) if args.request is not None else ""
     if args.taps_out is not None and not (args.tap or args.profile):
         raise UsageError("--taps-out needs --tap or --profile: there is nothing else to write.")
     if wants_server(args):
@@ -158,6 +244,8 @@ def run(args: argparse.Namespace) -> int:
             target.close()
     else:
         model, meta_graph = load_model(args)
+        if images:
+            body = _image_body(args, meta_graph)
         local = LocalTarget(
             model,
             tags=args.tags,

@@ -12,14 +12,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from explorer.codec.image_request import ImageFileInput, image_request
+from explorer.model.reader import read_model
 from tests.cli_runs import run_explorer_commands
 
 REPO = Path(__file__).resolve().parents[3]
 ANCHORS = REPO.parent / "shared" / "anchors" / "tfserving"
 CPU = str(ANCHORS / "saved_model_half_plus_two_cpu")
 TWO = str(ANCHORS / "saved_model_half_plus_two_2_versions")
+FLOWERS = str(REPO / "sample_models" / "flowers_tf1")
 CLASSIFY = '{"signature_name": "classify_x_to_y", "examples": [{"x": 2.0}]}'
 
 # name → (arguments, stdin)
@@ -37,6 +42,15 @@ RUNS = {
     "bad_request_file": (["classify", CPU, "-r", "@/no/such/request.json"], None),
     "bad_tags": (["regress", CPU, "--tags", "gpu", "-r", "{}"], None),
     "unsafe": (["predict", str(REPO / "sample_models" / "unsafe_read_file"), "-r", "{}"], None),
+    # An image file as the signature's image input: the same answer as its REST body.
+    "image": (["predict", FLOWERS, "--signature", "predict_images", "--image", "{png}"], None),
+    "image_body": (["predict", FLOWERS, "--signature", "predict_images", "-r", "@{body}"], None),
+    "image_and_request": (["predict", FLOWERS, "--image", "{png}", "-r", "{}"], None),
+    "no_request": (["predict", FLOWERS], None),
+    "not_an_image": (
+        ["predict", FLOWERS, "--signature", "predict_images", "--image", "{file}"],
+        None,
+    ),
     "sparse_components": (
         [
             "predict",
@@ -54,14 +68,35 @@ RUNS = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess]:
-    request_file = tmp_path_factory.mktemp("cli") / "request.json"
+    folder = tmp_path_factory.mktemp("cli")
+    request_file = folder / "request.json"
     request_file.write_text('{"signature_name": "nope", "inputs": [1.0, 2.0]}', encoding="utf-8")
+    png = folder / "photo.png"  # a left-to-right ramp, 40×20: resized to the input's 4×4
+    ramp = np.tile(np.linspace(0, 255, 40, dtype=np.uint8), (20, 1))
+    Image.fromarray(np.stack([ramp] * 3, axis=-1)).save(png)
+    model = read_model(FLOWERS)
+    meta_graph = model.meta_graph()
+    signature = meta_graph.signature("predict_images")
+    body = image_request(meta_graph, signature, [ImageFileInput(None, "p", png.read_bytes())])
+    body_file = folder / "image_body.json"
+    body_file.write_text(json.dumps(body), encoding="utf-8")
+    places = {"{file}": str(request_file), "{png}": str(png), "{body}": str(body_file)}
+
+    def placed(arg: str) -> str:
+        for mark, path in places.items():
+            arg = arg.replace(mark, path)
+        return arg
+
     return run_explorer_commands(
-        {
-            name: ([a.replace("{file}", str(request_file)) for a in args], stdin)
-            for name, (args, stdin) in RUNS.items()
-        }
+        {name: ([placed(a) for a in args], stdin) for name, (args, stdin) in RUNS.items()}
     )
+
+
+def test_an_image_file_is_sent_as_its_rest_body(runs) -> None:
+    run = runs["image"]
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == runs["image_body"].stdout
+    assert json.loads(run.stdout)["predictions"]
 
 
 def test_classify_reads_the_request_from_stdin(runs) -> None:
@@ -91,6 +126,9 @@ def test_a_rejected_request_prints_the_error_and_exits_1(runs) -> None:
         ("bad_request_file", "Cannot read the request file"),
         ("bad_tags", "No MetaGraph with tag-set 'gpu'"),
         ("unsafe", "Refusing to run: the model contains unsafe ops"),
+        ("image_and_request", "--request and --image are two ways to give the request"),
+        ("no_request", "Give the request: --request JSON|@FILE|-, or image files with --image"),
+        ("not_an_image", "not an image file Pillow can read"),
     ],
 )
 def test_user_errors_exit_2_with_one_stderr_line(runs, name: str, message: str) -> None:
