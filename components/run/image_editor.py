@@ -112,9 +112,7 @@ def pixel_settings(plan: InputPlan, base: str) -> PixelSettings:
 def first_preset(plan: InputPlan) -> Preset:
     """The preset an image input starts with: 0–255 where the graph scales raw pixel
     values itself, else 0–1 (see :func:`preset_note`)."""
-    scaling = plan.scaling
-    raw = scaling is not None and scaling.takes_raw_pixels
-    return starting_preset(plan.info.dtype, graph_takes_raw_pixels=raw)
+    return starting_preset(plan.info.dtype, plan.scaling)
 
 
 def preset_box(plan: InputPlan, base: str, *, compact: bool = False) -> None:

@@ -24,7 +24,6 @@ from explorer.codec.images import (
     Preset,
     encoded_bytes,
     image_pixels,
-    presets_for,
     read_image,
     starting_preset,
 )
@@ -144,9 +143,7 @@ def _batch(
             for f in files
         ]
     else:
-        chosen = preset or _starting_preset(meta_graph, info)
-        if chosen not in presets_for(info.dtype):
-            raise InputError(f"{info.dtype} holds whole numbers: only the 0–255 preset fits it.")
+        chosen = preset or starting_preset(info.dtype, input_scaling(meta_graph, info))
         height, width = size or (DEFAULT_SIDE, DEFAULT_SIDE)
         settings = PixelSettings(
             found.height or height,
@@ -158,9 +155,3 @@ def _batch(
         )
         items = [image_pixels(read_image(f.data, f.name), settings).tolist() for f in files]
     return items if found.batched else items[0]
-
-
-def _starting_preset(meta_graph: MetaGraphInfo, info: TensorInfo) -> Preset:
-    scaling = input_scaling(meta_graph, info)
-    raw = scaling is not None and scaling.takes_raw_pixels
-    return starting_preset(info.dtype, graph_takes_raw_pixels=raw)

@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from explorer.errors import InputError
+from explorer.graph.input_scaling import InputScaling
 from explorer.model.dtypes import numpy_name
 
 Preset = Literal["0-255", "0-1", "-1-1", "caffe", "torch"]
@@ -125,12 +126,13 @@ def presets_for(dtype: str) -> tuple[Preset, ...]:
     return tuple(PRESETS)
 
 
-def starting_preset(dtype: str, *, graph_takes_raw_pixels: bool) -> Preset:
+def starting_preset(dtype: str, scaling: InputScaling | None) -> Preset:
     """The preset an image input starts with: 0–255 where the dtype holds whole numbers or
-    the graph scales raw pixel values itself; else 0–1 (the commonest range of models that
-    leave scaling to their training preprocessing; the user says which it is)."""
+    the graph scales raw pixel values itself (``scaling``, from
+    :func:`explorer.graph.input_scaling.input_scaling`); else 0–1 (the commonest range of
+    models that leave scaling to their training preprocessing; the user says which it is)."""
     presets = presets_for(dtype)
-    if len(presets) == 1 or graph_takes_raw_pixels:
+    if len(presets) == 1 or (scaling is not None and scaling.takes_raw_pixels):
         return presets[0] if len(presets) == 1 else "0-255"
     return "0-1"
 
