@@ -140,20 +140,20 @@ def _execute(
     )
     inspector = Inspector(run, model)  # taps run in a copy of the graph that returns them
     model, load_ms = inspector.model, load_ms + inspector.load_ms
-    # An extra fetch of a fed tensor returns the fed value (TF refuses to fetch it).
+    # An extra fetch or a tap of a fed tensor (a signature's input) returns the fed value:
+    # TensorFlow refuses to fetch a tensor it is fed.
     fed = {_tensor_name(n): v for n, v in feeds.items()}
-    wanted = [n for n in options.extra_fetches if _tensor_name(n) not in fed]
-    for name in wanted:
-        if not model.has_tensor(name):
+    asked = [*options.extra_fetches, *inspector.fetches]
+    besides = [n for n in asked if _tensor_name(n) not in fed]
+    for name in options.extra_fetches:
+        if _tensor_name(name) not in fed and not model.has_tensor(name):
             raise InputError(
                 f'extra_fetches: "{name}" is not a tensor of the top-level graph '
                 '(expected "op_name:output_index").',
                 key=name,
             )
-    # A tap on a fed tensor (a signature's input) is the fed value, as an extra fetch is.
-    taps = [n for n in inspector.fetches if _tensor_name(n) not in fed]
     try:
-        ran = model.run(feeds, [*names, *wanted, *taps], trace=inspector.trace)
+        ran = model.run(feeds, [*names, *besides], trace=inspector.trace)
     except ExecutionError as error:
         restored = inspector.untapped(error)
         # Opted in despite the scan's findings: it ran in the sandbox, where an op reaching
@@ -166,15 +166,10 @@ def _execute(
     values = ran.values
     output = runner.RunOutput(values, load_ms, ran.run_ms, ran.transfer_ms, ran.kernels)
     fetched = {a: np.asarray(v) for a, v in zip(aliases, values, strict=False)}
-    by_name = dict(zip(wanted, values[len(aliases) : len(aliases) + len(wanted)], strict=True))
-    extra = {
-        n: np.asarray(by_name[n] if n in by_name else fed[_tensor_name(n)])
-        for n in options.extra_fetches
-    }
-    tapped = dict(zip(taps, values[len(aliases) + len(wanted) :], strict=True))
-    inspection = inspector.read(
-        [tapped[n] if n in tapped else fed[_tensor_name(n)] for n in inspector.fetches], ran
-    )
+    answered = dict(zip(besides, values[len(aliases) :], strict=True))
+    answered |= {n: fed[_tensor_name(n)] for n in asked if _tensor_name(n) in fed}
+    extra = {n: np.asarray(answered[n]) for n in options.extra_fetches}
+    inspection = inspector.read([answered[n] for n in inspector.fetches], ran)
     return fetched, extra, output, inspection
 
 
