@@ -38,8 +38,6 @@ def sent_against_declared(
         e.g. ``Sent x as DT_FLOAT (1, 3); the signature declares x as DT_FLOAT
         (-1, 4, 4, 1): x has 2 dimensions where 4 are declared.``
     """
-    sent = [f"{key} as {_describe(value)}" for key, value in tensors.items()]
-    declared = [f"{t.key} as {t.dtype} {_shape(t.shape)}" for t in signature.inputs]
     differences = []
     for info in signature.inputs:
         if info.key in tensors:
@@ -48,10 +46,7 @@ def sent_against_declared(
             differences.append(f"{info.key} was not sent (its default was fed)")
     known = {t.key for t in signature.inputs}
     differences += [f"{k} is not an input of the signature" for k in tensors if k not in known]
-    line = (
-        f"Sent {_join(sent) or 'no inputs'}; the signature declares "
-        f"{_join(declared) or 'no inputs'}"
-    )
+    line = _sent_line(signature, tensors)
     if differences:
         return f"{line}: {'; '.join(differences)}."
     if sandboxed:
@@ -106,12 +101,19 @@ def shape_misfit(signature: SignatureInfo, tensors: Mapping[str, Any]) -> str | 
     ]
     if not differences:
         return None
-    sent = [f"{t.key} as {_describe(tensors[t.key])}" for t in signature.inputs if t.key in tensors]
-    declared = [f"{t.key} as {t.dtype} {_shape(t.shape)}" for t in signature.inputs]
     return (
-        f"Sent {_join(sent)}; the signature declares {_join(declared)}: "
+        f"{_sent_line(signature, tensors)}: "
         f"{'; '.join(differences)}. TF Serving answers it too (it checks no shapes), but the "
         "model was built for the declared shape: check that its answer makes sense."
+    )
+
+
+def _sent_line(signature: SignatureInfo, tensors: Mapping[str, Any]) -> str:
+    sent = [f"{key} as {_describe(value)}" for key, value in tensors.items()]
+    declared = [f"{t.key} as {t.dtype} {_shape(t.shape)}" for t in signature.inputs]
+    return (
+        f"Sent {_join(sent) or 'no inputs'}; the signature declares "
+        f"{_join(declared) or 'no inputs'}"
     )
 
 
