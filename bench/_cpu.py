@@ -8,32 +8,21 @@ from __future__ import annotations
 
 import os
 
+from explorer.run.supervisor import descendants
+
 
 def tree_cpu_s(pids: tuple[int, ...]) -> float:
     """User + system seconds of these processes and all their descendants (0 where /proc
     is missing or a process is gone)."""
-    tick = os.sysconf("SC_CLK_TCK")
     total = 0
-    seen: set[int] = set()
-    stack = list(pids)
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
+    tree = {*pids, *(child for parent in pids for child in descendants(parent))}
+    for pid in tree:
         try:
             with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
                 # Fields after the command's closing parenthesis: utime is the 12th, stime
                 # the 13th (the command may itself hold spaces or parentheses).
                 fields = stat.read().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
-            tasks = os.listdir(f"/proc/{pid}/task")
         except (OSError, IndexError, ValueError):
             continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as kids:
-                    stack += [int(k) for k in kids.read().split()]
-            except (OSError, ValueError):
-                continue
-    return total / tick
+    return total / os.sysconf("SC_CLK_TCK")

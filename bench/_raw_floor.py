@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# Run as the helper process, this file's folder is on the path, the repository not yet.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _cpu import tree_cpu_s
 
 THREADS = 8
@@ -73,7 +76,6 @@ class RawFloor:
 
 
 def _serve(model_dir: str, array: str) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from explorer.model.reader import read_model
     from explorer.run.session import Session
 

@@ -291,7 +291,7 @@ class WorkerProcess:
         # The sandboxed worker runs in a session of its own (bwrap --new-session), so the
         # process group does not reach it: every descendant is killed by pid (the first is
         # the sandbox's PID-namespace init, whose end takes everything inside with it).
-        for pid in _descendants(process.pid):
+        for pid in descendants(process.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
@@ -352,7 +352,7 @@ def _worker_env(kernels: Kernels) -> dict[str, str]:
 
 def _tree_rss_kb(pid: int) -> int:
     total = 0
-    for current in [pid, *_descendants(pid)]:
+    for current in [pid, *descendants(pid)]:
         try:
             with open(f"/proc/{current}/status", encoding="ascii", errors="replace") as status:
                 for line in status:
@@ -364,7 +364,7 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Every process below ``pid``, parents before children (Linux's /proc; elsewhere
     none are found and the process group is what a kill reaches)."""
     found: list[int] = []
