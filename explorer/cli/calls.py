@@ -38,6 +38,7 @@ from explorer.codec.limits import DEFAULT_MAX_ELEMENTS, MAX_ELEMENTS_ENV
 from explorer.constants import DEFAULT_SERVING_SIGNATURE_KEY, KERNEL_WORDS, MethodKind
 from explorer.errors import UsageError
 from explorer.model.info import MetaGraphInfo
+from explorer.model.locate import is_number
 from explorer.run import runner
 from explorer.run.dispatch import CallRequest, dispatch
 from explorer.run.local import LocalTarget
@@ -198,7 +199,7 @@ def _image_body(args: argparse.Namespace, meta_graph: MetaGraphInfo) -> str:
     size = None
     if args.image_size is not None:
         height, _, width = args.image_size.lower().partition("x")
-        if not (height.isdigit() and width.isdigit()):
+        if not (is_number(height) and is_number(width)):
             raise UsageError(f"--image-size {args.image_size!r}: give HxW, e.g. 224x224.")
         size = (int(height), int(width))
     signature = meta_graph.signature(args.signature or DEFAULT_SERVING_SIGNATURE_KEY)

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
 
+from explorer.model.locate import is_number
+
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _LINE_LIMIT = 8192  # a chunk-size line or a trailer line longer than this is refused
 
@@ -49,7 +51,7 @@ def framing(headers: Message, limit: int) -> Framing:
     if len(set(lengths)) > 1:
         return Framing(problem=f"Conflicting Content-Length headers: {', '.join(lengths)}")
     declared = lengths[0] if lengths else "0"
-    if not (declared.isascii() and declared.isdigit()):
+    if not is_number(declared):
         return Framing(problem=f"Malformed Content-Length: {declared!r}")
     length = int(declared)
     if length > limit:
